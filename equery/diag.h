@@ -1,0 +1,52 @@
+/* diag.h - diagnostics: "file:line:col: error: message", the source line,
+ * carets under the whole span, notes and fix-it suggestions.
+ *
+ * Locations are byte offsets into the source; they become line and column
+ * only when printed. After DIAG_MAX_ERRORS errors the diagnostics engine
+ * says so once and sets diag_stopped(), which the scanner checks so that a
+ * file of garbage ends quickly. */
+#ifndef EQUERY_DIAG_H
+#define EQUERY_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum { DIAG_MAX_ERRORS = 20 };
+
+/* A half-open byte range [lo, hi) of the source. */
+typedef struct {
+    uint32_t lo, hi;
+} Span;
+
+static inline Span span_join(Span a, Span b)
+{
+    return (Span){a.lo < b.lo ? a.lo : b.lo, a.hi > b.hi ? a.hi : b.hi};
+}
+
+typedef struct Diag Diag;
+
+Diag *diag_new(const char *filename, const char *src, size_t len, FILE *out);
+void diag_free(Diag *d);
+
+void diag_error(Diag *d, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void diag_warning(Diag *d, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A note about the previous diagnostic, with its own location (shown with
+ * the source line) or none (has_span false). */
+void diag_note(Diag *d, bool has_span, Span at, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A fix-it: the text that would replace the previous diagnostic's span,
+ * printed under its carets. */
+void diag_fixit(Diag *d, const char *replacement);
+
+int diag_errors(const Diag *d);
+int diag_warnings(const Diag *d);
+bool diag_stopped(const Diag *d);
+void diag_line_col(const Diag *d, uint32_t off, int *line, int *col);
+const char *diag_filename(const Diag *d);
+
+/* The closest name to `name` among `n` candidates by edit distance, or NULL
+ * when none is close enough to be a plausible typo. Case-insensitive. */
+const char *diag_closest(const char *name, const char *const *cands, int n);
+
+#endif

@@ -1,0 +1,205 @@
+/* equeryc.c - the EQuery compiler driver.
+ *
+ *   equeryc [--check] [--emit=tokens|ast|ir|fields] [-o OUTDIR] [--target=T] FILE.eq
+ *
+ * Exit status: 0 success (warnings allowed), 1 errors in the program,
+ * 2 usage errors (bad options, unreadable input). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler.h"
+#include "ir.h"
+#include "sema.h"
+
+enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2 };
+enum { MAX_SOURCE = 16 * 1024 * 1024 }; /* bytes; programs are small */
+
+typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_FIELDS } Emit;
+static const char *const emit_names[] = {"", "tokens", "ast", "ir", "fields"};
+static const char *const target_names[] = {"c", "dpdk", "ebpf", "komon"};
+
+static void usage(FILE *out)
+{
+    fputs("usage: equeryc [options] FILE.eq     (FILE '-' reads standard input)\n"
+          "\n"
+          "Compiles an EQuery program.\n"
+          "\n"
+          "options:\n"
+          "  --check             check the program and report errors; write nothing\n"
+          "  --emit=STAGE        print a stage to standard output: tokens, ast, ir,\n"
+          "                      or fields (the field catalogue as a Markdown table)\n"
+          "  -o, --output=DIR    where to write the bundle (default: FILE without .eq)\n"
+          "  --target=T          backend: c (default), dpdk, ebpf, komon\n"
+          "  -h, --help          show this help\n"
+          "  --version           show the version\n"
+          "\n"
+          "exit status: 0 ok, 1 errors in the program, 2 usage errors\n",
+          out);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("equeryc: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'equeryc --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* Reads all of `path` ('-': standard input) into a NUL-terminated buffer. */
+static char *read_source(const char *path, size_t *len)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "equeryc: error: cannot open '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            fprintf(stderr, "equeryc: error: out of memory reading '%s'\n", path);
+            break;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n > MAX_SOURCE) {
+            fprintf(stderr, "equeryc: error: '%s' is larger than %d MiB; is it an EQuery program?\n", path,
+                    MAX_SOURCE >> 20);
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb)
+                free(buf);
+            buf = nb;
+        }
+    }
+    if (buf && ferror(f)) {
+        fprintf(stderr, "equeryc: error: cannot read '%s': %s\n", path, strerror(errno));
+        free(buf);
+        buf = NULL;
+    }
+    if (f != stdin)
+        fclose(f);
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+/* The field catalogue as the Markdown table in docs/fields.md. */
+static void emit_fields(FILE *out)
+{
+    fputs("| field | type | role | s/d partner | backends | description |\n"
+          "|---|---|---|---|---|---|\n",
+          out);
+    for (int i = 0; i < F__COUNT; i++) {
+        const FieldInfo *f = &cat_fields[i];
+        fprintf(out, "| `%s` | %s | %s | %s | %s | %s |\n", f->name, cat_type_names[f->type], cat_role_names[f->role],
+                f->partner == F_NONE ? "" : cat_fields[f->partner].name, cat_backends_text(f->backends), f->desc);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_CHECK = 256, OPT_EMIT, OPT_TARGET, OPT_VERSION };
+    static const struct option opts[] = {
+        {"check", no_argument, 0, OPT_CHECK},  {"emit", required_argument, 0, OPT_EMIT},
+        {"output", required_argument, 0, 'o'}, {"target", required_argument, 0, OPT_TARGET},
+        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, OPT_VERSION},
+        {0, 0, 0, 0},
+    };
+    bool check_only = false;
+    Emit emit = EMIT_NONE;
+    const char *outdir = NULL;
+    int target = 0;
+    opterr = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case OPT_CHECK: check_only = true; break;
+        case OPT_EMIT: {
+            emit = EMIT_NONE;
+            for (int i = 1; i < (int)(sizeof emit_names / sizeof emit_names[0]); i++)
+                if (!strcmp(optarg, emit_names[i]))
+                    emit = (Emit)i;
+            if (emit == EMIT_NONE)
+                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, fields)", optarg);
+            break;
+        }
+        case 'o': outdir = optarg; break;
+        case OPT_TARGET: {
+            target = -1;
+            for (int i = 0; i < 4; i++)
+                if (!strcmp(optarg, target_names[i]))
+                    target = i;
+            if (target < 0)
+                return usage_error("unknown target '%s' (c, dpdk, ebpf, komon)", optarg);
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        case OPT_VERSION: printf("equeryc %s\n", EQUERY_VERSION); return 0;
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (emit == EMIT_FIELDS) {
+        emit_fields(stdout);
+        return 0;
+    }
+    if (optind == argc)
+        return usage_error("%s", "no input file");
+    if (argc - optind > 1)
+        return usage_error("more than one input file ('%s'); compile one program at a time", argv[optind + 1]);
+    const char *path = argv[optind];
+    size_t len;
+    char *src = read_source(path, &len);
+    if (!src)
+        return EXIT_USAGE;
+    const char *shown = strcmp(path, "-") ? path : "<stdin>";
+    Compiler c;
+    compiler_init(&c, shown, src, len, stderr);
+    int status = 0;
+    if (emit == EMIT_TOKENS) {
+        dump_tokens(&c, stdout);
+        status = diag_errors(c.diag) ? EXIT_PROGRAM : 0;
+        goto done;
+    }
+    if (!parse_program(&c)) {
+        status = EXIT_PROGRAM;
+        goto done;
+    }
+    if (emit == EMIT_AST) {
+        ast_dump(stdout, &c.prog, c.diag);
+        goto done;
+    }
+    Sema sm;
+    if (!sema_check(&c, &sm)) {
+        status = EXIT_PROGRAM;
+        goto done;
+    }
+    IrProgram *ir = ir_lower(&c, &sm);
+    if (emit == EMIT_IR) {
+        ir_print(stdout, ir);
+        goto done;
+    }
+    if (check_only)
+        goto done;
+    (void)outdir;
+    (void)target;
+    fprintf(stderr, "equeryc: error: bundle generation for target '%s' is not implemented yet; use --check or --emit\n",
+            target_names[target]);
+    status = EXIT_USAGE;
+done:
+    compiler_free(&c);
+    free(src);
+    return status;
+}

@@ -1,0 +1,62 @@
+/* sema.h - semantic analysis: names, types, query shapes, windows, events
+ * and triggers. Reports every error it finds with a location; annotates the
+ * AST in place and fills a Sema summary that the lowering to IR reads. */
+#ifndef EQUERY_SEMA_H
+#define EQUERY_SEMA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "compiler.h"
+
+typedef struct {
+    const char *name;
+    Type ty;
+    Expr *e;
+    Span span;
+} Column;
+
+enum { CHECK_NEW, CHECK_RUNNING, CHECK_DONE };
+
+typedef struct {
+    Stmt *s;
+    int stmt;            /* index in the program */
+    int check_state;     /* CHECK_* */
+    bool aggregate;      /* one row per group per window (else one per packet) */
+    PtrVec columns;      /* Column* */
+    PtrVec keys;         /* Expr* of Groupby, each an E_NAME resolved to a field */
+    bool bidir;          /* key closed under s/d swap: reverse packets join a group */
+    int64_t every_ns;    /* 0: one window for the whole run */
+    int64_t within_ns;   /* 0: no limit */
+    int start_kind;      /* START_* */
+    int64_t start_ns;    /* absolute time or offset, by start_kind */
+    Expr *where, *when;
+    uint64_t guaranteed; /* bit per event index: events certain to have fired at start */
+} QueryInfo;
+
+enum { START_LAUNCH, START_AT, START_OFFSET };
+
+typedef struct {
+    Stmt *s;
+    int stmt;
+    int query; /* statement index of the watched query, -1 if unknown */
+    int check_state;
+} EventInfo;
+
+enum { MAX_EVENTS = 64 }; /* events per program (a bit set of them is kept per query) */
+
+typedef struct {
+    Compiler *c;
+    QueryInfo **query; /* by statement index; NULL for other statements */
+    EventInfo **event; /* by statement index */
+    int *event_index;  /* statement index -> 0..MAX_EVENTS-1 for events */
+    int nevents;
+} Sema;
+
+/* Checks the program; returns true when it has no errors (warnings allowed). */
+bool sema_check(Compiler *c, Sema *out);
+
+/* Is field f, taken in packet context, a key of query q's Groupby? */
+bool sema_is_key(const QueryInfo *q, int field);
+
+#endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install the Debian packages needed to build and test equery.
+# Idempotent: only packages that are not yet installed are installed, and
+# `apt-get update` runs (once) only if something is missing.
+#
+# Usage: scripts/install-deps.sh
+set -euo pipefail
+
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3"
+
+missing=()
+for pkg in $PACKAGES; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [ "$status" != "install ok installed" ]; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "install-deps: all required packages are installed"
+    exit 0
+fi
+
+echo "install-deps: missing packages: ${missing[*]}"
+
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+else
+    echo "install-deps: not root and sudo is not available; install them with:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+fi
+
+"${SUDO[@]}" apt-get update
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${missing[*]}"
