@@ -265,10 +265,15 @@ static bool fold_arith(S *s, Expr *e, const Value *a, const Value *b, Value *out
         case OP_DIV: r = x / y; break;
         default: return false;
         }
-        if (e->ty == TY_REAL)
+        if (e->ty == TY_REAL) {
             out->r = r;
-        else
-            out->i = (int64_t)r;
+            return true;
+        }
+        if (!(r > -9.2e18 && r < 9.2e18)) {
+            diag_error(s->d, e->span, "constant arithmetic overflows");
+            return false;
+        }
+        out->i = (int64_t)r;
         return true;
     }
     int64_t x = a->i, y = b->i, r = 0; /* durations, times, rates share the i slot */
@@ -684,8 +689,10 @@ static Type check_binary(S *s, Scope *sc, Expr *e)
     switch (e->op) {
     case OP_AND:
     case OP_OR: {
-        bool ok = want_bool(s, l, cat_op_spellings[e->op]) & want_bool(s, r, cat_op_spellings[e->op]);
-        if (!ok)
+        /* both sides are checked (and reported), so no short circuit */
+        bool lok = want_bool(s, l, cat_op_spellings[e->op]);
+        bool rok = want_bool(s, r, cat_op_spellings[e->op]);
+        if (!lok || !rok)
             return e->ty = TY_ERROR;
         if (l->is_const && r->is_const && l->ty == TY_BOOL && r->ty == TY_BOOL)
             set_const(e, (Value){.ty = TY_BOOL, .i = e->op == OP_AND ? (l->v.i && r->v.i) : (l->v.i || r->v.i)});
@@ -771,7 +778,10 @@ static Type check_unary(S *s, Scope *sc, Expr *e)
             Value v = e->a->v;
             if (t == TY_REAL)
                 v.r = -v.r;
-            else
+            else if (v.i == INT64_MIN) {
+                diag_error(s->d, e->span, "constant arithmetic overflows");
+                return e->ty = TY_ERROR;
+            } else
                 v.i = -v.i;
             set_const(e, v);
         }
@@ -860,7 +870,11 @@ static bool check_grouping(S *s, QueryInfo *q, const Expr *e)
         return true;
     case E_UNARY: return check_grouping(s, q, e->a);
     case E_BINARY:
-    case E_RANGE: return check_grouping(s, q, e->a) & check_grouping(s, q, e->b);
+    case E_RANGE: {
+        bool a = check_grouping(s, q, e->a); /* report both sides */
+        bool b = check_grouping(s, q, e->b);
+        return a && b;
+    }
     default: return true;
     }
 }

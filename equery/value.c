@@ -206,6 +206,11 @@ bool val_parse_datetime(const char *s, Value *v, const char **why)
     }
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    /* times are nanoseconds since 1970 in 64 bits: they end in April 2262 */
+    if (y < 1970 || y > 2261) {
+        *why = "date-time out of range (years 1970 to 2261)";
+        return false;
+    }
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 ||
         sec > 59) {
         *why = "date-time out of range";

@@ -4,9 +4,10 @@
  * it with precedence declarations or by restating the rule, never by
  * raising this number: an accepted conflict silently picks a parse.
  *
- * Error recovery: a statement that fails to parse is skipped up to its ';'
- * and a clause whose parenthesised body fails is skipped up to its ')', so
- * one run reports the errors of several statements. */
+ * Error recovery: a statement that fails to parse is skipped up to the next
+ * ';', so one run reports the errors of several statements. (Recovering at
+ * a clause's ')' as well was tried: a missing ')' then swallowed the
+ * following statements up to some later ')'.) */
 %code requires {
 #include "compiler.h"
 
@@ -52,6 +53,7 @@ static PtrVec one(Compiler *c, void *p);
 %define api.pure full
 %define api.location.type {Span}
 %define parse.error custom
+%define parse.lac full
 %locations
 %param {void *scanner}
 %parse-param {Compiler *c}
@@ -138,7 +140,6 @@ clause_kw
 
 clause
     : clause_kw '(' select_items ')' { $$ = clause_new(c, $1, @1, @$, $3); }
-    | clause_kw '(' error ')'        { $$ = clause_new(c, $1, @1, @$, (PtrVec){0}); yyerrok; }
     ;
 
 select_items
@@ -348,9 +349,9 @@ static const char *symbol_text(yysymbol_kind_t k, char *buf, size_t n)
 static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, Compiler *c)
 {
     (void)scanner;
-    enum { MAX_EXPECTED = 6 };
-    yysymbol_kind_t expected[MAX_EXPECTED];
-    int n = yypcontext_expected_tokens(ctx, expected, MAX_EXPECTED);
+    yysymbol_kind_t expected[YYNTOKENS];
+    char names[YYNTOKENS][32];
+    int n = yypcontext_expected_tokens(ctx, expected, YYNTOKENS);
     Span at = *yypcontext_location(ctx);
     yysymbol_kind_t got = yypcontext_token(ctx);
     char buf[64], msg[512];
@@ -360,11 +361,34 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, Compile
                        (int)(at.hi - at.lo > 40 ? 40 : at.hi - at.lo), c->src + at.lo);
     else
         len = snprintf(msg, sizeof msg, "syntax error: unexpected %s", symbol_text(got, buf, sizeof buf));
-    if (n > 0) {
+    /* Where an operand may start, name the category instead of listing
+     * every token that can begin one; likewise for binary operators. */
+    bool operand = false, oper = false;
+    const char *listed[YYNTOKENS];
+    int nl = 0;
+    static const char *const operators[] = {"'|'", "'&'", "'<'", "'>'", "'='", "'+'", "'-'", "'*'", "'/'",
+                                            "'=='", "'~='", "'<='", "'>='", "'..'", "'in'"};
+    for (int i = 0; i < n; i++) {
+        const char *name = symbol_text(expected[i], names[nl], sizeof names[nl]);
+        bool is_op = false;
+        for (size_t k = 0; k < sizeof operators / sizeof operators[0]; k++)
+            is_op |= !strcmp(name, operators[k]);
+        if (expected[i] == YYSYMBOL_T_LITERAL)
+            operand = true;
+        else if (is_op)
+            oper = true;
+        else
+            listed[nl++] = name;
+    }
+    if (oper)
+        listed[nl++] = "an operator";
+    if (operand) {
+        snprintf(msg + len, sizeof msg - (size_t)len, "; expected an expression");
+    } else if (nl > 0) {
         len += snprintf(msg + len, sizeof msg - (size_t)len, "; expected ");
-        for (int i = 0; i < n && len < (int)sizeof msg; i++)
-            len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
-                            symbol_text(expected[i], buf, sizeof buf));
+        for (int i = 0; i < nl && len < (int)sizeof msg; i++)
+            len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s", i == 0 ? "" : i == nl - 1 ? " or " : ", ",
+                            listed[i]);
     }
     diag_error(c->diag, at, "%s", msg);
     return 0;

@@ -1,0 +1,2 @@
+const LIMIT = LIMIT + 1;
+query q1 = Select(saddr, COUNT(*) AS n) Where(COUNT(*) > LIMIT) Groupby(saddr) Every(1s);

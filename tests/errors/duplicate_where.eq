@@ -1,0 +1,3 @@
+query web = Select(saddr, daddr)
+            Where(proto == tcp)
+            Where(dport == 80);

@@ -1,0 +1,3 @@
+const LIMIT = 100;
+query q1 = Select(saddr, COUNT(*) AS n) Groupby(saddr) Every(1s);
+event always = LIMIT > 10;

@@ -1,0 +1,1 @@
+query q1 = Select(saddr, pkt_len, pkts);

@@ -1,0 +1,1 @@
+query select = Select(saddr, daddr);

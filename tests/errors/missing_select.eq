@@ -1,0 +1,2 @@
+query web = Where(proto == tcp & dport == 80)
+            Every(1s);

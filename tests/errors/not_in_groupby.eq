@@ -1,0 +1,3 @@
+query per_host = Select(saddr, sport, COUNT(*) AS packets)
+                 Groupby(saddr)
+                 Every(1s);

@@ -1,0 +1,2 @@
+query ports = Select(saddr, daddr)
+              Where(dport == -1);

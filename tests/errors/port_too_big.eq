@@ -1,0 +1,2 @@
+query odd_port = Select(saddr, daddr)
+                 Where(proto == udp & dport == 70000);

@@ -1,0 +1,1 @@
+query q1 = Select(saddr, daddr) Where(dport in {80, {443}});

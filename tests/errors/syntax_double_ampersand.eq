@@ -1,0 +1,2 @@
+query web = Select(saddr, daddr)
+            Where(proto == tcp && dport == 80);

@@ -1,0 +1,2 @@
+query web = Select(saddr, daddr)
+            Where(dport == $80);

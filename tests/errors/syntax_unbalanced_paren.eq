@@ -1,0 +1,3 @@
+query web = Select(saddr, daddr)
+            Where((proto == tcp & dport == 80)
+            Every(1s);

@@ -1,0 +1,26 @@
+# 25 mistakes: the compiler stops after 20 errors.
+query q1 = Select(sadr1) Every(1s);
+query q2 = Select(sadr2) Every(1s);
+query q3 = Select(sadr3) Every(1s);
+query q4 = Select(sadr4) Every(1s);
+query q5 = Select(sadr5) Every(1s);
+query q6 = Select(sadr6) Every(1s);
+query q7 = Select(sadr7) Every(1s);
+query q8 = Select(sadr8) Every(1s);
+query q9 = Select(sadr9) Every(1s);
+query q10 = Select(sadr10) Every(1s);
+query q11 = Select(sadr11) Every(1s);
+query q12 = Select(sadr12) Every(1s);
+query q13 = Select(sadr13) Every(1s);
+query q14 = Select(sadr14) Every(1s);
+query q15 = Select(sadr15) Every(1s);
+query q16 = Select(sadr16) Every(1s);
+query q17 = Select(sadr17) Every(1s);
+query q18 = Select(sadr18) Every(1s);
+query q19 = Select(sadr19) Every(1s);
+query q20 = Select(sadr20) Every(1s);
+query q21 = Select(sadr21) Every(1s);
+query q22 = Select(sadr22) Every(1s);
+query q23 = Select(sadr23) Every(1s);
+query q24 = Select(sadr24) Every(1s);
+query q25 = Select(sadr25) Every(1s);

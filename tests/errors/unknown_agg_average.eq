@@ -1,0 +1,3 @@
+query sizes = Select(saddr, AVERAGE(pkt_len) AS mean_len)
+              Groupby(saddr)
+              Every(1s);

@@ -1,0 +1,3 @@
+query per_host = Select(saddr, CONT(*) AS packets)
+                 Groupby(saddr)
+                 Every(1s);

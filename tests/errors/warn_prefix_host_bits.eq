@@ -1,0 +1,1 @@
+query lan = Select(saddr, daddr) Where(saddr in 10.1.2.3/8);

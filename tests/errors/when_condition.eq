@@ -1,0 +1,3 @@
+query q1 = Select(saddr, COUNT(*) AS n) Groupby(saddr) Every(1s);
+event busy = q1.n > 100;
+query q2 = Select(daddr, dport) When(busy & dport == 80);
