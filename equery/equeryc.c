@@ -1,6 +1,6 @@
 /* equeryc.c - the EQuery compiler driver.
  *
- *   equeryc [--check] [--emit=tokens|ast|ir|fields] [-o OUTDIR] [--target=T] FILE.eq
+ *   equeryc [--check] [--emit=tokens|ast|ir|c|fields] [-o OUTDIR] [--target=T] FILE.eq
  *
  * Exit status: 0 success (warnings allowed), 1 errors in the program,
  * 2 usage errors (bad options, unreadable input). */
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c_gen.h"
 #include "compiler.h"
 #include "ir.h"
 #include "sema.h"
@@ -17,8 +18,8 @@
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2 };
 enum { MAX_SOURCE = 16 * 1024 * 1024 }; /* bytes; programs are small */
 
-typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_FIELDS } Emit;
-static const char *const emit_names[] = {"", "tokens", "ast", "ir", "fields"};
+typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_C, EMIT_FIELDS } Emit;
+static const char *const emit_names[] = {"", "tokens", "ast", "ir", "c", "fields"};
 static const char *const target_names[] = {"c", "dpdk", "ebpf", "komon"};
 
 static void usage(FILE *out)
@@ -30,7 +31,8 @@ static void usage(FILE *out)
           "options:\n"
           "  --check             check the program and report errors; write nothing\n"
           "  --emit=STAGE        print a stage to standard output: tokens, ast, ir,\n"
-          "                      or fields (the field catalogue as a Markdown table)\n"
+          "                      c (the generated measurement code), or fields\n"
+          "                      (the field catalogue as a Markdown table)\n"
           "  -o, --output=DIR    where to write the bundle (default: FILE without .eq)\n"
           "  --target=T          backend: c (default), dpdk, ebpf, komon\n"
           "  -h, --help          show this help\n"
@@ -132,7 +134,7 @@ int main(int argc, char **argv)
                 if (!strcmp(optarg, emit_names[i]))
                     emit = (Emit)i;
             if (emit == EMIT_NONE)
-                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, fields)", optarg);
+                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, c, fields)", optarg);
             break;
         }
         case 'o': outdir = optarg; break;
@@ -189,6 +191,10 @@ int main(int argc, char **argv)
     IrProgram *ir = ir_lower(&c, &sm);
     if (emit == EMIT_IR) {
         ir_print(stdout, ir);
+        goto done;
+    }
+    if (emit == EMIT_C) {
+        cgen_program(stdout, &c, ir);
         goto done;
     }
     if (check_only)

@@ -75,6 +75,7 @@ typedef struct {
 typedef struct {
     const char *name;
     int line;            /* line of the query in the source */
+    Span span;           /* the whole statement, for comments in generated code */
     bool aggregate;      /* rows per group per window; else one per packet */
     bool bidir;          /* reverse packets join their group (key closed under swap) */
     int nkeys;
@@ -98,6 +99,7 @@ typedef struct {
 typedef struct {
     const char *name;
     int line;
+    Span span;
     int query;       /* index into IrProgram.queries */
     IrExpr *pred;    /* over X_COLUMN of that query's rows */
     int nstarts;

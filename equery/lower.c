@@ -429,6 +429,7 @@ static IrQuery *lower_query(L *l, const QueryInfo *qi)
     IrQuery *q = ar_alloc(l->a, sizeof *q);
     int col;
     q->name = qi->s->name;
+    q->span = qi->s->span;
     diag_line_col(l->c->diag, qi->s->span.lo, &q->line, &col);
     q->aggregate = qi->aggregate;
     q->bidir = qi->bidir;
@@ -517,6 +518,7 @@ IrProgram *ir_lower(Compiler *c, const Sema *sm)
         IrEvent *ev = ar_alloc(l.a, sizeof *ev);
         int col;
         ev->name = ei->s->name;
+        ev->span = ei->s->span;
         diag_line_col(c->diag, ei->s->span.lo, &ev->line, &col);
         ev->query = l.qindex[ei->query];
         l.p->events[l.eindex[i]] = ev;

@@ -1144,6 +1144,24 @@ static QueryInfo *check_query(S *s, int stmt)
 
 /* ---- events and triggers -------------------------------------------- */
 
+/* In an event, a flag name tests a flags column of the row, which must be
+ * written in the same & or | chain (q.flgs & SYN): rows have no packet
+ * flags to fall back on. Returns the first flag name without a subject. */
+static const Expr *flag_without_subject(const Expr *e, bool has_subject)
+{
+    if (e->is_const)
+        return e->ty == TY_FLAGS && !has_subject ? e : NULL;
+    if (e->kind == E_UNARY && e->op == OP_NOT)
+        return flag_without_subject(e->a, has_subject);
+    if (e->kind == E_BINARY && (e->op == OP_AND || e->op == OP_OR)) {
+        bool subj = has_subject || (e->a->ty == TY_FLAGS && !e->a->is_const) ||
+                    (e->b->ty == TY_FLAGS && !e->b->is_const);
+        const Expr *x = flag_without_subject(e->a, subj);
+        return x ? x : flag_without_subject(e->b, subj);
+    }
+    return NULL;
+}
+
 static void check_event(S *s, EventInfo *ev)
 {
     if (ev->check_state != CHECK_NEW)
@@ -1151,9 +1169,15 @@ static void check_event(S *s, EventInfo *ev)
     ev->check_state = CHECK_RUNNING;
     Scope sc = {.ctx = CTX_EVENT, .ev = ev};
     Expr *e = ev->s->value;
-    if (check(s, &sc, e) != TY_ERROR && want_bool(s, e, "an event") && ev->query < 0)
-        diag_error(s->d, e->span, "event '%s' reads no query; write a condition on QUERY.COLUMN, e.g. q1.loss > 10",
-                   ev->s->name);
+    const Expr *flag = NULL;
+    if (check(s, &sc, e) != TY_ERROR && want_bool(s, e, "an event")) {
+        if (ev->query < 0)
+            diag_error(s->d, e->span, "event '%s' reads no query; write a condition on QUERY.COLUMN, e.g. q1.loss > 10",
+                       ev->s->name);
+        else if ((flag = flag_without_subject(e, false)))
+            diag_error(s->d, flag->span, "'%s' in an event tests a flags column: write %s.flgs & %s (with flgs selected)",
+                       expr_text(s, flag), stmt_at(s, ev->query)->name, expr_text(s, flag));
+    }
     ev->check_state = CHECK_DONE;
 }
 

@@ -1,0 +1,304 @@
+/* eq_packet.h - packet parsing for the measurement primitives.
+ *
+ * A packet is parsed once (eq_parse) into header offsets and flags; the
+ * generated query code then reads only the fields it needs through the
+ * inline accessors below. The parser guarantees that every header whose
+ * EQ_HAS_* bit is set lies entirely within the captured bytes, so the
+ * accessors read without further checks. Nothing is ever read past caplen.
+ *
+ * Shared by the portable runtime, the generated C and the DPDK workers;
+ * plain C11, no dependencies. */
+#ifndef EQ_PACKET_H
+#define EQ_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Link types (pcap LINKTYPE_/DLT_ values) the parser understands. */
+enum {
+    EQ_LINK_NULL = 0,       /* BSD loopback: 4-byte address family, host order */
+    EQ_LINK_ETHERNET = 1,
+    EQ_LINK_RAW = 101,      /* raw IPv4/IPv6 (LINKTYPE_RAW) */
+    EQ_LINK_DLT_RAW = 12,   /* DLT_RAW as libpcap reports it on Linux */
+    EQ_LINK_DLT_RAW14 = 14, /* DLT_RAW on OpenBSD */
+    EQ_LINK_LOOP = 108,     /* OpenBSD loopback: 4-byte address family, network order */
+    EQ_LINK_SLL = 113,      /* Linux cooked capture v1 */
+    EQ_LINK_SLL2 = 276,     /* Linux cooked capture v2 */
+    EQ_LINK_IPV4 = 228,
+    EQ_LINK_IPV6 = 229,
+};
+
+/* Which headers were found complete within the capture. */
+enum {
+    EQ_HAS_ETH = 1 << 0,   /* smac, dmac */
+    EQ_HAS_SMAC = 1 << 1,  /* source MAC only (Linux cooked capture) */
+    EQ_HAS_VLAN = 1 << 2,  /* outer 802.1Q / 802.1ad tag */
+    EQ_HAS_MPLS = 1 << 3,  /* at least one MPLS label */
+    EQ_HAS_IP4 = 1 << 4,   /* IPv4 header (20 bytes at least) */
+    EQ_HAS_IP6 = 1 << 5,   /* IPv6 fixed header (40 bytes) */
+    EQ_HAS_TCP = 1 << 6,   /* 20-byte TCP header */
+    EQ_HAS_UDP = 1 << 7,   /* 8-byte UDP header */
+    EQ_HAS_ICMP = 1 << 8,  /* ICMP or ICMPv6 type and code */
+    EQ_HAS_L4LEN = 1 << 9, /* payload_len is known */
+};
+
+/* Why a packet is malformed (0: it is not). A malformed packet is still
+ * measured: the fields that could be read are present, the rest absent. */
+enum {
+    EQ_MAL_NONE = 0,
+    EQ_MAL_TRUNCATED,      /* a header is cut by the capture length (not by snaplen alone, see below) */
+    EQ_MAL_BAD_IP,         /* IPv4 IHL < 5, version mismatch, total length < header */
+    EQ_MAL_BAD_L4,         /* TCP data offset < 5, UDP length < 8 */
+    EQ_MAL_BAD_LINK,       /* unknown link type or ethertype chain too long */
+    EQ_MAL_LENGTH,         /* IP length larger than the frame on the wire */
+};
+
+typedef struct {
+    const uint8_t *data;
+    uint32_t caplen;       /* bytes captured */
+    uint32_t wirelen;      /* bytes on the wire (pkt_len) */
+    int64_t ts;            /* ns since the epoch */
+    uint32_t has;          /* EQ_HAS_* */
+    uint8_t malformed;     /* EQ_MAL_* */
+    uint8_t ipver;         /* 4, 6 or 0 */
+    uint8_t l4proto;       /* transport protocol (after IPv6 extension headers); valid with IP */
+    uint8_t nvlan;         /* VLAN tags seen */
+    uint8_t nmpls;         /* MPLS labels seen */
+    uint8_t fragment;      /* 1: a non-first IP fragment (no transport header) */
+    uint16_t l2;           /* offset of the MAC addresses (Ethernet) or SLL header */
+    uint16_t l3;           /* offset of the IP header */
+    uint16_t l4;           /* offset of the transport header */
+    uint16_t vlan_tpid;    /* outer tag's TPID (0x8100, 0x88a8, 0x9100) */
+    uint16_t vlan_tci;     /* outer tag's TCI: priority (3 bits), DEI, VID (12 bits) */
+    uint32_t mpls_top;     /* the top (first) label stack entry, raw 32 bits */
+    uint32_t ip_len;       /* IPv4 total length; IPv6 payload length + 40 */
+    uint32_t payload_len;  /* transport payload bytes, from the IP and transport lengths */
+} EqPkt;
+
+/* Parses a frame. Returns p->malformed (0 when the packet is well formed).
+ * Never reads data[caplen] or beyond, whatever the bytes. */
+int eq_parse(EqPkt *p, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
+
+/* Does the parser know this link type? */
+bool eq_link_supported(int linktype);
+const char *eq_malformed_text(int code);
+
+/* An IP address of either family, comparable with memcmp. */
+typedef struct {
+    uint8_t b[16]; /* IPv4: b[0..3], rest zero */
+    uint8_t v6;
+    uint8_t pad[3];
+} EqAddr;
+
+static inline uint16_t eq_rd16(const uint8_t *q) { return (uint16_t)(q[0] << 8 | q[1]); }
+static inline uint32_t eq_rd32(const uint8_t *q)
+{
+    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+}
+
+/* ---- accessors: each returns false when the field is absent ---------- */
+
+static inline bool eq_has_ip(const EqPkt *p) { return p->has & (EQ_HAS_IP4 | EQ_HAS_IP6); }
+
+static inline bool eq_saddr(const EqPkt *p, EqAddr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (p->has & EQ_HAS_IP4) {
+        memcpy(a->b, p->data + p->l3 + 12, 4);
+        return true;
+    }
+    if (p->has & EQ_HAS_IP6) {
+        memcpy(a->b, p->data + p->l3 + 8, 16);
+        a->v6 = 1;
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_daddr(const EqPkt *p, EqAddr *a)
+{
+    memset(a, 0, sizeof *a);
+    if (p->has & EQ_HAS_IP4) {
+        memcpy(a->b, p->data + p->l3 + 16, 4);
+        return true;
+    }
+    if (p->has & EQ_HAS_IP6) {
+        memcpy(a->b, p->data + p->l3 + 24, 16);
+        a->v6 = 1;
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_smac(const EqPkt *p, uint8_t mac[6])
+{
+    if (p->has & EQ_HAS_ETH) {
+        memcpy(mac, p->data + p->l2 + 6, 6);
+        return true;
+    }
+    if (p->has & EQ_HAS_SMAC) {
+        memcpy(mac, p->data + p->l2, 6); /* the parser points l2 at the SLL address */
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_dmac(const EqPkt *p, uint8_t mac[6])
+{
+    if (!(p->has & EQ_HAS_ETH))
+        return false;
+    memcpy(mac, p->data + p->l2, 6);
+    return true;
+}
+
+static inline bool eq_proto(const EqPkt *p, uint8_t *v)
+{
+    *v = p->l4proto;
+    return eq_has_ip(p);
+}
+
+/* TCP/UDP ports; ICMP type (sport) and code (dport). */
+static inline bool eq_sport(const EqPkt *p, uint16_t *v)
+{
+    if (p->has & (EQ_HAS_TCP | EQ_HAS_UDP)) {
+        *v = eq_rd16(p->data + p->l4);
+        return true;
+    }
+    if (p->has & EQ_HAS_ICMP) {
+        *v = p->data[p->l4];
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_dport(const EqPkt *p, uint16_t *v)
+{
+    if (p->has & (EQ_HAS_TCP | EQ_HAS_UDP)) {
+        *v = eq_rd16(p->data + p->l4 + 2);
+        return true;
+    }
+    if (p->has & EQ_HAS_ICMP) {
+        *v = p->data[p->l4 + 1];
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_flgs(const EqPkt *p, uint8_t *v)
+{
+    if (!(p->has & EQ_HAS_TCP))
+        return false;
+    *v = p->data[p->l4 + 13];
+    return true;
+}
+
+static inline bool eq_tcp_seq(const EqPkt *p, uint32_t *v)
+{
+    if (!(p->has & EQ_HAS_TCP))
+        return false;
+    *v = eq_rd32(p->data + p->l4 + 4);
+    return true;
+}
+
+static inline bool eq_tcp_ack(const EqPkt *p, uint32_t *v)
+{
+    if (!(p->has & EQ_HAS_TCP))
+        return false;
+    *v = eq_rd32(p->data + p->l4 + 8);
+    return true;
+}
+
+static inline bool eq_swin(const EqPkt *p, uint16_t *v)
+{
+    if (!(p->has & EQ_HAS_TCP))
+        return false;
+    *v = eq_rd16(p->data + p->l4 + 14);
+    return true;
+}
+
+static inline bool eq_stos(const EqPkt *p, uint8_t *v)
+{
+    if (p->has & EQ_HAS_IP4) {
+        *v = p->data[p->l3 + 1];
+        return true;
+    }
+    if (p->has & EQ_HAS_IP6) {
+        *v = (uint8_t)(eq_rd16(p->data + p->l3) >> 4);
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_sttl(const EqPkt *p, uint8_t *v)
+{
+    if (p->has & EQ_HAS_IP4) {
+        *v = p->data[p->l3 + 8];
+        return true;
+    }
+    if (p->has & EQ_HAS_IP6) {
+        *v = p->data[p->l3 + 7];
+        return true;
+    }
+    return false;
+}
+
+static inline bool eq_sipid(const EqPkt *p, uint16_t *v)
+{
+    if (!(p->has & EQ_HAS_IP4))
+        return false;
+    *v = eq_rd16(p->data + p->l3 + 4);
+    return true;
+}
+
+static inline bool eq_smpls(const EqPkt *p, uint32_t *v)
+{
+    if (!(p->has & EQ_HAS_MPLS))
+        return false;
+    *v = p->mpls_top >> 12;
+    return true;
+}
+
+static inline bool eq_svlan(const EqPkt *p, uint16_t *v)
+{
+    if (!(p->has & EQ_HAS_VLAN))
+        return false;
+    *v = p->vlan_tpid;
+    return true;
+}
+
+static inline bool eq_svid(const EqPkt *p, uint16_t *v)
+{
+    if (!(p->has & EQ_HAS_VLAN))
+        return false;
+    *v = p->vlan_tci & 0x0fff;
+    return true;
+}
+
+static inline bool eq_svpri(const EqPkt *p, uint8_t *v)
+{
+    if (!(p->has & EQ_HAS_VLAN))
+        return false;
+    *v = (uint8_t)(p->vlan_tci >> 13);
+    return true;
+}
+
+static inline bool eq_ip_len(const EqPkt *p, uint32_t *v)
+{
+    *v = p->ip_len;
+    return eq_has_ip(p);
+}
+
+static inline bool eq_payload_len(const EqPkt *p, uint32_t *v)
+{
+    *v = p->payload_len;
+    return (p->has & EQ_HAS_L4LEN) != 0;
+}
+
+static inline bool eq_pkt_len(const EqPkt *p, uint32_t *v)
+{
+    *v = p->wirelen;
+    return true;
+}
+
+#endif

@@ -1,0 +1,277 @@
+/* eq_rt.h - what generated measurement code needs from the runtime.
+ *
+ * The code equeryc generates for a program (program.c in a bundle)
+ * includes this header and nothing else of ours. It is independent of
+ * where packets come from: the portable runtime (pcap files, live capture)
+ * and the DPDK workers call the same functions with a parsed packet.
+ *
+ * Hot-path pieces (the group table, hashing, field access) are inline here;
+ * cold pieces (growing a table, distinct-value sets) are functions that the
+ * host process exports (equery-run is linked with -rdynamic). */
+#ifndef EQ_RT_H
+#define EQ_RT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "eq_packet.h"
+
+/* Bumped whenever the layout of anything below changes: the runtime refuses
+ * a program built against another version. */
+#define EQ_ABI_VERSION 1
+
+/* ---- values of result rows -------------------------------------------- */
+
+/* Value types as the manifest names them (the compiler's type list). */
+typedef enum {
+    EQ_T_BOOL, EQ_T_U64, EQ_T_REAL, EQ_T_IP, EQ_T_MAC, EQ_T_PROTO, EQ_T_FLAGS,
+    EQ_T_DURATION, EQ_T_TIME, EQ_T_RATE, EQ_T_DIR,
+} EqType;
+
+typedef struct {
+    uint8_t present; /* 0: no value (a field the packets lacked, AVG of nothing, ...) */
+    uint8_t pad[7];
+    union {
+        uint64_t u;  /* BOOL U64 PROTO FLAGS RATE DIR */
+        int64_t i;   /* DURATION TIME (ns) */
+        double r;    /* REAL */
+        EqAddr ip;
+        uint8_t mac[6];
+    };
+} EqValue;
+
+/* ---- per-packet facts computed once by the host ---------------------- */
+
+typedef struct {
+    uint8_t tcp_loss;  /* a TCP segment whose sequence range was already covered */
+    uint8_t has_sample; /* a KOMon sample: proc_time and sock_buf are set */
+    uint32_t mid;      /* the measuring device's identifier (--mid) */
+    int64_t proc_time; /* KOMon: processing time of the packet by the VNF, ns */
+    uint32_t sock_buf; /* KOMon: receive-buffer fill when it was queued, bytes */
+} EqPktInfo;
+
+/* ---- distinct values: exact up to a bound, then HyperLogLog ----------- */
+
+typedef struct EqDistinct EqDistinct;
+void eq_distinct_add(EqDistinct **set, const void *value, size_t len);
+uint64_t eq_distinct_count(const EqDistinct *set);
+void eq_distinct_merge(EqDistinct **into, const EqDistinct *from);
+void eq_distinct_free(EqDistinct *set);
+
+/* ---- the group table ---------------------------------------------------- */
+
+/* Open addressing with linear probing. A slot is a 32-bit hash tag (0 marks
+ * a free slot), the key, then the group's state; keys are compared as bytes,
+ * so generated key structs are zeroed before they are filled. */
+typedef struct {
+    uint8_t *slots;
+    uint32_t mask;       /* capacity - 1 (capacity is a power of two) */
+    uint32_t count;      /* groups in the table */
+    uint32_t max_groups; /* limit; a new group beyond it is dropped and counted */
+    uint32_t key_size, state_size, slot_size;
+    uint64_t dropped;    /* packets whose new group did not fit */
+} EqTable;
+
+enum { EQ_TAG_SIZE = 8 }; /* the tag is padded so keys stay 8-byte aligned */
+
+/* Grows the table to twice its capacity; false when memory is short. */
+bool eq_table_grow(EqTable *t);
+
+static inline uint32_t eq_hash(const void *key, size_t len)
+{
+    /* 64-bit multiply-xorshift over 8-byte words; keys are padded to 8 */
+    const uint8_t *p = key;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
+    for (size_t i = 0; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h ^= w;
+        h *= 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    uint32_t tag = (uint32_t)h;
+    return tag ? tag : 1;
+}
+
+static inline uint8_t *eq_slot(const EqTable *t, uint32_t i) { return t->slots + (size_t)i * t->slot_size; }
+
+/* The state of the group with this key, created (zeroed) if new; NULL when
+ * the table is full (the packet is counted in t->dropped). */
+static inline void *eq_table_get(EqTable *t, const void *key, uint32_t tag, bool *created)
+{
+    for (;;) {
+        for (uint32_t i = tag & t->mask;; i = (i + 1) & t->mask) {
+            uint8_t *s = eq_slot(t, i);
+            uint32_t st;
+            memcpy(&st, s, 4);
+            if (st == tag && memcmp(s + EQ_TAG_SIZE, key, t->key_size) == 0) {
+                *created = false;
+                return s + EQ_TAG_SIZE + t->key_size;
+            }
+            if (st != 0)
+                continue;
+            if (t->count >= t->max_groups) {
+                t->dropped++;
+                return NULL;
+            }
+            /* keep the load under 3/4: grow, then probe again */
+            if ((uint64_t)(t->count + 1) * 4 > (uint64_t)(t->mask + 1) * 3) {
+                if (!eq_table_grow(t)) {
+                    t->dropped++;
+                    return NULL;
+                }
+                break;
+            }
+            memcpy(s, &tag, 4);
+            memcpy(s + EQ_TAG_SIZE, key, t->key_size);
+            memset(s + EQ_TAG_SIZE + t->key_size, 0, t->state_size);
+            t->count++;
+            *created = true;
+            return s + EQ_TAG_SIZE + t->key_size;
+        }
+    }
+}
+
+/* ---- a running query ---------------------------------------------------- */
+
+typedef struct EqInstance EqInstance;
+typedef void (*EqEmitFn)(void *ctx, const EqValue *row);
+
+/* The part of a running query that generated code sees; the host keeps the
+ * rest. */
+struct EqInstance {
+    EqTable table;
+    const EqValue *params; /* drill-down values, in the manifest's order */
+    EqEmitFn emit;         /* packet queries emit rows as packets arrive */
+    void *emit_ctx;
+    uint64_t rowid;        /* rows emitted so far (srcid) */
+    void *host;            /* the runtime's own data */
+};
+
+/* The window being closed: [start, end); `len` is what load divides by. */
+typedef struct {
+    int64_t start, end, len;
+} EqWindow;
+
+/* ---- what a generated program exports ---------------------------------- */
+
+typedef struct {
+    const char *name;
+    uint32_t key_size, state_size;
+    void (*packet)(EqInstance *in, const EqPkt *p, const EqPktInfo *info);
+    /* Emits the rows of the closing window and empties the table. */
+    void (*close)(EqInstance *in, const EqWindow *w, EqEmitFn emit, void *ctx);
+    /* Adds the groups of `from` into `into` (per-core partials). */
+    void (*merge)(EqTable *into, const EqTable *from);
+    /* Frees what the groups own (distinct sets) without emitting. */
+    void (*clear)(EqTable *t);
+    bool (*trigger)(const bool *fired); /* NULL: not started by events */
+    uint32_t ncolumns;
+} EqQueryDesc;
+
+typedef struct {
+    const char *name;
+    uint32_t query;                    /* index of the watched query */
+    bool (*fires)(const EqValue *row); /* on a row of that query */
+} EqEventDesc;
+
+typedef struct {
+    uint32_t abi;
+    uint32_t nqueries, nevents;
+    const EqQueryDesc *queries;
+    const EqEventDesc *events;
+    bool needs_tcp_loss; /* the host runs the TCP sequence tracker */
+} EqProgramDesc;
+
+/* The symbol every generated program defines. */
+#define EQ_PROGRAM_SYMBOL "eq_program"
+
+/* ---- helpers for generated code ----------------------------------------- */
+
+static inline bool eq_addr_eq(const EqAddr *a, const EqAddr *b) { return memcmp(a, b, sizeof *a) == 0; }
+
+static inline int eq_addr_cmp(const EqAddr *a, const EqAddr *b) { return memcmp(a, b, sizeof *a); }
+
+/* Is address a within prefix p/len (same family)? */
+static inline bool eq_addr_in(const EqAddr *a, const EqAddr *p, unsigned len)
+{
+    if (a->v6 != p->v6)
+        return false;
+    unsigned i = 0;
+    for (; len >= 8; i++, len -= 8)
+        if (a->b[i] != p->b[i])
+            return false;
+    return len == 0 || ((a->b[i] ^ p->b[i]) & (uint8_t)(0xff << (8 - len))) == 0;
+}
+
+static inline EqValue eq_v_u64(bool present, uint64_t u)
+{
+    EqValue v = {.present = present};
+    v.u = u;
+    return v;
+}
+
+static inline EqValue eq_v_i64(bool present, int64_t i)
+{
+    EqValue v = {.present = present};
+    v.i = i;
+    return v;
+}
+
+static inline EqValue eq_v_real(bool present, double r)
+{
+    EqValue v = {.present = present};
+    v.r = r;
+    return v;
+}
+
+static inline EqValue eq_v_ip(bool present, const EqAddr *a)
+{
+    EqValue v = {.present = present};
+    if (present)
+        v.ip = *a;
+    return v;
+}
+
+static inline EqValue eq_v_mac(bool present, const uint8_t *m)
+{
+    EqValue v = {.present = present};
+    if (present)
+        memcpy(v.mac, m, 6);
+    return v;
+}
+
+/* Is x one of the n sorted values? (large constant sets) */
+static inline bool eq_in_sorted(uint64_t x, const uint64_t *v, size_t n)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] == x)
+            return true;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+static inline bool eq_slot_used(const uint8_t *slot)
+{
+    uint32_t tag;
+    memcpy(&tag, slot, 4);
+    return tag != 0;
+}
+
+/* Bits per second of `bytes` over a window of `len_ns`; 0 for an empty window. */
+static inline uint64_t eq_bps(uint64_t bytes, int64_t len_ns)
+{
+    return len_ns > 0 ? (uint64_t)((double)bytes * 8.0 * 1e9 / (double)len_ns + 0.5) : 0;
+}
+
+#endif

@@ -1,0 +1,1 @@
+query q1 = Select(saddr, daddr) Where(dport == 80) # the last line has no newline

@@ -1,0 +1,7 @@
+CONST limit = 100;
+QUERY q1 = SELECT(SADDR, COUNT(*) AS n, COUNT(DISTINCT DADDR) AS peers)
+           WHERE(PROTO == TCP & DPORT IN {80, 443} & FLGS & SYN)
+           GROUPBY(SADDR)
+           EVERY(1S) WITHIN(1MIN) START(+5S);
+EVENT e1 = q1.n > limit;
+QUERY q2 = SELECT(DADDR) WHERE(SADDR == e1.saddr) WHEN(e1) WITHIN(10S);
