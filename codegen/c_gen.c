@@ -38,7 +38,32 @@ typedef struct {
     const char *qn;      /* the query's name: prefix of its C names */
     Level lv;
     int nconst;
+    int *slot;           /* state i is stored in C state s<slot[i]> (see share_slots) */
 } G;
+
+/* A query's forward and reverse variants of one state (tcp_loss dir=fwd and
+ * dir=rev) are one C array indexed by direction, so they share a slot. */
+static void share_slots(G *g)
+{
+    const IrQuery *q = g->q;
+    g->slot = calloc((size_t)q->nstates + 1, sizeof(int));
+    if (!g->slot)
+        abort();
+    for (int i = 0; i < q->nstates; i++) {
+        g->slot[i] = i;
+        const IrState *a = q->states[i];
+        for (int j = 0; j < i; j++) {
+            const IrState *b = q->states[j];
+            if (q->bidir && a->dir != DIR_ANY && b->dir != DIR_ANY && a->kind == b->kind && a->ty == b->ty &&
+                ir_equal(a->arg, b->arg)) {
+                g->slot[i] = g->slot[j];
+                break;
+            }
+        }
+    }
+}
+
+static bool owns_slot(const G *g, int i) { return g->slot[i] == i; }
 
 /* C representation class of a value type. */
 typedef enum { K_NUM, K_SIGNED, K_REAL, K_IP, K_MAC } Kind;
@@ -184,7 +209,7 @@ static void emit_has(G *g, const IrExpr *e)
         case ST_MIN:
         case ST_MAX:
         case ST_FIRST:
-        case ST_LAST: fprintf(g->o, "s->s%d_has%s", e->idx, dir_index(s)); return;
+        case ST_LAST: fprintf(g->o, "s->s%d_has%s", g->slot[e->idx], dir_index(s)); return;
         default: fputs("1", g->o); return;
         }
     }
@@ -258,14 +283,15 @@ static void emit_val(G *g, const IrExpr *e)
     case X_ROWID: fputs("(in->rowid + 1)", o); return;
     case X_STATE: {
         const IrState *s = state_of(g, e);
+        int n = g->slot[e->idx];
         if (s->kind == ST_DISTINCT)
-            fprintf(o, "eq_distinct_count(s->s%d)", e->idx);
+            fprintf(o, "eq_distinct_count(s->s%d%s)", n, dir_index(s));
         else if (s->kind == ST_DIRS)
-            fprintf(o, "(uint64_t)(s->s%d == 3 ? 2 : 1)", e->idx);
+            fprintf(o, "(uint64_t)(s->s%d == 3 ? 2 : 1)", n);
         else if (kind_of(e->ty) == K_IP)
-            fprintf(o, "&s->s%d%s", e->idx, dir_index(s));
+            fprintf(o, "&s->s%d%s", n, dir_index(s));
         else
-            fprintf(o, "s->s%d%s", e->idx, dir_index(s));
+            fprintf(o, "s->s%d%s", n, dir_index(s));
         return;
     }
     case X_OP: {
@@ -561,6 +587,8 @@ static void emit_types(G *g)
         fputs("    uint8_t orient;   /* 1: that packet's key was the canonical (smaller) one */\n", o);
     for (int i = 0; i < q->nstates; i++) {
         const IrState *s = q->states[i];
+        if (!owns_slot(g, i))
+            continue;
         const char *dim = directional(q, s) ? "[2]" : "";
         fprintf(o, "    ");
         switch (s->kind) {
@@ -583,7 +611,7 @@ static void emit_types(G *g)
             ir_print_expr(o, g->p, q, s->arg);
             fputc(')', o);
         }
-        fprintf(o, " dir=%s */\n", ir_dir_names[s->dir]);
+        fprintf(o, directional(q, s) ? " by direction */\n" : " dir=%s */\n", ir_dir_names[s->dir]);
     }
     fprintf(o, "} q_%s_state;\n\n", g->qn);
 }
@@ -709,6 +737,8 @@ static void emit_state_updates(G *g)
     FILE *o = g->o;
     for (int i = 0; i < q->nstates; i++) {
         const IrState *s = q->states[i];
+        if (!owns_slot(g, i))
+            continue;
         if (s->kind == ST_FIRST) {
             /* first: only while the slot is empty */
             fprintf(o, "    if (!s->s%d_has%s) {\n    ", i, directional(q, s) ? "[d]" : "");
@@ -912,7 +942,7 @@ static void emit_clear_fn(G *g)
                 g->qn, g->qn, g->qn);
         for (int i = 0; i < q->nstates; i++) {
             const IrState *s = q->states[i];
-            if (s->kind != ST_DISTINCT)
+            if (s->kind != ST_DISTINCT || !owns_slot(g, i))
                 continue;
             if (directional(q, s))
                 fprintf(o, "        eq_distinct_free(s->s%d[0]);\n        eq_distinct_free(s->s%d[1]);\n", i, i);
@@ -921,7 +951,7 @@ static void emit_clear_fn(G *g)
         }
         fputs("    }\n", o);
     }
-    fputs("    memset(t->slots, 0, (size_t)(t->mask + 1) * t->slot_size);\n    t->count = 0;\n}\n\n", o);
+    fputs("    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);\n    t->count = 0;\n}\n\n", o);
 }
 
 /* Combines state i of `f` into `s`; `x` maps a direction of f to one of s. */
@@ -1014,7 +1044,8 @@ static void emit_merge_fn(G *g)
     if (!q->bidir)
         fputs("        int x = 0;\n        (void)x;\n", o);
     for (int i = 0; i < q->nstates; i++)
-        emit_merge_state(g, i);
+        if (owns_slot(g, i))
+            emit_merge_state(g, i);
     fputs("    }\n}\n\n", o);
 }
 
@@ -1026,6 +1057,8 @@ static void emit_flip_fn(G *g)
     fprintf(o, "static void q_%s_flip(q_%s_state *s)\n{\n    s->orient = !s->orient;\n", g->qn, g->qn);
     for (int i = 0; i < q->nstates; i++) {
         const IrState *st = q->states[i];
+        if (!owns_slot(g, i))
+            continue;
         if (st->kind == ST_DIRS)
             fprintf(o, "    s->s%d = (uint8_t)(((s->s%d & 1) << 1) | ((s->s%d & 2) >> 1));\n", i, i, i);
         if (!directional(q, st))
@@ -1065,6 +1098,7 @@ static void emit_query(G *g, FILE *out)
         abort();
     g->nconst = 0;
     g->lv = LV_PKT;
+    share_slots(g);
     emit_types(g);
     if (q->aggregate) {
         emit_clear_fn(g);
@@ -1095,6 +1129,8 @@ static void emit_query(G *g, FILE *out)
     fputs(body, out);
     free(body);
     free(decls);
+    free(g->slot);
+    g->slot = NULL;
 }
 
 static void emit_event(G *g, FILE *out, int i)
@@ -1174,7 +1210,7 @@ void cgen_program(FILE *out, const Compiler *c, const IrProgram *p)
     fprintf(out,
             "/* The one symbol the runtime looks up. */\n"
             "extern const EqProgramDesc eq_program;\n"
-            "const EqProgramDesc eq_program = {\n"
+            "EQ_EXPORT const EqProgramDesc eq_program = {\n"
             "    EQ_ABI_VERSION, %d, %d, queries, %s, %s,\n"
             "};\n",
             p->nqueries, p->nevents, p->nevents ? "events" : "NULL", loss ? "true" : "false");

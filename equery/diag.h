@@ -2,9 +2,16 @@
  * carets under the whole span, notes and fix-it suggestions.
  *
  * Locations are byte offsets into the source; they become line and column
- * only when printed. After DIAG_MAX_ERRORS errors the diagnostics engine
- * says so once and sets diag_stopped(), which the scanner checks so that a
- * file of garbage ends quickly. */
+ * only when printed. Columns count characters: a valid UTF-8 sequence is
+ * one column, and so is each byte that is not valid UTF-8.
+ *
+ * Diagnostics are buffered, each one with its notes and fix-it lines, and
+ * printed by diag_flush() (also called by diag_free()) sorted by location:
+ * file-level ones first, then in source order, two at the same place in
+ * the order they were reported. After DIAG_MAX_ERRORS reported errors the
+ * engine sets diag_stopped(), which the scanner checks so that a file of
+ * garbage ends quickly, and diag_flush() ends with a "too many errors"
+ * line. */
 #ifndef EQUERY_DIAG_H
 #define EQUERY_DIAG_H
 
@@ -28,6 +35,9 @@ static inline Span span_join(Span a, Span b)
 typedef struct Diag Diag;
 
 Diag *diag_new(const char *filename, const char *src, size_t len, FILE *out);
+/* Prints the buffered diagnostics, sorted by location, and forgets them. */
+void diag_flush(Diag *d);
+/* Flushes, then frees. */
 void diag_free(Diag *d);
 
 void diag_error(Diag *d, Span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -44,6 +54,10 @@ int diag_warnings(const Diag *d);
 bool diag_stopped(const Diag *d);
 void diag_line_col(const Diag *d, uint32_t off, int *line, int *col);
 const char *diag_filename(const Diag *d);
+
+/* The length of the valid UTF-8 sequence at s (1 for ASCII, 2-4), or 0
+ * when the bytes there are not valid UTF-8; `n` is the bytes available. */
+int diag_utf8_len(const char *s, size_t n);
 
 /* The closest name to `name` among `n` candidates by edit distance, or NULL
  * when none is close enough to be a plausible typo. Case-insensitive. */

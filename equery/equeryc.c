@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle.h"
 #include "c_gen.h"
 #include "compiler.h"
 #include "ir.h"
@@ -33,7 +34,8 @@ static void usage(FILE *out)
           "  --emit=STAGE        print a stage to standard output: tokens, ast, ir,\n"
           "                      c (the generated measurement code), or fields\n"
           "                      (the field catalogue as a Markdown table)\n"
-          "  -o, --output=DIR    where to write the bundle (default: FILE without .eq)\n"
+          "  -o, --output=DIR    where to write the bundle (default: FILE without .eq);\n"
+          "                      a bundle is manifest.yaml and program.c (docs/bundle.md)\n"
           "  --target=T          backend: c (default), dpdk, ebpf, komon\n"
           "  -h, --help          show this help\n"
           "  --version           show the version\n"
@@ -199,11 +201,25 @@ int main(int argc, char **argv)
     }
     if (check_only)
         goto done;
-    (void)outdir;
-    (void)target;
-    fprintf(stderr, "equeryc: error: bundle generation for target '%s' is not implemented yet; use --check or --emit\n",
-            target_names[target]);
-    status = EXIT_USAGE;
+    if (target != 0) {
+        fprintf(stderr, "equeryc: error: the %s backend is not implemented yet; use --target=c\n", target_names[target]);
+        status = EXIT_USAGE;
+        goto done;
+    }
+    char *dir = outdir ? strdup(outdir) : NULL;
+    if (!outdir && !strcmp(path, "-")) {
+        fprintf(stderr, "equeryc: error: a program read from standard input needs -o OUTDIR\n");
+        status = EXIT_USAGE;
+        goto done;
+    }
+    if (!dir)
+        dir = bundle_default_dir(path);
+    char err[512];
+    if (!bundle_write(&c, ir, dir, "equeryc " EQUERY_VERSION, err, sizeof err)) {
+        fprintf(stderr, "equeryc: error: %s\n", err);
+        status = EXIT_USAGE;
+    }
+    free(dir);
 done:
     compiler_free(&c);
     free(src);

@@ -5,6 +5,7 @@
  * Conditions lower through lower_cond(), which pushes negation down to the
  * leaves, flattens & and |, folds constants, puts constants on the right
  * and turns TCP flag names into flag tests on their subject. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ir.h"
@@ -320,6 +321,40 @@ static IrExpr *lower_chain(L *l, const Expr *e, Level lv, bool neg, IrExpr *subj
     return combine(l, op, &parts);
 }
 
+static int value_cmp(const void *a, const void *b) { return val_cmp(a, b); }
+
+/* Integers compared with a protocol (or flags) value take its type, so
+ * that proto == 6 and proto == tcp, or {6, tcp, 17} and {tcp, udp}, lower
+ * alike. A flags value is compared with a raw byte (flgs == 0x12), which
+ * stays an integer; integer members of a set of flags become flags. */
+static IrExpr *normalise_const(L *l, IrExpr *k, Type ty)
+{
+    if (ty != TY_PROTO && ty != TY_FLAGS)
+        return k;
+    if (k->c.ty == TY_INT && ty == TY_PROTO) {
+        Value v = k->c;
+        v.ty = ty;
+        return ir_const(l->a, v);
+    }
+    if (k->c.ty != TY_SET)
+        return k;
+    int n = k->c.set.n;
+    Value *items = ar_alloc(l->a, sizeof(Value) * (size_t)(n ? n : 1));
+    memcpy(items, k->c.set.items, sizeof(Value) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        if (items[i].ty == TY_INT || items[i].ty == TY_PROTO || items[i].ty == TY_FLAGS)
+            items[i].ty = ty;
+    qsort(items, (size_t)n, sizeof(Value), value_cmp);
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (m == 0 || !val_eq(&items[m - 1], &items[i]))
+            items[m++] = items[i];
+    Value v = {.ty = TY_SET};
+    v.set.items = items;
+    v.set.n = m;
+    return ir_const(l->a, v);
+}
+
 static IrExpr *lower_compare(L *l, const Expr *e, Level lv, bool neg)
 {
     IrExpr *x = lower_val(l, e->a, lv), *y = lower_val(l, e->b, lv);
@@ -332,6 +367,8 @@ static IrExpr *lower_compare(L *l, const Expr *e, Level lv, bool neg)
     }
     if (neg)
         op = negate_cmp(op);
+    if (x->kind != X_CONST && y->kind == X_CONST)
+        y = normalise_const(l, y, x->ty);
     bool folded;
     if (x->kind == X_CONST && y->kind == X_CONST && fold_cmp(op, &x->c, &y->c, &folded))
         return const_bool(l, folded);
@@ -393,6 +430,9 @@ static void lower_where(L *l, const Expr *where)
             pv_push(l->a, &filter, lower_cond(l, x, LV_PKT, false, subject));
     }
     IrExpr *f = combine(l, OP_AND, &filter), *h = combine(l, OP_AND, &having);
+    if (f->kind == X_CONST && !f->c.i)
+        diag_warning(l->c->diag, l->qi->s->clauses[CL_WHERE].span,
+                     "this Where is always false: the query never sees a packet");
     l->q->filter = f->kind == X_CONST && f->c.i ? NULL : f;
     l->q->having = h->kind == X_CONST && h->c.i ? NULL : h;
 }
@@ -473,16 +513,26 @@ static IrQuery *lower_query(L *l, const QueryInfo *qi)
     q->start_kind = qi->start_kind;
     q->start_ns = qi->start_ns;
     /* A query over KOMon samples runs on the KOMon probe, whose port
-     * setting takes the place of the packet fields it filters on. */
+     * setting takes the place of the packet fields it filters on; the
+     * probe runs nothing else. */
+    bool samples = false;
     for (int f = 0; f < F__COUNT; f++)
-        if (q->needs[f] && cat_fields[f].role == ROLE_SAMPLE)
-            q->backends = B_KOMON;
+        samples |= q->needs[f] && cat_fields[f].role == ROLE_SAMPLE;
+    q->backends = samples ? B_KOMON : q->backends & ~(unsigned)B_KOMON;
     return q;
 }
 
-static void add_starts(L *l, const IrExpr *t, int query)
+/* The events that can start `query` by firing: those of its trigger that
+ * are not under a negation. */
+static void add_starts(L *l, const IrExpr *t, int query, bool neg)
 {
+    if (t->kind == X_OP && t->op == OP_NOT) {
+        add_starts(l, t->args[0], query, !neg);
+        return;
+    }
     if (t->kind == X_EVENT) {
+        if (neg)
+            return;
         IrEvent *ev = l->p->events[t->event];
         for (int i = 0; i < ev->nstarts; i++)
             if (ev->starts[i] == query)
@@ -495,7 +545,7 @@ static void add_starts(L *l, const IrExpr *t, int query)
         return;
     }
     for (int i = 0; i < t->nargs; i++)
-        add_starts(l, t->args[i], query);
+        add_starts(l, t->args[i], query, neg);
 }
 
 IrProgram *ir_lower(Compiler *c, const Sema *sm)
@@ -532,6 +582,6 @@ IrProgram *ir_lower(Compiler *c, const Sema *sm)
             l.p->events[l.eindex[i]]->pred = lower_cond(&l, sm->event[i]->s->value, LV_EVENT, false, NULL);
     for (int i = 0; i < l.p->nqueries; i++)
         if (l.p->queries[i]->trigger)
-            add_starts(&l, l.p->queries[i]->trigger, i);
+            add_starts(&l, l.p->queries[i]->trigger, i, false);
     return l.p;
 }

@@ -24,6 +24,7 @@ typedef struct {
     QueryInfo *q;     /* CTX_QUERY */
     EventInfo *ev;    /* CTX_EVENT */
     bool in_agg;      /* inside an aggregate's argument */
+    bool in_where;    /* in a query's Where clause */
 } Scope;
 
 typedef struct {
@@ -35,6 +36,8 @@ typedef struct {
     int *slots;
     int nslots;
     int *const_state; /* CHECK_* per statement, for const evaluation */
+    int *const_stack; /* the consts being evaluated, outermost first */
+    int const_depth;
 } S;
 
 static Type check(S *s, Scope *sc, Expr *e);
@@ -90,8 +93,8 @@ static void collect_names(S *s)
         Stmt *st = stmt_at(s, i);
         const char *kind = builtin_kind(st->name);
         if (kind) {
-            diag_error(s->d, st->name_span, "'%s' is %s and cannot name a %s", st->name, kind,
-                       ast_stmt_kind_names[st->kind]);
+            diag_error(s->d, st->name_span, "'%s' is %s and cannot name %s %s", st->name, kind,
+                       st->kind == S_EVENT ? "an" : "a", ast_stmt_kind_names[st->kind]);
             continue;
         }
         int prev = lookup(s, st->name);
@@ -109,7 +112,8 @@ static void collect_names(S *s)
 }
 
 /* Reports an unknown name with the closest candidate of the kinds that
- * make sense where it was written. */
+ * make sense where it was written. With `what` NULL, the name is called a
+ * field when the suggestion is one, and a name otherwise. */
 static void unknown_name(S *s, Span at, const char *what, const char *name, bool fields, int stmt_kinds)
 {
     enum { MAXC = 256 };
@@ -123,6 +127,8 @@ static void unknown_name(S *s, Span at, const char *what, const char *name, bool
             cands[n++] = st->name;
     }
     const char *best = diag_closest(name, cands, n);
+    if (!what)
+        what = best && cat_field(best) >= 0 ? "field" : "name";
     if (best) {
         diag_error(s->d, at, "unknown %s '%s'; did you mean '%s'?", what, name, best);
         diag_fixit(s->d, best);
@@ -182,9 +188,37 @@ static bool check_fits(S *s, const Expr *other, const Expr *k, int64_t v)
     return true;
 }
 
-/* Checks that constant `k` fits the type of `other` (sets and ranges too). */
+/* An integer field compared with a real constant that is not a whole
+ * number (dport == 80.5) could never be equal to it: an error. */
+static bool check_whole(S *s, const Expr *field, const Expr *k)
+{
+    if (!(field->kind == E_NAME && field->res == R_FIELD && ty_is_integer(field->ty)) || !k->is_const ||
+        k->v.ty != TY_REAL)
+        return true;
+    double r = k->v.r;
+    if (r > -9e18 && r < 9e18 && (double)(int64_t)r == r)
+        return true;
+    diag_error(s->d, k->span, "%s is not an integer; %s is %s", expr_text(s, k), cat_fields[field->ref].name,
+               cat_type_names[field->ty]);
+    return false;
+}
+
+/* Checks that constant `k` fits the type of `other` (sets and ranges too).
+ * A member of a set or an end of a range written in place is blamed
+ * itself; a const is blamed as a whole. */
 static bool check_const_fits(S *s, const Expr *other, const Expr *k)
 {
+    if (k->kind == E_SET) {
+        bool ok = true;
+        for (int i = 0; i < k->items.n; i++)
+            ok &= check_const_fits(s, other, k->items.v[i]);
+        return ok;
+    }
+    if (k->kind == E_RANGE) {
+        bool lo = check_const_fits(s, other, k->a);
+        bool hi = check_const_fits(s, other, k->b);
+        return lo && hi;
+    }
     const Value *v = &k->v;
     switch (v->ty) {
     case TY_INT: return check_fits(s, other, k, v->i);
@@ -311,17 +345,26 @@ static Type check_name(S *s, Scope *sc, Expr *e)
         Stmt *st = stmt_at(s, i);
         if (st->kind == S_CONST) {
             if (s->const_state[i] == CHECK_RUNNING) {
-                diag_error(s->d, e->span, "const '%s' is defined in terms of itself", e->name);
+                /* name the loop: from where `i` is on the stack back to it */
+                int k = 0;
+                while (k < s->const_depth && s->const_stack[k] != i)
+                    k++;
+                char *loop = "";
+                for (; k < s->const_depth; k++)
+                    loop = ar_printf(s->a, "%s%s -> ", loop, stmt_at(s, s->const_stack[k])->name);
+                diag_error(s->d, e->span, "const '%s' is defined in terms of itself: %s%s", e->name, loop, e->name);
                 return e->ty = TY_ERROR;
             }
             if (s->const_state[i] == CHECK_NEW) {
                 s->const_state[i] = CHECK_RUNNING;
+                s->const_stack[s->const_depth++] = i;
                 Scope cs = {.ctx = CTX_CONST};
                 Type t = check(s, &cs, st->value);
                 if (t != TY_ERROR && !st->value->is_const) {
                     diag_error(s->d, st->value->span, "the value of const '%s' is not a constant", st->name);
                     st->value->ty = TY_ERROR;
                 }
+                s->const_depth--;
                 s->const_state[i] = CHECK_DONE;
             }
             e->res = R_CONST;
@@ -388,8 +431,19 @@ static Type check_name(S *s, Scope *sc, Expr *e)
                    e->name);
         return e->ty = TY_ERROR;
     }
+    if (sc->ctx == CTX_QUERY && sc->in_where) {
+        /* Where is checked before the rows exist: no column names there */
+        for (int k = 0; k < sc->q->columns.n; k++) {
+            const Column *col = sc->q->columns.v[k];
+            if (col->alias && !strcmp(col->name, e->name)) {
+                diag_error(s->d, e->span, "Where cannot use the Select alias '%s'; repeat its expression (%s)",
+                           e->name, expr_text(s, col->e));
+                return e->ty = TY_ERROR;
+            }
+        }
+    }
     bool fields = sc->ctx == CTX_QUERY;
-    unknown_name(s, e->span, fields ? "field" : "name", e->name, fields, 1 << S_CONST);
+    unknown_name(s, e->span, fields ? NULL : "name", e->name, fields, 1 << S_CONST);
     return e->ty = TY_ERROR;
 }
 
@@ -421,6 +475,14 @@ static void unknown_column(S *s, Expr *e, QueryInfo *q)
     }
 }
 
+/* Does the When expression name event statement `ev`? */
+static bool mentions_event(const Expr *e, int ev)
+{
+    if (e->kind == E_NAME)
+        return e->res == R_EVENT && e->ref == ev;
+    return (e->a && mentions_event(e->a, ev)) || (e->b && mentions_event(e->b, ev));
+}
+
 static Type check_dot(S *s, Scope *sc, Expr *e)
 {
     int i = lookup(s, e->name);
@@ -444,6 +506,15 @@ static Type check_dot(S *s, Scope *sc, Expr *e)
         QueryInfo *q = check_query(s, i);
         if (!q)
             return e->ty = TY_ERROR;
+        if (!q->aggregate) {
+            /* a broken Select may hide what makes the query aggregate */
+            if (!q->broken && !sc->ev->query_reported)
+                diag_error(s->d, e->name_span,
+                           "'%s' is a packet query (one row per packet, no windows); an event needs an aggregate query",
+                           e->name);
+            sc->ev->query_reported = true;
+            return e->ty = TY_ERROR;
+        }
         Column *col = find_column(q, e->member);
         if (!col) {
             unknown_column(s, e, q);
@@ -468,6 +539,8 @@ static Type check_dot(S *s, Scope *sc, Expr *e)
     /* Drill-down: the value of the row that fired event `e->name`. */
     QueryInfo *q = sc->q;
     int ei = s->sm->event_index[i];
+    if (q->when_bad)
+        return e->ty = TY_ERROR; /* the When's own errors say it all */
     if (!q->when) {
         diag_error(s->d, e->span, "'%s' is only known in a query started by that event; add When(%s)", expr_text(s, e),
                    e->name);
@@ -476,8 +549,12 @@ static Type check_dot(S *s, Scope *sc, Expr *e)
     if (ei < 0 || !(q->guaranteed & (1ULL << ei))) {
         diag_error(s->d, e->span, "'%s' may not have fired when '%s' starts, so '%s' has no value", e->name, q->s->name,
                    expr_text(s, e));
-        diag_note(s->d, true, q->when->span,
-                  "a drill-down value needs its event in every alternative of When, and not under '~'");
+        if (mentions_event(q->when, i))
+            diag_note(s->d, true, q->when->span,
+                      "a drill-down value needs its event in every alternative of When, and not under '~'");
+        else
+            diag_note(s->d, true, q->when->span, "'%s' is not one of the events in When(%s)", e->name,
+                      expr_text(s, q->when));
         return e->ty = TY_ERROR;
     }
     EventInfo *ev = s->sm->event[i];
@@ -500,11 +577,26 @@ static Type check_dot(S *s, Scope *sc, Expr *e)
     return e->ty = col->ty;
 }
 
+/* Other names people give the aggregates. */
+static const struct {
+    const char *name;
+    Agg agg;
+} agg_synonyms[] = {
+    {"AVERAGE", AGG_AVG}, {"MEAN", AGG_AVG}, {"CNT", AGG_COUNT}, {"NUM", AGG_COUNT},
+    {"TOTAL", AGG_SUM},   {"MINIMUM", AGG_MIN}, {"MAXIMUM", AGG_MAX},
+};
+
 static Type check_call(S *s, Scope *sc, Expr *e)
 {
     int agg = cat_agg(e->name);
+    e->has_agg = true; /* even when in error: the query is meant to aggregate */
     if (agg < 0) {
-        const char *best = diag_closest(e->name, cat_agg_names, AGG__COUNT);
+        const char *best = NULL;
+        for (size_t k = 0; k < sizeof agg_synonyms / sizeof agg_synonyms[0] && !best; k++)
+            if (!strcasecmp(e->name, agg_synonyms[k].name))
+                best = cat_agg_names[agg_synonyms[k].agg];
+        if (!best)
+            best = diag_closest(e->name, cat_agg_names, AGG__COUNT);
         if (best) {
             diag_error(s->d, e->name_span, "unknown aggregate '%s'; did you mean '%s'?", e->name, best);
             diag_fixit(s->d, best);
@@ -514,7 +606,6 @@ static Type check_call(S *s, Scope *sc, Expr *e)
         return e->ty = TY_ERROR;
     }
     e->ref = agg;
-    e->has_agg = true;
     if (sc->ctx != CTX_QUERY) {
         diag_error(s->d, e->span, "aggregate %s is only allowed in a query's Select and Where", cat_agg_names[agg]);
         return e->ty = TY_ERROR;
@@ -735,6 +826,8 @@ static Type check_binary(S *s, Scope *sc, Expr *e)
             return e->ty = TY_ERROR;
         if (l->is_const && l->v.ty == TY_INT && !check_fits(s, r, l, l->v.i))
             return e->ty = TY_ERROR;
+        if (!check_whole(s, l, r) || !check_whole(s, r, l))
+            return e->ty = TY_ERROR;
         return e->ty = TY_BOOL;
     }
     default: { /* arithmetic */
@@ -849,33 +942,63 @@ static const char *column_name(S *s, const Expr *e, int pos)
     return ar_printf(s->a, "col%d", pos);
 }
 
-/* Walks a Select or Where expression of an aggregate query: a packet field
+/* The first aggregate or flow field in e, in source order. */
+static const Expr *first_agg(const Expr *e, const Expr *best)
+{
+    if (!e)
+        return best;
+    if (e->kind == E_CALL || (e->kind == E_NAME && e->res == R_FIELD && cat_fields[e->ref].role == ROLE_FLOW)) {
+        if (e->has_agg && (!best || e->span.lo < best->span.lo))
+            return e;
+        return best;
+    }
+    best = first_agg(e->a, best);
+    return first_agg(e->b, best);
+}
+
+/* "'sport' is not in Groupby", once per field and query. In a query
+ * without Groupby, a note says what made it an aggregate query. */
+static void not_in_groupby(S *s, QueryInfo *q, const Expr *e, bool attr)
+{
+    if (q->ungrouped[e->ref])
+        return;
+    q->ungrouped[e->ref] = true;
+    const char *name = cat_fields[e->ref].name;
+    if (attr)
+        diag_error(s->d, e->span,
+                   "'%s' is not in Groupby; a test of the group (with aggregates or flow fields) can use only "
+                   "Groupby fields besides them",
+                   name);
+    else
+        diag_error(s->d, e->span,
+                   "'%s' is not in Groupby; aggregate it (e.g. COUNT(DISTINCT %s) or MAX(%s)) or add it to Groupby",
+                   name, name, name);
+    if (!q->s->clauses[CL_GROUPBY].present && q->agg_cause)
+        diag_note(s->d, true, q->agg_cause->span, "'%s' makes this an aggregate query (one row per group per window)",
+                  expr_text(s, q->agg_cause));
+}
+
+/* Walks a Select expression of an aggregate query: a packet field
  * outside any aggregate must be a Groupby key (attributes and flow fields
- * are per-group values). Returns false after reporting. */
-static bool check_grouping(S *s, QueryInfo *q, const Expr *e)
+ * are per-group values). */
+static void check_grouping(S *s, QueryInfo *q, const Expr *e)
 {
     switch (e->kind) {
-    case E_CALL: return true;
+    case E_CALL: return;
     case E_NAME:
         if (e->res == R_FIELD) {
             const FieldInfo *fi = &cat_fields[e->ref];
-            if ((fi->role == ROLE_KEY || fi->role == ROLE_SAMPLE) && !sema_is_key(q, e->ref)) {
-                diag_error(s->d, e->span,
-                           "'%s' is not in Groupby; aggregate it (e.g. COUNT(DISTINCT %s) or MAX(%s)) or add it to "
-                           "Groupby",
-                           fi->name, fi->name, fi->name);
-                return false;
-            }
+            if ((fi->role == ROLE_KEY || fi->role == ROLE_SAMPLE) && !sema_is_key(q, e->ref))
+                not_in_groupby(s, q, e, false);
         }
-        return true;
-    case E_UNARY: return check_grouping(s, q, e->a);
+        return;
+    case E_UNARY: check_grouping(s, q, e->a); return;
     case E_BINARY:
-    case E_RANGE: {
-        bool a = check_grouping(s, q, e->a); /* report both sides */
-        bool b = check_grouping(s, q, e->b);
-        return a && b;
-    }
-    default: return true;
+    case E_RANGE:
+        check_grouping(s, q, e->a); /* report both sides */
+        check_grouping(s, q, e->b);
+        return;
+    default: return;
     }
 }
 
@@ -893,6 +1016,66 @@ static bool reads_packet(const QueryInfo *q, const Expr *e)
     }
 }
 
+/* A test of the group that reads packet fields: blames each of them. */
+static void blame_packet_fields(S *s, QueryInfo *q, const Expr *e)
+{
+    switch (e->kind) {
+    case E_CALL: return;
+    case E_NAME:
+        if (e->res == R_FIELD && cat_fields[e->ref].role != ROLE_FLOW && !sema_is_key(q, e->ref))
+            not_in_groupby(s, q, e, cat_fields[e->ref].role == ROLE_ATTR);
+        return;
+    case E_UNARY: blame_packet_fields(s, q, e->a); return;
+    case E_BINARY:
+    case E_RANGE:
+        blame_packet_fields(s, q, e->a);
+        blame_packet_fields(s, q, e->b);
+        return;
+    default: return;
+    }
+}
+
+static void flatten(const Expr *e, Op op, PtrVec *out, Arena *a)
+{
+    if (e->kind == E_BINARY && e->op == op) {
+        flatten(e->a, op, out, a);
+        flatten(e->b, op, out, a);
+    } else {
+        pv_push(a, out, (void *)e);
+    }
+}
+
+/* A condition that is neither a packet test nor a row test: says why. */
+static void blame_mixed(S *s, QueryInfo *q, const Expr *e)
+{
+    if (e->kind == E_UNARY && e->op == OP_NOT) {
+        blame_mixed(s, q, e->a);
+        return;
+    }
+    if (e->kind == E_BINARY && (e->op == OP_AND || e->op == OP_OR)) {
+        PtrVec ops = {0};
+        flatten(e, e->op, &ops, s->a);
+        const Expr *pkt = NULL, *grp = NULL;
+        for (int i = 0; i < ops.n; i++) {
+            const Expr *x = ops.v[i];
+            bool p = reads_packet(q, x), g = x->has_agg;
+            if (p && g)
+                blame_mixed(s, q, x);
+            else if (p && !pkt)
+                pkt = x;
+            else if (g && !grp)
+                grp = x;
+        }
+        if (pkt && grp)
+            diag_error(s->d, e->span,
+                       "a '%s' cannot join a per-packet test (%s) with a per-group test (%s): write them as separate "
+                       "queries or test a Groupby field",
+                       cat_op_spellings[e->op], expr_text(s, pkt), expr_text(s, grp));
+        return;
+    }
+    blame_packet_fields(s, q, e);
+}
+
 /* Where: each top-level conjunct is either a packet filter or, when it
  * tests aggregates or flow fields, a test of result rows. */
 static void check_where_levels(S *s, QueryInfo *q, Expr *e)
@@ -902,11 +1085,101 @@ static void check_where_levels(S *s, QueryInfo *q, Expr *e)
         check_where_levels(s, q, e->b);
         return;
     }
-    if (e->has_agg && reads_packet(q, e)) {
-        diag_error(s->d, e->span,
-                   "this condition mixes per-packet fields with per-group values (aggregates or flow fields); "
-                   "split it into separate conditions joined by '&'");
+    if (e->has_agg && reads_packet(q, e))
+        blame_mixed(s, q, e);
+}
+
+/* ---- KOMon samples ---------------------------------------------------- */
+
+/* Collects the sample fields read by e: first[f] is the first occurrence. */
+static void find_samples(const Expr *e, const Expr **first)
+{
+    if (!e)
+        return;
+    if (e->kind == E_NAME && e->res == R_FIELD && cat_fields[e->ref].role == ROLE_SAMPLE) {
+        if (!first[e->ref] || e->span.lo < first[e->ref]->span.lo)
+            first[e->ref] = e;
+        return;
     }
+    find_samples(e->a, first);
+    find_samples(e->b, first);
+}
+
+/* Is e `dport == INTEGER` (either way round)? */
+static bool is_port_test(const Expr *e)
+{
+    if (e->kind != E_BINARY || e->op != OP_EQ)
+        return false;
+    const Expr *f = e->a, *k = e->b;
+    if (f->is_const) {
+        f = e->b;
+        k = e->a;
+    }
+    return f->kind == E_NAME && f->res == R_FIELD && f->ref == F_DPORT && k->is_const && k->v.ty == TY_INT;
+}
+
+static bool has_port_test(const Expr *e)
+{
+    if (e->kind == E_BINARY && e->op == OP_AND)
+        return has_port_test(e->a) || has_port_test(e->b);
+    return is_port_test(e);
+}
+
+/* The KOMon probe sees the samples of one port, nothing else of the
+ * packet: packet fields other than dport cannot be tested. */
+static void blame_packet_tests(S *s, const Expr *e, bool *seen)
+{
+    if (!e)
+        return;
+    if (e->kind == E_NAME && e->res == R_FIELD) {
+        const FieldInfo *fi = &cat_fields[e->ref];
+        if ((fi->role == ROLE_KEY || fi->role == ROLE_ATTR) && e->ref != F_DPORT && !seen[e->ref]) {
+            seen[e->ref] = true;
+            diag_error(s->d, e->span,
+                       "a query over KOMon samples cannot test '%s': the probe sees only the samples and their port "
+                       "(dport)",
+                       fi->name);
+        }
+        return;
+    }
+    blame_packet_tests(s, e->a, seen);
+    blame_packet_tests(s, e->b, seen);
+}
+
+/* A query reading KOMon samples names the port of the monitored network
+ * function: a top-level Where conjunct dport == PORT. */
+static void check_samples(S *s, QueryInfo *q)
+{
+    const Expr *first[F__COUNT] = {0};
+    for (int i = 0; i < q->columns.n; i++)
+        find_samples(((Column *)q->columns.v[i])->e, first);
+    for (int i = 0; i < q->keys.n; i++)
+        find_samples(q->keys.v[i], first);
+    find_samples(q->where, first);
+    /* the sample fields, in the order they are first written */
+    const char *list = NULL;
+    uint32_t after = 0;
+    for (;;) {
+        const Expr *next = NULL;
+        for (int f = 0; f < F__COUNT; f++)
+            if (first[f] && first[f]->span.lo >= after && (!next || first[f]->span.lo < next->span.lo))
+                next = first[f];
+        if (!next)
+            break;
+        list = list ? ar_printf(s->a, "%s, %s", list, cat_fields[next->ref].name) : cat_fields[next->ref].name;
+        after = next->span.lo + 1;
+    }
+    if (!list)
+        return;
+    if (q->where) {
+        bool seen[F__COUNT] = {0};
+        blame_packet_tests(s, q->where, seen);
+    }
+    if (!(q->where && has_port_test(q->where)) && !(q->where && q->where->ty == TY_ERROR))
+        diag_error(s->d, q->s->name_span,
+                   "query '%s' reads KOMon samples (%s) but names no port: add Where(dport == PORT), PORT being the "
+                   "UDP port the monitored network function receives on",
+                   q->s->name, list);
 }
 
 static int64_t window_duration(S *s, Expr *e, const char *clause)
@@ -1059,6 +1332,7 @@ static void check_select(S *s, QueryInfo *q, ClauseNode *cl)
         col->ty = t;
         col->span = it->alias ? it->alias_span : it->e->span;
         col->name = it->alias ? it->alias : column_name(s, it->e, i + 1);
+        col->alias = it->alias != NULL;
         if (it->alias && builtin_kind(it->alias) && !(it->e->res == R_FIELD && !strcasecmp(it->alias, cat_fields[it->e->ref].name))) {
             diag_error(s->d, it->alias_span, "'%s' is %s; choose another column name", it->alias, builtin_kind(it->alias));
         }
@@ -1079,30 +1353,40 @@ static QueryInfo *check_query(S *s, int stmt)
     if (q->check_state == CHECK_RUNNING)
         return NULL; /* a drill-down cycle; reported as a trigger cycle */
     q->check_state = CHECK_RUNNING;
+    int errors_before = diag_errors(s->d);
     Stmt *st = q->s;
     ClauseNode *cl = st->clauses;
     if (!cl[CL_SELECT].present)
         diag_error(s->d, st->name_span, "query '%s' has no Select clause", st->name);
-    if (cl[CL_WHEN].present && cl[CL_WHEN].items.n == 1) {
-        bool ok = true, fires = false;
-        q->when = cl[CL_WHEN].items.v[0];
-        q->guaranteed = check_when(s, q->when, &ok, &fires);
-        if (ok && !fires)
-            diag_error(s->d, q->when->span,
-                       "this When never starts the query: it needs an event that fires, not only '~' of events");
+    if (cl[CL_WHEN].present) {
+        bool ok = cl[CL_WHEN].items.n == 1, fires = false;
+        if (ok) {
+            q->when = cl[CL_WHEN].items.v[0];
+            q->guaranteed = check_when(s, q->when, &ok, &fires);
+            if (ok && !fires) {
+                diag_error(s->d, q->when->span,
+                           "this When never starts the query: it needs an event that fires, not only '~' of events");
+                ok = false;
+            }
+        }
+        q->when_bad = !ok;
     }
     if (cl[CL_GROUPBY].present)
         check_groupby(s, q, &cl[CL_GROUPBY]);
     check_select(s, q, &cl[CL_SELECT]);
-    Scope sc = {.ctx = CTX_QUERY, .q = q};
+    Scope sc = {.ctx = CTX_QUERY, .q = q, .in_where = true};
     if (cl[CL_WHERE].present && cl[CL_WHERE].items.n == 1) {
         q->where = cl[CL_WHERE].items.v[0];
         if (check(s, &sc, q->where) != TY_ERROR)
             want_bool(s, q->where, "Where");
     }
     q->aggregate = cl[CL_GROUPBY].present || (q->where && q->where->has_agg);
-    for (int i = 0; i < q->columns.n; i++)
-        q->aggregate |= ((Column *)q->columns.v[i])->e->has_agg;
+    for (int i = 0; i < q->columns.n; i++) {
+        const Expr *e = ((Column *)q->columns.v[i])->e;
+        q->aggregate |= e->has_agg;
+        q->agg_cause = first_agg(e, q->agg_cause);
+    }
+    q->agg_cause = first_agg(q->where, q->agg_cause);
     if (q->aggregate) {
         for (int i = 0; i < q->columns.n; i++) {
             Column *col = q->columns.v[i];
@@ -1134,10 +1418,12 @@ static QueryInfo *check_query(S *s, int stmt)
                      "Within is shorter than Every: the query stops before its first window closes, and emits one "
                      "partial window");
     }
+    check_samples(s, q);
     if (q->every_ns < 0)
         q->every_ns = 0;
     if (q->within_ns < 0)
         q->within_ns = 0;
+    q->broken = diag_errors(s->d) != errors_before;
     q->check_state = CHECK_DONE;
     return q;
 }
@@ -1145,19 +1431,30 @@ static QueryInfo *check_query(S *s, int stmt)
 /* ---- events and triggers -------------------------------------------- */
 
 /* In an event, a flag name tests a flags column of the row, which must be
- * written in the same & or | chain (q.flgs & SYN): rows have no packet
- * flags to fall back on. Returns the first flag name without a subject. */
-static const Expr *flag_without_subject(const Expr *e, bool has_subject)
+ * written in the same & or | chain (q.flgs & SYN) or in one around it:
+ * rows have no packet flags to fall back on. The chain rule is lower.c's
+ * (chain_subject): a chain is the run of operands joined by one operator,
+ * and its subject any non-constant flags operand. Returns the first flag
+ * name without a subject. */
+static const Expr *flag_without_subject(S *s, const Expr *e, bool has_subject)
 {
     if (e->is_const)
         return e->ty == TY_FLAGS && !has_subject ? e : NULL;
     if (e->kind == E_UNARY && e->op == OP_NOT)
-        return flag_without_subject(e->a, has_subject);
+        return flag_without_subject(s, e->a, has_subject);
     if (e->kind == E_BINARY && (e->op == OP_AND || e->op == OP_OR)) {
-        bool subj = has_subject || (e->a->ty == TY_FLAGS && !e->a->is_const) ||
-                    (e->b->ty == TY_FLAGS && !e->b->is_const);
-        const Expr *x = flag_without_subject(e->a, subj);
-        return x ? x : flag_without_subject(e->b, subj);
+        PtrVec ops = {0};
+        flatten(e, e->op, &ops, s->a);
+        bool subj = has_subject;
+        for (int i = 0; i < ops.n && !subj; i++) {
+            const Expr *x = ops.v[i];
+            subj = x->ty == TY_FLAGS && !x->is_const;
+        }
+        for (int i = 0; i < ops.n; i++) {
+            const Expr *x = flag_without_subject(s, ops.v[i], subj);
+            if (x)
+                return x;
+        }
     }
     return NULL;
 }
@@ -1174,7 +1471,7 @@ static void check_event(S *s, EventInfo *ev)
         if (ev->query < 0)
             diag_error(s->d, e->span, "event '%s' reads no query; write a condition on QUERY.COLUMN, e.g. q1.loss > 10",
                        ev->s->name);
-        else if ((flag = flag_without_subject(e, false)))
+        else if ((flag = flag_without_subject(s, e, false)))
             diag_error(s->d, flag->span, "'%s' in an event tests a flags column: write %s.flgs & %s (with flgs selected)",
                        expr_text(s, flag), stmt_at(s, ev->query)->name, expr_text(s, flag));
     }
@@ -1257,6 +1554,7 @@ bool sema_check(Compiler *c, Sema *out)
     out->event_index = ar_alloc(c->arena, sizeof(int) * (size_t)(n + 1));
     S s = {.sm = out, .c = c, .d = c->diag, .a = c->arena};
     s.const_state = ar_alloc(c->arena, sizeof(int) * (size_t)(n + 1));
+    s.const_stack = ar_alloc(c->arena, sizeof(int) * (size_t)(n + 1));
     int before = diag_errors(c->diag);
     collect_names(&s);
     for (int i = 0; i < n; i++) {

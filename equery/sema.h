@@ -14,6 +14,7 @@ typedef struct {
     Type ty;
     Expr *e;
     Span span;
+    bool alias;          /* named with AS */
 } Column;
 
 enum { CHECK_NEW, CHECK_RUNNING, CHECK_DONE };
@@ -31,7 +32,11 @@ typedef struct {
     int start_kind;      /* START_* */
     int64_t start_ns;    /* absolute time or offset, by start_kind */
     Expr *where, *when;
+    bool when_bad;       /* the When clause has errors (drill-downs are not judged) */
+    bool broken;         /* errors were reported in the query's clauses */
     uint64_t guaranteed; /* bit per event index: events certain to have fired at start */
+    const Expr *agg_cause; /* the first aggregate or flow field, which makes it an aggregate query */
+    bool ungrouped[F__COUNT]; /* "not in Groupby" reported for this field */
 } QueryInfo;
 
 enum { START_LAUNCH, START_AT, START_OFFSET };
@@ -41,6 +46,7 @@ typedef struct {
     int stmt;
     int query; /* statement index of the watched query, -1 if unknown */
     int check_state;
+    bool query_reported; /* an error about the watched query was given */
 } EventInfo;
 
 enum { MAX_EVENTS = 64 }; /* events per program (a bit set of them is kept per query) */

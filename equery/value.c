@@ -205,15 +205,34 @@ bool val_parse_datetime(const char *s, Value *v, const char **why)
         return false;
     }
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    static const char *const months[] = {"January", "February", "March",     "April",   "May",      "June",
+                                         "July",    "August",   "September", "October", "November", "December"};
+    /* The reason is read at once by the caller, before another literal is
+     * parsed; a buffer per thread keeps the front end reentrant. */
+    static _Thread_local char buf[96];
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     /* times are nanoseconds since 1970 in 64 bits: they end in April 2262 */
     if (y < 1970 || y > 2261) {
-        *why = "date-time out of range (years 1970 to 2261)";
+        snprintf(buf, sizeof buf, "year %d is out of range (1970 to 2261)", y);
+        *why = buf;
         return false;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 ||
-        sec > 59) {
-        *why = "date-time out of range";
+    if (mo < 1 || mo > 12) {
+        snprintf(buf, sizeof buf, "month %d is out of range (1 to 12)", mo);
+        *why = buf;
+        return false;
+    }
+    int days = mo == 2 && !leap ? 28 : mdays[mo - 1];
+    if (d < 1 || d > days) {
+        snprintf(buf, sizeof buf, "day %d is out of range (%s %d has %d days)", d, months[mo - 1], y, days);
+        *why = buf;
+        return false;
+    }
+    if (h > 23 || mi > 59 || sec > 59) {
+        const char *part = h > 23 ? "hour" : mi > 59 ? "minute" : "second";
+        int val = h > 23 ? h : mi > 59 ? mi : sec;
+        snprintf(buf, sizeof buf, "%s %d is out of range (0 to %d)", part, val, h > 23 ? 23 : 59);
+        *why = buf;
         return false;
     }
     int64_t frac = 0;

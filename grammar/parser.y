@@ -5,9 +5,11 @@
  * raising this number: an accepted conflict silently picks a parse.
  *
  * Error recovery: a statement that fails to parse is skipped up to the next
- * ';', so one run reports the errors of several statements. (Recovering at
- * a clause's ')' as well was tried: a missing ')' then swallowed the
- * following statements up to some later ')'.) */
+ * ';', or up to the next 'const', 'query' or 'event' (which only ever start
+ * a statement), so one run reports the errors of several statements, and a
+ * missing ';' costs no more than its own error. (Recovering at a clause's
+ * ')' as well was tried: a missing ')' then swallowed the following
+ * statements up to some later ')'.) */
 %code requires {
 #include "compiler.h"
 
@@ -31,6 +33,15 @@ typedef struct {
 }
 
 %code provides {
+/* The scanner's state (its "extra" data), shared with the parser, which
+ * reads where the last tokens end. */
+typedef struct {
+    Compiler *c;
+    uint32_t off;      /* offset of the next byte to scan */
+    uint32_t last_end; /* end of the last token returned */
+    uint32_t prev_end; /* end of the token before it */
+} LexState;
+
 int lex_run(Compiler *c, int (*fn)(Compiler *c, void *scanner, void *arg), void *arg);
 }
 
@@ -38,6 +49,7 @@ int lex_run(Compiler *c, int (*fn)(Compiler *c, void *scanner, void *arg), void 
 #include <string.h>
 
 int eqylex(EQYSTYPE *lval, Span *lloc, void *scanner);
+void *eqyget_extra(void *scanner);
 static void eqyerror(Span *loc, void *scanner, Compiler *c, const char *msg);
 
 #define YYMAXDEPTH 5000
@@ -118,6 +130,7 @@ stmt
         pv_push(c->arena, &c->prog.stmts, $4);
     }
     | error ';' { yyerrok; }
+    | error     /* up to the keyword that starts the next statement */
     ;
 
 clauses
@@ -346,14 +359,38 @@ static const char *symbol_text(yysymbol_kind_t k, char *buf, size_t n)
     return s;
 }
 
+static bool is_keyword(yysymbol_kind_t k)
+{
+    switch (k) {
+    case YYSYMBOL_KW_CONST: case YYSYMBOL_KW_QUERY: case YYSYMBOL_KW_EVENT: case YYSYMBOL_KW_SELECT:
+    case YYSYMBOL_KW_WHERE: case YYSYMBOL_KW_GROUPBY: case YYSYMBOL_KW_WHEN: case YYSYMBOL_KW_START:
+    case YYSYMBOL_KW_WITHIN: case YYSYMBOL_KW_EVERY: case YYSYMBOL_KW_AS: case YYSYMBOL_KW_IN:
+    case YYSYMBOL_KW_DISTINCT:
+        return true;
+    default: return false;
+    }
+}
+
 static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, Compiler *c)
 {
-    (void)scanner;
     yysymbol_kind_t expected[YYNTOKENS];
     char names[YYNTOKENS][32];
     int n = yypcontext_expected_tokens(ctx, expected, YYNTOKENS);
     Span at = *yypcontext_location(ctx);
     yysymbol_kind_t got = yypcontext_token(ctx);
+    bool semicolon = false, ident = false;
+    for (int i = 0; i < n; i++) {
+        semicolon |= !strcmp(yysymbol_name(expected[i]), "';'");
+        ident |= expected[i] == YYSYMBOL_T_IDENT;
+    }
+    /* The next statement (or the end) where the statement could end: the
+     * ';' is missing. Point just after the statement's last token. */
+    if (semicolon && (got == YYSYMBOL_KW_QUERY || got == YYSYMBOL_KW_EVENT || got == YYSYMBOL_KW_CONST ||
+                      got == YYSYMBOL_YYEOF)) {
+        uint32_t end = ((LexState *)eqyget_extra(scanner))->prev_end;
+        diag_error(c->diag, (Span){end, end}, "expected ';' after the statement");
+        return 0;
+    }
     char buf[64], msg[512];
     int len;
     if (got == YYSYMBOL_T_IDENT || got == YYSYMBOL_T_LITERAL)
@@ -391,7 +428,33 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, Compile
                             listed[i]);
     }
     diag_error(c->diag, at, "%s", msg);
+    if (ident && is_keyword(got))
+        diag_note(c->diag, false, at, "'%.*s' is a keyword and cannot be a name", (int)(at.hi - at.lo),
+                  c->src + at.lo);
     return 0;
+}
+
+/* A program is UTF-8 text. A NUL byte or bytes that are not UTF-8 near
+ * the start mean some other file was given: say so once, instead of
+ * reporting its bytes one by one. */
+enum { TEXT_CHECK_BYTES = 4096 };
+
+static bool check_text(Compiler *c)
+{
+    size_t limit = c->len < TEXT_CHECK_BYTES ? c->len : TEXT_CHECK_BYTES;
+    for (size_t i = 0; i < limit;) {
+        int n = diag_utf8_len(c->src + i, c->len - i);
+        if (n == 0 || c->src[i] == '\0') {
+            int line, col;
+            diag_line_col(c->diag, (uint32_t)i, &line, &col);
+            diag_error(c->diag, (Span){(uint32_t)i, (uint32_t)i + 1},
+                       "'%s' is not a text file (byte 0x%02x at %d:%d); EQuery programs are UTF-8 text", c->file,
+                       (unsigned char)c->src[i], line, col);
+            return false;
+        }
+        i += (size_t)n;
+    }
+    return true;
 }
 
 static int run_parser(Compiler *c, void *scanner, void *arg)
@@ -403,6 +466,8 @@ static int run_parser(Compiler *c, void *scanner, void *arg)
 int parse_program(Compiler *c)
 {
     int before = diag_errors(c->diag);
+    if (!check_text(c))
+        return 0;
     int r = lex_run(c, run_parser, NULL);
     return r == 0 && diag_errors(c->diag) == before;
 }
@@ -431,5 +496,7 @@ static int print_tokens(Compiler *c, void *scanner, void *arg)
 
 void dump_tokens(Compiler *c, FILE *out)
 {
+    if (!check_text(c))
+        return;
     lex_run(c, print_tokens, out);
 }

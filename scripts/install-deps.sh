@@ -6,7 +6,7 @@
 # Usage: scripts/install-deps.sh
 set -euo pipefail
 
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3"
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3 python3-scapy"
 
 missing=()
 for pkg in $PACKAGES; do

@@ -44,13 +44,17 @@ enum {
 };
 
 /* Why a packet is malformed (0: it is not). A malformed packet is still
- * measured: the fields that could be read are present, the rest absent. */
+ * measured: the fields that could be read are present, the rest absent.
+ * When a packet has several problems, the code names the outermost. */
 enum {
     EQ_MAL_NONE = 0,
-    EQ_MAL_TRUNCATED,      /* a header is cut by the capture length (not by snaplen alone, see below) */
-    EQ_MAL_BAD_IP,         /* IPv4 IHL < 5, version mismatch, total length < header */
-    EQ_MAL_BAD_L4,         /* TCP data offset < 5, UDP length < 8 */
-    EQ_MAL_BAD_LINK,       /* unknown link type or ethertype chain too long */
+    EQ_MAL_TRUNCATED,      /* a header the parser needs is cut by the capture length; a snaplen
+                              cut after the headers (or inside TCP options) is not malformed */
+    EQ_MAL_BAD_IP,         /* IPv4 IHL < 5, version mismatch, total length < header,
+                              IPv6 extension header beyond the payload length */
+    EQ_MAL_BAD_L4,         /* TCP data offset < 5, UDP length < 8, transport header longer
+                              than the IP payload */
+    EQ_MAL_BAD_LINK,       /* unknown link type, more than 8 VLAN tags or 16 MPLS labels */
     EQ_MAL_LENGTH,         /* IP length larger than the frame on the wire */
 };
 
@@ -61,12 +65,13 @@ typedef struct {
     int64_t ts;            /* ns since the epoch */
     uint32_t has;          /* EQ_HAS_* */
     uint8_t malformed;     /* EQ_MAL_* */
-    uint8_t ipver;         /* 4, 6 or 0 */
+    uint8_t ipver;         /* 4 with EQ_HAS_IP4, 6 with EQ_HAS_IP6, else 0 */
     uint8_t l4proto;       /* transport protocol (after IPv6 extension headers); valid with IP */
     uint8_t nvlan;         /* VLAN tags seen */
     uint8_t nmpls;         /* MPLS labels seen */
     uint8_t fragment;      /* 1: a non-first IP fragment (no transport header) */
-    uint16_t l2;           /* offset of the MAC addresses (Ethernet) or SLL header */
+    uint16_t l2;           /* offset of the MAC addresses (Ethernet) or of the link-layer
+                              address in a Linux cooked header (SLL, SLL2) */
     uint16_t l3;           /* offset of the IP header */
     uint16_t l4;           /* offset of the transport header */
     uint16_t vlan_tpid;    /* outer tag's TPID (0x8100, 0x88a8, 0x9100) */

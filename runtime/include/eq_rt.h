@@ -71,7 +71,7 @@ typedef struct {
     uint32_t count;      /* groups in the table */
     uint32_t max_groups; /* limit; a new group beyond it is dropped and counted */
     uint32_t key_size, state_size, slot_size;
-    uint64_t dropped;    /* packets whose new group did not fit */
+    uint64_t dropped;    /* packets (or, when merging, groups) whose new group did not fit */
 } EqTable;
 
 enum { EQ_TAG_SIZE = 8 }; /* the tag is padded so keys stay 8-byte aligned */
@@ -81,12 +81,21 @@ bool eq_table_grow(EqTable *t);
 
 static inline uint32_t eq_hash(const void *key, size_t len)
 {
-    /* 64-bit multiply-xorshift over 8-byte words; keys are padded to 8 */
+    /* 64-bit multiply-xorshift over 8-byte words (generated keys are
+     * padded to 8 bytes; a shorter tail is mixed in too) */
     const uint8_t *p = key;
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ len;
-    for (size_t i = 0; i + 8 <= len; i += 8) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
+        h ^= w;
+        h *= 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, len - i);
         h ^= w;
         h *= 0xbf58476d1ce4e5b9ULL;
         h ^= h >> 31;
@@ -119,7 +128,7 @@ static inline void *eq_table_get(EqTable *t, const void *key, uint32_t tag, bool
                 return NULL;
             }
             /* keep the load under 3/4: grow, then probe again */
-            if ((uint64_t)(t->count + 1) * 4 > (uint64_t)(t->mask + 1) * 3) {
+            if (((uint64_t)t->count + 1) * 4 > ((uint64_t)t->mask + 1) * 3) {
                 if (!eq_table_grow(t)) {
                     t->dropped++;
                     return NULL;
@@ -187,8 +196,10 @@ typedef struct {
     bool needs_tcp_loss; /* the host runs the TCP sequence tracker */
 } EqProgramDesc;
 
-/* The symbol every generated program defines. */
+/* The symbol every generated program defines (and exports: the program is
+ * built with hidden visibility, so this one symbol is marked). */
 #define EQ_PROGRAM_SYMBOL "eq_program"
+#define EQ_EXPORT __attribute__((visibility("default")))
 
 /* ---- helpers for generated code ----------------------------------------- */
 
@@ -201,6 +212,8 @@ static inline bool eq_addr_in(const EqAddr *a, const EqAddr *p, unsigned len)
 {
     if (a->v6 != p->v6)
         return false;
+    if (len > (a->v6 ? 128u : 32u))
+        len = a->v6 ? 128u : 32u;
     unsigned i = 0;
     for (; len >= 8; i++, len -= 8)
         if (a->b[i] != p->b[i])

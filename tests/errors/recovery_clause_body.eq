@@ -1,2 +1,3 @@
-# A broken clause body is skipped up to its ')'; the rest of the query is checked.
-query q1 = Select(saddr, COUNT(*) AS n) Where(dport == == 80) Groupby(sadr) Every(1s);
+# A broken clause body: the statement is skipped up to its ';' and the next one is parsed.
+query q1 = Select(saddr, COUNT(*) AS n) Where(dport == == 80) Groupby(saddr) Every(1s);
+query q2 = Select(daddr, COUNT(*) AS n) Groupby(daddr,) Every(1s);

@@ -1,0 +1,288 @@
+/* build.c - compile, cache and load generated programs; see build.h. */
+#define _GNU_SOURCE
+#include "build.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sha256.h"
+
+extern char **environ;
+
+/* The flags the generated code is built with (part of the cache key). */
+static const char *const CFLAGS[] = {"-std=gnu11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-fvisibility=hidden", NULL};
+static const char *const RT_HEADERS[] = {"eq_rt.h", "eq_packet.h", NULL};
+enum { MAX_SOURCE = 64 << 20 };
+
+const char *build_include_dir(void)
+{
+    const char *env = getenv("EQUERY_RUNTIME_INCLUDE");
+    return env && *env ? env : EQ_RT_INCLUDE_DIR;
+}
+
+static const char *compiler(void)
+{
+    const char *cc = getenv("EQUERY_CC");
+    if (cc && *cc)
+        return cc;
+    return "cc";
+}
+
+/* Reads a whole file; NULL (errno set) on failure. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        if (cap >= MAX_SOURCE) {
+            free(buf);
+            buf = NULL;
+            errno = EFBIG;
+            break;
+        }
+        char *nb = realloc(buf, cap *= 2);
+        if (!nb)
+            free(buf);
+        buf = nb;
+    }
+    if (buf && ferror(f)) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf)
+        *len = n;
+    return buf;
+}
+
+/* mkdir -p with mode 0700 for the folders it creates. */
+static bool make_dirs(const char *path, char *err, size_t errlen)
+{
+    char *p = strdup(path);
+    if (!p)
+        abort();
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s)
+            continue;
+        char saved = *s;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create '%s': %s", p, strerror(errno));
+            free(p);
+            return false;
+        }
+        *s = saved;
+        if (!saved)
+            break;
+    }
+    free(p);
+    return true;
+}
+
+/* The cache folder: private to this user, or refused. */
+static char *cache_dir(char *err, size_t errlen)
+{
+    char *dir = NULL;
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int r;
+    if (xdg && *xdg == '/')
+        r = asprintf(&dir, "%s/equery/so", xdg);
+    else if (home && *home == '/')
+        r = asprintf(&dir, "%s/.cache/equery/so", home);
+    else
+        r = asprintf(&dir, "/tmp/equery-%u/so", (unsigned)geteuid());
+    if (r < 0)
+        abort();
+    if (!make_dirs(dir, err, errlen)) {
+        free(dir);
+        return NULL;
+    }
+    struct stat st;
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+        snprintf(err, errlen, "refusing the cache folder '%s': it must be a folder of user %u that no one else can write",
+                 dir, (unsigned)geteuid());
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+/* Is `path` a regular file of ours that no one else can write? */
+static bool trusted_file(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 022);
+}
+
+/* Runs the compiler; its messages go to the file `log`. */
+static bool run_compiler(const char *const *argv, const char *log, char *err, size_t errlen)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, STDERR_FILENO);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot run the C compiler '%s': %s (install gcc, or set EQUERY_CC)", argv[0],
+                 strerror(rc));
+        return false;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) {
+            snprintf(err, errlen, "waiting for the C compiler: %s", strerror(errno));
+            return false;
+        }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return true;
+    size_t n = 0;
+    char *msg = slurp(log, &n);
+    snprintf(err, errlen,
+             "the generated code did not compile (this is a bug in equeryc; please report it with the program):\n%.*s",
+             msg ? (int)(n > 4000 ? 4000 : n) : 0, msg ? msg : "");
+    free(msg);
+    return false;
+}
+
+bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    bool ok = false;
+    char *src_path = NULL, *src = NULL, *cache = NULL, *so = NULL, *tmp = NULL, *log = NULL;
+    size_t len = 0;
+    if (asprintf(&src_path, "%s/%s", dir, m->c_source) < 0)
+        abort();
+    src = slurp(src_path, &len);
+    if (!src) {
+        snprintf(err, errlen, "cannot read '%s': %s", src_path, strerror(errno));
+        goto out;
+    }
+    char hex[65];
+    sha256_hex(src, len, hex);
+    if (strcmp(hex, m->c_sha256) != 0) {
+        snprintf(err, errlen, "'%s' does not match its manifest (edited by hand?): compile the program again", src_path);
+        goto out;
+    }
+    /* the cache key: source, headers, compiler command */
+    const char *inc = build_include_dir();
+    Sha256 h;
+    sha256_init(&h);
+    sha256_update(&h, src, len);
+    for (int i = 0; RT_HEADERS[i]; i++) {
+        char *hp = NULL, *hd;
+        size_t hl = 0;
+        if (asprintf(&hp, "%s/%s", inc, RT_HEADERS[i]) < 0)
+            abort();
+        hd = slurp(hp, &hl);
+        if (!hd) {
+            snprintf(err, errlen, "runtime header '%s' not found (set EQUERY_RUNTIME_INCLUDE to runtime/include)", hp);
+            free(hp);
+            goto out;
+        }
+        sha256_update(&h, hd, hl);
+        free(hd);
+        free(hp);
+    }
+    sha256_update(&h, compiler(), strlen(compiler()) + 1);
+    for (int i = 0; CFLAGS[i]; i++)
+        sha256_update(&h, CFLAGS[i], strlen(CFLAGS[i]) + 1);
+    uint8_t digest[32];
+    sha256_final(&h, digest);
+    char key[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(key + 2 * i, 3, "%02x", digest[i]);
+    cache = cache_dir(err, errlen);
+    if (!cache)
+        goto out;
+    if (asprintf(&so, "%s/%s.so", cache, key) < 0 || asprintf(&tmp, "%s/.%s.%d.so", cache, key, (int)getpid()) < 0 ||
+        asprintf(&log, "%s/.%s.%d.log", cache, key, (int)getpid()) < 0)
+        abort();
+    if (trusted_file(so)) {
+        out->cached = true;
+    } else {
+        char *incflag = NULL;
+        if (asprintf(&incflag, "-I%s", inc) < 0)
+            abort();
+        const char *argv[32];
+        int n = 0;
+        argv[n++] = compiler();
+        for (int i = 0; CFLAGS[i]; i++)
+            argv[n++] = CFLAGS[i];
+        argv[n++] = incflag;
+        argv[n++] = "-o";
+        argv[n++] = tmp;
+        argv[n++] = src_path;
+        argv[n] = NULL;
+        if (verbose) {
+            fputs("equery-run: building:", stderr);
+            for (int i = 0; argv[i]; i++)
+                fprintf(stderr, " %s", argv[i]);
+            fputc('\n', stderr);
+        }
+        bool built = run_compiler(argv, log, err, errlen);
+        free(incflag);
+        unlink(log);
+        if (!built) {
+            unlink(tmp);
+            goto out;
+        }
+        chmod(tmp, 0700);
+        if (rename(tmp, so) != 0) {
+            snprintf(err, errlen, "cannot move the built program into the cache: %s", strerror(errno));
+            unlink(tmp);
+            goto out;
+        }
+    }
+    if (!trusted_file(so)) {
+        snprintf(err, errlen, "refusing to load '%s': not a private file of this user", so);
+        goto out;
+    }
+    out->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
+    if (!out->dl) {
+        snprintf(err, errlen, "cannot load '%s': %s", so, dlerror());
+        goto out;
+    }
+    out->prog = dlsym(out->dl, EQ_PROGRAM_SYMBOL);
+    if (!out->prog) {
+        snprintf(err, errlen, "'%s' has no symbol %s", so, EQ_PROGRAM_SYMBOL);
+        dlclose(out->dl);
+        out->dl = NULL;
+        goto out;
+    }
+    out->so_path = so;
+    so = NULL;
+    ok = true;
+out:
+    free(src_path);
+    free(src);
+    free(cache);
+    free(so);
+    free(tmp);
+    free(log);
+    return ok;
+}
+
+void build_unload(Loaded *l)
+{
+    if (l->dl)
+        dlclose(l->dl);
+    free(l->so_path);
+    memset(l, 0, sizeof *l);
+}

@@ -1,0 +1,668 @@
+/* engine.c - query instances, windows, events and triggers; see engine.h.
+ *
+ * Every query instance has boundaries in time: its start, the end of its
+ * current window, and its stop (Start + Within). Before a packet of time T
+ * is measured, every boundary at or before T is processed in time order
+ * (ties: in the order instances were created), so a window that closes at
+ * T fires its events and starts the triggered queries before the packet at
+ * T is seen by anyone: a triggered query measures from the very next packet.
+ *
+ * Windows are half-open, [start, end). An event's state is the result of
+ * its query's most recent window close: fired (with the rows that fired) or
+ * not. A query whose When holds after a close starts once per combination
+ * of the firing rows of the events its drill-down values come from; an
+ * instance with the same drill-down values that is still running is not
+ * started again. */
+#define _GNU_SOURCE
+#include "engine.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+#include "tcp_track.h"
+
+enum {
+    ROWS_INITIAL = 64,
+    TCP_CONVERSATIONS_DEFAULT = 1 << 20,
+};
+
+typedef enum { I_PENDING, I_RUNNING, I_DONE } InstState;
+
+typedef struct {
+    EqInstance in; /* what the generated code sees */
+    Engine *eng;
+    unsigned query, id;
+    EqValue *params;
+    char *started_by;
+    InstState state;
+    int64_t start, stop; /* stop: INT64_MAX without Within */
+    int64_t wstart, wend; /* current window; wend INT64_MAX without Every */
+} Inst;
+
+typedef struct {
+    bool fired;
+    int64_t at;     /* the close that set the state */
+    EqValue *rows;  /* the rows that fired, ncolumns values each */
+    size_t nrows, cap;
+} EventState;
+
+struct Engine {
+    EngineConfig cfg;
+    const Manifest *m;
+    const EqProgramDesc *prog;
+    EngineStats st;
+    Inst **inst;
+    size_t ninst, capinst;
+    unsigned *next_id;  /* per query */
+    unsigned *running;  /* per query: instances not done */
+    EventState *ev;
+    bool *fired;        /* per event, as the trigger functions read it */
+    unsigned **param_event; /* per query, per param: event index */
+    unsigned **param_col;   /* per query, per param: column index in the event's query */
+    EqType **types;     /* per query, per column */
+    TcpTrack *tcp;
+    bool launched, finished;
+    int64_t now;
+    /* rows of the window being closed */
+    EqValue *rows;
+    size_t nrows, caprows;
+    unsigned ncols;
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fprintf(stderr, "equery-run: out of memory\n");
+        exit(3);
+    }
+    return p;
+}
+
+static int find_query(const Manifest *m, const char *name)
+{
+    for (unsigned i = 0; i < m->nqueries; i++)
+        if (!strcmp(m->queries[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+static int find_event(const Manifest *m, const char *name)
+{
+    for (unsigned i = 0; i < m->nevents; i++)
+        if (!strcmp(m->events[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+static int find_column(const MQuery *q, const char *name)
+{
+    for (unsigned i = 0; i < q->ncolumns; i++)
+        if (!strcmp(q->columns[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
+{
+    const Manifest *m = cfg->m;
+    const EqProgramDesc *p = cfg->prog;
+    if (p->abi != EQ_ABI_VERSION) {
+        snprintf(err, errlen, "the program was built for runtime ABI %u, this runtime is %u", p->abi, EQ_ABI_VERSION);
+        return NULL;
+    }
+    if (p->nqueries != m->nqueries || p->nevents != m->nevents) {
+        snprintf(err, errlen, "the program and its manifest disagree (%u/%u queries, %u/%u events)", p->nqueries,
+                 m->nqueries, p->nevents, m->nevents);
+        return NULL;
+    }
+    for (unsigned i = 0; i < m->nqueries; i++) {
+        if (strcmp(p->queries[i].name, m->queries[i].name) || p->queries[i].ncolumns != m->queries[i].ncolumns ||
+            (p->queries[i].trigger != NULL) != (m->queries[i].trigger != NULL)) {
+            snprintf(err, errlen, "the program and its manifest disagree about query '%s'", m->queries[i].name);
+            return NULL;
+        }
+    }
+    Engine *e = xcalloc(1, sizeof *e);
+    e->cfg = *cfg;
+    e->m = m;
+    e->prog = p;
+    e->next_id = xcalloc(m->nqueries, sizeof *e->next_id);
+    e->running = xcalloc(m->nqueries, sizeof *e->running);
+    e->ev = xcalloc(m->nevents, sizeof *e->ev);
+    e->fired = xcalloc(m->nevents, sizeof *e->fired);
+    e->param_event = xcalloc(m->nqueries, sizeof *e->param_event);
+    e->param_col = xcalloc(m->nqueries, sizeof *e->param_col);
+    e->types = xcalloc(m->nqueries, sizeof *e->types);
+    for (unsigned q = 0; q < m->nqueries; q++) {
+        const MQuery *mq = &m->queries[q];
+        e->types[q] = xcalloc(mq->ncolumns, sizeof(EqType));
+        for (unsigned c = 0; c < mq->ncolumns; c++)
+            e->types[q][c] = out_type(mq->columns[c].type);
+        e->param_event[q] = xcalloc(mq->nparams, sizeof(unsigned));
+        e->param_col[q] = xcalloc(mq->nparams, sizeof(unsigned));
+        for (unsigned i = 0; i < mq->nparams; i++) {
+            int ev = find_event(m, mq->params[i].event);
+            int wq = ev < 0 ? -1 : find_query(m, m->events[ev].query);
+            int col = wq < 0 ? -1 : find_column(&m->queries[wq], mq->params[i].column);
+            if (col < 0) {
+                snprintf(err, errlen, "query '%s': drill-down value %s.%s does not resolve", mq->name,
+                         mq->params[i].event, mq->params[i].column);
+                engine_free(e);
+                return NULL;
+            }
+            e->param_event[q][i] = (unsigned)ev;
+            e->param_col[q][i] = (unsigned)col;
+        }
+    }
+    if (p->needs_tcp_loss) {
+        e->tcp = tcp_track_new(cfg->max_conversations ? cfg->max_conversations : TCP_CONVERSATIONS_DEFAULT);
+        if (!e->tcp) {
+            snprintf(err, errlen, "out of memory for the TCP sequence tracker");
+            engine_free(e);
+            return NULL;
+        }
+    }
+    return e;
+}
+
+const EngineStats *engine_stats(const Engine *e) { return &e->st; }
+
+/* ---- instances ----------------------------------------------------------- */
+
+static void free_inst(Engine *e, Inst *in)
+{
+    e->st.groups_dropped += in->in.table.dropped;
+    e->prog->queries[in->query].clear(&in->in.table);
+    eq_table_free(&in->in.table);
+    free(in->params);
+    free(in->started_by);
+    free(in);
+}
+
+static void packet_row(void *ctx, const EqValue *row);
+
+static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, char *started_by)
+{
+    const MQuery *mq = &e->m->queries[q];
+    const EqQueryDesc *d = &e->prog->queries[q];
+    Inst *in = xcalloc(1, sizeof *in);
+    if (!eq_table_init(&in->in.table, d->key_size, d->state_size, e->cfg.max_groups)) {
+        fprintf(stderr, "equery-run: out of memory for query %s\n", mq->name);
+        exit(3);
+    }
+    in->eng = e;
+    in->query = q;
+    in->id = ++e->next_id[q];
+    in->params = params;
+    in->started_by = started_by;
+    in->in.params = params;
+    in->in.emit = packet_row;
+    in->in.emit_ctx = in;
+    in->in.host = in;
+    in->state = I_PENDING;
+    in->start = start;
+    if (e->ninst == e->capinst) {
+        e->capinst = e->capinst ? 2 * e->capinst : 16;
+        e->inst = realloc(e->inst, e->capinst * sizeof *e->inst);
+        if (!e->inst) {
+            fprintf(stderr, "equery-run: out of memory\n");
+            exit(3);
+        }
+    }
+    e->inst[e->ninst++] = in;
+    e->running[q]++;
+    return in;
+}
+
+static void activate(Engine *e, Inst *in)
+{
+    const MQuery *mq = &e->m->queries[in->query];
+    in->state = I_RUNNING;
+    in->wstart = in->start;
+    in->wend = mq->every_ns ? in->start + (int64_t)mq->every_ns : INT64_MAX;
+    in->stop = mq->within_ns ? in->start + (int64_t)mq->within_ns : INT64_MAX;
+}
+
+/* Drops finished instances from the list (keeps creation order). */
+static void compact(Engine *e)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < e->ninst; i++) {
+        if (e->inst[i]->state == I_DONE)
+            free_inst(e, e->inst[i]);
+        else
+            e->inst[k++] = e->inst[i];
+    }
+    e->ninst = k;
+}
+
+static OutSource source_of(const Inst *in)
+{
+    return (OutSource){in->query, in->id, in->started_by};
+}
+
+/* ---- events and triggers ------------------------------------------------- */
+
+static void maybe_start(Engine *e, unsigned q, int64_t t);
+static void launch(Engine *e, int64_t t);
+
+/* Evaluates the events on the query of `in` over the rows of a window that
+ * closed at t: each event's state becomes this window's result (several
+ * instances closing at the same t add their rows together). */
+static void evaluate_events(Engine *e, const Inst *in, int64_t t, const EqValue *rows, size_t nrows)
+{
+    unsigned ncols = e->m->queries[in->query].ncolumns;
+    bool any = false;
+    for (unsigned v = 0; v < e->m->nevents; v++) {
+        if (e->prog->events[v].query != in->query)
+            continue;
+        EventState *s = &e->ev[v];
+        if (s->at != t) {
+            s->fired = false;
+            s->nrows = 0;
+            s->at = t;
+        }
+        for (size_t r = 0; r < nrows; r++) {
+            const EqValue *row = rows + r * ncols;
+            if (!e->prog->events[v].fires(row))
+                continue;
+            OutSource src = source_of(in);
+            out_event(e->cfg.out, v, &src, t, row);
+            e->st.events++;
+            if (s->nrows == s->cap) {
+                s->cap = s->cap ? 2 * s->cap : 8;
+                s->rows = realloc(s->rows, s->cap * ncols * sizeof(EqValue));
+                if (!s->rows) {
+                    fprintf(stderr, "equery-run: out of memory\n");
+                    exit(3);
+                }
+            }
+            memcpy(s->rows + s->nrows * ncols, row, ncols * sizeof(EqValue));
+            s->nrows++;
+            s->fired = true;
+            any = true;
+        }
+        e->fired[v] = s->fired;
+    }
+    if (!any)
+        return;
+    /* the queries these events may start */
+    for (unsigned v = 0; v < e->m->nevents; v++) {
+        if (e->prog->events[v].query != in->query || !e->ev[v].fired || e->ev[v].at != t)
+            continue;
+        const MEvent *me = &e->m->events[v];
+        for (unsigned k = 0; k < me->nstarts; k++) {
+            int q = find_query(e->m, me->starts[k]);
+            if (q >= 0)
+                maybe_start(e, (unsigned)q, t);
+        }
+    }
+}
+
+static bool same_params(const EqValue *a, const EqValue *b, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        if (a[i].present != b[i].present)
+            return false;
+        if (a[i].present && memcmp(&a[i].ip, &b[i].ip, sizeof a[i].ip) != 0)
+            return false;
+    }
+    return true;
+}
+
+static char *describe_start(Engine *e, unsigned q, const EqValue *params)
+{
+    const MQuery *mq = &e->m->queries[q];
+    char *s = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&s, &len);
+    if (!f)
+        abort();
+    fprintf(f, "%s", mq->trigger);
+    for (unsigned i = 0; i < mq->nparams; i++) {
+        char buf[64];
+        out_value(buf, sizeof buf, &params[i], out_type(mq->params[i].type), true);
+        fprintf(f, "%s%s.%s=%s", i ? ", " : " (", mq->params[i].event, mq->params[i].column, buf);
+    }
+    if (mq->nparams)
+        fputc(')', f);
+    fclose(f);
+    return s;
+}
+
+/* Starts one instance of q with the given drill-down values, unless one with
+ * the same values is still running. */
+static void start_one(Engine *e, unsigned q, int64_t t, EqValue *params)
+{
+    const MQuery *mq = &e->m->queries[q];
+    for (size_t i = 0; i < e->ninst; i++) {
+        Inst *in = e->inst[i];
+        if (in->query == q && in->state != I_DONE && same_params(in->params, params, mq->nparams)) {
+            free(params);
+            return;
+        }
+    }
+    const char **names = xcalloc(mq->nparams, sizeof(char *));
+    char **owned = xcalloc(mq->nparams, sizeof(char *));
+    for (unsigned i = 0; i < mq->nparams; i++) {
+        if (asprintf(&owned[i], "%s.%s", mq->params[i].event, mq->params[i].column) < 0)
+            abort();
+        names[i] = owned[i];
+    }
+    const char *note = NULL;
+    if (e->finished)
+        note = "the input ended";
+    else if (e->running[q] >= e->cfg.max_instances)
+        note = "too many running instances (--max-instances)";
+    int64_t start = t + (!strcmp(mq->start, "offset") ? mq->start_ns : 0);
+    if (note) {
+        OutSource src = {q, e->next_id[q] + 1, NULL};
+        out_start(e->cfg.out, &src, start, mq->trigger, names, params, mq->nparams, note);
+        e->st.starts_refused++;
+        free(params);
+    } else {
+        Inst *in = new_inst(e, q, start, params, describe_start(e, q, params));
+        OutSource src = source_of(in);
+        out_start(e->cfg.out, &src, start, mq->trigger, names, params, mq->nparams, NULL);
+        e->st.starts++;
+    }
+    for (unsigned i = 0; i < mq->nparams; i++)
+        free(owned[i]);
+    free(owned);
+    free(names);
+}
+
+/* Starts q if its When holds: once per combination of the firing rows of the
+ * events its drill-down values come from. */
+static void maybe_start(Engine *e, unsigned q, int64_t t)
+{
+    const EqQueryDesc *d = &e->prog->queries[q];
+    const MQuery *mq = &e->m->queries[q];
+    if (!d->trigger || !d->trigger(e->fired))
+        return;
+    /* the distinct events the parameters use, and a counter over their rows */
+    unsigned nev = 0, *evs = xcalloc(mq->nparams, sizeof *evs);
+    for (unsigned i = 0; i < mq->nparams; i++) {
+        unsigned v = e->param_event[q][i], k = 0;
+        while (k < nev && evs[k] != v)
+            k++;
+        if (k == nev)
+            evs[nev++] = v;
+    }
+    size_t *pick = xcalloc(nev, sizeof *pick);
+    for (;;) {
+        EqValue *params = xcalloc(mq->nparams, sizeof *params);
+        bool ok = true;
+        for (unsigned i = 0; i < mq->nparams; i++) {
+            unsigned v = e->param_event[q][i], k = 0;
+            while (evs[k] != v)
+                k++;
+            const EventState *s = &e->ev[v];
+            if (s->nrows == 0) {
+                ok = false;
+                break;
+            }
+            unsigned ncols = e->m->queries[e->prog->events[v].query].ncolumns;
+            params[i] = s->rows[pick[k] * ncols + e->param_col[q][i]];
+        }
+        if (ok)
+            start_one(e, q, t, params);
+        else
+            free(params);
+        /* next combination */
+        unsigned k = 0;
+        while (k < nev) {
+            if (++pick[k] < e->ev[evs[k]].nrows)
+                break;
+            pick[k++] = 0;
+        }
+        if (k == nev || !ok)
+            break;
+    }
+    free(pick);
+    free(evs);
+}
+
+/* ---- windows ------------------------------------------------------------- */
+
+static void collect_row(void *ctx, const EqValue *row)
+{
+    Engine *e = ctx;
+    if (e->nrows == e->caprows) {
+        e->caprows = e->caprows ? 2 * e->caprows : ROWS_INITIAL;
+        e->rows = realloc(e->rows, e->caprows * e->ncols * sizeof(EqValue));
+        if (!e->rows) {
+            fprintf(stderr, "equery-run: out of memory\n");
+            exit(3);
+        }
+    }
+    memcpy(e->rows + e->nrows * e->ncols, row, e->ncols * sizeof(EqValue));
+    e->nrows++;
+}
+
+typedef struct {
+    const EqType *types;
+    unsigned ncols;
+} SortCtx;
+
+static int cmp_rows_ctx(const void *a, const void *b, void *arg)
+{
+    const SortCtx *c = arg;
+    return out_row_cmp(*(const EqValue *const *)a, *(const EqValue *const *)b, c->types, c->ncols);
+}
+
+/* Closes the window [wstart, end) of an instance; len is what load divides by. */
+static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
+{
+    const MQuery *mq = &e->m->queries[in->query];
+    e->ncols = mq->ncolumns ? mq->ncolumns : 1;
+    e->nrows = 0;
+    EqWindow w = {in->wstart, end, end - in->wstart};
+    e->prog->queries[in->query].close(&in->in, &w, collect_row, e);
+    e->st.windows++;
+    if (!mq->aggregate)
+        return; /* packet queries emitted their rows as they came */
+    const EqValue **order = xcalloc(e->nrows, sizeof *order);
+    for (size_t r = 0; r < e->nrows; r++)
+        order[r] = e->rows + r * e->ncols;
+    SortCtx sc = {e->types[in->query], mq->ncolumns};
+    qsort_r(order, e->nrows, sizeof *order, cmp_rows_ctx, &sc);
+    OutSource src = source_of(in);
+    out_window(e->cfg.out, &src, in->wstart, end, partial, order, e->nrows);
+    e->st.rows += e->nrows;
+    /* events read the rows in the same sorted order */
+    EqValue *sorted = xcalloc(e->nrows * e->ncols, sizeof(EqValue));
+    for (size_t r = 0; r < e->nrows; r++)
+        memcpy(sorted + r * e->ncols, order[r], e->ncols * sizeof(EqValue));
+    free(order);
+    evaluate_events(e, in, end, sorted, e->nrows);
+    free(sorted);
+}
+
+/* The time of an instance's next boundary. */
+static int64_t next_boundary(const Inst *in)
+{
+    if (in->state == I_PENDING)
+        return in->start;
+    return in->wend < in->stop ? in->wend : in->stop;
+}
+
+/* Processes one boundary of `in` (at most `now`); false when none is due. */
+static bool step(Engine *e, Inst *in)
+{
+    const MQuery *mq = &e->m->queries[in->query];
+    if (in->state == I_PENDING) {
+        activate(e, in);
+        return true;
+    }
+    if (in->wend <= in->stop) {
+        int64_t end = in->wend;
+        close_window(e, in, end, false);
+        in->wstart = end;
+        in->wend = end + (int64_t)mq->every_ns;
+        return true;
+    }
+    close_window(e, in, in->stop, true);
+    in->state = I_DONE;
+    e->running[in->query]--;
+    return true;
+}
+
+/* A keyed query with no groups emits nothing: jump over empty windows at
+ * once instead of closing them one by one (a long pause in a trace). */
+static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
+{
+    const MQuery *mq = &e->m->queries[in->query];
+    if (in->state != I_RUNNING || in->in.table.count != 0 || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns)
+        return;
+    if (in->wend > now || in->stop <= now)
+        return;
+    int64_t every = (int64_t)mq->every_ns;
+    int64_t k = (now - in->wstart) / every;
+    if (k > 1) {
+        in->wstart += (k - 1) * every;
+        in->wend = in->wstart + every;
+    }
+}
+
+void engine_advance(Engine *e, int64_t now)
+{
+    if (!e->launched)
+        launch(e, now);
+    if (now > e->now)
+        e->now = now;
+    for (;;) {
+        Inst *best = NULL;
+        int64_t bt = INT64_MAX;
+        for (size_t i = 0; i < e->ninst; i++) {
+            Inst *in = e->inst[i];
+            if (in->state == I_DONE)
+                continue;
+            skip_empty_windows(e, in, now);
+            int64_t t = next_boundary(in);
+            if (t <= now && t < bt) {
+                bt = t;
+                best = in;
+            }
+        }
+        if (!best)
+            break;
+        step(e, best);
+    }
+    compact(e);
+}
+
+/* ---- packets -------------------------------------------------------------- */
+
+static void launch(Engine *e, int64_t t)
+{
+    e->launched = true;
+    e->st.first_ts = t;
+    for (unsigned q = 0; q < e->m->nqueries; q++) {
+        const MQuery *mq = &e->m->queries[q];
+        if (mq->trigger)
+            continue;
+        int64_t start = t;
+        if (!strcmp(mq->start, "offset"))
+            start = t + mq->start_ns;
+        else if (!strcmp(mq->start, "at") && mq->start_ns > t)
+            start = mq->start_ns;
+        new_inst(e, q, start, NULL, NULL);
+    }
+}
+
+static void packet_row(void *ctx, const EqValue *row)
+{
+    Inst *in = ctx;
+    Engine *e = in->eng;
+    OutSource src = source_of(in);
+    out_packet_row(e->cfg.out, &src, e->now, row);
+    e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
+}
+
+void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts)
+{
+    /* time never runs backwards: a packet stamped earlier than the one
+     * before it is measured in the current window */
+    if (ts < e->now)
+        ts = e->now;
+    e->now = ts;
+    engine_advance(e, ts);
+    EqPkt p;
+    if (eq_parse(&p, linktype, data, caplen, wirelen, ts) != EQ_MAL_NONE)
+        e->st.malformed++;
+    e->st.packets++;
+    e->st.bytes += wirelen;
+    e->st.last_ts = ts;
+    EqPktInfo info = {0};
+    info.mid = e->cfg.mid;
+    if (e->tcp)
+        info.tcp_loss = (uint8_t)tcp_track_packet(e->tcp, &p);
+    for (size_t i = 0; i < e->ninst; i++) {
+        Inst *in = e->inst[i];
+        if (in->state == I_RUNNING)
+            e->prog->queries[in->query].packet(&in->in, &p, &info);
+    }
+}
+
+void engine_finish(Engine *e)
+{
+    if (!e->launched) {
+        e->finished = true;
+        return;
+    }
+    int64_t end = e->now;
+    engine_advance(e, end);
+    e->finished = true;
+    for (size_t i = 0; i < e->ninst; i++) {
+        Inst *in = e->inst[i];
+        if (in->state == I_RUNNING) {
+            close_window(e, in, end, true);
+            in->state = I_DONE;
+            e->running[in->query]--;
+        } else if (in->state == I_PENDING && e->cfg.notes) {
+            char t[64];
+            out_time(t, sizeof t, in->start);
+            fprintf(e->cfg.notes, "equery-run: note: query %s did not start: its start (%s) is after the input's end\n",
+                    e->m->queries[in->query].name, t);
+            in->state = I_DONE;
+        }
+    }
+    if (e->tcp)
+        e->st.conversations_evicted = tcp_track_evicted(e->tcp);
+    compact(e);
+    out_flush(e->cfg.out);
+}
+
+void engine_free(Engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->ninst; i++)
+        free_inst(e, e->inst[i]);
+    free(e->inst);
+    for (unsigned v = 0; v < e->m->nevents; v++)
+        free(e->ev[v].rows);
+    for (unsigned q = 0; q < e->m->nqueries; q++) {
+        if (e->types)
+            free(e->types[q]);
+        if (e->param_event)
+            free(e->param_event[q]);
+        if (e->param_col)
+            free(e->param_col[q]);
+    }
+    free(e->types);
+    free(e->param_event);
+    free(e->param_col);
+    free(e->ev);
+    free(e->fired);
+    free(e->next_id);
+    free(e->running);
+    free(e->rows);
+    if (e->tcp)
+        tcp_track_free(e->tcp);
+    free(e);
+}

@@ -1,0 +1,50 @@
+/* engine.h - runs a loaded program over a stream of packets: query
+ * instances, windows, events and the triggers that start drill-down
+ * queries. Time is the packets' own timestamps (so a capture file replays
+ * deterministically); a live source also calls engine_advance() from a
+ * timer so that windows close when no packet arrives. */
+#ifndef EQ_ENGINE_H
+#define EQ_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "eq_rt.h"
+#include "manifest.h"
+#include "output.h"
+
+typedef struct {
+    const Manifest *m;
+    const EqProgramDesc *prog;
+    Output *out;
+    FILE *notes;               /* warnings about the run (stderr) */
+    uint32_t max_groups;       /* per query instance */
+    uint32_t max_instances;    /* running instances per triggered query */
+    uint32_t max_conversations; /* TCP sequence tracker */
+    uint32_t mid;              /* the `mid` field */
+} EngineConfig;
+
+typedef struct {
+    uint64_t packets, bytes;
+    uint64_t malformed;
+    uint64_t groups_dropped;   /* packets whose new group did not fit --max-groups */
+    uint64_t conversations_evicted;
+    uint64_t windows, rows, events, starts, starts_refused;
+    int64_t first_ts, last_ts;
+} EngineStats;
+
+typedef struct Engine Engine;
+
+/* Checks that the program matches the manifest; NULL with a message in err. */
+Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen);
+void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
+/* Closes the windows that end at or before `now` (live capture's timer). */
+void engine_advance(Engine *e, int64_t now);
+/* End of input: closes the open windows (as partial) at the last packet's time. */
+void engine_finish(Engine *e);
+const EngineStats *engine_stats(const Engine *e);
+void engine_free(Engine *e);
+
+#endif

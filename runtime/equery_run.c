@@ -1,0 +1,564 @@
+/* equery_run.c - equery-run: run an EQuery program over a capture file or
+ * a live interface, window by window, with its event chains.
+ *
+ *   equery-run [options] PROGRAM.eq|BUNDLE (--pcap FILE | --iface NAME)
+ *
+ * A .eq program is compiled first (into a temporary bundle); a bundle's
+ * generated C is built by equery-run itself (see build.h) and loaded.
+ * Exit status: 0 ok, 1 errors in the program, 2 usage errors, 3 run-time
+ * errors (unreadable capture, no permission, ...). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "build.h"
+#include "bundle.h"
+#include "compiler.h"
+#include "engine.h"
+#include "ir.h"
+#include "manifest.h"
+#include "output.h"
+#include "sema.h"
+
+enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_RUN = 3 };
+enum {
+    DEFAULT_MAX_GROUPS = 1000000,
+    DEFAULT_MAX_INSTANCES = 64,
+    DEFAULT_SNAPLEN = 262144,
+    LIVE_POLL_MS = 100,        /* how often a live run closes due windows */
+    PROGRESS_EVERY = 1 << 16,  /* packets between looks at the clock */
+    PROGRESS_NS = 250000000,   /* between progress lines */
+    MAX_SOURCE = 16 << 20,
+};
+
+static volatile sig_atomic_t stop_requested;
+static pcap_t *live_handle;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (live_handle)
+        pcap_breakloop(live_handle);
+}
+
+typedef struct {
+    const char *program;
+    const char *pcap_file;
+    const char *iface;
+    const char *output;
+    const char *capture_filter;
+    OutFormat format;
+    bool format_set;
+    uint32_t max_groups, max_instances, mid;
+    int snaplen;
+    bool promisc, progress, quiet, verbose;
+} Options;
+
+static void usage(FILE *f)
+{
+    fputs("usage: equery-run [options] PROGRAM.eq|BUNDLE --pcap FILE\n"
+          "       equery-run [options] PROGRAM.eq|BUNDLE --iface NAME\n"
+          "\n"
+          "Runs an EQuery program over a capture or a live interface and prints its\n"
+          "results window by window, with the events that fire and the queries they start.\n"
+          "\n"
+          "input:\n"
+          "  --pcap FILE          read a capture file (pcap or pcapng; '-' for standard input)\n"
+          "  --iface NAME         capture live on an interface (needs root or CAP_NET_RAW)\n"
+          "  --capture-filter F   a BPF filter (tcpdump syntax) applied before the program\n"
+          "  --snaplen N          bytes captured per packet, live (default 262144)\n"
+          "  --promisc            put the interface in promiscuous mode\n"
+          "output:\n"
+          "  --format FMT         table (default on a terminal), csv, or json (default otherwise)\n"
+          "  -o, --output FILE    write results to FILE instead of standard output\n"
+          "  --quiet              no summary at the end\n"
+          "  --no-progress        no progress line on a terminal\n"
+          "limits:\n"
+          "  --max-groups N       groups per query window (default 1000000); more are dropped and counted\n"
+          "  --max-instances N    running instances of one triggered query (default 64)\n"
+          "  --mid N              this box's identifier, the `mid` field (default 0)\n"
+          "other:\n"
+          "  -v, --verbose        say how the program is built\n"
+          "  -h, --help           this help\n"
+          "  --version            the version\n"
+          "\n"
+          "exit status: 0 ok, 1 errors in the program, 2 usage errors, 3 run-time errors\n",
+          f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("equery-run: error: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\nTry 'equery-run --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-' || v > UINT32_MAX || v < min)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static int parse_options(int argc, char **argv, Options *o)
+{
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER };
+    static const struct option opts[] = {
+        {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
+        {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
+        {"max-groups", required_argument, 0, O_MAXG}, {"max-instances", required_argument, 0, O_MAXI},
+        {"mid", required_argument, 0, O_MID},         {"snaplen", required_argument, 0, O_SNAPLEN},
+        {"promisc", no_argument, 0, O_PROMISC},       {"quiet", no_argument, 0, O_QUIET},
+        {"no-progress", no_argument, 0, O_NOPROG},    {"verbose", no_argument, 0, 'v'},
+        {"help", no_argument, 0, 'h'},                {"version", no_argument, 0, O_VERSION},
+        {"capture-filter", required_argument, 0, O_FILTER}, {0, 0, 0, 0},
+    };
+    *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
+                   .snaplen = DEFAULT_SNAPLEN, .progress = true};
+    opterr = 0;
+    int c;
+    uint32_t v;
+    while ((c = getopt_long(argc, argv, ":o:vh", opts, NULL)) != -1) {
+        switch (c) {
+        case O_PCAP: o->pcap_file = optarg; break;
+        case O_IFACE: o->iface = optarg; break;
+        case O_FILTER: o->capture_filter = optarg; break;
+        case O_FORMAT:
+            o->format_set = true;
+            if (!strcmp(optarg, "table"))
+                o->format = FMT_TABLE;
+            else if (!strcmp(optarg, "csv"))
+                o->format = FMT_CSV;
+            else if (!strcmp(optarg, "json"))
+                o->format = FMT_JSON;
+            else
+                return usage_error("unknown format '%s' (table, csv, json)", optarg);
+            break;
+        case 'o': o->output = optarg; break;
+        case O_MAXG:
+            if (!parse_u32(optarg, &o->max_groups, 1))
+                return usage_error("--max-groups needs a number from 1 to 4294967295, not '%s'", optarg);
+            break;
+        case O_MAXI:
+            if (!parse_u32(optarg, &o->max_instances, 1))
+                return usage_error("--max-instances needs a number from 1 to 4294967295, not '%s'", optarg);
+            break;
+        case O_MID:
+            if (!parse_u32(optarg, &o->mid, 0))
+                return usage_error("--mid needs a number from 0 to 4294967295, not '%s'", optarg);
+            break;
+        case O_SNAPLEN:
+            if (!parse_u32(optarg, &v, 64) || v > DEFAULT_SNAPLEN)
+                return usage_error("--snaplen needs a number from 64 to 262144, not '%s'", optarg);
+            o->snaplen = (int)v;
+            break;
+        case O_PROMISC: o->promisc = true; break;
+        case O_QUIET: o->quiet = true; break;
+        case O_NOPROG: o->progress = false; break;
+        case 'v': o->verbose = true; break;
+        case 'h': usage(stdout); exit(0);
+        case O_VERSION: printf("equery-run %s\n", EQUERY_VERSION); exit(0);
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind == argc)
+        return usage_error("%s", "no program given (a .eq file or a bundle folder)");
+    if (argc - optind > 1)
+        return usage_error("more than one program given ('%s')", argv[optind + 1]);
+    o->program = argv[optind];
+    if (!o->pcap_file && !o->iface)
+        return usage_error("%s", "no input: give --pcap FILE or --iface NAME");
+    if (o->pcap_file && o->iface)
+        return usage_error("%s", "give either --pcap or --iface, not both");
+    return 0;
+}
+
+/* ---- the program ---------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* Compiles a .eq file into a temporary bundle; returns its folder, or NULL
+ * after printing the diagnostics (*status: EXIT_PROGRAM or EXIT_USAGE). */
+static char *compile_program(const char *path, int *status)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
+    if (!f) {
+        fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", path, strerror(errno));
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    char *src = malloc(MAX_SOURCE + 1);
+    if (!src)
+        abort();
+    size_t len = fread(src, 1, MAX_SOURCE + 1, f);
+    bool too_big = len > MAX_SOURCE, bad = ferror(f);
+    fclose(f);
+    if (too_big || bad) {
+        fprintf(stderr, "equery-run: error: cannot read '%s'%s\n", path, too_big ? ": larger than 16 MiB" : "");
+        free(src);
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    src[len] = '\0';
+    Compiler c;
+    compiler_init(&c, path, src, len, stderr);
+    char *dir = NULL;
+    Sema sm;
+    if (!parse_program(&c) || !sema_check(&c, &sm)) {
+        *status = EXIT_PROGRAM;
+        goto out;
+    }
+    IrProgram *ir = ir_lower(&c, &sm);
+    char tmpl[] = "/tmp/equery-bundle.XXXXXX";
+    const char *tmpdir = getenv("TMPDIR");
+    if (tmpdir && *tmpdir) {
+        if (asprintf(&dir, "%s/equery-bundle.XXXXXX", tmpdir) < 0)
+            abort();
+    } else {
+        dir = strdup(tmpl);
+    }
+    if (!dir || !mkdtemp(dir)) {
+        fprintf(stderr, "equery-run: error: cannot create a temporary folder: %s\n", strerror(errno));
+        free(dir);
+        dir = NULL;
+        *status = EXIT_RUN;
+        goto out;
+    }
+    char err[512];
+    if (!bundle_write(&c, ir, dir, "equeryc " EQUERY_VERSION, err, sizeof err)) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        free(dir);
+        dir = NULL;
+        *status = EXIT_RUN;
+    }
+out:
+    compiler_free(&c);
+    free(src);
+    return dir;
+}
+
+/* ---- packet sources ------------------------------------------------------- */
+
+typedef struct {
+    Engine *eng;
+    int linktype;
+    pcap_t *p;
+    uint64_t file_size;
+    bool progress;
+    struct timespec t0, last_progress;
+} Run;
+
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show_progress(Run *r, bool final)
+{
+    const EngineStats *st = engine_stats(r->eng);
+    double secs = elapsed_s(&r->t0);
+    if (final) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    FILE *pf = pcap_file(r->p);
+    long pos = pf ? ftell(pf) : -1;
+    fprintf(stderr, "\r\033[K%" PRIu64 " packets  %.2f Mpps", st->packets, secs > 0 ? (double)st->packets / secs / 1e6 : 0);
+    if (pos >= 0 && r->file_size)
+        fprintf(stderr, "  %3.0f%%", 100.0 * (double)pos / (double)r->file_size);
+    fflush(stderr);
+}
+
+static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    Run *r = (Run *)user;
+    /* nanosecond precision was requested: tv_usec holds nanoseconds */
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+    engine_packet(r->eng, r->linktype, data, h->caplen, h->len, ts);
+    if (r->progress && (engine_stats(r->eng)->packets % PROGRESS_EVERY) == 0) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        int64_t since = (int64_t)(t.tv_sec - r->last_progress.tv_sec) * 1000000000 + (t.tv_nsec - r->last_progress.tv_nsec);
+        if (since >= PROGRESS_NS) {
+            r->last_progress = t;
+            show_progress(r, false);
+        }
+    }
+}
+
+static bool set_filter(pcap_t *p, const char *filter, const char *what)
+{
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        fprintf(stderr, "equery-run: error: bad --capture-filter '%s': %s\n", filter, pcap_geterr(p));
+        return false;
+    }
+    int rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        fprintf(stderr, "equery-run: error: cannot apply the capture filter on %s: %s\n", what, pcap_geterr(p));
+        return false;
+    }
+    return true;
+}
+
+static int run_offline(Run *r, const Options *o)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    struct stat st;
+    if (strcmp(o->pcap_file, "-") != 0) {
+        if (stat(o->pcap_file, &st) != 0) {
+            fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", o->pcap_file, strerror(errno));
+            return EXIT_RUN;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "equery-run: error: '%s' is a folder, not a capture file\n", o->pcap_file);
+            return EXIT_RUN;
+        }
+        r->file_size = (uint64_t)st.st_size;
+    }
+    r->p = pcap_open_offline_with_tstamp_precision(o->pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!r->p) {
+        fprintf(stderr, "equery-run: error: cannot read '%s' as a capture: %s\n", o->pcap_file, errbuf);
+        return EXIT_RUN;
+    }
+    r->linktype = pcap_datalink(r->p);
+    if (!eq_link_supported(r->linktype)) {
+        const char *name = pcap_datalink_val_to_name(r->linktype);
+        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s), which equery cannot parse (it reads Ethernet, "
+                        "Linux cooked, raw IP and loopback captures)\n",
+                o->pcap_file, r->linktype, name ? name : "unknown");
+        return EXIT_RUN;
+    }
+    if (o->capture_filter && !set_filter(r->p, o->capture_filter, o->pcap_file))
+        return EXIT_RUN;
+    r->progress = o->progress && isatty(STDERR_FILENO);
+    int rc = 0;
+    while (!stop_requested) {
+        rc = pcap_dispatch(r->p, PROGRESS_EVERY, handle_packet, (u_char *)r);
+        if (rc <= 0)
+            break;
+    }
+    if (r->progress)
+        show_progress(r, true);
+    int status = 0;
+    if (rc == PCAP_ERROR) {
+        fprintf(stderr, "equery-run: error: reading '%s' failed after %" PRIu64 " packets: %s (the results below cover "
+                        "the packets read)\n",
+                o->pcap_file, engine_stats(r->eng)->packets, pcap_geterr(r->p));
+        status = EXIT_RUN;
+    }
+    engine_finish(r->eng);
+    return status;
+}
+
+static int run_live(Run *r, const Options *o)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    r->p = pcap_create(o->iface, errbuf);
+    if (!r->p) {
+        fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, errbuf);
+        return EXIT_RUN;
+    }
+    pcap_set_snaplen(r->p, o->snaplen);
+    pcap_set_promisc(r->p, o->promisc);
+    pcap_set_timeout(r->p, LIVE_POLL_MS);
+    pcap_set_tstamp_precision(r->p, PCAP_TSTAMP_PRECISION_NANO);
+    int rc = pcap_activate(r->p);
+    if (rc < 0) {
+        if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            fprintf(stderr, "equery-run: error: there is no interface '%s' (see 'ip link' for the names)\n", o->iface);
+        else if (rc == PCAP_ERROR_PERM_DENIED)
+            fprintf(stderr,
+                    "equery-run: error: no permission to capture on '%s': run equery-run as root, or give it the "
+                    "capabilities (sudo setcap cap_net_raw,cap_net_admin+eip equery-run), or capture with "
+                    "'tcpdump -w FILE' and run --pcap FILE\n",
+                    o->iface);
+        else if (rc == PCAP_ERROR_IFACE_NOT_UP)
+            fprintf(stderr, "equery-run: error: interface '%s' is down (ip link set %s up)\n", o->iface, o->iface);
+        else
+            fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, pcap_geterr(r->p));
+        return EXIT_RUN;
+    }
+    if (rc > 0)
+        fprintf(stderr, "equery-run: warning: %s: %s\n", o->iface, pcap_geterr(r->p));
+    r->linktype = pcap_datalink(r->p);
+    if (!eq_link_supported(r->linktype)) {
+        fprintf(stderr, "equery-run: error: interface '%s' has link type %d, which equery cannot parse\n", o->iface,
+                r->linktype);
+        return EXIT_RUN;
+    }
+    if (o->capture_filter && !set_filter(r->p, o->capture_filter, o->iface))
+        return EXIT_RUN;
+    if (pcap_setnonblock(r->p, 1, errbuf) != 0) {
+        fprintf(stderr, "equery-run: error: %s\n", errbuf);
+        return EXIT_RUN;
+    }
+    live_handle = r->p;
+    int fd = pcap_get_selectable_fd(r->p);
+    engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+    int status = 0;
+    while (!stop_requested) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll(&pfd, 1, LIVE_POLL_MS) < 0 && errno != EINTR) {
+            fprintf(stderr, "equery-run: error: poll: %s\n", strerror(errno));
+            status = EXIT_RUN;
+            break;
+        }
+        int n = pcap_dispatch(r->p, -1, handle_packet, (u_char *)r);
+        if (n == PCAP_ERROR) {
+            fprintf(stderr, "equery-run: error: capture on '%s' failed: %s\n", o->iface, pcap_geterr(r->p));
+            status = EXIT_RUN;
+            break;
+        }
+        engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+    }
+    live_handle = NULL;
+    engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+    engine_finish(r->eng);
+    struct pcap_stat ps;
+    if (pcap_stats(r->p, &ps) == 0 && (ps.ps_drop || ps.ps_ifdrop))
+        fprintf(stderr, "equery-run: warning: the capture dropped %u packets (kernel) and %u (interface)\n", ps.ps_drop,
+                ps.ps_ifdrop);
+    return status;
+}
+
+static void summary(const EngineStats *st, double secs)
+{
+    fprintf(stderr,
+            "equery-run: %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s (%.2f Mpps); malformed %" PRIu64
+            "; groups dropped %" PRIu64 "; windows %" PRIu64 ", rows %" PRIu64 ", events %" PRIu64 ", starts %" PRIu64
+            "\n",
+            st->packets, st->bytes, secs, secs > 0 ? (double)st->packets / secs / 1e6 : 0.0, st->malformed,
+            st->groups_dropped, st->windows, st->rows, st->events, st->starts);
+    if (st->groups_dropped)
+        fprintf(stderr, "equery-run: warning: %" PRIu64 " packets belonged to groups beyond --max-groups and were not "
+                        "measured: raise --max-groups\n",
+                st->groups_dropped);
+    if (st->starts_refused)
+        fprintf(stderr, "equery-run: warning: %" PRIu64 " triggered starts were refused (see the nostart records)\n",
+                st->starts_refused);
+    if (st->conversations_evicted)
+        fprintf(stderr, "equery-run: warning: %" PRIu64 " TCP conversations were evicted from the sequence tracker: "
+                        "loss may be undercounted\n",
+                st->conversations_evicted);
+}
+
+int main(int argc, char **argv)
+{
+    Options o;
+    int status = parse_options(argc, argv, &o);
+    if (status)
+        return status;
+    struct stat st;
+    char *tmp_bundle = NULL;
+    const char *bundle = o.program;
+    if (stat(o.program, &st) == 0 && S_ISDIR(st.st_mode)) {
+        bundle = o.program;
+    } else {
+        tmp_bundle = compile_program(o.program, &status);
+        if (!tmp_bundle)
+            return status;
+        bundle = tmp_bundle;
+    }
+    char err[4608];
+    char *mpath = NULL;
+    if (asprintf(&mpath, "%s/%s", bundle, BUNDLE_MANIFEST) < 0)
+        abort();
+    Manifest *m = manifest_load(mpath, err, sizeof err);
+    free(mpath);
+    Loaded ld = {0};
+    Output *out = NULL;
+    Engine *eng = NULL;
+    FILE *of = stdout;
+    if (!m) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        status = EXIT_RUN;
+        goto done;
+    }
+    if (!build_load(bundle, m, o.verbose, &ld, err, sizeof err)) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        status = EXIT_RUN;
+        goto done;
+    }
+    if (o.output && !(of = fopen(o.output, "w"))) {
+        fprintf(stderr, "equery-run: error: cannot write '%s': %s\n", o.output, strerror(errno));
+        of = stdout;
+        status = EXIT_RUN;
+        goto done;
+    }
+    if (!o.format_set)
+        o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
+    out = out_new(of, o.format, m);
+    EngineConfig cfg = {.m = m, .prog = ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
+                        .max_instances = o.max_instances, .mid = o.mid};
+    eng = engine_new(&cfg, err, sizeof err);
+    if (!eng) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        status = EXIT_RUN;
+        goto done;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    Run r = {.eng = eng};
+    clock_gettime(CLOCK_MONOTONIC, &r.t0);
+    r.last_progress = r.t0;
+    status = o.pcap_file ? run_offline(&r, &o) : run_live(&r, &o);
+    double secs = elapsed_s(&r.t0);
+    if (r.p)
+        pcap_close(r.p);
+    if (stop_requested)
+        fprintf(stderr, "equery-run: stopped; the open windows were closed early\n");
+    if (!o.quiet)
+        summary(engine_stats(eng), secs);
+done:
+    engine_free(eng);
+    out_free(out);
+    if (of != stdout && fclose(of) != 0 && !status) {
+        fprintf(stderr, "equery-run: error: writing '%s' failed: %s\n", o.output, strerror(errno));
+        status = EXIT_RUN;
+    }
+    build_unload(&ld);
+    manifest_free(m);
+    if (tmp_bundle) {
+        nftw(tmp_bundle, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+        free(tmp_bundle);
+    }
+    return status;
+}

@@ -1,0 +1,80 @@
+/* table.c - the cold parts of the group table of eq_rt.h: creating it,
+ * growing it, freeing it. The layout and the probing are eq_rt.h's: open
+ * addressing with linear probing over slots of
+ *   [32-bit tag, padded to EQ_TAG_SIZE][key][state]
+ * where tag 0 marks a free slot, and the slot index is tag & mask. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "table.h"
+
+enum { SLOT_ALIGN = 8 }; /* keys and states hold 8-byte fields */
+
+/* The largest capacity: eq_table_get computes mask + 1 in 32 bits. */
+#define TABLE_MAX_CAPACITY (UINT32_C(1) << 31)
+
+bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t max_groups)
+{
+    memset(t, 0, sizeof *t);
+    if (key_size % SLOT_ALIGN != 0)
+        return false;
+    uint64_t slot = (uint64_t)EQ_TAG_SIZE + key_size + state_size;
+    slot = (slot + SLOT_ALIGN - 1) / SLOT_ALIGN * SLOT_ALIGN;
+    if (slot > UINT32_MAX)
+        return false;
+    /* room for max_groups at a load of at most 3/4, as eq_table_get keeps
+     * it: capacity >= ceil(max_groups * 4 / 3) */
+    uint64_t want = ((uint64_t)max_groups * 4 + 2) / 3;
+    uint32_t cap = 1;
+    while (cap < want && cap < EQ_TABLE_INITIAL_MAX)
+        cap *= 2;
+    uint8_t *slots = calloc(cap, (size_t)slot);
+    if (!slots)
+        return false;
+    t->slots = slots;
+    t->mask = cap - 1;
+    t->max_groups = max_groups;
+    t->key_size = key_size;
+    t->state_size = state_size;
+    t->slot_size = (uint32_t)slot;
+    return true;
+}
+
+/* Moves every group into slots twice as many, each at the first free slot
+ * from tag & new mask: the stored tag is the hash, so keys are not hashed
+ * again (and tags given by a merge stay what they were). On failure the
+ * table is unchanged. */
+bool eq_table_grow(EqTable *t)
+{
+    uint64_t cap = (uint64_t)t->mask + 1;
+    if (cap >= TABLE_MAX_CAPACITY)
+        return false;
+    uint64_t ncap = cap * 2;
+    if (ncap > SIZE_MAX / t->slot_size)
+        return false;
+    uint8_t *slots = calloc((size_t)ncap, t->slot_size);
+    if (!slots)
+        return false;
+    uint32_t nmask = (uint32_t)(ncap - 1);
+    for (uint32_t i = 0; i <= t->mask; i++) {
+        const uint8_t *s = eq_slot(t, i);
+        uint32_t tag;
+        memcpy(&tag, s, sizeof tag);
+        if (tag == 0)
+            continue;
+        uint32_t j = tag & nmask;
+        while (eq_slot_used(slots + (size_t)j * t->slot_size))
+            j = (j + 1) & nmask;
+        memcpy(slots + (size_t)j * t->slot_size, s, t->slot_size);
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->mask = nmask;
+    return true;
+}
+
+void eq_table_free(EqTable *t)
+{
+    free(t->slots);
+    memset(t, 0, sizeof *t);
+}
