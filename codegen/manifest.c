@@ -523,8 +523,9 @@ static bool check_event_shape(const Check *c, const MEvent *e)
     return true;
 }
 
-/* Each event of a query's trigger exists and lists the query in its
- * `starts`: the runtime walks events to queries, people read queries. */
+/* Each event of a query's trigger exists. (An event that appears in a
+ * When only under '~' cannot start the query, so `starts` need not list it;
+ * the other direction, starts -> trigger_events, is checked below.) */
 static bool check_trigger_refs(const Program *p, const MQuery *q)
 {
     const Manifest *m = p->m;
@@ -533,10 +534,6 @@ static bool check_trigger_refs(const Program *p, const MQuery *q)
         long ei = lookup(p->events, m->nevents, q->trigger_events[i]);
         if (ei < 0)
             return fail(c, "query '%s': trigger event '%s' is not defined", q->name, q->trigger_events[i]);
-        const MEvent *e = &m->events[ei];
-        if (!contains(e->starts, e->nstarts, q->name))
-            return fail(c, "query '%s': its trigger uses event '%s', whose starts does not list it", q->name,
-                        e->name);
     }
     return true;
 }

@@ -104,7 +104,8 @@ void diag_flush(Diag *d)
     if (!d)
         return;
     end_unit(d);
-    qsort(d->units, (size_t)d->nunits, sizeof(Unit), unit_cmp);
+    if (d->nunits)
+        qsort(d->units, (size_t)d->nunits, sizeof(Unit), unit_cmp);
     for (int i = 0; i < d->nunits; i++) {
         fwrite(d->units[i].text, 1, d->units[i].len, d->out);
         free(d->units[i].text);

@@ -166,8 +166,13 @@ static IrExpr *lower_val(L *l, const Expr *e, Level lv)
             return ir_op2(l->a, OP_NEG, e->ty, lower_val(l, e->a, lv), NULL);
         break;
     case E_BINARY:
-        if (e->op >= OP_ADD && e->op <= OP_DIV)
-            return ir_op2(l->a, e->op, e->ty, lower_val(l, e->a, lv), lower_val(l, e->b, lv));
+        if (e->op >= OP_ADD && e->op <= OP_DIV) {
+            /* left first: states are numbered in the order they are made,
+             * and the order of a call's arguments is unspecified */
+            IrExpr *x = lower_val(l, e->a, lv);
+            IrExpr *y = lower_val(l, e->b, lv);
+            return ir_op2(l->a, e->op, e->ty, x, y);
+        }
         break;
     default: break;
     }

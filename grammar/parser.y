@@ -383,8 +383,9 @@ static int yyreport_syntax_error(const yypcontext_t *ctx, void *scanner, Compile
         semicolon |= !strcmp(yysymbol_name(expected[i]), "';'");
         ident |= expected[i] == YYSYMBOL_T_IDENT;
     }
-    /* The next statement (or the end) where the statement could end: the
-     * ';' is missing. Point just after the statement's last token. */
+    /* A ';' could end the statement here, and the token found starts a
+     * statement (or is the end of input): the ';' is missing. Point just
+     * after the statement's last token. */
     if (semicolon && (got == YYSYMBOL_KW_QUERY || got == YYSYMBOL_KW_EVENT || got == YYSYMBOL_KW_CONST ||
                       got == YYSYMBOL_YYEOF)) {
         uint32_t end = ((LexState *)eqyget_extra(scanner))->prev_end;

@@ -505,7 +505,9 @@ static bool step(Engine *e, Inst *in)
         in->wend = end + (int64_t)mq->every_ns;
         return true;
     }
-    close_window(e, in, in->stop, true);
+    /* Within ends the run: the window is partial only when Every gave it a
+     * longer nominal length */
+    close_window(e, in, in->stop, mq->every_ns != 0);
     in->state = I_DONE;
     e->running[in->query]--;
     return true;
@@ -620,7 +622,10 @@ void engine_finish(Engine *e)
     for (size_t i = 0; i < e->ninst; i++) {
         Inst *in = e->inst[i];
         if (in->state == I_RUNNING) {
-            close_window(e, in, end, true);
+            /* the input ended inside the window: partial, unless the window
+             * had no nominal end (no Every and no Within: it is the run) */
+            const MQuery *mq = &e->m->queries[in->query];
+            close_window(e, in, end, mq->every_ns != 0 || mq->within_ns != 0);
             in->state = I_DONE;
             e->running[in->query]--;
         } else if (in->state == I_PENDING && e->cfg.notes) {

@@ -17,6 +17,13 @@ Modes:
   same    DIR holds subfolders; all .eq files of one subfolder must give the
           same `--emit=ir` output once comment lines (`#` after optional
           spaces) and trailing ` # ...` comments are removed.
+  run     For each DIR/NAME.run (the binary is then equery-run): its lines
+          (after `#` comments) are the arguments, split like a shell would,
+          with {repo}, {traces} (the generated test traces, --traces) and
+          {shared} (../shared/traces, --shared) replaced; a line `exit: N`
+          sets the expected exit status (default 0). Runs in the repository
+          root; stdout must equal NAME.out. A case that uses {shared} when
+          that folder is absent is reported as SKIP (not counted as passed).
 
 Update mode: --update or the environment variable UPDATE=1.
 --args passes extra arguments to equeryc (split like a shell would).
@@ -36,7 +43,7 @@ import signal
 import subprocess
 import sys
 
-EMIT_EXTS = ("tokens", "ast", "ir")
+EMIT_EXTS = ("tokens", "ast", "ir", "c")
 DEFAULT_EMIT_EXTS = ("ast", "ir")  # created in update mode when none exists
 
 
@@ -45,6 +52,12 @@ class Result:
         self.passed = 0
         self.failed = 0
         self.updated = 0
+
+    skipped = 0
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print("SKIP %s: %s" % (name, why))
 
     def ok(self, name, note=""):
         self.passed += 1
@@ -121,7 +134,7 @@ class Runner:
 
     def cmdline(self, args):
         return " ".join(shlex.quote(a) for a in
-                        ["equeryc"] + self.extra_args + args)
+                        [os.path.basename(self.equeryc)] + self.extra_args + args)
 
 
 def run_or_fail(runner, res, name, args, cwd):
@@ -300,7 +313,56 @@ def mode_same(runner, directory, update, names, res):
                                             ", ".join(s + ".eq" for s in stems)))
 
 
-MODES = {"emit": mode_emit, "errors": mode_errors, "same": mode_same}
+def run_stems(directory):
+    return sorted(f[:-4] for f in os.listdir(directory)
+                  if f.endswith(".run") and os.path.isfile(os.path.join(directory, f)))
+
+
+def mode_run(runner, directory, update, names, res):
+    repo = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+    for stem in run_stems(directory):
+        if not selected(names, stem):
+            continue
+        spec = text(read_bytes(os.path.join(directory, stem + ".run")))
+        words, want_rc = [], 0
+        for line in spec.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if line.startswith("exit:"):
+                want_rc = int(line[5:])
+            elif line:
+                words += shlex.split(line)
+        uses_shared = any("{shared}" in w for w in words)
+        if uses_shared and not (runner.shared and os.path.isdir(runner.shared)):
+            res.skip(stem, "the real captures (../shared/traces) are not here")
+            continue
+        if any("{traces}" in w for w in words) and not runner.traces:
+            res.fail(stem, "needs --traces DIR (the generated test traces)")
+            continue
+        args = [w.replace("{repo}", repo).replace("{traces}", runner.traces or "")
+                 .replace("{shared}", runner.shared or "") for w in words]
+        r = run_or_fail(runner, res, stem, args, repo)
+        if r is None:
+            continue
+        rc, out, err = r
+        if rc != want_rc:
+            res.fail(stem, "`%s`: %s (expected %d)" % (runner.cmdline(args), describe_status(rc), want_rc),
+                     "  stderr:\n" + indent(text(err)) if err else "")
+            continue
+        path = os.path.join(directory, stem + ".out")
+        if os.path.exists(path) and read_bytes(path) == out:
+            res.ok(stem)
+        elif update:
+            write_bytes(path, out)
+            res.update(stem)
+        elif not os.path.exists(path):
+            res.fail(stem, "no expected output %s.out; run with UPDATE=1" % stem)
+        else:
+            res.fail(stem, "stdout differs from %s.out" % stem,
+                     unified_diff(text(read_bytes(path)), text(out), stem + ".out (expected)",
+                                  stem + ".out (actual)"))
+
+
+MODES = {"emit": mode_emit, "errors": mode_errors, "same": mode_same, "run": mode_run}
 
 
 def env_update():
@@ -319,6 +381,8 @@ def main(argv=None):
                     help="rewrite the expected files from the actual output")
     ap.add_argument("--args", default="",
                     help="extra arguments for equeryc (shell-style quoting)")
+    ap.add_argument("--traces", default=None, help="generated test traces (mode run)")
+    ap.add_argument("--shared", default=None, help="real captures, ../shared/traces (mode run)")
     ap.add_argument("--timeout", type=float, default=120.0,
                     help="seconds allowed for one equeryc run (default 120)")
     ap.add_argument("names", nargs="*", metavar="NAME",
@@ -353,6 +417,8 @@ def main(argv=None):
         return 2
 
     runner = Runner(equeryc, extra, opts.timeout)
+    runner.traces = os.path.abspath(opts.traces) if opts.traces else None
+    runner.shared = os.path.abspath(opts.shared) if opts.shared else None
     update = opts.update or env_update()
     res = Result()
     directory = os.path.abspath(opts.dir)
@@ -360,18 +426,21 @@ def main(argv=None):
     if opts.mode == "same":
         known = {d for d in os.listdir(directory)
                  if os.path.isdir(os.path.join(directory, d))}
+    elif opts.mode == "run":
+        known = set(run_stems(directory))
     else:
         known = set(eq_stems(directory))
     for name in sorted(set(opts.names) - known):
         res.fail(name, "no such case in %s" % opts.dir)
 
-    if res.passed + res.failed == 0:
+    if res.passed + res.failed + res.skipped == 0:
         # An empty run is a failure: it most likely means a wrong --dir.
         print("FAIL %s: no test cases found" % opts.dir)
         res.failed = 1
     if res.updated:
         print("golden %s: updated %d expected file(s)" % (opts.mode, res.updated))
-    print("golden %s: %d passed, %d failed" % (opts.mode, res.passed, res.failed))
+    print("golden %s: %d passed, %d failed%s" % (opts.mode, res.passed, res.failed,
+                                               ", %d skipped" % res.skipped if res.skipped else ""))
     return 1 if res.failed else 0
 
 

@@ -356,7 +356,6 @@ static const Broken BROKEN[] = {
      "query 'q2': start 'soon' is not launch, at or offset"},
     {"event on an unknown query", "  query: q1\n", "  query: q7\n", "event 'e1': query 'q7' is not defined"},
     {"starts an unknown query", "starts: [q2]", "starts: [q2, q8]", "event 'e1': started query 'q8' is not defined"},
-    {"starts and trigger disagree", "starts: [q2]", "starts: []", "whose starts does not list it"},
     {"parameter of an unknown event", "{event: e1, column: saddr", "{event: e5, column: saddr",
      "query 'q2': parameter 'e5.saddr': event 'e5' is not defined"},
     {"parameter of a missing column", "{event: e1, column: saddr", "{event: e1, column: sport",
