@@ -215,6 +215,7 @@ int main(int argc, char **argv)
     if (!dir)
         dir = bundle_default_dir(path);
     char err[512];
+    diag_flush(c.diag); /* the program's warnings come before what follows */
     if (!bundle_write(&c, ir, dir, "equeryc " EQUERY_VERSION, err, sizeof err)) {
         fprintf(stderr, "equeryc: error: %s\n", err);
         status = EXIT_USAGE;

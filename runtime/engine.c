@@ -357,7 +357,11 @@ static void start_one(Engine *e, unsigned q, int64_t t, EqValue *params)
         note = "the input ended";
     else if (e->running[q] >= e->cfg.max_instances)
         note = "too many running instances (--max-instances)";
-    int64_t start = t + (!strcmp(mq->start, "offset") ? mq->start_ns : 0);
+    int64_t start = t;
+    if (!strcmp(mq->start, "offset"))
+        start = t + mq->start_ns;
+    else if (!strcmp(mq->start, "at") && mq->start_ns > t)
+        start = mq->start_ns; /* triggered before that instant: it waits */
     if (note) {
         OutSource src = {q, e->next_id[q] + 1, NULL};
         out_start(e->cfg.out, &src, start, mq->trigger, names, params, mq->nparams, note);
