@@ -130,11 +130,11 @@ static void extract_field(G *g, FieldId f)
 
 static void print_addr_init(FILE *o, const IpVal *ip)
 {
-    fputs("{{", o);
+    fputs("{.b = {", o);
     int n = ip->v6 ? 16 : 4;
     for (int i = 0; i < n; i++)
         fprintf(o, "%s%u", i ? ", " : "", ip->b[i]);
-    fprintf(o, "}, %d, {0}}", ip->v6);
+    fprintf(o, "}, .v6 = %d}", ip->v6);
 }
 
 /* Declares a constant address and returns its name. */
@@ -187,10 +187,15 @@ static int param_index(const G *g, const IrExpr *e)
 
 static const IrState *state_of(const G *g, const IrExpr *e) { return g->q->states[e->idx]; }
 
-/* The index a directional state is read at: [0] forward, [1] reverse. */
-static const char *dir_index(const IrState *s)
+static bool directional(const IrQuery *q, const IrState *s) { return q->bidir && s->dir != DIR_ANY; }
+
+/* The index a directional state is read at: [0] forward, [1] reverse (a
+ * one-way query keeps one value: every packet is forward). */
+static const char *dir_index(const IrQuery *q, const IrState *s)
 {
-    return s->dir == DIR_FWD ? "[0]" : s->dir == DIR_REV ? "[1]" : "";
+    if (!directional(q, s))
+        return "";
+    return s->dir == DIR_FWD ? "[0]" : "[1]";
 }
 
 static void emit_val(G *g, const IrExpr *e);
@@ -209,7 +214,7 @@ static void emit_has(G *g, const IrExpr *e)
         case ST_MIN:
         case ST_MAX:
         case ST_FIRST:
-        case ST_LAST: fprintf(g->o, "s->s%d_has%s", g->slot[e->idx], dir_index(s)); return;
+        case ST_LAST: fprintf(g->o, "s->s%d_has%s", g->slot[e->idx], dir_index(g->q, s)); return;
         default: fputs("1", g->o); return;
         }
     }
@@ -259,7 +264,7 @@ static void emit_val(G *g, const IrExpr *e)
     case X_KEY: {
         const char *n = cat_fields[g->q->keys[e->idx]].name;
         Kind k = kind_of(e->ty);
-        fprintf(o, k == K_IP ? "&k->%s" : k == K_MAC ? "k->%s" : k == K_SIGNED ? "k->%s" : "(uint64_t)k->%s", n);
+        fprintf(o, k == K_IP ? "&k->%s" : k == K_MAC ? "(const uint8_t *)&k->%s" : k == K_SIGNED ? "k->%s" : "(uint64_t)k->%s", n);
         return;
     }
     case X_PARAM: {
@@ -285,13 +290,13 @@ static void emit_val(G *g, const IrExpr *e)
         const IrState *s = state_of(g, e);
         int n = g->slot[e->idx];
         if (s->kind == ST_DISTINCT)
-            fprintf(o, "eq_distinct_count(s->s%d%s)", n, dir_index(s));
+            fprintf(o, "eq_distinct_count(s->s%d%s)", n, dir_index(g->q, s));
         else if (s->kind == ST_DIRS)
             fprintf(o, "(uint64_t)(s->s%d == 3 ? 2 : 1)", n);
         else if (kind_of(e->ty) == K_IP)
-            fprintf(o, "&s->s%d%s", n, dir_index(s));
+            fprintf(o, "&s->s%d%s", n, dir_index(g->q, s));
         else
-            fprintf(o, "s->s%d%s", n, dir_index(s));
+            fprintf(o, "s->s%d%s", n, dir_index(g->q, s));
         return;
     }
     case X_OP: {
@@ -557,8 +562,6 @@ static void ir_comment(G *g, FILE *o, const char *label, const IrExpr *e)
 
 /* ---- per-query declarations --------------------------------------------- */
 
-static bool directional(const IrQuery *q, const IrState *s) { return q->bidir && s->dir != DIR_ANY; }
-
 static const char *state_ctype(const IrState *s)
 {
     switch (kind_of(s->ty)) {
@@ -573,13 +576,15 @@ static void emit_types(G *g)
 {
     const IrQuery *q = g->q;
     FILE *o = g->o;
-    fprintf(o, "typedef struct {\n    _Alignas(8) uint32_t has; /* bit i: key field i is present */\n");
+    /* every member is a whole number of 8-byte words, each stored whole:
+     * hashing and comparing the key right after building it then reads
+     * back exactly what was written (no store-forwarding stalls) */
+    fprintf(o, "typedef struct {\n    uint64_t has; /* bit i: key field i is present */\n");
     for (int i = 0; i < q->nkeys; i++) {
         FieldId f = q->keys[i];
-        if (cat_fields[f].type == TY_MAC)
-            fprintf(o, "    uint8_t %s[6];\n", cat_fields[f].name);
-        else
-            fprintf(o, "    %s %s;\n", field_ctype(f), cat_fields[f].name);
+        Type t = cat_fields[f].type;
+        fprintf(o, "    %s %s;%s\n", t == TY_IP ? "EqAddr" : kind_of(t) == K_SIGNED ? "int64_t" : "uint64_t",
+                cat_fields[f].name, t == TY_MAC ? " /* the 6 bytes of the address, in order */" : "");
     }
     fprintf(o, "} q_%s_key;\n\n", g->qn);
     fprintf(o, "typedef struct {\n    int64_t first_ts; /* the group's first packet */\n");
@@ -628,21 +633,32 @@ static void collect_fields(const IrExpr *e, bool *used)
         collect_fields(e->args[i], used);
 }
 
+/* Builds a key (its s/d pairs swapped for the other direction's view)
+ * with one initializer, so that each word is stored once. An absent field
+ * is 0 in the key and its bit clear in `has`. */
 static void fill_key(G *g, const char *var, bool swapped)
 {
     const IrQuery *q = g->q;
-    fprintf(g->o, "    q_%s_key %s;\n    memset(&%s, 0, sizeof %s);\n", g->qn, var, var, var);
+    FILE *o = g->o;
+    fprintf(o, "    q_%s_key %s = {\n        .has = 0", g->qn, var);
+    for (int i = 0; i < q->nkeys; i++) {
+        FieldId f = q->keys[i];
+        FieldId src = swapped && cat_fields[f].partner != F_NONE ? cat_fields[f].partner : f;
+        fprintf(o, " | (h_%s ? %uu : 0u)", cat_fields[src].name, 1u << i);
+    }
+    fputs(",\n", o);
     for (int i = 0; i < q->nkeys; i++) {
         FieldId f = q->keys[i];
         FieldId src = swapped && cat_fields[f].partner != F_NONE ? cat_fields[f].partner : f;
         const char *n = cat_fields[f].name, *sn = cat_fields[src].name;
         if (cat_fields[f].type == TY_MAC)
-            fprintf(g->o, "    if (h_%s) {\n        %s.has |= %uu;\n        memcpy(%s.%s, f_%s, 6);\n    }\n", sn, var,
-                    1u << i, var, n, sn);
+            fprintf(o, "        .%s = h_%s ? eq_mac_word(f_%s) : 0,\n", n, sn, sn);
+        else if (cat_fields[f].type == TY_IP)
+            fprintf(o, "        .%s = f_%s, /* zero when absent */\n", n, sn);
         else
-            fprintf(g->o, "    if (h_%s) {\n        %s.has |= %uu;\n        %s.%s = f_%s;\n    }\n", sn, var, 1u << i, var,
-                    n, sn);
+            fprintf(o, "        .%s = h_%s ? f_%s : 0,\n", n, sn, sn);
     }
+    fputs("    };\n", o);
 }
 
 /* The update of state i for the packet; `d` is the direction index. */
@@ -750,34 +766,134 @@ static void emit_state_updates(G *g)
     }
 }
 
-static void emit_packet_fn(G *g)
+/* Extracts the fields a query reads (all of them for its packet function;
+ * only the filter's and the key's for its prefetch function) and applies
+ * its filter. */
+typedef enum { FF_ALL, FF_LOOKUP, FF_UPDATE } FieldsFor;
+
+/* Extracts the fields a query reads and applies its filter: all of it for
+ * a packet function (FF_ALL), the filter's and the key's fields for a
+ * lookup function (FF_LOOKUP), the states' fields (and no filter) for an
+ * update function (FF_UPDATE). */
+static void emit_fields_and_filter(G *g, FieldsFor what)
 {
     const IrQuery *q = g->q;
     FILE *o = g->o;
-    fprintf(o, "static void q_%s_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)\n{\n", g->qn);
-    fputs("    (void)in;\n    (void)info;\n", o);
-    /* the fields this query reads, each with its presence */
     bool used[F__COUNT] = {0};
-    collect_fields(q->filter, used);
-    for (int i = 0; i < q->nkeys; i++) {
-        used[q->keys[i]] = true;
-        if (q->bidir && cat_fields[q->keys[i]].partner != F_NONE)
-            used[cat_fields[q->keys[i]].partner] = true;
+    if (what != FF_UPDATE) {
+        collect_fields(q->filter, used);
+        for (int i = 0; i < q->nkeys; i++) {
+            used[q->keys[i]] = true;
+            if (q->bidir && cat_fields[q->keys[i]].partner != F_NONE)
+                used[cat_fields[q->keys[i]].partner] = true;
+        }
     }
-    for (int i = 0; i < q->nstates; i++)
-        collect_fields(q->states[i]->arg, used);
-    if (!q->aggregate)
-        for (int i = 0; i < q->ncolumns; i++)
-            collect_fields(q->columns[i].e, used);
+    if (what != FF_LOOKUP) {
+        for (int i = 0; i < q->nstates; i++)
+            collect_fields(q->states[i]->arg, used);
+        if (!q->aggregate)
+            for (int i = 0; i < q->ncolumns; i++)
+                collect_fields(q->columns[i].e, used);
+    }
     for (int f = 0; f < F__COUNT; f++)
         if (used[f])
             extract_field(g, f);
-    if (q->filter) {
+    if (q->filter && what != FF_UPDATE) {
         ir_comment(g, o, "Where", q->filter);
         fputs("    if (!", o);
         emit_cond(g, q->filter);
         fputs(")\n        return;\n", o);
     }
+}
+
+/* Builds ck, the key the group is stored under (and canon, for a
+ * bidirectional key: whether the packet's own key is that one). */
+static void emit_group_key(G *g)
+{
+    FILE *o = g->o;
+    fputs("    /* the group */\n", o);
+    fill_key(g, "k", false);
+    if (g->q->bidir) {
+        fputs("    /* the key seen from the other side; the smaller of the two is stored */\n", o);
+        fill_key(g, "r", true);
+        fprintf(o, "    bool canon = eq_key_cmp(&k, &r, sizeof k) <= 0;\n"
+                   "    const q_%s_key *ck = canon ? &k : &r;\n",
+                g->qn);
+    } else {
+        fprintf(o, "    const q_%s_key *ck = &k;\n", g->qn);
+    }
+}
+
+static bool grouped(const IrQuery *q) { return q->aggregate && q->nkeys > 0; }
+
+/* A grouped query's packet work is split in two, so that the runtime can
+ * run the first over a burst of packets before the second: lookup filters
+ * the packet, computes its group's key and hash into a scratch record and
+ * prefetches the group's slot; update then finds the group and updates its
+ * states. The table's cache misses of a burst thus overlap. */
+static void emit_lookup_fn(G *g)
+{
+    FILE *o = g->o;
+    const char *n = g->qn;
+    fprintf(o, "typedef struct {\n    q_%s_key ck;  /* the group's key as stored */\n"
+               "    uint32_t tag;   /* its hash */\n    uint8_t pass;   /* the packet passed Where */\n"
+               "    uint8_t canon;  /* the packet's own key is ck (not its swap) */\n} q_%s_scratch;\n\n",
+            n, n);
+    fprintf(o, "static void q_%s_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, void *scratch)\n{\n"
+               "    (void)info;\n    q_%s_scratch *x = scratch;\n    x->pass = 0;\n",
+            n, n);
+    emit_fields_and_filter(g, FF_LOOKUP);
+    emit_group_key(g);
+    fprintf(o, "    x->ck = *ck;\n    x->tag = eq_hash(ck, sizeof *ck);\n    x->pass = 1;\n");
+    if (g->q->bidir)
+        fputs("    x->canon = canon;\n", o);
+    fputs("    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));\n}\n\n", o);
+}
+
+static void emit_group_update(G *g, const char *key, const char *tag, const char *canon)
+{
+    const IrQuery *q = g->q;
+    FILE *o = g->o;
+    fprintf(o, "    bool created;\n"
+               "    q_%s_state *s = eq_table_get(&in->table, %s, sizeof(q_%s_key), %s, &created);\n"
+               "    if (!s)\n        return; /* table full: counted in the table's dropped */\n"
+               "    if (created) {\n        s->first_ts = p->ts;\n",
+            g->qn, key, g->qn, tag);
+    if (q->bidir)
+        fprintf(o, "        s->orient = %s;\n", canon);
+    fputs("    }\n", o);
+    if (q->bidir)
+        fprintf(o, "    int d = s->orient == %s ? 0 : 1; /* 0 forward, 1 reverse */\n", canon);
+    else
+        fputs("    int d = 0; /* one-way key: every packet is forward */\n", o);
+    fputs("    (void)d;\n", o);
+    emit_state_updates(g);
+}
+
+static void emit_update_fn(G *g)
+{
+    FILE *o = g->o;
+    const char *n = g->qn;
+    fprintf(o, "static void q_%s_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)\n{\n"
+               "    (void)info;\n    const q_%s_scratch *x = scratch;\n    if (!x->pass)\n        return;\n",
+            n, n);
+    emit_fields_and_filter(g, FF_UPDATE);
+    emit_group_update(g, "&x->ck", "x->tag", "x->canon");
+    fputs("}\n\n", o);
+}
+
+static void emit_packet_fn(G *g)
+{
+    const IrQuery *q = g->q;
+    FILE *o = g->o;
+    fprintf(o, "static void q_%s_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)\n{\n", g->qn);
+    if (grouped(q)) {
+        fprintf(o, "    q_%s_scratch x;\n    q_%s_lookup(in, p, info, &x);\n    q_%s_update(in, p, info, &x);\n}\n\n",
+                g->qn, g->qn, g->qn);
+        return;
+    }
+    fputs("    (void)in;\n    (void)info;\n", o);
+    emit_fields_and_filter(g, FF_ALL);
     if (!q->aggregate) {
         fprintf(o, "    /* a packet query: one row per packet */\n    EqValue row[%d];\n", q->ncolumns ? q->ncolumns : 1);
         g->lv = LV_PKT;
@@ -798,31 +914,9 @@ static void emit_packet_fn(G *g)
         fputs("    in->rowid++;\n    in->emit(in->emit_ctx, row);\n}\n\n", o);
         return;
     }
-    fputs("    /* the group */\n", o);
-    fill_key(g, "k", false);
-    if (q->bidir) {
-        fputs("    /* the key seen from the other side; the smaller of the two is stored */\n", o);
-        fill_key(g, "r", true);
-        fprintf(o, "    bool canon = memcmp(&k, &r, sizeof k) <= 0;\n"
-                   "    const q_%s_key *ck = canon ? &k : &r;\n",
-                g->qn);
-    } else {
-        fprintf(o, "    const q_%s_key *ck = &k;\n", g->qn);
-    }
-    fprintf(o, "    bool created;\n"
-               "    q_%s_state *s = eq_table_get(&in->table, ck, eq_hash(ck, sizeof *ck), &created);\n"
-               "    if (!s)\n        return; /* table full: counted in the table's dropped */\n"
-               "    if (created) {\n        s->first_ts = p->ts;\n",
-            g->qn);
-    if (q->bidir)
-        fputs("        s->orient = canon;\n", o);
-    fputs("    }\n", o);
-    if (q->bidir)
-        fputs("    int d = s->orient == canon ? 0 : 1; /* 0 forward, 1 reverse */\n", o);
-    else
-        fputs("    int d = 0; /* one-way key: every packet is forward */\n", o);
-    fputs("    (void)d;\n", o);
-    emit_state_updates(g);
+    /* one group: no key to hash */
+    fprintf(o, "    q_%s_key k;\n    memset(&k, 0, sizeof k);\n", g->qn);
+    emit_group_update(g, "&k", "eq_hash(&k, sizeof k)", "1");
     fputs("}\n\n", o);
 }
 
@@ -918,10 +1012,7 @@ static void emit_orient_fn(G *g)
                 ;
         const char *n = cat_fields[f].name, *pn = cat_fields[q->keys[j]].name;
         fprintf(o, "    if (k->has & %uu)\n        out->has |= %uu;\n", 1u << j, 1u << i);
-        if (cat_fields[f].type == TY_MAC)
-            fprintf(o, "    memcpy(out->%s, k->%s, 6);\n", n, pn);
-        else
-            fprintf(o, "    out->%s = k->%s;\n", n, pn);
+        fprintf(o, "    out->%s = k->%s;\n", n, pn);
     }
     fputs("}\n\n", o);
 }
@@ -1027,7 +1118,7 @@ static void emit_merge_fn(G *g)
                "        const q_%s_state *f = (const q_%s_state *)(slot + EQ_TAG_SIZE + sizeof(q_%s_key));\n"
                "        bool created;\n"
                "        uint32_t tag;\n        memcpy(&tag, slot, 4);\n"
-               "        q_%s_state *s = eq_table_get(into, ck, tag, &created);\n"
+               "        q_%s_state *s = eq_table_get(into, ck, sizeof *ck, tag, &created);\n"
                "        if (!s)\n            continue; /* counted in into->dropped */\n",
             g->qn, g->qn, g->qn, g->qn, g->qn, g->qn);
     if (q->bidir) {
@@ -1106,6 +1197,10 @@ static void emit_query(G *g, FILE *out)
             emit_orient_fn(g);
             emit_flip_fn(g);
         }
+    }
+    if (grouped(q)) {
+        emit_lookup_fn(g);
+        emit_update_fn(g);
     }
     emit_packet_fn(g);
     if (q->aggregate)
@@ -1193,12 +1288,20 @@ void cgen_program(FILE *out, const Compiler *c, const IrProgram *p)
     for (int i = 0; i < p->nqueries; i++) {
         const IrQuery *q = p->queries[i];
         const char *n = q->name;
-        fprintf(out, "    {\"%s\", sizeof(q_%s_key), sizeof(q_%s_state), q_%s_packet, q_%s_close, q_%s_merge, q_%s_clear, ",
-                n, n, n, n, n, n, n);
-        if (q->trigger)
-            fprintf(out, "q_%s_trigger, %d},\n", n, q->ncolumns);
+        fprintf(out, "    {\"%s\", sizeof(q_%s_key), sizeof(q_%s_state), q_%s_packet, ", n, n, n, n);
+        if (grouped(q))
+            fprintf(out, "sizeof(q_%s_scratch), q_%s_lookup, q_%s_update, ", n, n, n);
         else
-            fprintf(out, "NULL, %d},\n", q->ncolumns);
+            fputs("0, NULL, NULL, ", out);
+        fprintf(out, "q_%s_close, q_%s_merge, q_%s_clear, ", n, n, n);
+        int rowid = -1;
+        for (int col = 0; col < q->ncolumns && q->aggregate; col++)
+            if (q->columns[col].e->kind == X_ROWID)
+                rowid = col;
+        if (q->trigger)
+            fprintf(out, "q_%s_trigger, %d, %d},\n", n, q->ncolumns, rowid);
+        else
+            fprintf(out, "NULL, %d, %d},\n", q->ncolumns, rowid);
     }
     fputs("};\n\n", out);
     if (p->nevents) {

@@ -39,6 +39,9 @@ typedef struct {
     InstState state;
     int64_t start, stop; /* stop: INT64_MAX without Within */
     int64_t wstart, wend; /* current window; wend INT64_MAX without Every */
+    uint8_t *scratch;     /* ENGINE_BURST lookup records (grouped queries) */
+    uint64_t looked;      /* the burst whose lookups are in scratch */
+    uint64_t rows_out;    /* rows printed so far (srcid) */
 } Inst;
 
 typedef struct {
@@ -65,6 +68,8 @@ struct Engine {
     TcpTrack *tcp;
     bool launched, finished;
     int64_t now;
+    int64_t next_due;   /* no boundary of any instance comes before this */
+    uint64_t bursts;    /* bursts measured so far */
     /* rows of the window being closed */
     EqValue *rows;
     size_t nrows, caprows;
@@ -179,6 +184,7 @@ static void free_inst(Engine *e, Inst *in)
     eq_table_free(&in->in.table);
     free(in->params);
     free(in->started_by);
+    free(in->scratch);
     free(in);
 }
 
@@ -204,6 +210,8 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     in->in.host = in;
     in->state = I_PENDING;
     in->start = start;
+    if (d->lookup)
+        in->scratch = xcalloc(ENGINE_BURST, d->scratch_size);
     if (e->ninst == e->capinst) {
         e->capinst = e->capinst ? 2 * e->capinst : 16;
         e->inst = realloc(e->inst, e->capinst * sizeof *e->inst);
@@ -214,6 +222,8 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     }
     e->inst[e->ninst++] = in;
     e->running[q]++;
+    if (start < e->next_due)
+        e->next_due = start;
     return in;
 }
 
@@ -474,6 +484,12 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
         order[r] = e->rows + r * e->ncols;
     SortCtx sc = {e->types[in->query], mq->ncolumns};
     qsort_r(order, e->nrows, sizeof *order, cmp_rows_ctx, &sc);
+    /* srcid numbers the rows in the order they are printed */
+    int32_t rc = e->prog->queries[in->query].rowid_column;
+    if (rc >= 0)
+        for (size_t r = 0; r < e->nrows; r++)
+            ((EqValue *)order[r])[rc] = eq_v_u64(true, in->rows_out + r + 1);
+    in->rows_out += e->nrows;
     OutSource src = source_of(in);
     out_window(e->cfg.out, &src, in->wstart, end, partial, order, e->nrows);
     e->st.rows += e->nrows;
@@ -540,6 +556,8 @@ void engine_advance(Engine *e, int64_t now)
         launch(e, now);
     if (now > e->now)
         e->now = now;
+    if (now < e->next_due)
+        return; /* the per-packet fast path: nothing is due */
     for (;;) {
         Inst *best = NULL;
         int64_t bt = INT64_MAX;
@@ -559,6 +577,12 @@ void engine_advance(Engine *e, int64_t now)
         step(e, best);
     }
     compact(e);
+    e->next_due = INT64_MAX;
+    for (size_t i = 0; i < e->ninst; i++) {
+        int64_t t = next_boundary(e->inst[i]);
+        if (t < e->next_due)
+            e->next_due = t;
+    }
 }
 
 /* ---- packets -------------------------------------------------------------- */
@@ -589,29 +613,74 @@ static void packet_row(void *ctx, const EqValue *row)
     e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
 }
 
-void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts)
+/* Up to ENGINE_BURST frames: parse them all; run every grouped query's
+ * lookup over all of them (filter, key, hash, prefetch of the group's slot:
+ * the table's cache misses overlap); then measure them one by one in time
+ * order, closing windows as they become due. An instance started inside
+ * the burst measures its packets in one step. */
+static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
 {
-    /* time never runs backwards: a packet stamped earlier than the one
-     * before it is measured in the current window */
-    if (ts < e->now)
-        ts = e->now;
-    e->now = ts;
-    engine_advance(e, ts);
-    EqPkt p;
-    if (eq_parse(&p, linktype, data, caplen, wirelen, ts) != EQ_MAL_NONE)
-        e->st.malformed++;
-    e->st.packets++;
-    e->st.bytes += wirelen;
-    e->st.last_ts = ts;
+    EqPkt pk[ENGINE_BURST];
+    for (size_t i = 0; i < n; i++) {
+        /* time never runs backwards: a packet stamped earlier than the one
+         * before it is measured in the current window */
+        int64_t ts = f[i].ts < e->now ? e->now : f[i].ts;
+        if (i > 0 && ts < pk[i - 1].ts)
+            ts = pk[i - 1].ts;
+        if (eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, ts) != EQ_MAL_NONE)
+            e->st.malformed++;
+        e->st.bytes += f[i].wirelen;
+    }
     EqPktInfo info = {0};
     info.mid = e->cfg.mid;
-    if (e->tcp)
-        info.tcp_loss = (uint8_t)tcp_track_packet(e->tcp, &p);
-    for (size_t i = 0; i < e->ninst; i++) {
-        Inst *in = e->inst[i];
-        if (in->state == I_RUNNING)
-            e->prog->queries[in->query].packet(&in->in, &p, &info);
+    uint64_t burst = ++e->bursts;
+    for (size_t k = 0; k < e->ninst; k++) {
+        Inst *in = e->inst[k];
+        const EqQueryDesc *d = &e->prog->queries[in->query];
+        if (in->state != I_RUNNING || !d->lookup)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            d->lookup(&in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
+        in->looked = burst;
     }
+    for (size_t i = 0; i < n; i++) {
+        int64_t ts = pk[i].ts;
+        e->now = ts;
+        engine_advance(e, ts);
+        e->st.packets++;
+        e->st.last_ts = ts;
+        info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp, &pk[i]) : 0;
+        for (size_t k = 0; k < e->ninst; k++) {
+            Inst *in = e->inst[k];
+            if (in->state != I_RUNNING)
+                continue;
+            const EqQueryDesc *d = &e->prog->queries[in->query];
+            if (in->looked == burst)
+                d->update(&in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
+            else
+                d->packet(&in->in, &pk[i], &info);
+        }
+    }
+}
+
+void engine_burst(Engine *e, int linktype, const EqFrame *frames, size_t n)
+{
+    if (n == 0)
+        return;
+    if (!e->launched)
+        engine_advance(e, frames[0].ts);
+    while (n > 0) {
+        size_t k = n > ENGINE_BURST ? ENGINE_BURST : n;
+        run_burst(e, linktype, frames, k);
+        frames += k;
+        n -= k;
+    }
+}
+
+void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts)
+{
+    EqFrame f = {data, caplen, wirelen, ts};
+    engine_burst(e, linktype, &f, 1);
 }
 
 void engine_finish(Engine *e)

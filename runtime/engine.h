@@ -37,9 +37,21 @@ typedef struct {
 
 typedef struct Engine Engine;
 
+/* A captured frame, as a packet source hands it over. */
+typedef struct {
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    int64_t ts; /* ns since the epoch */
+} EqFrame;
+
+/* Frames are parsed in bursts of this many before they are measured. */
+enum { ENGINE_BURST = 32 };
+
 /* Checks that the program matches the manifest; NULL with a message in err. */
 Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen);
 void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
+/* The same for n frames in a row (any n). */
+void engine_burst(Engine *e, int linktype, const EqFrame *frames, size_t n);
 /* Closes the windows that end at or before `now` (live capture's timer). */
 void engine_advance(Engine *e, int64_t now);
 /* End of input: closes the open windows (as partial) at the last packet's time. */

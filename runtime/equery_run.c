@@ -9,7 +9,6 @@
  * errors (unreadable capture, no permission, ...). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
@@ -22,14 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "build.h"
-#include "bundle.h"
-#include "compiler.h"
 #include "engine.h"
-#include "ir.h"
-#include "manifest.h"
 #include "output.h"
-#include "sema.h"
+#include "program.h"
 
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_RUN = 3 };
 enum {
@@ -39,7 +33,6 @@ enum {
     LIVE_POLL_MS = 100,        /* how often a live run closes due windows */
     PROGRESS_EVERY = 1 << 16,  /* packets between looks at the clock */
     PROGRESS_NS = 250000000,   /* between progress lines */
-    MAX_SOURCE = 16 << 20,
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -189,77 +182,6 @@ static int parse_options(int argc, char **argv, Options *o)
     if (o->pcap_file && o->iface)
         return usage_error("%s", "give either --pcap or --iface, not both");
     return 0;
-}
-
-/* ---- the program ---------------------------------------------------------- */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-/* Compiles a .eq file into a temporary bundle; returns its folder, or NULL
- * after printing the diagnostics (*status: EXIT_PROGRAM or EXIT_USAGE). */
-static char *compile_program(const char *path, int *status)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
-    if (!f) {
-        fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", path, strerror(errno));
-        *status = EXIT_USAGE;
-        return NULL;
-    }
-    char *src = malloc(MAX_SOURCE + 1);
-    if (!src)
-        abort();
-    size_t len = fread(src, 1, MAX_SOURCE + 1, f);
-    bool too_big = len > MAX_SOURCE, bad = ferror(f);
-    fclose(f);
-    if (too_big || bad) {
-        fprintf(stderr, "equery-run: error: cannot read '%s'%s\n", path, too_big ? ": larger than 16 MiB" : "");
-        free(src);
-        *status = EXIT_USAGE;
-        return NULL;
-    }
-    src[len] = '\0';
-    Compiler c;
-    compiler_init(&c, path, src, len, stderr);
-    char *dir = NULL;
-    Sema sm;
-    if (!parse_program(&c) || !sema_check(&c, &sm)) {
-        *status = EXIT_PROGRAM;
-        goto out;
-    }
-    IrProgram *ir = ir_lower(&c, &sm);
-    char tmpl[] = "/tmp/equery-bundle.XXXXXX";
-    const char *tmpdir = getenv("TMPDIR");
-    if (tmpdir && *tmpdir) {
-        if (asprintf(&dir, "%s/equery-bundle.XXXXXX", tmpdir) < 0)
-            abort();
-    } else {
-        dir = strdup(tmpl);
-    }
-    if (!dir || !mkdtemp(dir)) {
-        fprintf(stderr, "equery-run: error: cannot create a temporary folder: %s\n", strerror(errno));
-        free(dir);
-        dir = NULL;
-        *status = EXIT_RUN;
-        goto out;
-    }
-    char err[512];
-    if (!bundle_write(&c, ir, dir, "equeryc " EQUERY_VERSION, err, sizeof err)) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
-        nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(dir);
-        dir = NULL;
-        *status = EXIT_RUN;
-    }
-out:
-    compiler_free(&c);
-    free(src);
-    return dir;
 }
 
 /* ---- packet sources ------------------------------------------------------- */
@@ -484,37 +406,14 @@ int main(int argc, char **argv)
     int status = parse_options(argc, argv, &o);
     if (status)
         return status;
-    struct stat st;
-    char *tmp_bundle = NULL;
-    const char *bundle = o.program;
-    if (stat(o.program, &st) == 0 && S_ISDIR(st.st_mode)) {
-        bundle = o.program;
-    } else {
-        tmp_bundle = compile_program(o.program, &status);
-        if (!tmp_bundle)
-            return status;
-        bundle = tmp_bundle;
-    }
-    char err[4608];
-    char *mpath = NULL;
-    if (asprintf(&mpath, "%s/%s", bundle, BUNDLE_MANIFEST) < 0)
-        abort();
-    Manifest *m = manifest_load(mpath, err, sizeof err);
-    free(mpath);
-    Loaded ld = {0};
+    LoadedProgram prog = {0};
     Output *out = NULL;
     Engine *eng = NULL;
     FILE *of = stdout;
-    if (!m) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
-        status = EXIT_RUN;
+    char err[512];
+    status = program_open("equery-run", o.program, o.verbose, &prog);
+    if (status)
         goto done;
-    }
-    if (!build_load(bundle, m, o.verbose, &ld, err, sizeof err)) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
-        status = EXIT_RUN;
-        goto done;
-    }
     if (o.output && !(of = fopen(o.output, "w"))) {
         fprintf(stderr, "equery-run: error: cannot write '%s': %s\n", o.output, strerror(errno));
         of = stdout;
@@ -523,8 +422,8 @@ int main(int argc, char **argv)
     }
     if (!o.format_set)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
-    out = out_new(of, o.format, m);
-    EngineConfig cfg = {.m = m, .prog = ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
+    out = out_new(of, o.format, prog.m);
+    EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
                         .max_instances = o.max_instances, .mid = o.mid};
     eng = engine_new(&cfg, err, sizeof err);
     if (!eng) {
@@ -554,11 +453,6 @@ done:
         fprintf(stderr, "equery-run: error: writing '%s' failed: %s\n", o.output, strerror(errno));
         status = EXIT_RUN;
     }
-    build_unload(&ld);
-    manifest_free(m);
-    if (tmp_bundle) {
-        nftw(tmp_bundle, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(tmp_bundle);
-    }
+    program_close(&prog);
     return status;
 }

@@ -89,11 +89,16 @@ int eq_parse(EqPkt *p, int linktype, const uint8_t *data, uint32_t caplen, uint3
 bool eq_link_supported(int linktype);
 const char *eq_malformed_text(int code);
 
-/* An IP address of either family, comparable with memcmp. */
+/* An IP address of either family, comparable with memcmp. Three 8-byte
+ * words, each written whole by the accessors: code that copies or hashes
+ * an address right after extracting it then reads back what it just wrote
+ * without the stall of a wide load over narrow stores. */
 typedef struct {
-    uint8_t b[16]; /* IPv4: b[0..3], rest zero */
-    uint8_t v6;
-    uint8_t pad[3];
+    union {
+        uint8_t b[16];   /* IPv4: b[0..3], rest zero */
+        uint64_t w[2];   /* the same bytes, as words */
+    };
+    uint64_t v6;         /* 1 for IPv6 */
 } EqAddr;
 
 static inline uint16_t eq_rd16(const uint8_t *q) { return (uint16_t)(q[0] << 8 | q[1]); }
@@ -106,33 +111,48 @@ static inline uint32_t eq_rd32(const uint8_t *q)
 
 static inline bool eq_has_ip(const EqPkt *p) { return p->has & (EQ_HAS_IP4 | EQ_HAS_IP6); }
 
+/* Fills a from the 4 or 16 address bytes at q, in whole words. */
+static inline void eq_addr_from(EqAddr *a, const uint8_t *q, bool v6)
+{
+    uint64_t w0 = 0, w1 = 0;
+    if (v6) {
+        memcpy(&w0, q, 8);
+        memcpy(&w1, q + 8, 8);
+    } else {
+        uint32_t x;
+        memcpy(&x, q, 4);
+        w0 = x; /* the 4 bytes keep their order in memory */
+    }
+    a->w[0] = w0;
+    a->w[1] = w1;
+    a->v6 = v6;
+}
+
 static inline bool eq_saddr(const EqPkt *p, EqAddr *a)
 {
-    memset(a, 0, sizeof *a);
     if (p->has & EQ_HAS_IP4) {
-        memcpy(a->b, p->data + p->l3 + 12, 4);
+        eq_addr_from(a, p->data + p->l3 + 12, false);
         return true;
     }
     if (p->has & EQ_HAS_IP6) {
-        memcpy(a->b, p->data + p->l3 + 8, 16);
-        a->v6 = 1;
+        eq_addr_from(a, p->data + p->l3 + 8, true);
         return true;
     }
+    memset(a, 0, sizeof *a);
     return false;
 }
 
 static inline bool eq_daddr(const EqPkt *p, EqAddr *a)
 {
-    memset(a, 0, sizeof *a);
     if (p->has & EQ_HAS_IP4) {
-        memcpy(a->b, p->data + p->l3 + 16, 4);
+        eq_addr_from(a, p->data + p->l3 + 16, false);
         return true;
     }
     if (p->has & EQ_HAS_IP6) {
-        memcpy(a->b, p->data + p->l3 + 24, 16);
-        a->v6 = 1;
+        eq_addr_from(a, p->data + p->l3 + 24, true);
         return true;
     }
+    memset(a, 0, sizeof *a);
     return false;
 }
 

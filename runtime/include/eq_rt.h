@@ -20,7 +20,7 @@
 
 /* Bumped whenever the layout of anything below changes: the runtime refuses
  * a program built against another version. */
-#define EQ_ABI_VERSION 1
+#define EQ_ABI_VERSION 2
 
 /* ---- values of result rows -------------------------------------------- */
 
@@ -106,20 +106,61 @@ static inline uint32_t eq_hash(const void *key, size_t len)
     return tag ? tag : 1;
 }
 
+/* A total order on keys of n bytes (n a multiple of 8), cheaper than
+ * memcmp's byte order: which of a key and its swapped form is stored only
+ * has to be decided the same way every time. */
+static inline int eq_key_cmp(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t u, v;
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        if (u != v)
+            return u < v ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Are two keys of n bytes (a multiple of 8: eq_table_init sees to it)
+ * equal? Word by word, without a call to memcmp. */
+static inline bool eq_key_equal(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    uint64_t diff = 0;
+    for (size_t i = 0; i < n; i += 8) {
+        uint64_t u, v;
+        memcpy(&u, x + i, 8);
+        memcpy(&v, y + i, 8);
+        diff |= u ^ v;
+    }
+    return diff == 0;
+}
+
+/* A MAC address as a key word: its 6 bytes, in order, then zeros. */
+static inline uint64_t eq_mac_word(const uint8_t *mac)
+{
+    uint64_t w = 0;
+    memcpy(&w, mac, 6);
+    return w;
+}
+
 static inline uint8_t *eq_slot(const EqTable *t, uint32_t i) { return t->slots + (size_t)i * t->slot_size; }
 
 /* The state of the group with this key, created (zeroed) if new; NULL when
- * the table is full (the packet is counted in t->dropped). */
-static inline void *eq_table_get(EqTable *t, const void *key, uint32_t tag, bool *created)
+ * the table is full (the packet is counted in t->dropped). `key_size` is
+ * t->key_size, passed as a constant by generated code so that the key
+ * comparison is inlined. */
+static inline void *eq_table_get(EqTable *t, const void *key, size_t key_size, uint32_t tag, bool *created)
 {
     for (;;) {
         for (uint32_t i = tag & t->mask;; i = (i + 1) & t->mask) {
             uint8_t *s = eq_slot(t, i);
             uint32_t st;
             memcpy(&st, s, 4);
-            if (st == tag && memcmp(s + EQ_TAG_SIZE, key, t->key_size) == 0) {
+            if (st == tag && eq_key_equal(s + EQ_TAG_SIZE, key, key_size)) {
                 *created = false;
-                return s + EQ_TAG_SIZE + t->key_size;
+                return s + EQ_TAG_SIZE + key_size;
             }
             if (st != 0)
                 continue;
@@ -136,11 +177,11 @@ static inline void *eq_table_get(EqTable *t, const void *key, uint32_t tag, bool
                 break;
             }
             memcpy(s, &tag, 4);
-            memcpy(s + EQ_TAG_SIZE, key, t->key_size);
-            memset(s + EQ_TAG_SIZE + t->key_size, 0, t->state_size);
+            memcpy(s + EQ_TAG_SIZE, key, key_size);
+            memset(s + EQ_TAG_SIZE + key_size, 0, t->state_size);
             t->count++;
             *created = true;
-            return s + EQ_TAG_SIZE + t->key_size;
+            return s + EQ_TAG_SIZE + key_size;
         }
     }
 }
@@ -172,6 +213,13 @@ typedef struct {
     const char *name;
     uint32_t key_size, state_size;
     void (*packet)(EqInstance *in, const EqPkt *p, const EqPktInfo *info);
+    /* The same work in two steps, for grouped queries (else 0 and NULL): the
+     * host runs lookup over a burst of packets, each with its own scratch
+     * record of scratch_size bytes (filter, key, hash, and a prefetch of the
+     * group's slot), then update for each packet in order. */
+    uint32_t scratch_size;
+    void (*lookup)(EqInstance *in, const EqPkt *p, const EqPktInfo *info, void *scratch);
+    void (*update)(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch);
     /* Emits the rows of the closing window and empties the table. */
     void (*close)(EqInstance *in, const EqWindow *w, EqEmitFn emit, void *ctx);
     /* Adds the groups of `from` into `into` (per-core partials). */
@@ -180,6 +228,10 @@ typedef struct {
     void (*clear)(EqTable *t);
     bool (*trigger)(const bool *fired); /* NULL: not started by events */
     uint32_t ncolumns;
+    /* The column that is `srcid` on its own, or -1: the host numbers the
+     * rows of a window there after sorting them, so srcid follows the
+     * output order. */
+    int32_t rowid_column;
 } EqQueryDesc;
 
 typedef struct {

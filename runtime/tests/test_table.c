@@ -55,13 +55,13 @@ static Key key_of(uint64_t id)
 static State *get_tagged(EqTable *t, uint64_t id, uint32_t tag, bool *created)
 {
     Key k = key_of(id);
-    return eq_table_get(t, &k, tag, created);
+    return eq_table_get(t, &k, sizeof k, tag, created);
 }
 
 static State *get(EqTable *t, uint64_t id, bool *created)
 {
     Key k = key_of(id);
-    return eq_table_get(t, &k, eq_hash(&k, sizeof k), created);
+    return eq_table_get(t, &k, sizeof k, eq_hash(&k, sizeof k), created);
 }
 
 /* Every used slot: its tag is the one its key was inserted with (the hash
@@ -110,9 +110,9 @@ static void test_init(void)
     CHECK(eq_table_init(&t, 0, 8, 1)); /* a query without Groupby: an empty key */
     CHECK(t.slot_size == 16);
     bool created;
-    uint64_t *s = eq_table_get(&t, "", eq_hash("", 0), &created);
+    uint64_t *s = eq_table_get(&t, "", 0, eq_hash("", 0), &created);
     CHECK(s && created);
-    CHECK(eq_table_get(&t, "", eq_hash("", 0), &created) == s && !created);
+    CHECK(eq_table_get(&t, "", 0, eq_hash("", 0), &created) == s && !created);
     eq_table_free(&t);
     CHECK(!eq_table_init(&t, 12, 8, 10)); /* a key that is not a multiple of 8 */
     CHECK(t.slots == NULL);

@@ -1,0 +1,25 @@
+/* program.h - from what the user names (a .eq file or a bundle folder) to
+ * a loaded program: compile if needed, read the manifest, build and load
+ * the generated code (build.h). Shared by equery-run and equery-bench. */
+#ifndef EQ_PROGRAM_H
+#define EQ_PROGRAM_H
+
+#include <stdbool.h>
+
+#include "build.h"
+#include "manifest.h"
+
+enum { PROGRAM_OK = 0, PROGRAM_ERRORS = 1, PROGRAM_USAGE = 2, PROGRAM_FAILED = 3 };
+
+typedef struct {
+    Manifest *m;
+    Loaded ld;
+    char *tmp_bundle; /* removed by program_close */
+} LoadedProgram;
+
+/* Returns PROGRAM_OK, or the exit status after printing why to stderr
+ * (program errors as diagnostics). `tool` names the caller in messages. */
+int program_open(const char *tool, const char *path, bool verbose, LoadedProgram *p);
+void program_close(LoadedProgram *p);
+
+#endif
