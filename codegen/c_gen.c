@@ -214,7 +214,8 @@ static void emit_has(G *g, const IrExpr *e)
         case ST_MIN:
         case ST_MAX:
         case ST_FIRST:
-        case ST_LAST: fprintf(g->o, "s->s%d_has%s", g->slot[e->idx], dir_index(g->q, s)); return;
+        case ST_LAST:
+        case ST_OR: fprintf(g->o, "s->s%d_has%s", g->slot[e->idx], dir_index(g->q, s)); return;
         default: fputs("1", g->o); return;
         }
     }
@@ -603,6 +604,7 @@ static void emit_types(G *g)
         case ST_MAX:
         case ST_FIRST:
         case ST_LAST:
+        case ST_OR:
             fprintf(o, "%s s%d%s; uint8_t s%d_has%s;", state_ctype(s), i, dim, i, dim);
             if (s->kind == ST_FIRST || s->kind == ST_LAST)
                 fprintf(o, " int64_t s%d_ts%s;", i, dim);
@@ -715,9 +717,9 @@ static void emit_update(G *g, int i)
         fprintf(o, ";\n        %s = 1;\n        s->s%d_ts%s = p->ts;\n    }", has, i, directional(q, s) ? "[d]" : "");
         break;
     case ST_OR:
-        fprintf(o, "%s |= ", lhs);
+        fprintf(o, "{\n        %s |= ", lhs);
         emit_val(g, s->arg);
-        fputs(";", o);
+        fprintf(o, ";\n        %s = 1;\n    }", has);
         break;
     case ST_DIRS: fprintf(o, "%s |= (uint8_t)(d ? 2 : 1);", lhs); break;
     case ST_DISTINCT: {
@@ -1091,7 +1093,7 @@ static void emit_merge_state(G *g, int i)
                        "            %s = 1;\n        }\n",
                     hfrom, hto, tfrom, st->kind == ST_FIRST ? "<" : ">", tto, to, from, tto, tfrom, hto);
             break;
-        case ST_OR: fprintf(o, "        %s |= %s;\n", to, from); break;
+        case ST_OR: fprintf(o, "        %s |= %s;\n        %s |= %s;\n", to, from, hto, hfrom); break;
         case ST_DIRS:
             /* bits are relative to the orientation: swap them when it differs */
             fprintf(o, "        %s |= x ? (uint8_t)(((%s & 1) << 1) | ((%s & 2) >> 1)) : %s;\n", to, from, from, from);
@@ -1156,7 +1158,7 @@ static void emit_flip_fn(G *g)
             continue;
         fprintf(o, "    {\n        %s t = s->s%d[0];\n        s->s%d[0] = s->s%d[1];\n        s->s%d[1] = t;\n    }\n",
                 st->kind == ST_DISTINCT ? "EqDistinct *" : state_ctype(st), i, i, i, i);
-        if (st->kind == ST_MIN || st->kind == ST_MAX || st->kind == ST_FIRST || st->kind == ST_LAST)
+        if (st->kind == ST_MIN || st->kind == ST_MAX || st->kind == ST_FIRST || st->kind == ST_LAST || st->kind == ST_OR)
             fprintf(o, "    {\n        uint8_t t = s->s%d_has[0];\n        s->s%d_has[0] = s->s%d_has[1];\n        s->s%d_has[1] = t;\n    }\n",
                     i, i, i, i);
         if (st->kind == ST_FIRST || st->kind == ST_LAST)

@@ -383,7 +383,7 @@ static void summary(const EngineStats *st, double secs)
 {
     fprintf(stderr,
             "equery-run: %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s (%.2f Mpps); malformed %" PRIu64
-            "; groups dropped %" PRIu64 "; windows %" PRIu64 ", rows %" PRIu64 ", events %" PRIu64 ", starts %" PRIu64
+            "; packets in dropped groups %" PRIu64 "; windows %" PRIu64 ", rows %" PRIu64 ", events %" PRIu64 ", starts %" PRIu64
             "\n",
             st->packets, st->bytes, secs, secs > 0 ? (double)st->packets / secs / 1e6 : 0.0, st->malformed,
             st->groups_dropped, st->windows, st->rows, st->events, st->starts);

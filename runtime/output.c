@@ -246,6 +246,21 @@ static bool right_aligned(EqType t)
     return t == EQ_T_U64 || t == EQ_T_REAL || t == EQ_T_DURATION || t == EQ_T_RATE || t == EQ_T_PROTO;
 }
 
+/* One cell: two spaces between columns, none after the last (a left-
+ * aligned last cell is not padded), a newline after it. */
+static void table_cell(FILE *f, unsigned c, unsigned ncols, size_t width, bool right, const char *text)
+{
+    bool last = c + 1 == ncols;
+    if (right)
+        fprintf(f, "%s%*s", c ? "  " : "", (int)width, text);
+    else if (last)
+        fprintf(f, "%s%s", c ? "  " : "", text);
+    else
+        fprintf(f, "%s%-*s", c ? "  " : "", (int)width, text);
+    if (last)
+        fputc('\n', f);
+}
+
 static void table_window(Output *o, const OutSource *src, int64_t start, int64_t end, bool partial,
                          const EqValue *const *rows, size_t n)
 {
@@ -271,14 +286,12 @@ static void table_window(Output *o, const OutSource *src, int64_t start, int64_t
                 w[c] = strlen(buf);
         }
     for (unsigned c = 0; c < q->ncolumns; c++)
-        fprintf(o->f, "%s%*s", c ? "  " : "", right_aligned(types[c]) ? (int)w[c] : -(int)w[c], q->columns[c].name);
-    fputc('\n', o->f);
+        table_cell(o->f, c, q->ncolumns, w[c], right_aligned(types[c]), q->columns[c].name);
     for (size_t r = 0; r < n; r++) {
         for (unsigned c = 0; c < q->ncolumns; c++) {
             out_value(buf, sizeof buf, &rows[r][c], types[c], true);
-            fprintf(o->f, "%s%*s", c ? "  " : "", right_aligned(types[c]) ? (int)w[c] : -(int)w[c], buf);
+            table_cell(o->f, c, q->ncolumns, w[c], right_aligned(types[c]), buf);
         }
-        fputc('\n', o->f);
     }
     free(w);
 }

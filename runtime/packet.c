@@ -380,14 +380,16 @@ static bool take_l4(EqPkt *p, uint32_t off, uint32_t n, uint32_t has)
  * snaplen, their length being read from the data offset. */
 static uint32_t parse_tcp(EqPkt *p, uint32_t off)
 {
-    if (!take_l4(p, off, TCP_MIN_HLEN, EQ_HAS_TCP))
-        return 0;
-    uint32_t hlen = (uint32_t)(p->data[off + TCP_DOFF_OFF] >> TCP_DOFF_SHIFT) * IP4_WORD;
-    if (hlen < TCP_MIN_HLEN) {
+    /* a data offset under 5 words contradicts the header itself: none of
+     * its fields is trusted (checked before take_l4 marks them present) */
+    if (captured(p, off, TCP_MIN_HLEN) &&
+        (uint32_t)(p->data[off + TCP_DOFF_OFF] >> TCP_DOFF_SHIFT) * IP4_WORD < TCP_MIN_HLEN) {
         mark(p, EQ_MAL_BAD_L4);
         return 0;
     }
-    return hlen;
+    if (!take_l4(p, off, TCP_MIN_HLEN, EQ_HAS_TCP))
+        return 0;
+    return (uint32_t)(p->data[off + TCP_DOFF_OFF] >> TCP_DOFF_SHIFT) * IP4_WORD;
 }
 
 /* UDP: 8 bytes, with a length that at least covers them. */
@@ -452,8 +454,8 @@ static void parse_transport(EqPkt *p, uint32_t off, uint32_t ip_payload)
 /* ---- IPv4 and IPv6 -------------------------------------------------------- */
 
 /* IPv4 at off. The fixed 20 bytes make the addresses and the rest of
- * EQ_HAS_IP4 readable; a bad IHL or total length still leaves them present
- * (they were read), but the transport header is then not looked for. */
+ * EQ_HAS_IP4 readable; a bad IHL or total length leaves them absent (the
+ * header contradicts itself), and the transport header is not looked for. */
 static void parse_ip4(EqPkt *p, uint32_t off)
 {
     if (!captured(p, off, IP4_MIN_HLEN)) {
@@ -467,15 +469,19 @@ static void parse_ip4(EqPkt *p, uint32_t off)
     }
     if (!store_off(p, &p->l3, off))
         return;
-    p->has |= EQ_HAS_IP4;
-    p->ipver = IPV4_VERSION;
-    p->l4proto = ip[IP4_PROTO_OFF];
-    p->ip_len = eq_rd16(ip + IP4_TOTLEN_OFF);
+    /* A header that contradicts itself (IHL under 5 words, a total length
+     * shorter than the header) is not trusted at all: its fields are
+     * absent, as if the header were not there. */
     uint32_t hlen = (uint32_t)(ip[0] & IP_IHL_MASK) * IP4_WORD;
-    if (hlen < IP4_MIN_HLEN || p->ip_len < hlen) {
+    uint32_t total = eq_rd16(ip + IP4_TOTLEN_OFF);
+    if (hlen < IP4_MIN_HLEN || total < hlen) {
         mark(p, EQ_MAL_BAD_IP);
         return;
     }
+    p->has |= EQ_HAS_IP4;
+    p->ipver = IPV4_VERSION;
+    p->l4proto = ip[IP4_PROTO_OFF];
+    p->ip_len = total;
     if (p->ip_len > wire_len(p) - off)
         mark(p, EQ_MAL_LENGTH);
     /* A non-first fragment has no transport header; a first one (MF set,

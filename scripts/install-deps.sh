@@ -6,7 +6,9 @@
 # Usage: scripts/install-deps.sh
 set -euo pipefail
 
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3 python3-scapy"
+# tshark, argus-server and argus-client: independent counts for the
+# real-capture checks (tests/real/check_real.py).
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3 python3-scapy argus-server argus-client tshark"
 
 missing=()
 for pkg in $PACKAGES; do
@@ -34,6 +36,12 @@ else
 fi
 
 "${SUDO[@]}" apt-get update
+# tshark's package (wireshark-common) asks whether non-root users may
+# capture; answer "no" beforehand so that the installation never prompts.
+if [[ " ${missing[*]} " == *" tshark "* ]]; then
+    echo "wireshark-common wireshark-common/install-setuid boolean false" \
+        | "${SUDO[@]}" debconf-set-selections
+fi
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
 echo "install-deps: installed ${missing[*]}"

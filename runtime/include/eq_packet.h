@@ -50,10 +50,11 @@ enum {
     EQ_MAL_NONE = 0,
     EQ_MAL_TRUNCATED,      /* a header the parser needs is cut by the capture length; a snaplen
                               cut after the headers (or inside TCP options) is not malformed */
-    EQ_MAL_BAD_IP,         /* IPv4 IHL < 5, version mismatch, total length < header,
+    EQ_MAL_BAD_IP,         /* IPv4 IHL < 5, version mismatch, total length < header (the
+                              IPv4 header's fields are then absent: it contradicts itself),
                               IPv6 extension header beyond the payload length */
-    EQ_MAL_BAD_L4,         /* TCP data offset < 5, UDP length < 8, transport header longer
-                              than the IP payload */
+    EQ_MAL_BAD_L4,         /* TCP data offset < 5 (the TCP fields are then absent), UDP
+                              length < 8, transport header longer than the IP payload */
     EQ_MAL_BAD_LINK,       /* unknown link type, more than 8 VLAN tags or 16 MPLS labels */
     EQ_MAL_LENGTH,         /* IP length larger than the frame on the wire */
 };

@@ -419,9 +419,9 @@ static void q_per_ttl_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[3] = {
-    {"per_host", sizeof(q_per_host_key), sizeof(q_per_host_state), q_per_host_packet, sizeof(q_per_host_scratch), q_per_host_lookup, q_per_host_update, q_per_host_close, q_per_host_merge, q_per_host_clear, NULL, 3},
-    {"per_service", sizeof(q_per_service_key), sizeof(q_per_service_state), q_per_service_packet, sizeof(q_per_service_scratch), q_per_service_lookup, q_per_service_update, q_per_service_close, q_per_service_merge, q_per_service_clear, NULL, 3},
-    {"per_ttl", sizeof(q_per_ttl_key), sizeof(q_per_ttl_state), q_per_ttl_packet, sizeof(q_per_ttl_scratch), q_per_ttl_lookup, q_per_ttl_update, q_per_ttl_close, q_per_ttl_merge, q_per_ttl_clear, NULL, 2},
+    {"per_host", sizeof(q_per_host_key), sizeof(q_per_host_state), q_per_host_packet, sizeof(q_per_host_scratch), q_per_host_lookup, q_per_host_update, q_per_host_close, q_per_host_merge, q_per_host_clear, NULL, 3, -1},
+    {"per_service", sizeof(q_per_service_key), sizeof(q_per_service_state), q_per_service_packet, sizeof(q_per_service_scratch), q_per_service_lookup, q_per_service_update, q_per_service_close, q_per_service_merge, q_per_service_clear, NULL, 3, -1},
+    {"per_ttl", sizeof(q_per_ttl_key), sizeof(q_per_ttl_state), q_per_ttl_packet, sizeof(q_per_ttl_scratch), q_per_ttl_lookup, q_per_ttl_update, q_per_ttl_close, q_per_ttl_merge, q_per_ttl_clear, NULL, 2, -1},
 };
 
 /* The one symbol the runtime looks up. */

@@ -426,8 +426,8 @@ static void q_vnf_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[2] = {
-    {"aggs", sizeof(q_aggs_key), sizeof(q_aggs_state), q_aggs_packet, sizeof(q_aggs_scratch), q_aggs_lookup, q_aggs_update, q_aggs_close, q_aggs_merge, q_aggs_clear, NULL, 15},
-    {"vnf", sizeof(q_vnf_key), sizeof(q_vnf_state), q_vnf_packet, 0, NULL, NULL, q_vnf_close, q_vnf_merge, q_vnf_clear, NULL, 5},
+    {"aggs", sizeof(q_aggs_key), sizeof(q_aggs_state), q_aggs_packet, sizeof(q_aggs_scratch), q_aggs_lookup, q_aggs_update, q_aggs_close, q_aggs_merge, q_aggs_clear, NULL, 15, -1},
+    {"vnf", sizeof(q_vnf_key), sizeof(q_vnf_state), q_vnf_packet, 0, NULL, NULL, q_vnf_close, q_vnf_merge, q_vnf_clear, NULL, 5, -1},
 };
 
 /* The one symbol the runtime looks up. */

@@ -397,7 +397,7 @@ typedef struct {
 typedef struct {
     int64_t first_ts; /* the group's first packet */
     uint8_t orient;   /* 1: that packet's key was the canonical (smaller) one */
-    uint64_t s0;  /* or(flgs) dir=any */
+    uint64_t s0; uint8_t s0_has;  /* or(flgs) dir=any */
     uint64_t s1;  /* count dir=any */
 } q_handshakes_state;
 
@@ -487,7 +487,10 @@ static void q_handshakes_update(EqInstance *in, const EqPkt *p, const EqPktInfo 
     }
     int d = s->orient == x->canon ? 0 : 1; /* 0 forward, 1 reverse */
     (void)d;
-    if (h_flgs) s->s0 |= (uint64_t)f_flgs;
+    if (h_flgs) {
+        s->s0 |= (uint64_t)f_flgs;
+        s->s0_has = 1;
+    }
     s->s1 += 1;
 }
 
@@ -508,7 +511,7 @@ static void q_handshakes_row(EqInstance *in, const EqWindow *w, const q_handshak
     EqValue row[4];
     row[0] = eq_v_ip((k->has & 1u), &k->saddr);  /* saddr */
     row[1] = eq_v_ip((k->has & 2u), &k->daddr);  /* daddr */
-    row[2] = eq_v_u64(1, s->s0);  /* flgs */
+    row[2] = eq_v_u64(s->s0_has, s->s0);  /* flgs */
     row[3] = eq_v_u64(1, s->s1);  /* n */
     in->rowid++;
     emit(ctx, row);
@@ -557,6 +560,7 @@ static void q_handshakes_merge(EqTable *into, const EqTable *from)
         if (f->first_ts < s->first_ts)
             s->first_ts = f->first_ts;
         s->s0 |= f->s0;
+        s->s0_has |= f->s0_has;
         s->s1 += f->s1;
     }
 }
@@ -575,14 +579,14 @@ static bool ev_reset_fires(const EqValue *row)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[8] = {
-    {"syn_only", sizeof(q_syn_only_key), sizeof(q_syn_only_state), q_syn_only_packet, 0, NULL, NULL, q_syn_only_close, q_syn_only_merge, q_syn_only_clear, NULL, 2},
-    {"syn_or_ack", sizeof(q_syn_or_ack_key), sizeof(q_syn_or_ack_state), q_syn_or_ack_packet, 0, NULL, NULL, q_syn_or_ack_close, q_syn_or_ack_merge, q_syn_or_ack_clear, NULL, 2},
-    {"no_rst", sizeof(q_no_rst_key), sizeof(q_no_rst_state), q_no_rst_packet, 0, NULL, NULL, q_no_rst_close, q_no_rst_merge, q_no_rst_clear, NULL, 2},
-    {"bare_syn", sizeof(q_bare_syn_key), sizeof(q_bare_syn_state), q_bare_syn_packet, 0, NULL, NULL, q_bare_syn_close, q_bare_syn_merge, q_bare_syn_clear, NULL, 2},
-    {"bare_names", sizeof(q_bare_names_key), sizeof(q_bare_names_state), q_bare_names_packet, 0, NULL, NULL, q_bare_names_close, q_bare_names_merge, q_bare_names_clear, NULL, 2},
-    {"raw_byte", sizeof(q_raw_byte_key), sizeof(q_raw_byte_state), q_raw_byte_packet, 0, NULL, NULL, q_raw_byte_close, q_raw_byte_merge, q_raw_byte_clear, NULL, 2},
-    {"any_flag", sizeof(q_any_flag_key), sizeof(q_any_flag_state), q_any_flag_packet, 0, NULL, NULL, q_any_flag_close, q_any_flag_merge, q_any_flag_clear, NULL, 2},
-    {"handshakes", sizeof(q_handshakes_key), sizeof(q_handshakes_state), q_handshakes_packet, sizeof(q_handshakes_scratch), q_handshakes_lookup, q_handshakes_update, q_handshakes_close, q_handshakes_merge, q_handshakes_clear, NULL, 4},
+    {"syn_only", sizeof(q_syn_only_key), sizeof(q_syn_only_state), q_syn_only_packet, 0, NULL, NULL, q_syn_only_close, q_syn_only_merge, q_syn_only_clear, NULL, 2, -1},
+    {"syn_or_ack", sizeof(q_syn_or_ack_key), sizeof(q_syn_or_ack_state), q_syn_or_ack_packet, 0, NULL, NULL, q_syn_or_ack_close, q_syn_or_ack_merge, q_syn_or_ack_clear, NULL, 2, -1},
+    {"no_rst", sizeof(q_no_rst_key), sizeof(q_no_rst_state), q_no_rst_packet, 0, NULL, NULL, q_no_rst_close, q_no_rst_merge, q_no_rst_clear, NULL, 2, -1},
+    {"bare_syn", sizeof(q_bare_syn_key), sizeof(q_bare_syn_state), q_bare_syn_packet, 0, NULL, NULL, q_bare_syn_close, q_bare_syn_merge, q_bare_syn_clear, NULL, 2, -1},
+    {"bare_names", sizeof(q_bare_names_key), sizeof(q_bare_names_state), q_bare_names_packet, 0, NULL, NULL, q_bare_names_close, q_bare_names_merge, q_bare_names_clear, NULL, 2, -1},
+    {"raw_byte", sizeof(q_raw_byte_key), sizeof(q_raw_byte_state), q_raw_byte_packet, 0, NULL, NULL, q_raw_byte_close, q_raw_byte_merge, q_raw_byte_clear, NULL, 2, -1},
+    {"any_flag", sizeof(q_any_flag_key), sizeof(q_any_flag_state), q_any_flag_packet, 0, NULL, NULL, q_any_flag_close, q_any_flag_merge, q_any_flag_clear, NULL, 2, -1},
+    {"handshakes", sizeof(q_handshakes_key), sizeof(q_handshakes_state), q_handshakes_packet, sizeof(q_handshakes_scratch), q_handshakes_lookup, q_handshakes_update, q_handshakes_close, q_handshakes_merge, q_handshakes_clear, NULL, 4, -1},
 };
 
 static const EqEventDesc events[1] = {

@@ -51,7 +51,7 @@ typedef struct {
     uint64_t s24[2]; uint8_t s24_has[2]; int64_t s24_ts[2];  /* last(svpri) by direction */
     uint64_t s26[2]; uint8_t s26_has[2]; int64_t s26_ts[2];  /* last(swin) by direction */
     uint64_t s28[2]; uint8_t s28_has[2]; int64_t s28_ts[2];  /* first(stcps) by direction */
-    uint64_t s30;  /* or(flgs) dir=any */
+    uint64_t s30; uint8_t s30_has;  /* or(flgs) dir=any */
 } q_conn_state;
 
 static void q_conn_clear(EqTable *t)
@@ -395,7 +395,10 @@ static void q_conn_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
         s->s28_ts[d] = p->ts;
     }
     }
-    if (h_flgs) s->s30 |= (uint64_t)f_flgs;
+    if (h_flgs) {
+        s->s30 |= (uint64_t)f_flgs;
+        s->s30_has = 1;
+    }
 }
 
 static void q_conn_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
@@ -448,7 +451,7 @@ static void q_conn_row(EqInstance *in, const EqWindow *w, const q_conn_key *k, c
     row[32] = eq_v_u64(s->s26_has[1], s->s26[1]);  /* dwin */
     row[33] = eq_v_u64(s->s28_has[0], s->s28[0]);  /* stcps */
     row[34] = eq_v_u64(s->s28_has[1], s->s28[1]);  /* dtcps */
-    row[35] = eq_v_u64(1, s->s30);  /* flgs */
+    row[35] = eq_v_u64(s->s30_has, s->s30);  /* flgs */
     in->rowid++;
     emit(ctx, row);
 }
@@ -604,6 +607,7 @@ static void q_conn_merge(EqTable *into, const EqTable *from)
             s->s28_has[1 ^ x] = 1;
         }
         s->s30 |= f->s30;
+        s->s30_has |= f->s30_has;
     }
 }
 
@@ -621,7 +625,7 @@ typedef struct {
     int64_t first_ts; /* the group's first packet */
     uint64_t s0;  /* count dir=fwd */
     uint64_t s1;  /* sum(pkt_len) dir=fwd */
-    uint64_t s2;  /* or(flgs) dir=any */
+    uint64_t s2; uint8_t s2_has;  /* or(flgs) dir=any */
 } q_senders_state;
 
 static void q_senders_clear(EqTable *t)
@@ -677,7 +681,10 @@ static void q_senders_update(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     (void)d;
     s->s0 += 1;
     if (h_pkt_len) s->s1 += (uint64_t)f_pkt_len;
-    if (h_flgs) s->s2 |= (uint64_t)f_flgs;
+    if (h_flgs) {
+        s->s2 |= (uint64_t)f_flgs;
+        s->s2_has = 1;
+    }
 }
 
 static void q_senders_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
@@ -698,7 +705,7 @@ static void q_senders_row(EqInstance *in, const EqWindow *w, const q_senders_key
     row[0] = eq_v_ip((k->has & 1u), &k->saddr);  /* saddr */
     row[1] = eq_v_u64(1, s->s0);  /* spkts */
     row[2] = eq_v_u64((1), eq_bps(s->s1, w->len));  /* sload */
-    row[3] = eq_v_u64(1, s->s2);  /* flgs */
+    row[3] = eq_v_u64(s->s2_has, s->s2);  /* flgs */
     in->rowid++;
     emit(ctx, row);
 }
@@ -740,14 +747,15 @@ static void q_senders_merge(EqTable *into, const EqTable *from)
         s->s0 += f->s0;
         s->s1 += f->s1;
         s->s2 |= f->s2;
+        s->s2_has |= f->s2_has;
     }
 }
 
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[2] = {
-    {"conn", sizeof(q_conn_key), sizeof(q_conn_state), q_conn_packet, sizeof(q_conn_scratch), q_conn_lookup, q_conn_update, q_conn_close, q_conn_merge, q_conn_clear, NULL, 36},
-    {"senders", sizeof(q_senders_key), sizeof(q_senders_state), q_senders_packet, sizeof(q_senders_scratch), q_senders_lookup, q_senders_update, q_senders_close, q_senders_merge, q_senders_clear, NULL, 4},
+    {"conn", sizeof(q_conn_key), sizeof(q_conn_state), q_conn_packet, sizeof(q_conn_scratch), q_conn_lookup, q_conn_update, q_conn_close, q_conn_merge, q_conn_clear, NULL, 36, 15},
+    {"senders", sizeof(q_senders_key), sizeof(q_senders_state), q_senders_packet, sizeof(q_senders_scratch), q_senders_lookup, q_senders_update, q_senders_close, q_senders_merge, q_senders_clear, NULL, 4, -1},
 };
 
 /* The one symbol the runtime looks up. */
