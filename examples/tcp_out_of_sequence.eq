@@ -1,10 +1,10 @@
 # tcp_out_of_sequence.eq - TCP flows whose segments are retransmitted or duplicated.
 #
-# loss counts segments carrying data whose sequence range was already covered
-# by data seen earlier in the same direction of the connection: retransmissions
-# and duplicates. A segment that only arrives late, filling a gap, is not
-# counted. sloss is the direction saddr -> daddr, dloss the reverse direction,
-# loss both.
+# loss counts segments whose sequence range was already covered: whose end is
+# at or below the highest sequence end seen earlier in the same direction of
+# the connection. That is retransmissions and duplicates, and segments that
+# arrive out of sequence, after a later one (docs/language.md 6.3). sloss is
+# the direction saddr -> daddr, dloss the reverse direction, loss both.
 #   lossy_flows  every 5 s, one row per 5-tuple flow with at least one such
 #                segment. loss_pct is loss as a percentage of all the flow's
 #                packets (pure ACKs included).

@@ -7,6 +7,8 @@
 #   tests: N passed, N failed
 # counting ctest tests over both runs; a stage that could not run its tests
 # (build or configure failure, ctest reporting no result) counts as 1 failed.
+# A test that ctest reports as skipped (real-traces without ../shared/traces)
+# counts as neither: it is listed, and counted on a line of its own.
 #
 # Usage: scripts/test.sh
 # Environment: CTEST_PARALLEL_LEVEL (default: number of CPUs).
@@ -17,6 +19,7 @@ cd "$repo_root" || exit 1
 
 total_passed=0
 total_failed=0
+total_skipped=0
 problems=()
 logdir="$(mktemp -d "${TMPDIR:-/tmp}/equery-test.XXXXXX")"
 trap 'rm -rf "$logdir"' EXIT
@@ -40,8 +43,13 @@ run_ctest() {
     if [ -n "$line" ]; then
         failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
         total=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
-        total_passed=$((total_passed + total - failed))
+        # ctest counts a skipped test as passed; list them and leave them out
+        #   "The following tests did not run:" then "<TAB> 14 - real-traces (Skipped)"
+        local skipped
+        skipped=$(grep -cE '^[[:space:]]+[0-9]+ - .* \(Skipped\)$' "$log" || true)
+        total_passed=$((total_passed + total - failed - skipped))
         total_failed=$((total_failed + failed))
+        total_skipped=$((total_skipped + skipped))
         if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
             total_failed=$((total_failed + 1))
         fi
@@ -89,6 +97,9 @@ else
         echo "==> test.sh: FAILED: $p"
     done
     status=1
+fi
+if [ "$total_skipped" -gt 0 ]; then
+    echo "==> test.sh: $total_skipped tests skipped (not counted as passed)"
 fi
 echo "tests: $total_passed passed, $total_failed failed"
 exit "$status"
