@@ -3,40 +3,50 @@
 
 Usage:
   check_real.py --equery-run PATH --traces DIR [--only NAME ...] [--jobs N] [-v]
+  check_real.py --equery-run PATH --traces DIR --explain [--only NAME ...]
 
 For every capture in DIR (*.pcap, *.pcapng) it runs the EQuery programs next to
-this script (ip_conv.eq, l4_conv.eq, totals.eq) with
+this script (ip_conv.eq, l4_conv.eq, proto_conv.eq, totals.eq) with
 `equery-run PROGRAM --pcap FILE --format json --quiet` and compares:
 
-  totals    frames and bytes of the whole file: equery `totals` vs
-            `capinfos -M -c -d` and `tshark -q -z io,stat,0`
-  ip-conv   per IP conversation (unordered address pair; IPv4 and IPv6):
-            frames and bytes in each direction vs `tshark -q -z conv,ip` and
-            `-z conv,ipv6` (frames exactly; bytes as tshark prints them, which
-            rounds above 9999) and vs the exact frame lengths tshark reports
-            per packet (`-T fields -e frame.len ...`)
-  tcp-conv  per TCP conversation (unordered 5-tuple): frames per direction vs
-  udp-conv  `-z conv,tcp` / `-z conv,udp`; bytes per direction vs the per-packet
-            frame lengths (and vs the conversation table when tshark has a
-            single row for the 5-tuple)
-  tcp-loss  sloss/dloss per TCP conversation and direction vs the segments
-            tshark flags as retransmission, fast retransmission, out-of-order
-            or spurious retransmission
-  argus     TCP and UDP flows (5-tuple, racluster-merged argus records):
-            packets per direction exactly; bytes per direction: argus counts
-            the captured bytes (see README.md), so they are compared with the
-            frame lengths where nothing was truncated
+  consistency  equery with itself: the swap-closed conversation rows against
+               the one-direction rows, pkts = spkts + dpkts, loss = sloss + dloss,
+               the per-protocol pairs against the address pairs
+  totals       frames and bytes of the whole file vs `capinfos -M -c -d` and
+               `tshark -q -z io,stat,0`
+  ip-conv      per IP conversation (unordered address pair, IPv4 and IPv6):
+               frames and bytes in each direction vs `tshark -q -z conv,ip` and
+               `-z conv,ipv6` (frames exactly; bytes as tshark prints them, which
+               rounds from 10 kB up) and vs the exact frame lengths tshark gives
+               per packet (`-T fields -e frame.len ...`)
+  tcp-conv     per TCP / UDP conversation (unordered 5-tuple): the same, vs
+  udp-conv     `-z conv,tcp` / `-z conv,udp`
+  tcp-loss     sloss/dloss per TCP conversation and direction vs the segments
+               tshark flags as retransmission, fast retransmission, out-of-order
+               or spurious retransmission
+  argus        TCP and UDP flows (5-tuple, argus records merged by racluster):
+               packets and bytes per direction
+  argus-proto  per address pair and IP protocol (ICMP, ICMPv6, IGMP, ...):
+               packets and bytes per direction, argus records merged on
+               (saddr, daddr, proto)
 
-Every comparison is exact. Where equery and the other tool count by different
-definitions, the difference is listed in KNOWN below (and explained in
-tests/real/README.md): the check then asserts both tools' exact values and
-prints KNOWN; a documented difference that changes or disappears is a failure.
+All byte counts are frame lengths on the wire (pcap's len): equery's pkt_len,
+tshark's frame.len, capinfos's data size and argus's sbytes/dbytes alike.
+Every comparison is exact and orientation-independent (which side a tool
+calls the source does not matter; each direction's counts must agree).
+Where equery and the other tool count by different definitions, the
+difference is listed in KNOWN below and explained in tests/real/README.md:
+the check then asserts both tools' exact values and prints KNOWN; a documented
+difference that changes or disappears is a failure.
+
+--explain lists, per capture, the TCP segments that equery counts as loss and
+tshark does not flag, or the other way round (see explain()).
 
 Output: one line per check, `PASS|FAIL|KNOWN check file: numbers`, details
 indented under it, then `real-traces: N passed, N failed` (KNOWN counts as
-passed). Exit status: 0 all passed, 1 some check failed, 2 usage or tool
-errors, 77 (ctest's skip code) when the traces folder is absent.
-Standard library only.
+passed). Exit status: 0 all passed, 1 some check failed, 2 usage errors,
+77 (ctest's skip code) when the traces folder is absent. A tool that is
+missing or fails is a failure, not a skip. Standard library only.
 """
 
 import argparse
@@ -54,8 +64,6 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP_CODE = 77
 TIMEOUT = 300  # seconds for any one tool run
-
-PROGRAMS = ("ip_conv.eq", "l4_conv.eq", "totals.eq")
 
 LOSS_FILTER = ("tcp.analysis.retransmission || tcp.analysis.fast_retransmission || "
                "tcp.analysis.out_of_order || tcp.analysis.spurious_retransmission")
@@ -76,13 +84,14 @@ def known(file, check, item, metric, eq, other, why):
     KNOWN[(file, check, item, metric)] = (eq, other, why)
 
 
-
-# Frames 142-179: ICMP echo carried in an Ethernet pseudowire over MPLS (MPLS
-# label, control word, inner Ethernet, VLAN 1, IPv4). tshark's pwethheuristic
-# dissects the inner frame; equery's parser (runtime/packet.c, parse_mpls)
-# takes an MPLS payload as IP only by its first nibble (4 or 6), and a control
-# word starts with 0, so the 10 frames have no IP for equery (they count in
-# the totals and in the row without addresses). argus does the same as equery.
+# Frames 142-179 (10 frames): ICMP echo carried in an Ethernet pseudowire over
+# MPLS (labels 19 and 16, a control word, the customer's Ethernet header,
+# VLAN 1, IPv4). tshark's pwethheuristic dissects the inner frame; equery's
+# parser (runtime/packet.c, parse_mpls) takes an MPLS payload as IP only by
+# its first nibble (4 or 6), and a control word starts with 0, so these frames
+# have no IP for equery (they count in the totals and in the row without
+# addresses). argus does not find the IP either: it records them as non-IP
+# frames, reading the MAC addresses from the control word on.
 known("mixed_small_vlan_mpls_ipv6.pcap", "ip-conv", "192.168.1.1 <-> 192.168.1.2", "conversation",
       "absent",
       "192.168.1.1 > 192.168.1.2 5 frames 720 bytes; 192.168.1.2 > 192.168.1.1 5 frames 720 bytes",
@@ -679,7 +688,6 @@ def check_file(opts, pcap):
                 c.diff(item_name(key, "tcp"), f"loss {dir_name(key, src)}", en, tn, "tshark" + more)
                 ok = False
         agree += ok
-    # the extra text in the tool name must not break KNOWN matching: store plain
     c.summary = f"{agree}/{len(keys)} conversations agree; equery loss {eq_total}, tshark flags {ts_total}"
 
     # argus: TCP/UDP 5-tuples, then address pairs per IP protocol
