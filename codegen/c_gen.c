@@ -771,6 +771,33 @@ static void emit_state_updates(G *g)
 /* Extracts the fields a query reads (all of them for its packet function;
  * only the filter's and the key's for its prefetch function) and applies
  * its filter. */
+static const char *value_ctor(Type t)
+{
+    switch (kind_of(t)) {
+    case K_IP: return "eq_v_ip";
+    case K_MAC: return "eq_v_mac";
+    case K_REAL: return "eq_v_real";
+    case K_SIGNED: return "eq_v_i64";
+    default: return "eq_v_u64";
+    }
+}
+
+/* row[i] = the value of column i (a condition column as 0/1). */
+static void emit_column(G *g, int i)
+{
+    const IrColumn *c = &g->q->columns[i];
+    FILE *o = g->o;
+    fprintf(o, "    row[%d] = %s(", i, value_ctor(c->ty));
+    emit_has(g, c->e);
+    fputs(", ", o);
+    bool cond = c->e->kind == X_OP && (c->e->op <= OP_IN || c->e->op == OP_FLAG || c->e->op == OP_NOFLAG);
+    if (cond)
+        emit_cond(g, c->e);
+    else
+        emit_val(g, c->e);
+    fprintf(o, ");  /* %s */\n", c->name);
+}
+
 typedef enum { FF_ALL, FF_LOOKUP, FF_UPDATE } FieldsFor;
 
 /* Extracts the fields a query reads and applies its filter: all of it for
@@ -899,20 +926,8 @@ static void emit_packet_fn(G *g)
     if (!q->aggregate) {
         fprintf(o, "    /* a packet query: one row per packet */\n    EqValue row[%d];\n", q->ncolumns ? q->ncolumns : 1);
         g->lv = LV_PKT;
-        for (int i = 0; i < q->ncolumns; i++) {
-            const IrColumn *c = &q->columns[i];
-            Kind k = kind_of(c->ty);
-            fprintf(o, "    row[%d] = %s(", i,
-                    k == K_IP ? "eq_v_ip" : k == K_MAC ? "eq_v_mac" : k == K_REAL ? "eq_v_real"
-                    : k == K_SIGNED ? "eq_v_i64" : "eq_v_u64");
-            emit_has(g, c->e);
-            fputs(", ", o);
-            if (c->e->kind == X_OP && (c->e->op <= OP_IN || c->e->op == OP_FLAG || c->e->op == OP_NOFLAG))
-                emit_cond(g, c->e);
-            else
-                emit_val(g, c->e);
-            fprintf(o, ");  /* %s */\n", c->name);
-        }
+        for (int i = 0; i < q->ncolumns; i++)
+            emit_column(g, i);
         fputs("    in->rowid++;\n    in->emit(in->emit_ctx, row);\n}\n\n", o);
         return;
     }
@@ -923,17 +938,6 @@ static void emit_packet_fn(G *g)
 }
 
 /* ---- rows, close, merge, clear ------------------------------------------ */
-
-static const char *value_ctor(Type t)
-{
-    switch (kind_of(t)) {
-    case K_IP: return "eq_v_ip";
-    case K_MAC: return "eq_v_mac";
-    case K_REAL: return "eq_v_real";
-    case K_SIGNED: return "eq_v_i64";
-    default: return "eq_v_u64";
-    }
-}
 
 static void emit_row_fn(G *g)
 {
@@ -946,18 +950,8 @@ static void emit_row_fn(G *g)
             "                   EqEmitFn emit, void *ctx)\n{\n    (void)w;\n    (void)k;\n    (void)s;\n",
             g->qn, g->qn, g->qn);
     fprintf(o, "    EqValue row[%d];\n", q->ncolumns ? q->ncolumns : 1);
-    for (int i = 0; i < q->ncolumns; i++) {
-        const IrColumn *c = &q->columns[i];
-        fprintf(o, "    row[%d] = %s(", i, value_ctor(c->ty));
-        emit_has(g, c->e);
-        fputs(", ", o);
-        bool cond = c->e->kind == X_OP && (c->e->op <= OP_IN || c->e->op == OP_FLAG || c->e->op == OP_NOFLAG);
-        if (cond)
-            emit_cond(g, c->e);
-        else
-            emit_val(g, c->e);
-        fprintf(o, ");  /* %s */\n", c->name);
-    }
+    for (int i = 0; i < q->ncolumns; i++)
+        emit_column(g, i);
     if (q->having) {
         ir_comment(g, o, "having", q->having);
         fputs("    if (!", o);
