@@ -21,7 +21,8 @@ Modes:
           (after `#` comments) are the arguments, split like a shell would,
           with {repo}, {traces} (the generated test traces, --traces) and
           {shared} (../shared/traces, --shared) replaced; a line `exit: N`
-          sets the expected exit status (default 0). Runs in the repository
+          sets the expected exit status (default 0), a line `stdin: FILE`
+          (placeholders replaced) what the tool reads on standard input. Runs in the repository
           root; stdout must equal NAME.out. A case that uses {shared} when
           that folder is absent is reported as SKIP (not counted as passed).
 
@@ -117,8 +118,9 @@ class Runner:
     def run(self, args, cwd):
         """Run equeryc; returns (rc, stdout bytes, stderr bytes) or raises."""
         cmd = [self.equeryc] + self.extra_args + args
+        stdin_file = open(self.stdin, "rb") if getattr(self, "stdin", None) else None
         # Own process group, so that a timeout kills any children too.
-        with subprocess.Popen(cmd, cwd=cwd, stdin=subprocess.DEVNULL,
+        with stdin_file or open(os.devnull, "rb") as stdin_src, subprocess.Popen(cmd, cwd=cwd, stdin=stdin_src,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               start_new_session=True) as proc:
             try:
@@ -324,11 +326,13 @@ def mode_run(runner, directory, update, names, res):
         if not selected(names, stem):
             continue
         spec = text(read_bytes(os.path.join(directory, stem + ".run")))
-        words, want_rc = [], 0
+        words, want_rc, stdin = [], 0, None
         for line in spec.splitlines():
             line = line.split("#", 1)[0].strip()
             if line.startswith("exit:"):
                 want_rc = int(line[5:])
+            elif line.startswith("stdin:"):
+                stdin = line[6:].strip()
             elif line:
                 words += shlex.split(line)
         uses_shared = any("{shared}" in w for w in words)
@@ -338,9 +342,13 @@ def mode_run(runner, directory, update, names, res):
         if any("{traces}" in w for w in words) and not runner.traces:
             res.fail(stem, "needs --traces DIR (the generated test traces)")
             continue
-        args = [w.replace("{repo}", repo).replace("{traces}", runner.traces or "")
-                 .replace("{shared}", runner.shared or "") for w in words]
+        def subst(w):
+            return (w.replace("{repo}", repo).replace("{traces}", runner.traces or "")
+                    .replace("{shared}", runner.shared or ""))
+        args = [subst(w) for w in words]
+        runner.stdin = subst(stdin) if stdin else None
         r = run_or_fail(runner, res, stem, args, repo)
+        runner.stdin = None
         if r is None:
             continue
         rc, out, err = r

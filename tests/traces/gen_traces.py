@@ -132,6 +132,21 @@ class Trace:
                              % (self.name, caplen, len(data), wirelen))
         self.records.append((int(t_us), data[:caplen], int(wirelen)))
 
+    def to_pcapng(self):
+        """The same packets as pcapng: one section, one interface (with
+        microsecond timestamps, the default), one Enhanced Packet Block each."""
+        def block(btype, body):
+            body += b"\0" * (-len(body) % 4)
+            n = 12 + len(body)
+            return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+        out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+               block(0x00000001, struct.pack("<HHI", self.linktype, 0, self.snaplen))]
+        for t_us, data, wirelen in sorted(self.records, key=lambda r: r[0]):
+            ts = (BASE_TIME * 1000000) + t_us
+            out.append(block(0x00000006, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF,
+                                                      len(data), wirelen) + data))
+        return b"".join(out)
+
     def to_bytes(self):
         recs = sorted(self.records, key=lambda r: r[0])
         for a, b in zip(recs, recs[1:]):
@@ -846,6 +861,7 @@ TRACES = [
     ("bench_mixed", gen_bench_mixed),
 ]
 TRACE_NAMES = [n for n, _ in TRACES]
+PCAPNG_TOO = {"tcp_retrans"}  # also written as NAME.pcapng (same packets)
 
 
 # ---------------------------------------------------------------------------
@@ -861,9 +877,14 @@ def write_traces(outdir, names):
     if not os.path.isdir(outdir):
         die("'%s' is not a directory" % outdir)
     gens = dict(TRACES)
+    files = []
     for name in names:
-        data = gens[name]().to_bytes()
-        path = os.path.join(outdir, name + ".pcap")
+        t = gens[name]()
+        files.append((name + ".pcap", t.to_bytes()))
+        if name in PCAPNG_TOO:
+            files.append((name + ".pcapng", t.to_pcapng()))
+    for fname, data in files:
+        path = os.path.join(outdir, fname)
         tmp = path + ".tmp"
         try:
             with open(tmp, "wb") as f:
