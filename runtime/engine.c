@@ -42,6 +42,7 @@ typedef struct {
     uint8_t *scratch;     /* ENGINE_BURST lookup records (grouped queries) */
     uint64_t looked;      /* the burst whose lookups are in scratch */
     uint64_t rows_out;    /* rows printed so far (srcid) */
+    EqInstance *part;     /* with partitions: the partial tables packets update */
 } Inst;
 
 typedef struct {
@@ -65,7 +66,8 @@ struct Engine {
     unsigned **param_event; /* per query, per param: event index */
     unsigned **param_col;   /* per query, per param: column index in the event's query */
     EqType **types;     /* per query, per column */
-    TcpTrack *tcp;
+    TcpTrack **tcp;     /* one sequence tracker per partition */
+    unsigned nparts;
     bool launched, finished;
     int64_t now;
     int64_t next_due;   /* no boundary of any instance comes before this */
@@ -162,12 +164,16 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
             e->param_col[q][i] = (unsigned)col;
         }
     }
+    e->nparts = cfg->partitions > 1 ? cfg->partitions : 1;
     if (p->needs_tcp_loss) {
-        e->tcp = tcp_track_new(cfg->max_conversations ? cfg->max_conversations : TCP_CONVERSATIONS_DEFAULT);
-        if (!e->tcp) {
-            snprintf(err, errlen, "out of memory for the TCP sequence tracker");
-            engine_free(e);
-            return NULL;
+        e->tcp = xcalloc(e->nparts, sizeof *e->tcp);
+        for (unsigned k = 0; k < e->nparts; k++) {
+            e->tcp[k] = tcp_track_new(cfg->max_conversations ? cfg->max_conversations : TCP_CONVERSATIONS_DEFAULT);
+            if (!e->tcp[k]) {
+                snprintf(err, errlen, "out of memory for the TCP sequence tracker");
+                engine_free(e);
+                return NULL;
+            }
         }
     }
     return e;
@@ -179,9 +185,16 @@ const EngineStats *engine_stats(const Engine *e) { return &e->st; }
 
 static void free_inst(Engine *e, Inst *in)
 {
+    const EqQueryDesc *d = &e->prog->queries[in->query];
     e->st.groups_dropped += in->in.table.dropped;
-    e->prog->queries[in->query].clear(&in->in.table);
+    d->clear(&in->in.table);
     eq_table_free(&in->in.table);
+    for (unsigned k = 0; in->part && k < e->nparts; k++) {
+        e->st.groups_dropped += in->part[k].table.dropped;
+        d->clear(&in->part[k].table);
+        eq_table_free(&in->part[k].table);
+    }
+    free(in->part);
     free(in->params);
     free(in->started_by);
     free(in->scratch);
@@ -208,6 +221,19 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     in->in.emit = packet_row;
     in->in.emit_ctx = in;
     in->in.host = in;
+    if (e->nparts > 1) {
+        in->part = xcalloc(e->nparts, sizeof *in->part);
+        for (unsigned k = 0; k < e->nparts; k++) {
+            if (!eq_table_init(&in->part[k].table, d->key_size, d->state_size, e->cfg.max_groups)) {
+                fprintf(stderr, "equery-run: out of memory for query %s\n", mq->name);
+                exit(3);
+            }
+            in->part[k].params = params;
+            in->part[k].emit = packet_row;
+            in->part[k].emit_ctx = in;
+            in->part[k].host = in;
+        }
+    }
     in->state = I_PENDING;
     in->start = start;
     if (d->lookup)
@@ -475,7 +501,14 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     e->ncols = mq->ncolumns ? mq->ncolumns : 1;
     e->nrows = 0;
     EqWindow w = {in->wstart, end, end - in->wstart};
-    e->prog->queries[in->query].close(&in->in, &w, collect_row, e);
+    const EqQueryDesc *d = &e->prog->queries[in->query];
+    /* the partial tables add up into the instance's own, as the per-core
+     * partials of the DPDK engine do */
+    for (unsigned k = 0; in->part && k < e->nparts; k++) {
+        d->merge(&in->in.table, &in->part[k].table);
+        d->clear(&in->part[k].table);
+    }
+    d->close(&in->in, &w, collect_row, e);
     e->st.windows++;
     if (!mq->aggregate)
         return; /* packet queries emitted their rows as they came */
@@ -538,7 +571,12 @@ static bool step(Engine *e, Inst *in)
 static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
 {
     const MQuery *mq = &e->m->queries[in->query];
-    if (in->state != I_RUNNING || in->in.table.count != 0 || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns)
+    if (in->state != I_RUNNING || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns)
+        return;
+    uint64_t groups = in->in.table.count;
+    for (unsigned k = 0; in->part && k < e->nparts; k++)
+        groups += in->part[k].table.count;
+    if (groups != 0)
         return;
     if (in->wend > now || in->stop <= now)
         return;
@@ -613,6 +651,28 @@ static void packet_row(void *ctx, const EqValue *row)
     e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
 }
 
+/* The partition of a packet: a hash of its addresses and ports that is the
+ * same in both directions (a TCP connection, and a bidirectional group,
+ * stay in one partition: its sequence tracker and its orientation are whole
+ * there). Packets without IP go to partition 0. */
+static unsigned partition_of(const EqPkt *p, unsigned n)
+{
+    if (n < 2)
+        return 0;
+    EqAddr a, b;
+    if (!eq_saddr(p, &a) || !eq_daddr(p, &b))
+        return 0;
+    uint16_t sp = 0, dp = 0;
+    eq_sport(p, &sp);
+    eq_dport(p, &dp);
+    uint64_t h = (a.w[0] + b.w[0]) ^ ((a.w[1] + b.w[1]) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(sp + dp) << 17) ^
+                 ((uint64_t)p->l4proto << 40);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (unsigned)(h % n);
+}
+
 /* Up to ENGINE_BURST frames: parse them all; run every grouped query's
  * lookup over all of them (filter, key, hash, prefetch of the group's slot:
  * the table's cache misses overlap); then measure them one by one in time
@@ -631,6 +691,9 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
             e->st.malformed++;
         e->st.bytes += f[i].wirelen;
     }
+    unsigned part[ENGINE_BURST];
+    for (size_t i = 0; i < n; i++)
+        part[i] = partition_of(&pk[i], e->nparts);
     EqPktInfo info = {0};
     info.mid = e->cfg.mid;
     uint64_t burst = ++e->bursts;
@@ -640,7 +703,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
         if (in->state != I_RUNNING || !d->lookup)
             continue;
         for (size_t i = 0; i < n; i++)
-            d->lookup(&in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
+            d->lookup(in->part ? &in->part[part[i]] : &in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
         in->looked = burst;
     }
     for (size_t i = 0; i < n; i++) {
@@ -649,16 +712,17 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
         engine_advance(e, ts);
         e->st.packets++;
         e->st.last_ts = ts;
-        info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp, &pk[i]) : 0;
+        info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[part[i]], &pk[i]) : 0;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
             if (in->state != I_RUNNING)
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
+            EqInstance *target = in->part ? &in->part[part[i]] : &in->in;
             if (in->looked == burst)
-                d->update(&in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
+                d->update(target, &pk[i], &info, in->scratch + i * d->scratch_size);
             else
-                d->packet(&in->in, &pk[i], &info);
+                d->packet(target, &pk[i], &info);
         }
     }
 }
@@ -709,8 +773,9 @@ void engine_finish(Engine *e)
             in->state = I_DONE;
         }
     }
-    if (e->tcp)
-        e->st.conversations_evicted = tcp_track_evicted(e->tcp);
+    e->st.conversations_evicted = 0;
+    for (unsigned k = 0; e->tcp && k < e->nparts; k++)
+        e->st.conversations_evicted += tcp_track_evicted(e->tcp[k]);
     compact(e);
     out_flush(e->cfg.out);
 }
@@ -740,7 +805,8 @@ void engine_free(Engine *e)
     free(e->next_id);
     free(e->running);
     free(e->rows);
-    if (e->tcp)
-        tcp_track_free(e->tcp);
+    for (unsigned k = 0; e->tcp && k < e->nparts; k++)
+        tcp_track_free(e->tcp[k]);
+    free(e->tcp);
     free(e);
 }

@@ -24,6 +24,10 @@ typedef struct {
     uint32_t max_instances;    /* running instances per triggered query */
     uint32_t max_conversations; /* TCP sequence tracker */
     uint32_t mid;              /* the `mid` field */
+    uint32_t partitions;       /* 0 or 1: one table per query; N: N partial tables
+                                * (packets spread by a symmetric 5-tuple hash, as
+                                * the DPDK workers get them), merged at each window
+                                * close */
 } EngineConfig;
 
 typedef struct {

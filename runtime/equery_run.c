@@ -54,7 +54,7 @@ typedef struct {
     const char *capture_filter;
     OutFormat format;
     bool format_set;
-    uint32_t max_groups, max_instances, mid;
+    uint32_t max_groups, max_instances, mid, partitions;
     int snaplen;
     bool promisc, progress, quiet, verbose;
 } Options;
@@ -82,6 +82,9 @@ static void usage(FILE *f)
           "  --max-groups N       groups per query window (default 1000000); more are dropped and counted\n"
           "  --max-instances N    running instances of one triggered query (default 64)\n"
           "  --mid N              this box's identifier, the `mid` field (default 0)\n"
+          "  --partitions N       keep N partial tables per query, packets spread by a\n"
+          "                       symmetric 5-tuple hash and merged at each window close,\n"
+          "                       as the multi-core engines do (the results do not change)\n"
           "other:\n"
           "  -v, --verbose        say how the program is built\n"
           "  -h, --help           this help\n"
@@ -112,7 +115,7 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -121,7 +124,8 @@ static int parse_options(int argc, char **argv, Options *o)
         {"promisc", no_argument, 0, O_PROMISC},       {"quiet", no_argument, 0, O_QUIET},
         {"no-progress", no_argument, 0, O_NOPROG},    {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},                {"version", no_argument, 0, O_VERSION},
-        {"capture-filter", required_argument, 0, O_FILTER}, {0, 0, 0, 0},
+        {"capture-filter", required_argument, 0, O_FILTER}, {"partitions", required_argument, 0, O_PARTS},
+        {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
                    .snaplen = DEFAULT_SNAPLEN, .progress = true};
@@ -152,6 +156,10 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_MAXI:
             if (!parse_u32(optarg, &o->max_instances, 1))
                 return usage_error("--max-instances needs a number from 1 to 4294967295, not '%s'", optarg);
+            break;
+        case O_PARTS:
+            if (!parse_u32(optarg, &o->partitions, 1) || o->partitions > 64)
+                return usage_error("--partitions needs a number from 1 to 64, not '%s'", optarg);
             break;
         case O_MID:
             if (!parse_u32(optarg, &o->mid, 0))
@@ -424,7 +432,8 @@ int main(int argc, char **argv)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
     out = out_new(of, o.format, prog.m);
     EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
-                        .max_instances = o.max_instances, .mid = o.mid};
+                        .max_instances = o.max_instances, .mid = o.mid,
+                        .partitions = o.partitions};
     eng = engine_new(&cfg, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "equery-run: error: %s\n", err);

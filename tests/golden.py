@@ -22,7 +22,8 @@ Modes:
           with {repo}, {traces} (the generated test traces, --traces) and
           {shared} (../shared/traces, --shared) replaced; a line `exit: N`
           sets the expected exit status (default 0), a line `stdin: FILE`
-          (placeholders replaced) what the tool reads on standard input. Runs in the repository
+          (placeholders replaced) what the tool reads on standard input, a
+          line `noargs: WHY` skips the case when --args adds arguments. Runs in the repository
           root; stdout must equal NAME.out. A case that uses {shared} when
           that folder is absent is reported as SKIP (not counted as passed).
 
@@ -326,15 +327,20 @@ def mode_run(runner, directory, update, names, res):
         if not selected(names, stem):
             continue
         spec = text(read_bytes(os.path.join(directory, stem + ".run")))
-        words, want_rc, stdin = [], 0, None
+        words, want_rc, stdin, noargs = [], 0, None, None
         for line in spec.splitlines():
             line = line.split("#", 1)[0].strip()
             if line.startswith("exit:"):
                 want_rc = int(line[5:])
             elif line.startswith("stdin:"):
                 stdin = line[6:].strip()
+            elif line.startswith("noargs:"):
+                noargs = line[7:].strip()
             elif line:
                 words += shlex.split(line)
+        if noargs and runner.extra_args:
+            res.skip(stem, "not with --args: " + noargs)
+            continue
         uses_shared = any("{shared}" in w for w in words)
         if uses_shared and not (runner.shared and os.path.isdir(runner.shared)):
             res.skip(stem, "the real captures (../shared/traces) are not here")
