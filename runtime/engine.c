@@ -68,6 +68,7 @@ struct Engine {
     EqType **types;     /* per query, per column */
     TcpTrack **tcp;     /* one sequence tracker per partition */
     unsigned nparts;
+    uint8_t **wscratch; /* per partition: lookup records of a burst (engine_worker) */
     bool launched, finished;
     int64_t now;
     int64_t next_due;   /* no boundary of any instance comes before this */
@@ -164,7 +165,14 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
             e->param_col[q][i] = (unsigned)col;
         }
     }
-    e->nparts = cfg->partitions > 1 ? cfg->partitions : 1;
+    e->nparts = cfg->partitions >= 1 ? cfg->partitions : 1;
+    uint32_t scratch = 0;
+    for (unsigned q = 0; q < p->nqueries; q++)
+        if (p->queries[q].scratch_size > scratch)
+            scratch = p->queries[q].scratch_size;
+    e->wscratch = xcalloc(e->nparts, sizeof *e->wscratch);
+    for (unsigned k = 0; k < e->nparts; k++)
+        e->wscratch[k] = xcalloc(ENGINE_BURST, scratch ? scratch : 1);
     if (p->needs_tcp_loss) {
         e->tcp = xcalloc(e->nparts, sizeof *e->tcp);
         for (unsigned k = 0; k < e->nparts; k++) {
@@ -221,7 +229,7 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     in->in.emit = packet_row;
     in->in.emit_ctx = in;
     in->in.host = in;
-    if (e->nparts > 1) {
+    if (e->cfg.partitions >= 1) { /* partial tables, even one (a single DPDK worker) */
         in->part = xcalloc(e->nparts, sizeof *in->part);
         for (unsigned k = 0; k < e->nparts; k++) {
             if (!eq_table_init(&in->part[k].table, d->key_size, d->state_size, e->cfg.max_groups)) {
@@ -727,6 +735,68 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
     }
 }
 
+int64_t engine_next_due(const Engine *e) { return e->launched ? e->next_due : INT64_MIN; }
+
+unsigned engine_dispatch(Engine *e, int linktype, EqFrame *f)
+{
+    if (!e->launched)
+        engine_advance(e, f->ts);
+    if (f->ts < e->now)
+        f->ts = e->now;
+    e->now = f->ts;
+    EqPkt p;
+    if (eq_parse(&p, linktype, f->data, f->caplen, f->wirelen, f->ts) != EQ_MAL_NONE)
+        e->st.malformed++;
+    e->st.packets++;
+    e->st.bytes += f->wirelen;
+    e->st.last_ts = f->ts;
+    /* packet queries print rows in packet order: they run here */
+    EqPktInfo info = {0};
+    info.mid = e->cfg.mid;
+    for (size_t k = 0; k < e->ninst; k++) {
+        Inst *in = e->inst[k];
+        if (in->state == I_RUNNING && !e->m->queries[in->query].aggregate)
+            e->prog->queries[in->query].packet(&in->in, &p, &info);
+    }
+    return partition_of(&p, e->nparts);
+}
+
+void engine_worker(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n)
+{
+    EqPkt pk[ENGINE_BURST];
+    EqPktInfo info[ENGINE_BURST];
+    uint8_t *scratch = e->wscratch[w];
+    while (n > 0) {
+        size_t b = n > ENGINE_BURST ? ENGINE_BURST : n;
+        for (size_t i = 0; i < b; i++) {
+            eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, f[i].ts);
+            memset(&info[i], 0, sizeof info[i]);
+            info[i].mid = e->cfg.mid;
+            info[i].tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[w], &pk[i]) : 0;
+        }
+        /* no window closes inside a worker's frames: query by query, a
+         * burst's lookups (with their prefetches), then its updates */
+        for (size_t k = 0; k < e->ninst; k++) {
+            Inst *in = e->inst[k];
+            if (in->state != I_RUNNING || !e->m->queries[in->query].aggregate)
+                continue;
+            const EqQueryDesc *d = &e->prog->queries[in->query];
+            EqInstance *target = &in->part[w];
+            if (!d->lookup) {
+                for (size_t i = 0; i < b; i++)
+                    d->packet(target, &pk[i], &info[i]);
+                continue;
+            }
+            for (size_t i = 0; i < b; i++)
+                d->lookup(target, &pk[i], &info[i], scratch + i * d->scratch_size);
+            for (size_t i = 0; i < b; i++)
+                d->update(target, &pk[i], &info[i], scratch + i * d->scratch_size);
+        }
+        f += b;
+        n -= b;
+    }
+}
+
 void engine_burst(Engine *e, int linktype, const EqFrame *frames, size_t n)
 {
     if (n == 0)
@@ -808,5 +878,8 @@ void engine_free(Engine *e)
     for (unsigned k = 0; e->tcp && k < e->nparts; k++)
         tcp_track_free(e->tcp[k]);
     free(e->tcp);
+    for (unsigned k = 0; e->wscratch && k < e->nparts; k++)
+        free(e->wscratch[k]);
+    free(e->wscratch);
     free(e);
 }

@@ -56,6 +56,22 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen);
 void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
 /* The same for n frames in a row (any n). */
 void engine_burst(Engine *e, int linktype, const EqFrame *frames, size_t n);
+/* ---- several workers (the DPDK engine) --------------------------------
+ * With cfg.partitions = W, W worker threads each own one partition: the
+ * distributing thread calls engine_dispatch() on every frame, in time order
+ * (it measures the packet queries itself and says which worker gets the
+ * frame), and a worker calls engine_worker() on the frames it got. Before a
+ * frame whose time is at or after engine_next_due(), the distributor must
+ * have every worker idle (its earlier frames all measured) and call
+ * engine_advance(): windows close, partials merge, triggers start queries;
+ * workers run only between two such points. */
+int64_t engine_next_due(const Engine *e);
+/* Clamps the frame's time (never backwards), counts it, measures it in the
+ * packet queries; returns its worker. The frame's ts is updated in place. */
+unsigned engine_dispatch(Engine *e, int linktype, EqFrame *frame);
+/* Measures frames (dispatched to `worker`) in the grouped queries. */
+void engine_worker(Engine *e, unsigned worker, int linktype, const EqFrame *frames, size_t n);
+
 /* Closes the windows that end at or before `now` (live capture's timer). */
 void engine_advance(Engine *e, int64_t now);
 /* End of input: closes the open windows (as partial) at the last packet's time. */

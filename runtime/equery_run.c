@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dpdk_run.h"
 #include "engine.h"
 #include "output.h"
 #include "program.h"
@@ -54,7 +55,9 @@ typedef struct {
     const char *capture_filter;
     OutFormat format;
     bool format_set;
-    uint32_t max_groups, max_instances, mid, partitions;
+    uint32_t max_groups, max_instances, mid, partitions, workers;
+    bool dpdk;              /* --engine=dpdk or --dpdk */
+    const char *eal_args;   /* --dpdk "EAL ARGS" */
     int snaplen;
     bool promisc, progress, quiet, verbose;
 } Options;
@@ -72,6 +75,10 @@ static void usage(FILE *f)
           "  --iface NAME         capture live on an interface (needs root or CAP_NET_RAW)\n"
           "  --capture-filter F   a BPF filter (tcpdump syntax) applied before the program\n"
           "  --snaplen N          bytes captured per packet, live (default 262144)\n"
+          "  --engine=E           portable (default) or dpdk: with --pcap FILE, the DPDK\n"
+          "                       engine reads FILE through a pcap vdev (no hugepages, no PCI)\n"
+          "  --dpdk \"EAL ARGS\"    the DPDK engine on the ports these EAL arguments give\n"
+          "  --workers N          DPDK worker lcores (default: 1 with --pcap, else all but one)\n"
           "  --promisc            put the interface in promiscuous mode\n"
           "output:\n"
           "  --format FMT         table (default on a terminal), csv, or json (default otherwise)\n"
@@ -115,7 +122,7 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -125,6 +132,8 @@ static int parse_options(int argc, char **argv, Options *o)
         {"no-progress", no_argument, 0, O_NOPROG},    {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},                {"version", no_argument, 0, O_VERSION},
         {"capture-filter", required_argument, 0, O_FILTER}, {"partitions", required_argument, 0, O_PARTS},
+        {"engine", required_argument, 0, O_ENGINE},   {"dpdk", required_argument, 0, O_DPDK},
+        {"workers", required_argument, 0, O_WORKERS},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
@@ -157,6 +166,20 @@ static int parse_options(int argc, char **argv, Options *o)
             if (!parse_u32(optarg, &o->max_instances, 1))
                 return usage_error("--max-instances needs a number from 1 to 4294967295, not '%s'", optarg);
             break;
+        case O_ENGINE:
+            if (!strcmp(optarg, "dpdk"))
+                o->dpdk = true;
+            else if (strcmp(optarg, "portable") != 0)
+                return usage_error("unknown engine '%s' (portable, dpdk)", optarg);
+            break;
+        case O_DPDK:
+            o->dpdk = true;
+            o->eal_args = optarg;
+            break;
+        case O_WORKERS:
+            if (!parse_u32(optarg, &o->workers, 1) || o->workers > 64)
+                return usage_error("--workers needs a number from 1 to 64, not '%s'", optarg);
+            break;
         case O_PARTS:
             if (!parse_u32(optarg, &o->partitions, 1) || o->partitions > 64)
                 return usage_error("--partitions needs a number from 1 to 64, not '%s'", optarg);
@@ -185,10 +208,18 @@ static int parse_options(int argc, char **argv, Options *o)
     if (argc - optind > 1)
         return usage_error("more than one program given ('%s')", argv[optind + 1]);
     o->program = argv[optind];
-    if (!o->pcap_file && !o->iface)
-        return usage_error("%s", "no input: give --pcap FILE or --iface NAME");
+    if (o->eal_args && o->pcap_file)
+        return usage_error("%s", "--dpdk takes its ports from the EAL arguments: give either --dpdk or --pcap");
+    if (o->dpdk && o->iface)
+        return usage_error("%s", "the DPDK engine reads ports, not --iface: give --dpdk \"--vdev=net_af_packet0,iface=NAME\"");
+    if (!o->pcap_file && !o->iface && !o->eal_args)
+        return usage_error("%s", "no input: give --pcap FILE, --iface NAME or --dpdk \"EAL ARGS\"");
     if (o->pcap_file && o->iface)
         return usage_error("%s", "give either --pcap or --iface, not both");
+    if (o->dpdk && o->pcap_file && !strcmp(o->pcap_file, "-"))
+        return usage_error("%s", "the DPDK engine reads a capture file, not standard input");
+    if (o->workers && !o->dpdk)
+        return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
     return 0;
 }
 
@@ -431,9 +462,16 @@ int main(int argc, char **argv)
     if (!o.format_set)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
     out = out_new(of, o.format, prog.m);
+    DpdkOptions dopt = {.eal_args = o.eal_args, .pcap_file = o.pcap_file, .workers = o.workers};
+    unsigned workers = 0;
+    if (o.dpdk) {
+        status = dpdk_init(&dopt, &workers);
+        if (status)
+            goto done;
+    }
     EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
                         .max_instances = o.max_instances, .mid = o.mid,
-                        .partitions = o.partitions};
+                        .partitions = o.dpdk ? workers : o.partitions};
     eng = engine_new(&cfg, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "equery-run: error: %s\n", err);
@@ -447,16 +485,24 @@ int main(int argc, char **argv)
     Run r = {.eng = eng};
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     r.last_progress = r.t0;
-    status = o.pcap_file ? run_offline(&r, &o) : run_live(&r, &o);
+    if (o.dpdk)
+        status = dpdk_run(eng, &dopt, &stop_requested);
+    else
+        status = o.pcap_file ? run_offline(&r, &o) : run_live(&r, &o);
     double secs = elapsed_s(&r.t0);
     if (r.p)
         pcap_close(r.p);
     if (stop_requested)
         fprintf(stderr, "equery-run: stopped; the open windows were closed early\n");
-    if (!o.quiet)
+    if (!o.quiet) {
         summary(engine_stats(eng), secs);
+        if (o.dpdk)
+            dpdk_report(stderr);
+    }
 done:
     engine_free(eng);
+    if (o.dpdk)
+        dpdk_cleanup();
     out_free(out);
     if (of != stdout && fclose(of) != 0 && !status) {
         fprintf(stderr, "equery-run: error: writing '%s' failed: %s\n", o.output, strerror(errno));

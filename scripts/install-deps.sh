@@ -8,7 +8,7 @@ set -euo pipefail
 
 # tshark, argus-server and argus-client: independent counts for the
 # real-capture checks (tests/real/check_real.py).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3 python3-scapy argus-server argus-client tshark"
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23"
 
 missing=()
 for pkg in $PACKAGES; do

@@ -23,7 +23,8 @@ Modes:
           {shared} (../shared/traces, --shared) replaced; a line `exit: N`
           sets the expected exit status (default 0), a line `stdin: FILE`
           (placeholders replaced) what the tool reads on standard input, a
-          line `noargs: WHY` skips the case when --args adds arguments. Runs in the repository
+          line `noargs: WHY` skips the case when --args adds arguments, a line
+          `skipwith: ARG WHY` when --args includes ARG. Runs in the repository
           root; stdout must equal NAME.out. A case that uses {shared} when
           that folder is absent is reported as SKIP (not counted as passed).
 
@@ -327,7 +328,7 @@ def mode_run(runner, directory, update, names, res):
         if not selected(names, stem):
             continue
         spec = text(read_bytes(os.path.join(directory, stem + ".run")))
-        words, want_rc, stdin, noargs = [], 0, None, None
+        words, want_rc, stdin, noargs, skipwith = [], 0, None, None, []
         for line in spec.splitlines():
             line = line.split("#", 1)[0].strip()
             if line.startswith("exit:"):
@@ -336,10 +337,17 @@ def mode_run(runner, directory, update, names, res):
                 stdin = line[6:].strip()
             elif line.startswith("noargs:"):
                 noargs = line[7:].strip()
+            elif line.startswith("skipwith:"):
+                pat, _, why = line[9:].strip().partition(" ")
+                skipwith.append((pat, why))
             elif line:
                 words += shlex.split(line)
         if noargs and runner.extra_args:
             res.skip(stem, "not with --args: " + noargs)
+            continue
+        hit = [why for pat, why in skipwith if pat in runner.extra_args]
+        if hit:
+            res.skip(stem, "not with %s: %s" % (" ".join(runner.extra_args), hit[0]))
             continue
         uses_shared = any("{shared}" in w for w in words)
         if uses_shared and not (runner.shared and os.path.isdir(runner.shared)):

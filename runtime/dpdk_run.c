@@ -1,0 +1,406 @@
+/* dpdk_run.c - the DPDK engine; see dpdk_run.h. */
+#define _GNU_SOURCE
+#include "dpdk_run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_ring.h>
+
+enum {
+    BURST = 32,             /* frames per rx and per ring transfer */
+    RING_MAX = 1024,        /* frames in flight to one worker (fewer with many workers) */
+    MBUFS = 8191,           /* mbufs in the pool (2^n - 1 is what the mempool likes) */
+    MBUF_CACHE = 256,
+    MBUF_DATA = 16384,      /* room for a jumbo frame in one segment */
+    RX_DESC = 1024,
+    TX_DESC = 512,
+    MAX_WORKERS = RTE_MAX_LCORE,
+    MAX_EAL_ARGS = 64,
+};
+
+/* Per-mbuf data the main lcore attaches for the worker: the frame's time
+ * (after clamping) and its length on the wire. */
+typedef struct {
+    int64_t ts;
+    uint32_t wirelen;
+} Meta;
+
+typedef struct {
+    unsigned lcore;
+    unsigned index;
+    struct rte_ring *ring;
+    _Atomic uint64_t done;   /* frames measured (release: the engine's writes are visible) */
+    uint64_t sent;           /* frames handed over (main lcore only) */
+    struct rte_mbuf *stage[BURST];
+    unsigned nstage;
+} Worker;
+
+static struct {
+    bool eal;
+    unsigned nworkers;
+    Worker *w;
+    struct rte_mempool *pool;
+    int meta_off;
+    uint16_t ports[RTE_MAX_ETHPORTS];
+    unsigned nports;
+    Engine *eng;
+    _Atomic int quit;
+    pcap_t *side;            /* the short form's own reading of the file */
+} D;
+
+bool dpdk_available(void) { return true; }
+
+static Meta *meta(struct rte_mbuf *m) { return RTE_MBUF_DYNFIELD(m, D.meta_off, Meta *); }
+
+static int64_t wall_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* ---- EAL and ports -------------------------------------------------------- */
+
+/* The rings' size: every frame in flight holds an mbuf, and a full pool
+ * makes a port drop (the pcap vdev loses the packet it read), so the rings
+ * together with the per-lcore mempool caches must leave the receiving side
+ * room: a full ring then holds the main lcore back instead. */
+static unsigned ring_size(void)
+{
+    long room = (long)MBUFS - (long)(D.nworkers + 1) * (MBUF_CACHE * 3 / 2) - 4L * BURST * (long)D.nports;
+    long per = room / (long)D.nworkers - BURST;
+    unsigned size = RING_MAX;
+    while (size > 2 * BURST && (long)size > per)
+        size /= 2;
+    return size;
+}
+
+static int split_args(char *s, char **argv, int max)
+{
+    int n = 0;
+    for (char *tok = strtok(s, " \t"); tok && n < max; tok = strtok(NULL, " \t"))
+        argv[n++] = tok;
+    return n;
+}
+
+static int port_setup(uint16_t port)
+{
+    struct rte_eth_dev_info info;
+    int rc = rte_eth_dev_info_get(port, &info);
+    if (rc != 0) {
+        fprintf(stderr, "equery-run: error: port %u: cannot read its capabilities: %s\n", port, rte_strerror(-rc));
+        return -1;
+    }
+    struct rte_eth_conf conf;
+    memset(&conf, 0, sizeof conf);
+    /* one receive queue: the main lcore spreads frames to the workers by a
+     * symmetric hash, for ports that have no RSS (the pcap and ring vdevs) */
+    rc = rte_eth_dev_configure(port, 1, 1, &conf);
+    if (rc != 0) {
+        fprintf(stderr, "equery-run: error: port %u (%s) rejected 1 receive queue: %s\n", port, info.driver_name,
+                rte_strerror(-rc));
+        return -1;
+    }
+    uint16_t nrx = RX_DESC, ntx = TX_DESC;
+    rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
+    rc = rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, D.pool);
+    if (rc == 0)
+        rc = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
+    if (rc == 0)
+        rc = rte_eth_dev_start(port);
+    if (rc != 0) {
+        fprintf(stderr, "equery-run: error: port %u (%s) cannot start: %s\n", port, info.driver_name,
+                rte_strerror(-rc));
+        return -1;
+    }
+    rte_eth_promiscuous_enable(port); /* a monitor sees all traffic; fine if refused */
+    return 0;
+}
+
+int dpdk_init(const DpdkOptions *o, unsigned *workers)
+{
+    char *argv[MAX_EAL_ARGS + 1];
+    char buf[4096], lcores[512], vdev[1024], prefix[64];
+    int argc = 0;
+    argv[argc++] = "equery-run";
+    if (o->pcap_file) {
+        /* the short form: no hugepages, no PCI, the file as a pcap vdev */
+        unsigned w = o->workers ? o->workers : 1;
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        int n = snprintf(lcores, sizeof lcores, "--lcores=0@0");
+        for (unsigned i = 1; i <= w && n < (int)sizeof lcores - 16; i++)
+            n += snprintf(lcores + n, sizeof lcores - (size_t)n, ",%u@%ld", i, cpus > 1 ? 1 + (long)(i - 1) % (cpus - 1) : 0);
+        snprintf(vdev, sizeof vdev, "--vdev=net_pcap0,rx_pcap=%s", o->pcap_file);
+        snprintf(prefix, sizeof prefix, "--file-prefix=equery%ld", (long)getpid());
+        argv[argc++] = "--no-huge";
+        argv[argc++] = "-m";
+        argv[argc++] = "512";
+        argv[argc++] = "--no-pci";
+        argv[argc++] = "--log-level=*:error";
+        argv[argc++] = prefix;
+        argv[argc++] = lcores;
+        argv[argc++] = vdev;
+    } else {
+        snprintf(buf, sizeof buf, "%s", o->eal_args ? o->eal_args : "");
+        argc += split_args(buf, argv + argc, MAX_EAL_ARGS - 1);
+    }
+    argv[argc] = NULL;
+    if (rte_eal_init(argc, argv) < 0) {
+        fprintf(stderr, "equery-run: error: DPDK (EAL) did not start: %s\n", rte_strerror(rte_errno));
+        return 3;
+    }
+    D.eal = true;
+    D.nworkers = rte_lcore_count() - 1;
+    if (D.nworkers == 0) {
+        fprintf(stderr, "equery-run: error: DPDK has only the main lcore: give at least two (-l 0-1)\n");
+        return 3;
+    }
+    if (o->workers && o->workers < D.nworkers)
+        D.nworkers = o->workers;
+    static const struct rte_mbuf_dynfield desc = {
+        .name = "equery_meta", .size = sizeof(Meta), .align = __alignof__(Meta)};
+    D.meta_off = rte_mbuf_dynfield_register(&desc);
+    if (D.meta_off < 0) {
+        fprintf(stderr, "equery-run: error: DPDK: cannot register an mbuf field: %s\n", rte_strerror(rte_errno));
+        return 3;
+    }
+    D.pool = rte_pktmbuf_pool_create("equery_mbufs", MBUFS, MBUF_CACHE, 0, MBUF_DATA + RTE_PKTMBUF_HEADROOM,
+                                     rte_socket_id());
+    if (!D.pool) {
+        fprintf(stderr, "equery-run: error: DPDK: no memory for %d packet buffers: %s (give EAL more with -m)\n", MBUFS,
+                rte_strerror(rte_errno));
+        return 3;
+    }
+    uint16_t port;
+    RTE_ETH_FOREACH_DEV(port) {
+        if (port_setup(port) != 0)
+            return 3;
+        D.ports[D.nports++] = port;
+    }
+    if (D.nports == 0) {
+        fprintf(stderr, "equery-run: error: DPDK found no port (give a --vdev, or bind a NIC: docs/dpdk.md)\n");
+        return 3;
+    }
+    D.w = calloc(D.nworkers, sizeof *D.w);
+    if (!D.w)
+        abort();
+    unsigned i = 0, lc;
+    RTE_LCORE_FOREACH_WORKER(lc) {
+        if (i == D.nworkers)
+            break;
+        char name[32];
+        snprintf(name, sizeof name, "equery_w%u", i);
+        D.w[i].lcore = lc;
+        D.w[i].index = i;
+        D.w[i].ring = rte_ring_create(name, ring_size(), rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!D.w[i].ring) {
+            fprintf(stderr, "equery-run: error: DPDK: cannot create a ring: %s\n", rte_strerror(rte_errno));
+            return 3;
+        }
+        i++;
+    }
+    if (o->pcap_file) {
+        char errbuf[PCAP_ERRBUF_SIZE];
+        D.side = pcap_open_offline_with_tstamp_precision(o->pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+        if (!D.side) {
+            fprintf(stderr, "equery-run: error: cannot read '%s': %s\n", o->pcap_file, errbuf);
+            return 3;
+        }
+        if (pcap_datalink(D.side) != DLT_EN10MB) {
+            fprintf(stderr, "equery-run: error: '%s' is not an Ethernet capture: the DPDK engine reads Ethernet "
+                            "frames (use --engine=portable)\n",
+                    o->pcap_file);
+            return 3;
+        }
+    }
+    *workers = D.nworkers;
+    return 0;
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+static int worker_main(void *arg)
+{
+    Worker *w = arg;
+    struct rte_mbuf *m[BURST];
+    EqFrame f[BURST];
+    while (!atomic_load_explicit(&D.quit, memory_order_acquire)) {
+        unsigned n = rte_ring_dequeue_burst(w->ring, (void **)m, BURST, NULL);
+        if (n == 0) {
+            rte_pause();
+            continue;
+        }
+        for (unsigned i = 0; i < n; i++) {
+            const Meta *x = meta(m[i]);
+            f[i] = (EqFrame){rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, x->wirelen, x->ts};
+        }
+        engine_worker(D.eng, w->index, EQ_LINK_ETHERNET, f, n);
+        rte_pktmbuf_free_bulk(m, n);
+        atomic_fetch_add_explicit(&w->done, n, memory_order_release);
+    }
+    return 0;
+}
+
+static void flush_worker(Worker *w)
+{
+    unsigned off = 0;
+    while (off < w->nstage)
+        off += rte_ring_enqueue_burst(w->ring, (void **)w->stage + off, w->nstage - off, NULL);
+    w->sent += w->nstage;
+    w->nstage = 0;
+}
+
+/* Every frame handed over is measured: the workers are idle. */
+static void quiesce(void)
+{
+    for (unsigned i = 0; i < D.nworkers; i++)
+        flush_worker(&D.w[i]);
+    for (unsigned i = 0; i < D.nworkers; i++)
+        while (atomic_load_explicit(&D.w[i].done, memory_order_acquire) != D.w[i].sent)
+            rte_pause();
+}
+
+/* ---- the main lcore ----------------------------------------------------------- */
+
+/* The frame's time and wire length: from the short form's own reading of
+ * the file (the pcap vdev keeps only the captured length and microseconds),
+ * else the clock. Returns false when the file has no such frame. */
+static bool stamp(struct rte_mbuf *m, Meta *x)
+{
+    if (!D.side) {
+        x->ts = wall_ns();
+        x->wirelen = m->pkt_len;
+        return true;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    if (pcap_next_ex(D.side, &h, &data) != 1 || h->caplen != m->pkt_len)
+        return false;
+    x->ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec;
+    x->wirelen = h->len;
+    return true;
+}
+
+int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop)
+{
+    (void)o;
+    D.eng = e;
+    for (unsigned i = 0; i < D.nworkers; i++)
+        rte_eal_remote_launch(worker_main, &D.w[i], D.w[i].lcore);
+    int status = 0;
+    bool input_done = false, drained = false;
+    struct rte_mbuf *m[BURST];
+    if (!D.side)
+        engine_advance(e, wall_ns());
+    while (!*stop && !input_done) {
+        unsigned got = 0;
+        for (unsigned p = 0; p < D.nports; p++) {
+            unsigned n = rte_eth_rx_burst(D.ports[p], 0, m, BURST);
+            got += n;
+            for (unsigned i = 0; i < n; i++) {
+                Meta *x = meta(m[i]);
+                if (rte_pktmbuf_linearize(m[i]) != 0 || !stamp(m[i], x)) {
+                    fprintf(stderr, "equery-run: error: the pcap vdev and the file disagree at packet %" PRIu64 "\n",
+                            engine_stats(e)->packets + 1);
+                    rte_pktmbuf_free_bulk(m + i, n - i);
+                    status = 3;
+                    input_done = true;
+                    break;
+                }
+                if (x->ts >= engine_next_due(e)) {
+                    quiesce();
+                    engine_advance(e, x->ts);
+                }
+                EqFrame f = {rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, x->wirelen, x->ts};
+                unsigned w = engine_dispatch(e, EQ_LINK_ETHERNET, &f);
+                x->ts = f.ts; /* clamped: never before the frame before it */
+                Worker *wk = &D.w[w];
+                wk->stage[wk->nstage++] = m[i];
+                if (wk->nstage == BURST)
+                    flush_worker(wk);
+            }
+        }
+        if (got != 0) {
+            drained = false;
+        } else if (D.side && !drained) {
+            /* nothing came: maybe the pool is lent out to the workers;
+             * let them finish and return their mbufs, then look again */
+            quiesce();
+            drained = true;
+        } else {
+            if (D.side) {
+                /* the vdev gives nothing more: the file is done if our own
+                 * reading of it is done too */
+                struct pcap_pkthdr *h;
+                const u_char *data;
+                int rc = pcap_next_ex(D.side, &h, &data);
+                if (rc == PCAP_ERROR_BREAK || rc == PCAP_ERROR)
+                    input_done = true;
+                else if (rc == 1) {
+                    fprintf(stderr, "equery-run: error: the pcap vdev stopped before the end of the file\n");
+                    status = 3;
+                    input_done = true;
+                }
+            } else {
+                int64_t now = wall_ns();
+                if (now >= engine_next_due(e)) {
+                    quiesce();
+                    engine_advance(e, now);
+                }
+            }
+        }
+    }
+    quiesce();
+    if (!D.side)
+        engine_advance(e, wall_ns());
+    engine_finish(e);
+    atomic_store_explicit(&D.quit, 1, memory_order_release);
+    rte_eal_mp_wait_lcore();
+    return status;
+}
+
+void dpdk_report(FILE *f)
+{
+    for (unsigned p = 0; p < D.nports; p++) {
+        struct rte_eth_stats st;
+        if (rte_eth_stats_get(D.ports[p], &st) != 0)
+            continue;
+        fprintf(f,
+                "equery-run: port %u: %" PRIu64 " packets received, missed %" PRIu64 ", errors %" PRIu64
+                ", no mbuf %" PRIu64 "%s\n",
+                D.ports[p], st.ipackets, st.imissed, st.ierrors, st.rx_nombuf,
+                st.imissed || st.ierrors || st.rx_nombuf ? " (the box dropped packets)" : "");
+    }
+}
+
+void dpdk_cleanup(void)
+{
+    if (D.side)
+        pcap_close(D.side);
+    for (unsigned p = 0; p < D.nports; p++) {
+        rte_eth_dev_stop(D.ports[p]);
+        rte_eth_dev_close(D.ports[p]);
+    }
+    for (unsigned i = 0; D.w && i < D.nworkers; i++)
+        rte_ring_free(D.w[i].ring);
+    free(D.w);
+    if (D.pool)
+        rte_mempool_free(D.pool);
+    if (D.eal)
+        rte_eal_cleanup();
+    memset(&D, 0, sizeof D);
+}

@@ -1,0 +1,43 @@
+/* dpdk_run.h - the DPDK engine: equery-run --engine=dpdk / --dpdk.
+ *
+ * The main lcore receives from every port, stamps each frame, measures the
+ * packet queries and hands the frame, by a hash of its addresses and ports
+ * that is the same in both directions, to one of the worker lcores over a
+ * ring. Each worker owns one partition of every grouped query (its group
+ * tables and TCP sequence tracker: no locks on the fast path). Before a
+ * frame at or after the next window boundary, the main lcore waits until
+ * every worker has measured all it was given, then closes the windows:
+ * the workers' partial tables merge (the IR's mergeable states), rows and
+ * events and triggers follow exactly as in the portable engine. */
+#ifndef EQ_DPDK_RUN_H
+#define EQ_DPDK_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "engine.h"
+
+typedef struct {
+    const char *eal_args;  /* --dpdk "EAL ARGS", or NULL */
+    const char *pcap_file; /* --engine=dpdk --pcap FILE: the pcap vdev over FILE */
+    unsigned workers;      /* worker lcores (0: every lcore but the main one) */
+} DpdkOptions;
+
+/* Whether this equery-run was built with DPDK. */
+bool dpdk_available(void);
+
+/* Initialises EAL and the ports; sets *workers to the worker lcores. Returns
+ * 0, or an exit status after saying why on stderr. */
+int dpdk_init(const DpdkOptions *o, unsigned *workers);
+
+/* Runs `e` (created with cfg.partitions = *workers) until the input ends
+ * (a pcap file) or *stop is set. Returns an exit status. */
+int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop);
+
+/* Port statistics, for the summary (after dpdk_run). */
+void dpdk_report(FILE *f);
+
+void dpdk_cleanup(void);
+
+#endif
