@@ -75,3 +75,29 @@ if [ -n "$ta" ]; then
 else
     echo "| argus | (not installed: apt-get install argus-server) | | |"
 fi
+
+# 3. The DPDK engine's workers on DPDK lcores, packets from memory (no rings,
+#    no mbufs: the workers' own work), 1 and 2 workers, and the hand-written
+#    filter-and-count (bench/handwritten.c) in place of the generated one.
+if [ -x "$build/equery-dpdk-bench" ]; then
+    echo
+    echo "| DPDK workers: query | trace | workers | Mpps in all | Mpps per worker | ns/packet per worker |"
+    echo "|---|---|---:|---:|---:|---:|"
+    for entry in "${programs[@]}"; do
+        name="${entry%%:*}" prog="${entry#*:}"
+        for t in small64 mixed; do
+            for w in 1 2; do
+                line=$("$build/equery-dpdk-bench" --workers "$w" --repeat "$REPEAT" "$prog" "$traces/$t.pcap")
+                echo "| $name | $t | $w | $(awk '{print $7}' <<<"$line") | $(awk '{print $9}' <<<"$line") | $(awk '{print $11}' <<<"$line") |"
+            done
+        done
+    done
+    echo
+    echo "| filter-and-count, one worker | trace | generated ns/packet | hand-written ns/packet | generated / hand-written |"
+    echo "|---|---|---:|---:|---:|"
+    for t in small64 mixed; do
+        g=$("$build/equery-dpdk-bench" --workers 1 --repeat "$REPEAT" bench/filter_count.eq "$traces/$t.pcap" | awk '{print $11}')
+        h=$("$build/equery-dpdk-bench" --handwritten --repeat "$REPEAT" bench/filter_count.eq "$traces/$t.pcap" | awk '{print $11}')
+        printf "| filter-and-count | %s | %s | %s | %.2f |\n" "$t" "$g" "$h" "$(echo "$g / $h" | bc -l)"
+    done
+fi
