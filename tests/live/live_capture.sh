@@ -3,7 +3,8 @@
 # network namespace this test creates, traffic sent from a second namespace
 # to addresses of those namespaces only, then Ctrl-C (SIGINT): the open
 # window must be flushed with the exact packet count. Also: no permission
-# to capture (as user nobody) gives a clear error and exit status 3.
+# to capture (as user nobody) gives a clear error and exit status 3; and the
+# DPDK engine on the same veth (af_packet vdev) counts exactly too.
 #
 # Usage: live_capture.sh EQUERY_RUN
 # Exit 77 (ctest: skipped) when not root or namespaces are unavailable.
@@ -85,6 +86,37 @@ if command -v setpriv >/dev/null; then
     rm -rf "$home"
     check "no permission: exit status 3" "$([ "$rc" = 3 ]; echo $?)" "exit $rc: $out"
     check "no permission: says what to do" "$(grep -q 'no permission to capture on' <<<"$out"; echo $?)" "$out"
+fi
+# the DPDK engine on the same veth, through DPDK's af_packet vdev
+if "$run" --help | grep -q -- '--dpdk'; then
+    N2=40
+    ip netns exec "$ns_a" "$run" "$work/live.eq" \
+        --dpdk "-l 0-1 --no-huge -m 512 --no-pci --file-prefix=eqlive$$ --log-level=*:error --vdev=net_af_packet0,iface=veth-a" \
+        --format json -o "$work/dpdk.json" 2>"$work/dpdk.err" &
+    pid=$!
+    # EAL and the af_packet socket take a moment: wait for the socket
+    for _ in $(seq 1 100); do
+        ip netns exec "$ns_a" cat /proc/net/packet 2>/dev/null | awk 'NR>1' | grep -q . && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep 0.5
+    ip netns exec "$ns_b" python3 - "$N2" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(int(sys.argv[1])):
+    s.sendto(b"y" * 100, ("10.199.0.1", 9999))
+    time.sleep(0.002)
+PY
+    sleep 0.5
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    pid=""
+    row=$(grep '"query":"udp_in"' "$work/dpdk.json" 2>/dev/null || true)
+    check "dpdk: exit status 0 after SIGINT" "$([ "$rc" = 0 ]; echo $?)" "exit $rc; stderr: $(cat "$work/dpdk.err")"
+    check "dpdk: exactly $N2 packets counted" "$(grep -q "\"packets\":$N2," <<<"$row"; echo $?)" "$row $(cat "$work/dpdk.err")"
+    check "dpdk: port statistics reported" "$(grep -q 'port 0: .* packets received, missed 0' "$work/dpdk.err"; echo $?)" "$(cat "$work/dpdk.err")"
 fi
 echo "live-capture: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
