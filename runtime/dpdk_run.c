@@ -42,6 +42,7 @@ typedef struct {
 typedef struct {
     unsigned lcore;
     unsigned index;
+    _Atomic int paused;      /* RSS mode: idle until pause_req clears */
     struct rte_ring *ring;
     _Atomic uint64_t done;   /* frames measured (release: the engine's writes are visible) */
     uint64_t sent;           /* frames handed over (main lcore only) */
@@ -60,6 +61,8 @@ static struct {
     Engine *eng;
     _Atomic int quit;
     pcap_t *side;            /* the short form's own reading of the file */
+    unsigned nrxq;           /* receive queues per port (RSS mode: one per worker) */
+    _Atomic int pause_req;   /* RSS mode: the main lcore wants the workers idle */
 } D;
 
 bool dpdk_available(void) { return true; }
@@ -107,17 +110,41 @@ static int port_setup(uint16_t port)
     }
     struct rte_eth_conf conf;
     memset(&conf, 0, sizeof conf);
-    /* one receive queue: the main lcore spreads frames to the workers by a
-     * symmetric hash, for ports that have no RSS (the pcap and ring vdevs) */
-    rc = rte_eth_dev_configure(port, 1, 1, &conf);
+    /* Distributor mode: one receive queue, the main lcore spreads frames by
+     * a symmetric hash (for ports without RSS: the pcap and ring vdevs).
+     * RSS mode: one queue per worker, hashed by the port with a symmetric
+     * key (0x6d5a repeated), so both directions of a conversation reach
+     * the same worker. A port that distributes over its queues itself
+     * without RSS settings (af_packet's fanout, which the kernel hashes
+     * symmetrically) is used as it is. */
+    static uint8_t symmetric_key[40];
+    for (size_t i = 0; i < sizeof symmetric_key; i += 2) {
+        symmetric_key[i] = 0x6d;
+        symmetric_key[i + 1] = 0x5a;
+    }
+    if (D.nrxq > 1 && info.flow_type_rss_offloads) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_key = symmetric_key;
+        conf.rx_adv_conf.rss_conf.rss_key_len = sizeof symmetric_key;
+        conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    }
+    if (D.nrxq > info.max_rx_queues) {
+        fprintf(stderr, "equery-run: error: port %u (%s) has at most %u receive queues, not %u%s\n", port,
+                info.driver_name, info.max_rx_queues, D.nrxq,
+                strcmp(info.driver_name, "net_af_packet") == 0 ? " (give the vdev qpairs=N)" : "");
+        return -1;
+    }
+    rc = rte_eth_dev_configure(port, (uint16_t)D.nrxq, 1, &conf);
     if (rc != 0) {
-        fprintf(stderr, "equery-run: error: port %u (%s) rejected 1 receive queue: %s\n", port, info.driver_name,
-                rte_strerror(-rc));
+        fprintf(stderr, "equery-run: error: port %u (%s) rejected %u receive queue%s: %s\n", port, info.driver_name,
+                D.nrxq, D.nrxq == 1 ? "" : "s", rte_strerror(-rc));
         return -1;
     }
     uint16_t nrx = RX_DESC, ntx = TX_DESC;
     rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrx, &ntx);
-    rc = rte_eth_rx_queue_setup(port, 0, nrx, rte_eth_dev_socket_id(port), NULL, D.pool);
+    rc = 0;
+    for (uint16_t q = 0; q < D.nrxq && rc == 0; q++)
+        rc = rte_eth_rx_queue_setup(port, q, nrx, rte_eth_dev_socket_id(port), NULL, D.pool);
     if (rc == 0)
         rc = rte_eth_tx_queue_setup(port, 0, ntx, rte_eth_dev_socket_id(port), NULL);
     if (rc == 0)
@@ -171,6 +198,19 @@ int dpdk_init(const DpdkOptions *o, unsigned *workers)
     }
     if (o->workers && o->workers < D.nworkers)
         D.nworkers = o->workers;
+    D.nrxq = 1;
+    if (o->rx_queues) {
+        if (o->pcap_file) {
+            fprintf(stderr, "equery-run: error: --rx-queues is for ports with several queues, not a capture file\n");
+            return 2;
+        }
+        if (o->rx_queues != D.nworkers) {
+            fprintf(stderr, "equery-run: error: --rx-queues %u needs %u worker lcores (one per queue); there are %u\n",
+                    o->rx_queues, o->rx_queues, D.nworkers);
+            return 2;
+        }
+        D.nrxq = o->rx_queues;
+    }
     static const struct rte_mbuf_dynfield desc = {
         .name = "equery_meta", .size = sizeof(Meta), .align = __alignof__(Meta)};
     D.meta_off = rte_mbuf_dynfield_register(&desc);
@@ -255,6 +295,80 @@ static int worker_main(void *arg)
     return 0;
 }
 
+/* RSS mode: the worker reads queue `index` of every port itself. */
+static int worker_rx_main(void *arg)
+{
+    Worker *w = arg;
+    struct rte_mbuf *m[BURST];
+    EqFrame f[BURST];
+    while (!atomic_load_explicit(&D.quit, memory_order_acquire)) {
+        if (atomic_load_explicit(&D.pause_req, memory_order_acquire)) {
+            atomic_store_explicit(&w->paused, 1, memory_order_release);
+            while (atomic_load_explicit(&D.pause_req, memory_order_acquire) &&
+                   !atomic_load_explicit(&D.quit, memory_order_acquire))
+                rte_pause();
+            atomic_store_explicit(&w->paused, 0, memory_order_release);
+            continue;
+        }
+        for (unsigned p = 0; p < D.nports; p++) {
+            unsigned n = rte_eth_rx_burst(D.ports[p], (uint16_t)w->index, m, BURST);
+            if (n == 0)
+                continue;
+            int64_t now = wall_ns();
+            for (unsigned i = 0; i < n; i++) {
+                if (rte_pktmbuf_linearize(m[i]) != 0) {
+                    rte_pktmbuf_free(m[i]);
+                    m[i] = NULL;
+                    f[i] = (EqFrame){NULL, 0, 0, now};
+                    continue;
+                }
+                f[i] = (EqFrame){rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, m[i]->pkt_len, now};
+            }
+            engine_worker_rx(D.eng, w->index, EQ_LINK_ETHERNET, f, n);
+            for (unsigned i = 0; i < n; i++)
+                if (m[i])
+                    rte_pktmbuf_free(m[i]);
+        }
+    }
+    return 0;
+}
+
+/* RSS mode: every worker idle (between two bursts), so windows can close. */
+static void pause_workers(void)
+{
+    atomic_store_explicit(&D.pause_req, 1, memory_order_release);
+    for (unsigned i = 0; i < D.nworkers; i++)
+        while (!atomic_load_explicit(&D.w[i].paused, memory_order_acquire))
+            rte_pause();
+}
+
+static void resume_workers(void) { atomic_store_explicit(&D.pause_req, 0, memory_order_release); }
+
+/* RSS mode: the main lcore only keeps time. */
+static int run_rss(Engine *e, volatile sig_atomic_t *stop)
+{
+    enum { TICK_US = 1000 };
+    engine_advance(e, wall_ns());
+    for (unsigned i = 0; i < D.nworkers; i++)
+        rte_eal_remote_launch(worker_rx_main, &D.w[i], D.w[i].lcore);
+    while (!*stop) {
+        usleep(TICK_US);
+        int64_t now = wall_ns();
+        if (now >= engine_next_due(e)) {
+            pause_workers();
+            engine_advance(e, now);
+            resume_workers();
+        }
+    }
+    pause_workers();
+    engine_advance(e, wall_ns());
+    engine_finish(e);
+    atomic_store_explicit(&D.quit, 1, memory_order_release);
+    resume_workers();
+    rte_eal_mp_wait_lcore();
+    return 0;
+}
+
 static void flush_worker(Worker *w)
 {
     unsigned off = 0;
@@ -299,6 +413,14 @@ int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop)
 {
     (void)o;
     D.eng = e;
+    if (D.nrxq > 1) {
+        if (engine_has_packet_queries(e)) {
+            fprintf(stderr, "equery-run: error: with --rx-queues the workers read the ports themselves, and a packet "
+                            "query (one row per packet) needs its rows in packet order: leave out --rx-queues\n");
+            return 2;
+        }
+        return run_rss(e, stop);
+    }
     for (unsigned i = 0; i < D.nworkers; i++)
         rte_eal_remote_launch(worker_main, &D.w[i], D.w[i].lcore);
     int status = 0;
@@ -384,6 +506,12 @@ void dpdk_report(FILE *f)
                 ", no mbuf %" PRIu64 "%s\n",
                 D.ports[p], st.ipackets, st.imissed, st.ierrors, st.rx_nombuf,
                 st.imissed || st.ierrors || st.rx_nombuf ? " (the box dropped packets)" : "");
+        if (D.nrxq > 1) {
+            fprintf(f, "equery-run: port %u: by receive queue:", D.ports[p]);
+            for (unsigned q = 0; q < D.nrxq && q < RTE_ETHDEV_QUEUE_STAT_CNTRS; q++)
+                fprintf(f, " %" PRIu64, st.q_ipackets[q]);
+            fputc('\n', f);
+        }
     }
 }
 

@@ -22,6 +22,8 @@ typedef struct {
     const char *eal_args;  /* --dpdk "EAL ARGS", or NULL */
     const char *pcap_file; /* --engine=dpdk --pcap FILE: the pcap vdev over FILE */
     unsigned workers;      /* worker lcores (0: every lcore but the main one) */
+    unsigned rx_queues;    /* --rx-queues N: N queues per port, symmetric RSS, one
+                            * worker per queue; 0: one queue and the distributor */
 } DpdkOptions;
 
 /* Whether this equery-run was built with DPDK. */

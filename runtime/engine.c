@@ -69,6 +69,8 @@ struct Engine {
     TcpTrack **tcp;     /* one sequence tracker per partition */
     unsigned nparts;
     uint8_t **wscratch; /* per partition: lookup records of a burst (engine_worker) */
+    EngineStats *wst;   /* per partition: what engine_worker_rx counted */
+    EngineStats sum;    /* engine_stats(): st plus the workers' */
     bool launched, finished;
     int64_t now;
     int64_t next_due;   /* no boundary of any instance comes before this */
@@ -171,6 +173,7 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
         if (p->queries[q].scratch_size > scratch)
             scratch = p->queries[q].scratch_size;
     e->wscratch = xcalloc(e->nparts, sizeof *e->wscratch);
+    e->wst = xcalloc(e->nparts, sizeof *e->wst);
     for (unsigned k = 0; k < e->nparts; k++)
         e->wscratch[k] = xcalloc(ENGINE_BURST, scratch ? scratch : 1);
     if (p->needs_tcp_loss) {
@@ -187,7 +190,25 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     return e;
 }
 
-const EngineStats *engine_stats(const Engine *e) { return &e->st; }
+const EngineStats *engine_stats(const Engine *e)
+{
+    Engine *m = (Engine *)e; /* the sum is a cache of the counters */
+    m->sum = e->st;
+    for (unsigned k = 0; e->wst && k < e->nparts; k++) {
+        m->sum.packets += e->wst[k].packets;
+        m->sum.bytes += e->wst[k].bytes;
+        m->sum.malformed += e->wst[k].malformed;
+    }
+    return &m->sum;
+}
+
+bool engine_has_packet_queries(const Engine *e)
+{
+    for (unsigned q = 0; q < e->m->nqueries; q++)
+        if (!e->m->queries[q].aggregate)
+            return true;
+    return false;
+}
 
 /* ---- instances ----------------------------------------------------------- */
 
@@ -761,7 +782,19 @@ unsigned engine_dispatch(Engine *e, int linktype, EqFrame *f)
     return partition_of(&p, e->nparts);
 }
 
+static void worker_frames(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n, bool count);
+
 void engine_worker(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n)
+{
+    worker_frames(e, w, linktype, f, n, false);
+}
+
+void engine_worker_rx(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n)
+{
+    worker_frames(e, w, linktype, f, n, true);
+}
+
+static void worker_frames(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n, bool count)
 {
     EqPkt pk[ENGINE_BURST];
     EqPktInfo info[ENGINE_BURST];
@@ -769,7 +802,12 @@ void engine_worker(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t
     while (n > 0) {
         size_t b = n > ENGINE_BURST ? ENGINE_BURST : n;
         for (size_t i = 0; i < b; i++) {
-            eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, f[i].ts);
+            if (eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, f[i].ts) != EQ_MAL_NONE && count)
+                e->wst[w].malformed++;
+            if (count) {
+                e->wst[w].packets++;
+                e->wst[w].bytes += f[i].wirelen;
+            }
             memset(&info[i], 0, sizeof info[i]);
             info[i].mid = e->cfg.mid;
             info[i].tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[w], &pk[i]) : 0;
@@ -881,5 +919,6 @@ void engine_free(Engine *e)
     for (unsigned k = 0; e->wscratch && k < e->nparts; k++)
         free(e->wscratch[k]);
     free(e->wscratch);
+    free(e->wst);
     free(e);
 }

@@ -71,6 +71,11 @@ int64_t engine_next_due(const Engine *e);
 unsigned engine_dispatch(Engine *e, int linktype, EqFrame *frame);
 /* Measures frames (dispatched to `worker`) in the grouped queries. */
 void engine_worker(Engine *e, unsigned worker, int linktype, const EqFrame *frames, size_t n);
+/* The same for frames a worker received itself (a port queue of its own,
+ * no distributor): it also counts them in the statistics. */
+void engine_worker_rx(Engine *e, unsigned worker, int linktype, const EqFrame *frames, size_t n);
+/* Whether the program has packet queries (they need the distributor). */
+bool engine_has_packet_queries(const Engine *e);
 
 /* Closes the windows that end at or before `now` (live capture's timer). */
 void engine_advance(Engine *e, int64_t now);

@@ -55,7 +55,7 @@ typedef struct {
     const char *capture_filter;
     OutFormat format;
     bool format_set;
-    uint32_t max_groups, max_instances, mid, partitions, workers;
+    uint32_t max_groups, max_instances, mid, partitions, workers, rx_queues;
     bool dpdk;              /* --engine=dpdk or --dpdk */
     const char *eal_args;   /* --dpdk "EAL ARGS" */
     int snaplen;
@@ -79,6 +79,7 @@ static void usage(FILE *f)
           "                       engine reads FILE through a pcap vdev (no hugepages, no PCI)\n"
           "  --dpdk \"EAL ARGS\"    the DPDK engine on the ports these EAL arguments give\n"
           "  --workers N          DPDK worker lcores (default: 1 with --pcap, else all but one)\n"
+          "  --rx-queues N        N receive queues per port, symmetric RSS, one worker per queue\n"
           "  --promisc            put the interface in promiscuous mode\n"
           "output:\n"
           "  --format FMT         table (default on a terminal), csv, or json (default otherwise)\n"
@@ -122,7 +123,7 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -133,7 +134,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"help", no_argument, 0, 'h'},                {"version", no_argument, 0, O_VERSION},
         {"capture-filter", required_argument, 0, O_FILTER}, {"partitions", required_argument, 0, O_PARTS},
         {"engine", required_argument, 0, O_ENGINE},   {"dpdk", required_argument, 0, O_DPDK},
-        {"workers", required_argument, 0, O_WORKERS},
+        {"workers", required_argument, 0, O_WORKERS}, {"rx-queues", required_argument, 0, O_RXQ},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
@@ -180,6 +181,10 @@ static int parse_options(int argc, char **argv, Options *o)
             if (!parse_u32(optarg, &o->workers, 1) || o->workers > 64)
                 return usage_error("--workers needs a number from 1 to 64, not '%s'", optarg);
             break;
+        case O_RXQ:
+            if (!parse_u32(optarg, &o->rx_queues, 1) || o->rx_queues > 64)
+                return usage_error("--rx-queues needs a number from 1 to 64, not '%s'", optarg);
+            break;
         case O_PARTS:
             if (!parse_u32(optarg, &o->partitions, 1) || o->partitions > 64)
                 return usage_error("--partitions needs a number from 1 to 64, not '%s'", optarg);
@@ -218,6 +223,8 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "give either --pcap or --iface, not both");
     if (o->dpdk && o->pcap_file && !strcmp(o->pcap_file, "-"))
         return usage_error("%s", "the DPDK engine reads a capture file, not standard input");
+    if (o->rx_queues && !o->eal_args)
+        return usage_error("%s", "--rx-queues is for DPDK ports (--dpdk \"EAL ARGS\")");
     if (o->workers && !o->dpdk)
         return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
     return 0;
@@ -462,7 +469,8 @@ int main(int argc, char **argv)
     if (!o.format_set)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
     out = out_new(of, o.format, prog.m);
-    DpdkOptions dopt = {.eal_args = o.eal_args, .pcap_file = o.pcap_file, .workers = o.workers};
+    DpdkOptions dopt = {.eal_args = o.eal_args, .pcap_file = o.pcap_file, .workers = o.workers,
+                        .rx_queues = o.rx_queues};
     unsigned workers = 0;
     if (o.dpdk) {
         status = dpdk_init(&dopt, &workers);

@@ -117,6 +117,43 @@ PY
     check "dpdk: exit status 0 after SIGINT" "$([ "$rc" = 0 ]; echo $?)" "exit $rc; stderr: $(cat "$work/dpdk.err")"
     check "dpdk: exactly $N2 packets counted" "$(grep -q "\"packets\":$N2," <<<"$row"; echo $?)" "$row $(cat "$work/dpdk.err")"
     check "dpdk: port statistics reported" "$(grep -q 'port 0: .* packets received, missed 0' "$work/dpdk.err"; echo $?)" "$(cat "$work/dpdk.err")"
+
+    # RSS mode: two queues (af_packet's fanout, which the kernel hashes the
+    # same both ways), one worker on each; 32 flows of 5 packets
+    cat > "$work/flows.eq" <<'EQ'
+query flows = Select(saddr, sport, COUNT(*) AS packets) Where(proto == udp & dport == 9999) Groupby(saddr, sport);
+query total = Select(COUNT(*) AS packets) Where(proto == udp & dport == 9999);
+EQ
+    ip netns exec "$ns_a" "$run" "$work/flows.eq" \
+        --dpdk "--lcores=0@0,1@1,2@$(( $(nproc) > 2 ? 2 : $(nproc) - 1 )) --no-huge -m 512 --no-pci --file-prefix=eqrss$$ --log-level=*:error --vdev=net_af_packet0,iface=veth-a,qpairs=2" \
+        --rx-queues 2 --format json -o "$work/rss.json" 2>"$work/rss.err" &
+    pid=$!
+    for _ in $(seq 1 100); do
+        ip netns exec "$ns_a" cat /proc/net/packet 2>/dev/null | awk 'NR>1' | grep -q . && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep 0.5
+    ip netns exec "$ns_b" python3 - <<'PY'
+import socket, time
+for p in range(32):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("10.199.0.2", 41000 + p))
+    for i in range(5):
+        s.sendto(b"z" * 64, ("10.199.0.1", 9999))
+        time.sleep(0.001)
+    s.close()
+PY
+    sleep 0.5
+    kill -INT "$pid" 2>/dev/null
+    wait "$pid"
+    rc=$?
+    pid=""
+    check "rss: exit status 0 after SIGINT" "$([ "$rc" = 0 ]; echo $?)" "exit $rc; stderr: $(cat "$work/rss.err")"
+    check "rss: 160 packets in all" "$(grep -q '"query":"total".*"packets":160}' "$work/rss.json"; echo $?)" "$(grep total "$work/rss.json") $(cat "$work/rss.err")"
+    check "rss: 32 flows of 5 packets" "$([ "$(grep -c '"query":"flows".*"packets":5}' "$work/rss.json")" = 32 ]; echo $?)" "$(cat "$work/rss.json")"
+    queues=$(sed -n 's/.*by receive queue: //p' "$work/rss.err")
+    check "rss: both queues received packets ($queues)" "$(awk '{exit !($1 > 0 && $2 > 0)}' <<<"$queues"; echo $?)" "$(cat "$work/rss.err")"
 fi
 echo "live-capture: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
