@@ -77,7 +77,7 @@ struct Engine {
     uint64_t bursts;    /* bursts measured so far */
     /* rows of the window being closed */
     EqValue *rows;
-    size_t nrows, caprows;
+    size_t nrows, caprows; /* caprows: capacity in values (rows of ncols) */
     unsigned ncols;
 };
 
@@ -500,13 +500,18 @@ static void maybe_start(Engine *e, unsigned q, int64_t t)
 static void collect_row(void *ctx, const EqValue *row)
 {
     Engine *e = ctx;
-    if (e->nrows == e->caprows) {
-        e->caprows = e->caprows ? 2 * e->caprows : ROWS_INITIAL;
-        e->rows = realloc(e->rows, e->caprows * e->ncols * sizeof(EqValue));
+    /* the buffer is counted in values: queries differ in their columns */
+    size_t need = (e->nrows + 1) * e->ncols;
+    if (need > e->caprows) {
+        size_t cap = e->caprows ? 2 * e->caprows : ROWS_INITIAL * e->ncols;
+        while (cap < need)
+            cap *= 2;
+        e->rows = realloc(e->rows, cap * sizeof(EqValue));
         if (!e->rows) {
             fprintf(stderr, "equery-run: out of memory\n");
             exit(3);
         }
+        e->caprows = cap;
     }
     memcpy(e->rows + e->nrows * e->ncols, row, e->ncols * sizeof(EqValue));
     e->nrows++;
