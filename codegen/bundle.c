@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "c_gen.h"
+#include "ebpf_gen.h"
 #include "sha256.h"
 
 static char *xstrdup(const char *s)
@@ -209,8 +210,34 @@ out:
     return ok;
 }
 
+/* Generates a file with `gen` and writes it to dir/name; its SHA-256 in
+ * hex (if wanted). */
+static bool write_generated(const char *dir, const char *name,
+                            void (*gen)(FILE *, const Compiler *, const IrProgram *), const Compiler *c,
+                            const IrProgram *p, char hex[65], char *err, size_t errlen)
+{
+    char *code = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&code, &len);
+    if (!f)
+        abort();
+    gen(f, c, p);
+    fclose(f);
+    bool ok = write_file(dir, name, code, len, err, errlen);
+    if (hex)
+        sha256_hex(code, len, hex);
+    free(code);
+    return ok;
+}
+
 bool bundle_write(const Compiler *c, const IrProgram *p, const char *dir, const char *compiler_version, char *err,
                   size_t errlen)
+{
+    return bundle_write_target(c, p, dir, compiler_version, BUNDLE_TARGET_C, err, errlen);
+}
+
+bool bundle_write_target(const Compiler *c, const IrProgram *p, const char *dir, const char *compiler_version,
+                         BundleTarget target, char *err, size_t errlen)
 {
     struct stat st;
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
@@ -221,19 +248,26 @@ bool bundle_write(const Compiler *c, const IrProgram *p, const char *dir, const 
         snprintf(err, errlen, "'%s' exists and is not a folder", dir);
         return false;
     }
-    char *code = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&code, &len);
-    if (!f)
-        abort();
-    cgen_program(f, c, p);
-    fclose(f);
-    bool ok = write_file(dir, BUNDLE_C_SOURCE, code, len, err, errlen);
+    /* the header first: program.c checks that it is its own */
     char hex[65];
-    sha256_hex(code, len, hex);
-    free(code);
-    if (!ok)
+    if (!write_generated(dir, BUNDLE_HEADER, cgen_header, c, p, NULL, err, errlen) ||
+        !write_generated(dir, BUNDLE_C_SOURCE, cgen_program, c, p, hex, err, errlen))
         return false;
+    if (target == BUNDLE_TARGET_EBPF) {
+        if (!write_generated(dir, BUNDLE_BPF_SOURCE, ebpf_program, c, p, NULL, err, errlen))
+            return false;
+    } else {
+        char *stale = NULL;
+        if (asprintf(&stale, "%s/%s", dir, BUNDLE_BPF_SOURCE) < 0)
+            abort();
+        if (unlink(stale) != 0 && errno != ENOENT) {
+            snprintf(err, errlen, "cannot remove '%s' left from an eBPF bundle: %s", stale, strerror(errno));
+            free(stale);
+            return false;
+        }
+        free(stale);
+    }
+    bool ok;
     Manifest *m = bundle_manifest(c, p, hex, compiler_version);
     char *path = NULL, *tmp = NULL;
     if (asprintf(&path, "%s/%s", dir, BUNDLE_MANIFEST) < 0 || asprintf(&tmp, "%s/.%s.tmp", dir, BUNDLE_MANIFEST) < 0)

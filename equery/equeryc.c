@@ -1,6 +1,6 @@
 /* equeryc.c - the EQuery compiler driver.
  *
- *   equeryc [--check] [--emit=tokens|ast|ir|c|fields] [-o OUTDIR] [--target=T] FILE.eq
+ *   equeryc [--check] [--emit=tokens|ast|ir|c|h|bpf|fields] [-o OUTDIR] [--target=T] FILE.eq
  *
  * Exit status: 0 success (warnings allowed), 1 errors in the program,
  * 2 usage errors (bad options, unreadable input). */
@@ -13,14 +13,16 @@
 #include "bundle.h"
 #include "c_gen.h"
 #include "compiler.h"
+#include "ebpf_gen.h"
 #include "ir.h"
 #include "sema.h"
 
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2 };
 enum { MAX_SOURCE = 16 * 1024 * 1024 }; /* bytes; programs are small */
 
-typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_C, EMIT_FIELDS } Emit;
-static const char *const emit_names[] = {"", "tokens", "ast", "ir", "c", "fields"};
+typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_C, EMIT_H, EMIT_BPF, EMIT_FIELDS } Emit;
+static const char *const emit_names[] = {"", "tokens", "ast", "ir", "c", "h", "bpf", "fields"};
+enum { TARGET_C, TARGET_DPDK, TARGET_EBPF, TARGET_KOMON };
 static const char *const target_names[] = {"c", "dpdk", "ebpf", "komon"};
 
 static void usage(FILE *out)
@@ -31,12 +33,17 @@ static void usage(FILE *out)
           "\n"
           "options:\n"
           "  --check             check the program and report errors; write nothing\n"
+          "                      (with --target=ebpf: also what the eBPF backend refuses)\n"
           "  --emit=STAGE        print a stage to standard output: tokens, ast, ir,\n"
-          "                      c (the generated measurement code), or fields\n"
+          "                      c (the generated measurement code, program.c),\n"
+          "                      h (its key and state structs, program.h),\n"
+          "                      bpf (the eBPF program, program.bpf.c), or fields\n"
           "                      (the field catalogue as a Markdown table)\n"
           "  -o, --output=DIR    where to write the bundle (default: FILE without .eq);\n"
-          "                      a bundle is manifest.yaml and program.c (docs/bundle.md)\n"
-          "  --target=T          backend: c (default), dpdk, ebpf, komon\n"
+          "                      a bundle is manifest.yaml, program.c and program.h,\n"
+          "                      and program.bpf.c for --target=ebpf (docs/bundle.md)\n"
+          "  --target=T          backend: c (default), ebpf (docs/ebpf.md); dpdk and\n"
+          "                      komon are not implemented yet\n"
           "  -h, --help          show this help\n"
           "  --version           show the version\n"
           "\n"
@@ -124,7 +131,7 @@ int main(int argc, char **argv)
     bool check_only = false;
     Emit emit = EMIT_NONE;
     const char *outdir = NULL;
-    int target = 0;
+    int target = TARGET_C;
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
@@ -136,7 +143,7 @@ int main(int argc, char **argv)
                 if (!strcmp(optarg, emit_names[i]))
                     emit = (Emit)i;
             if (emit == EMIT_NONE)
-                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, c, fields)", optarg);
+                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, c, h, bpf, fields)", optarg);
             break;
         }
         case 'o': outdir = optarg; break;
@@ -199,10 +206,24 @@ int main(int argc, char **argv)
         cgen_program(stdout, &c, ir);
         goto done;
     }
+    if (emit == EMIT_H) {
+        cgen_header(stdout, &c, ir);
+        goto done;
+    }
+    /* what the eBPF backend cannot run is an error in the program */
+    if ((target == TARGET_EBPF || emit == EMIT_BPF) && !ebpf_check(&c, ir)) {
+        status = EXIT_PROGRAM;
+        goto done;
+    }
+    if (emit == EMIT_BPF) {
+        ebpf_program(stdout, &c, ir);
+        goto done;
+    }
     if (check_only)
         goto done;
-    if (target != 0) {
-        fprintf(stderr, "equeryc: error: the %s backend is not implemented yet; use --target=c\n", target_names[target]);
+    if (target != TARGET_C && target != TARGET_EBPF) {
+        fprintf(stderr, "equeryc: error: the %s backend is not implemented yet; use --target=c or --target=ebpf\n",
+                target_names[target]);
         status = EXIT_USAGE;
         goto done;
     }
@@ -216,7 +237,8 @@ int main(int argc, char **argv)
         dir = bundle_default_dir(path);
     char err[512];
     diag_flush(c.diag); /* the program's warnings come before what follows */
-    if (!bundle_write(&c, ir, dir, "equeryc " EQUERY_VERSION, err, sizeof err)) {
+    if (!bundle_write_target(&c, ir, dir, "equeryc " EQUERY_VERSION,
+                             target == TARGET_EBPF ? BUNDLE_TARGET_EBPF : BUNDLE_TARGET_C, err, sizeof err)) {
         fprintf(stderr, "equeryc: error: %s\n", err);
         status = EXIT_USAGE;
     }

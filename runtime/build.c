@@ -185,6 +185,19 @@ bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, c
     Sha256 h;
     sha256_init(&h);
     sha256_update(&h, src, len);
+    /* program.c includes the bundle's program.h (its key and state structs):
+     * part of the key too. A bundle from before program.h existed has none. */
+    char *hdr_path = NULL;
+    if (asprintf(&hdr_path, "%s/program.h", dir) < 0)
+        abort();
+    size_t hdr_len = 0;
+    char *hdr = slurp(hdr_path, &hdr_len);
+    if (hdr) {
+        sha256_update(&h, "program.h", sizeof "program.h");
+        sha256_update(&h, hdr, hdr_len);
+        free(hdr);
+    }
+    free(hdr_path);
     for (int i = 0; RT_HEADERS[i]; i++) {
         char *hp = NULL, *hd;
         size_t hl = 0;

@@ -3,9 +3,10 @@
  * equery-run runs as root for live capture, so it never loads a binary that
  * came with a bundle: it compiles the bundle's program.c itself with the
  * system compiler into a private cache, keyed by the SHA-256 of the C
- * source, the runtime headers and the compiler command, and loads only what
- * is in that cache (a folder of its own user, mode 0700). A changed source,
- * header or flag gives another key, so stale code is never loaded. */
+ * source, the bundle's program.h, the runtime headers and the compiler
+ * command, and loads only what is in that cache (a folder of its own user,
+ * mode 0700). A changed source, header or flag gives another key, so stale
+ * code is never loaded. */
 #ifndef EQ_BUILD_H
 #define EQ_BUILD_H
 

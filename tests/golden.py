@@ -6,8 +6,9 @@ Usage:
 
 Modes:
   emit    For each DIR/NAME.eq and each expected file DIR/NAME.EXT that exists
-          (EXT in tokens, ast, ir) run `equeryc --emit=EXT NAME.eq` in DIR and
-          compare stdout byte for byte with NAME.EXT; the exit status must be 0.
+          (EXT in tokens, ast, ir, c, h, bpf.c) run `equeryc --emit=STAGE
+          NAME.eq` in DIR (STAGE: EXT, but bpf for bpf.c) and compare stdout
+          byte for byte with NAME.EXT; the exit status must be 0.
           Update mode rewrites those files; a NAME.eq without any expected
           file gets NAME.ast and NAME.ir.
   errors  For each DIR/NAME.eq run `equeryc --check NAME.eq` in DIR and compare
@@ -46,7 +47,9 @@ import signal
 import subprocess
 import sys
 
-EMIT_EXTS = ("tokens", "ast", "ir", "c")
+EMIT_EXTS = ("tokens", "ast", "ir", "c", "h", "bpf")
+# The expected file of a stage, when it is not NAME.STAGE.
+EMIT_FILE_EXT = {"bpf": "bpf.c"}
 DEFAULT_EMIT_EXTS = ("ast", "ir")  # created in update mode when none exists
 
 
@@ -177,14 +180,14 @@ def mode_emit(runner, directory, update, names, res):
             continue
         src = stem + ".eq"
         exts = [e for e in EMIT_EXTS
-                if os.path.isfile(os.path.join(directory, "%s.%s" % (stem, e)))]
+                if os.path.isfile(os.path.join(directory, "%s.%s" % (stem, EMIT_FILE_EXT.get(e, e))))]
         if not exts:
             if not update:
                 res.fail(src, "no expected output; run with UPDATE=1")
                 continue
             exts = list(DEFAULT_EMIT_EXTS)
         for ext in exts:
-            name = "%s.%s" % (stem, ext)
+            name = "%s.%s" % (stem, EMIT_FILE_EXT.get(ext, ext))
             path = os.path.join(directory, name)
             args = ["--emit=" + ext, src]
             r = run_or_fail(runner, res, name, args, directory)

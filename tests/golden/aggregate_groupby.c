@@ -6,6 +6,10 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0xd33d8752c43be39
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query per_host: one row per group per window ======== */
 /* aggregate_groupby.eq:2
@@ -14,17 +18,6 @@
  *                    Groupby(saddr)
  *                    Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr saddr;
-} q_per_host_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-    uint64_t s1;  /* sum(pkt_len) dir=any */
-} q_per_host_state;
 
 static void q_per_host_clear(EqTable *t)
 {
@@ -151,18 +144,6 @@ static void q_per_host_merge(EqTable *into, const EqTable *from)
  *                       Groupby(daddr, dport, proto)
  *                       Every(10s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr daddr;
-    uint64_t dport;
-    uint64_t proto;
-} q_per_service_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    EqDistinct *s0;  /* distinct(saddr) dir=any */
-} q_per_service_state;
 
 static void q_per_service_clear(EqTable *t)
 {
@@ -296,16 +277,6 @@ static void q_per_service_merge(EqTable *into, const EqTable *from)
 /* aggregate_groupby.eq:13
  *   query per_ttl = Select(sttl, COUNT(*)) Groupby(sttl) Every(5s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    uint64_t sttl;
-} q_per_ttl_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-} q_per_ttl_state;
 
 static void q_per_ttl_clear(EqTable *t)
 {

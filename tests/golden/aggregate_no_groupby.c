@@ -6,22 +6,15 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0x43b1a68df4b069c
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query total: one row per group per window ======== */
 /* aggregate_no_groupby.eq:2
  *   query total = Select(COUNT(*), SUM(pkt_len), AVG(pkt_len)) Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_total_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-    uint64_t s1;  /* sum(pkt_len) dir=any */
-    uint64_t s2;  /* count(pkt_len) dir=any */
-} q_total_state;
 
 static void q_total_clear(EqTable *t)
 {
@@ -118,16 +111,6 @@ static void q_total_merge(EqTable *into, const EqTable *from)
  *   query load_all = Select(load, pkts);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_load_all_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* sum(pkt_len) dir=any */
-    uint64_t s1;  /* count dir=any */
-} q_load_all_state;
-
 static void q_load_all_clear(EqTable *t)
 {
     memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
@@ -219,15 +202,6 @@ static void q_load_all_merge(EqTable *into, const EqTable *from)
 /* aggregate_no_groupby.eq:8
  *   query busy = Select(pkts) Where(COUNT(*) > 1000) Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_busy_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-} q_busy_state;
 
 static void q_busy_clear(EqTable *t)
 {

@@ -6,6 +6,10 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0x5f766e6fabbfbb0
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query aggs: one row per group per window ======== */
 /* every_aggregate.eq:2
@@ -26,30 +30,6 @@
  *                Groupby(daddr)
  *                Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr daddr;
-} q_aggs_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-    uint64_t s1;  /* count(tcp_seq) dir=any */
-    EqDistinct *s2;  /* distinct(saddr) dir=any */
-    uint64_t s3;  /* sum(pkt_len) dir=any */
-    uint64_t s4; uint8_t s4_has;  /* min(pkt_len) dir=any */
-    uint64_t s5; uint8_t s5_has;  /* max(pkt_len) dir=any */
-    uint64_t s6;  /* count(pkt_len) dir=any */
-    int64_t s7; uint8_t s7_has;  /* min(ts) dir=any */
-    int64_t s8; uint8_t s8_has;  /* max(ts) dir=any */
-    EqAddr s9; uint8_t s9_has;  /* min(saddr) dir=any */
-    uint64_t s10; uint8_t s10_has;  /* max(sttl) dir=any */
-    uint64_t s11;  /* sum(ip_len) dir=any */
-    uint64_t s12;  /* count(ip_len) dir=any */
-    uint64_t s13;  /* sum(payload_len) dir=any */
-    uint64_t s14;  /* count(payload_len) dir=any */
-} q_aggs_state;
 
 static void q_aggs_clear(EqTable *t)
 {
@@ -285,20 +265,6 @@ static void q_aggs_merge(EqTable *into, const EqTable *from)
  *               Where(dport == 4789)
  *               Every(100ms);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_vnf_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    int64_t s0; uint8_t s0_has;  /* min(proc_time) dir=any */
-    int64_t s1; uint8_t s1_has;  /* max(proc_time) dir=any */
-    int64_t s2;  /* sum(proc_time) dir=any */
-    uint64_t s3;  /* count(proc_time) dir=any */
-    uint64_t s4;  /* sum(sock_buf) dir=any */
-    uint64_t s5;  /* count(sock_buf) dir=any */
-} q_vnf_state;
 
 static void q_vnf_clear(EqTable *t)
 {

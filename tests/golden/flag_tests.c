@@ -6,19 +6,15 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0x45cc3bcd009fde0
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query syn_only: one row per packet ======== */
 /* flag_tests.eq:2
  *   query syn_only = Select(saddr, daddr) Where(flgs & SYN & ~ACK);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_syn_only_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_syn_only_state;
 
 static void q_syn_only_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -65,14 +61,6 @@ static void q_syn_only_merge(EqTable *into, const EqTable *from)
  *   query syn_or_ack = Select(saddr, daddr) Where(flgs & (SYN | ACK));
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_syn_or_ack_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_syn_or_ack_state;
-
 static void q_syn_or_ack_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -117,14 +105,6 @@ static void q_syn_or_ack_merge(EqTable *into, const EqTable *from)
 /* flag_tests.eq:4
  *   query no_rst = Select(saddr, daddr) Where(~(flgs & RST));
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_no_rst_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_no_rst_state;
 
 static void q_no_rst_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -171,14 +151,6 @@ static void q_no_rst_merge(EqTable *into, const EqTable *from)
  *   query bare_syn = Select(saddr, daddr) Where(SYN);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_bare_syn_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_bare_syn_state;
-
 static void q_bare_syn_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -223,14 +195,6 @@ static void q_bare_syn_merge(EqTable *into, const EqTable *from)
 /* flag_tests.eq:6
  *   query bare_names = Select(saddr, daddr) Where(proto == tcp & FIN & ~ack);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_bare_names_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_bare_names_state;
 
 static void q_bare_names_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -279,14 +243,6 @@ static void q_bare_names_merge(EqTable *into, const EqTable *from)
  *   query raw_byte = Select(saddr, daddr) Where(flgs == 0x12 | flgs == 0);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_raw_byte_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_raw_byte_state;
-
 static void q_raw_byte_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -331,14 +287,6 @@ static void q_raw_byte_merge(EqTable *into, const EqTable *from)
 /* flag_tests.eq:8
  *   query any_flag = Select(saddr, daddr) Where(flgs);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_any_flag_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_any_flag_state;
 
 static void q_any_flag_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -387,19 +335,6 @@ static void q_any_flag_merge(EqTable *into, const EqTable *from)
  *                      Groupby(saddr, daddr)
  *                      Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr saddr;
-    EqAddr daddr;
-} q_handshakes_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint8_t orient;   /* 1: that packet's key was the canonical (smaller) one */
-    uint64_t s0; uint8_t s0_has;  /* or(flgs) dir=any */
-    uint64_t s1;  /* count dir=any */
-} q_handshakes_state;
 
 static void q_handshakes_clear(EqTable *t)
 {

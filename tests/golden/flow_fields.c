@@ -6,6 +6,10 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0x9db0b8278a6c927
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query conn: one row per group per window ======== */
 /* flow_fields.eq:3
@@ -21,38 +25,6 @@
  *                Groupby(saddr, daddr, sport, dport)
  *                Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr saddr;
-    EqAddr daddr;
-    uint64_t sport;
-    uint64_t dport;
-} q_conn_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint8_t orient;   /* 1: that packet's key was the canonical (smaller) one */
-    uint64_t s0[2];  /* count by direction */
-    uint64_t s2;  /* count dir=any */
-    uint64_t s3[2];  /* sum(pkt_len) by direction */
-    uint64_t s5;  /* sum(pkt_len) dir=any */
-    uint64_t s6[2];  /* tcp_loss by direction */
-    uint64_t s8;  /* tcp_loss dir=any */
-    int64_t s9; uint8_t s9_has;  /* min(ts) dir=any */
-    int64_t s10; uint8_t s10_has;  /* max(ts) dir=any */
-    uint8_t s11;  /* dirs dir=any */
-    uint64_t s12[2]; uint8_t s12_has[2]; int64_t s12_ts[2];  /* last(sttl) by direction */
-    uint64_t s14[2]; uint8_t s14_has[2]; int64_t s14_ts[2];  /* last(stos) by direction */
-    uint64_t s16[2]; uint8_t s16_has[2]; int64_t s16_ts[2];  /* last(sipid) by direction */
-    uint64_t s18[2]; uint8_t s18_has[2]; int64_t s18_ts[2];  /* last(smpls) by direction */
-    uint64_t s20[2]; uint8_t s20_has[2]; int64_t s20_ts[2];  /* last(svlan) by direction */
-    uint64_t s22[2]; uint8_t s22_has[2]; int64_t s22_ts[2];  /* last(svid) by direction */
-    uint64_t s24[2]; uint8_t s24_has[2]; int64_t s24_ts[2];  /* last(svpri) by direction */
-    uint64_t s26[2]; uint8_t s26_has[2]; int64_t s26_ts[2];  /* last(swin) by direction */
-    uint64_t s28[2]; uint8_t s28_has[2]; int64_t s28_ts[2];  /* first(stcps) by direction */
-    uint64_t s30; uint8_t s30_has;  /* or(flgs) dir=any */
-} q_conn_state;
 
 static void q_conn_clear(EqTable *t)
 {
@@ -615,18 +587,6 @@ static void q_conn_merge(EqTable *into, const EqTable *from)
 /* flow_fields.eq:16
  *   query senders = Select(saddr, spkts, sload, flgs) Groupby(saddr) Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr saddr;
-} q_senders_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=fwd */
-    uint64_t s1;  /* sum(pkt_len) dir=fwd */
-    uint64_t s2; uint8_t s2_has;  /* or(flgs) dir=any */
-} q_senders_state;
 
 static void q_senders_clear(EqTable *t)
 {

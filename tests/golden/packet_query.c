@@ -6,20 +6,16 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0xbe2e0f5a5989eaf
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query dns: one row per packet ======== */
 /* packet_query.eq:2
  *   query dns = Select(ts, saddr, daddr, sport, pkt_len, payload_len)
  *               Where(proto == udp & dport == 53 & pkt_len > 512);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_dns_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_dns_state;
 
 static void q_dns_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -82,14 +78,6 @@ static void q_dns_merge(EqTable *into, const EqTable *from)
  */
 
 static const EqAddr q_tcp_hdr_c0 = {.b = {192, 168, 1, 10}, .v6 = 0};  /* 192.168.1.10 */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_tcp_hdr_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_tcp_hdr_state;
 
 static void q_tcp_hdr_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -158,14 +146,6 @@ static void q_tcp_hdr_merge(EqTable *into, const EqTable *from)
 /* packet_query.eq:10
  *   query all = Select(smac, dmac, ip_len);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_all_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_all_state;
 
 static void q_all_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {

@@ -6,19 +6,15 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0x92924b05b8c8048
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query ports: one row per packet ======== */
 /* sets_ranges_prefixes.eq:2
  *   query ports = Select(saddr, dport) Where(dport in {443, 80, 8080, 80});
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_ports_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_ports_state;
 
 static void q_ports_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -63,14 +59,6 @@ static void q_ports_merge(EqTable *into, const EqTable *from)
  *   query range = Select(saddr, dport) Where(dport in 1024..49151);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_range_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_range_state;
-
 static void q_range_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -114,14 +102,6 @@ static void q_range_merge(EqTable *into, const EqTable *from)
  *   query mixed = Select(saddr, dport) Where(dport in {22, 6000..6063, 3389});
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_mixed_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_mixed_state;
-
 static void q_mixed_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -164,14 +144,6 @@ static void q_mixed_merge(EqTable *into, const EqTable *from)
 /* sets_ranges_prefixes.eq:5
  *   query single = Select(saddr, dport) Where(dport in {80});
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_single_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_single_state;
 
 static void q_single_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -218,14 +190,6 @@ static void q_single_merge(EqTable *into, const EqTable *from)
 
 static const EqAddr q_lan_c0 = {.b = {192, 168, 0, 0}, .v6 = 0};  /* 192.168.0.0/16 */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_lan_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_lan_state;
-
 static void q_lan_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -270,14 +234,6 @@ static void q_lan_merge(EqTable *into, const EqTable *from)
  */
 
 static const EqAddr q_lan6_c0 = {.b = {254, 128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, .v6 = 1};  /* fe80::/10 */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_lan6_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_lan6_state;
 
 static void q_lan6_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -329,14 +285,6 @@ static const EqAddr q_nets_c2 = {.b = {10, 0, 0, 0}, .v6 = 0};  /* 10.0.0.0/8 */
 static const EqAddr q_nets_c3 = {.b = {172, 16, 0, 0}, .v6 = 0};  /* 172.16.0.0/12 */
 static const EqAddr q_nets_c4 = {.b = {32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, .v6 = 1};  /* 2001:db8::/32 */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_nets_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_nets_state;
-
 static void q_nets_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -379,14 +327,6 @@ static void q_nets_merge(EqTable *into, const EqTable *from)
 /* sets_ranges_prefixes.eq:10
  *   query protos = Select(saddr, proto) Where(proto in {tcp, udp, 132});
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_protos_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_protos_state;
 
 static void q_protos_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
@@ -434,14 +374,6 @@ static void q_protos_merge(EqTable *into, const EqTable *from)
 static const EqAddr q_host6_c0 = {.b = {32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, .v6 = 1};  /* 2001:db8::1 */
 static const EqAddr q_host6_c1 = {.b = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 10, 0, 0, 1}, .v6 = 1};  /* ::ffff:10.0.0.1 */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_host6_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_host6_state;
-
 static void q_host6_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -487,14 +419,6 @@ static void q_host6_merge(EqTable *into, const EqTable *from)
 
 static const EqAddr q_host_prefix_c0 = {.b = {10, 1, 2, 3}, .v6 = 0};  /* 10.1.2.3/32 */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_host_prefix_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_host_prefix_state;
-
 static void q_host_prefix_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -537,14 +461,6 @@ static void q_host_prefix_merge(EqTable *into, const EqTable *from)
 
 static const uint8_t q_macs_c0[6] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55};
 static const uint8_t q_macs_c1[6] = {0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_macs_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_macs_state;
 
 static void q_macs_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {

@@ -6,6 +6,10 @@
  * window closes; qN_merge() adds per-core partials together. Packets come
  * from the caller (pcap, live capture or DPDK); see runtime/include/eq_rt.h. */
 #include "eq_rt.h"
+#include "program.h" /* the key and state structs */
+#if !defined(EQ_PROGRAM_H_ID) || EQ_PROGRAM_H_ID != 0x9d3b69c530621e9
+#error "program.h is not the one equeryc wrote with this file: compile the program again"
+#endif
 
 /* ======== query q1: one row per group per window ======== */
 /* triggers.eq:2
@@ -14,19 +18,6 @@
  *              Groupby(saddr, daddr)
  *              Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr saddr;
-    EqAddr daddr;
-} q_q1_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint8_t orient;   /* 1: that packet's key was the canonical (smaller) one */
-    uint64_t s0;  /* count dir=any */
-    uint64_t s1;  /* tcp_loss dir=any */
-} q_q1_state;
 
 static void q_q1_clear(EqTable *t)
 {
@@ -193,16 +184,6 @@ static void q_q1_merge(EqTable *into, const EqTable *from)
  *              Every(1s);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr daddr;
-} q_q2_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    EqDistinct *s0;  /* distinct(saddr) dir=any */
-} q_q2_state;
-
 static void q_q2_clear(EqTable *t)
 {
     for (uint32_t i = 0; i <= t->mask; i++) {
@@ -331,18 +312,6 @@ static void q_q2_merge(EqTable *into, const EqTable *from)
  *              Groupby(sport, dport)
  *              When(lossy) Within(10s) Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    uint64_t sport;
-    uint64_t dport;
-} q_d1_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint8_t orient;   /* 1: that packet's key was the canonical (smaller) one */
-    uint64_t s0;  /* count dir=any */
-} q_d1_state;
 
 static void q_d1_clear(EqTable *t)
 {
@@ -514,14 +483,6 @@ static bool q_d1_trigger(const bool *fired)
  *              When(fanin & busy) Within(5s);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_d2_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_d2_state;
-
 static void q_d2_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -575,14 +536,6 @@ static bool q_d2_trigger(const bool *fired)
  *              When(lossy & ~busy) Within(5s);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_d3_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_d3_state;
-
 static void q_d3_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -635,16 +588,6 @@ static bool q_d3_trigger(const bool *fired)
  *              Groupby(saddr)
  *              When(lossy | fanin | busy) Within(30s) Every(10s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-    EqAddr saddr;
-} q_d4_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-} q_d4_state;
 
 static void q_d4_clear(EqTable *t)
 {
@@ -768,14 +711,6 @@ static bool q_d4_trigger(const bool *fired)
  *              When((lossy & busy) | (lossy & fanin)) Within(5s);
  */
 
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_d5_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_d5_state;
-
 static void q_d5_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
@@ -825,15 +760,6 @@ static bool q_d5_trigger(const bool *fired)
  *              Where(daddr == fanin.daddr)
  *              When(fanin) Within(5s) Every(1s);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_d6_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-    uint64_t s0;  /* count dir=any */
-} q_d6_state;
 
 static void q_d6_clear(EqTable *t)
 {
@@ -933,14 +859,6 @@ static bool q_d6_trigger(const bool *fired)
 /* triggers.eq:47
  *   query d7 = Select(saddr) Where(dport == deep.dport) When(deep) Within(1min);
  */
-
-typedef struct {
-    uint64_t has; /* bit i: key field i is present */
-} q_d7_key;
-
-typedef struct {
-    int64_t first_ts; /* the group's first packet */
-} q_d7_state;
 
 static void q_d7_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {

@@ -1,0 +1,32 @@
+/* ebpf_gen.h - the eBPF backend: an XDP program (program.bpf.c of a
+ * bundle built with --target=ebpf) that parses each frame once and updates
+ * every query's per-group partial states in per-CPU BPF maps. The key and
+ * state structs are program.h's, shared with program.c, so that user space
+ * merges the CPUs' partial states and closes windows with program.c's own
+ * functions. docs/ebpf.md describes the program, its maps and what the
+ * backend does not do yet. */
+#ifndef EQUERY_EBPF_GEN_H
+#define EQUERY_EBPF_GEN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "compiler.h"
+#include "ir.h"
+
+/* Default max_entries of a query's group map: the groups one window of one
+ * query can hold, like equery-run's --max-groups. Set another with
+ * -DEQ_MAX_GROUPS=N when compiling program.bpf.c, or per map with
+ * bpf_map__set_max_entries() before loading. */
+enum { EBPF_MAX_GROUPS_DEFAULT = 65536 };
+
+/* Reports, as errors located in the source, every query that the eBPF
+ * backend cannot run (packet queries, COUNT(DISTINCT), TCP loss, KOMon
+ * samples, drill-down parameters, real-number arithmetic per packet).
+ * True when the whole program can be compiled for eBPF. */
+bool ebpf_check(const Compiler *c, const IrProgram *p);
+
+/* Writes program.bpf.c for a program ebpf_check accepted. */
+void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p);
+
+#endif
