@@ -42,8 +42,10 @@ static void usage(FILE *out)
           "  -o, --output=DIR    where to write the bundle (default: FILE without .eq);\n"
           "                      a bundle is manifest.yaml, program.c and program.h,\n"
           "                      and program.bpf.c for --target=ebpf (docs/bundle.md)\n"
-          "  --target=T          backend: c (default), ebpf (docs/ebpf.md); dpdk and\n"
-          "                      komon are not implemented yet\n"
+          "  --target=T          backend: c (default); dpdk (the same bundle, which the\n"
+          "                      DPDK engine runs: checks that every query can run there,\n"
+          "                      docs/dpdk.md); ebpf (docs/ebpf.md); komon is not\n"
+          "                      implemented yet\n"
           "  -h, --help          show this help\n"
           "  --version           show the version\n"
           "\n"
@@ -219,10 +221,25 @@ int main(int argc, char **argv)
         ebpf_program(stdout, &c, ir);
         goto done;
     }
+    /* the DPDK engine runs the C bundle: every query must be one it can feed */
+    if (target == TARGET_DPDK) {
+        for (int i = 0; i < ir->nqueries; i++) {
+            const IrQuery *q = ir->queries[i];
+            if (!(q->backends & B_DPDK)) {
+                diag_error(c.diag, (Span){q->span.lo, q->span.lo + 5 + (uint32_t)strlen(q->name) + 1},
+                           "query '%s' cannot run on the DPDK engine: it reads KOMon samples (proc_time, "
+                           "sock_buf), which only the KOMon probe provides",
+                           q->name);
+                status = EXIT_PROGRAM;
+            }
+        }
+        if (status)
+            goto done;
+    }
     if (check_only)
         goto done;
-    if (target != TARGET_C && target != TARGET_EBPF) {
-        fprintf(stderr, "equeryc: error: the %s backend is not implemented yet; use --target=c or --target=ebpf\n",
+    if (target != TARGET_C && target != TARGET_EBPF && target != TARGET_DPDK) {
+        fprintf(stderr, "equeryc: error: the %s backend is not implemented yet; use --target=c, dpdk or ebpf\n",
                 target_names[target]);
         status = EXIT_USAGE;
         goto done;
