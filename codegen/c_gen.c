@@ -22,6 +22,7 @@
  * (different first packets on different cores) then swaps the two. */
 #define _GNU_SOURCE /* asprintf, open_memstream */
 #include "c_gen.h"
+#include "cond_emit.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -437,17 +438,6 @@ static void emit_in(G *g, const IrExpr *x, const Value *set)
     fputs(")", o);
 }
 
-static const char *cmp_c(Op op)
-{
-    switch (op) {
-    case OP_EQ: return "==";
-    case OP_NE: return "!=";
-    case OP_LT: return "<";
-    case OP_LE: return "<=";
-    case OP_GT: return ">";
-    default: return ">=";
-    }
-}
 
 static void emit_compare(G *g, const IrExpr *e)
 {
@@ -469,69 +459,34 @@ static void emit_compare(G *g, const IrExpr *e)
         emit_val(g, x);
         fputs(", ", o);
         emit_val(g, y);
-        fprintf(o, ") %s 0", cmp_c(e->op));
+        fprintf(o, ") %s 0", cond_cmp_op(e->op));
     } else if (kx == K_MAC) {
         fputs("memcmp(", o);
         emit_val(g, x);
         fputs(", ", o);
         emit_val(g, y);
-        fprintf(o, ", 6) %s 0", cmp_c(e->op));
+        fprintf(o, ", 6) %s 0", cond_cmp_op(e->op));
     } else {
         bool real = kx == K_REAL || ky == K_REAL;
         bool sign = kx == K_SIGNED || ky == K_SIGNED;
         const char *cast = real ? "(double)" : sign ? "(int64_t)" : "";
         fputs(cast, o);
         emit_val(g, x);
-        fprintf(o, " %s %s", cmp_c(e->op), cast);
+        fprintf(o, " %s %s", cond_cmp_op(e->op), cast);
         emit_val(g, y);
     }
     fputs(")", o);
 }
 
+static void c_has(void *g, const IrExpr *e) { emit_has(g, e); }
+static void c_val(void *g, const IrExpr *e) { emit_val(g, e); }
+static void c_compare(void *g, const IrExpr *e) { emit_compare(g, e); }
+static void c_event(void *g, const IrExpr *e) { fprintf(((G *)g)->o, "fired[%d]", e->event); }
+
 static void emit_cond(G *g, const IrExpr *e)
 {
-    FILE *o = g->o;
-    if (e->kind == X_CONST) {
-        fputs(e->c.i ? "1" : "0", o);
-        return;
-    }
-    if (e->kind == X_EVENT) {
-        fprintf(o, "fired[%d]", e->event);
-        return;
-    }
-    if (e->kind != X_OP) { /* a boolean column or parameter */
-        fputs("(", o);
-        emit_has(g, e);
-        fputs(" && ", o);
-        emit_val(g, e);
-        fputs(")", o);
-        return;
-    }
-    switch (e->op) {
-    case OP_AND:
-    case OP_OR:
-        fputs("(", o);
-        for (int i = 0; i < e->nargs; i++) {
-            if (i)
-                fputs(e->op == OP_AND ? " && " : " || ", o);
-            emit_cond(g, e->args[i]);
-        }
-        fputs(")", o);
-        return;
-    case OP_NOT:
-        fputs("!", o);
-        emit_cond(g, e->args[0]);
-        return;
-    case OP_FLAG:
-    case OP_NOFLAG:
-        fputs("(", o);
-        emit_has(g, e->args[0]);
-        fprintf(o, " && %s(", e->op == OP_NOFLAG ? "!" : "");
-        emit_val(g, e->args[0]);
-        fprintf(o, " & 0x%02" PRIx64 "))", (uint64_t)e->args[1]->c.i);
-        return;
-    default: emit_compare(g, e); return;
-    }
+    static const CondOps ops = {c_has, c_val, c_compare, c_event};
+    cond_emit(g->o, e, &ops, g);
 }
 
 /* ---- comments ------------------------------------------------------------ */

@@ -21,6 +21,7 @@
  * file says so at compile time through ebpf_check(). */
 #define _GNU_SOURCE /* open_memstream, asprintf */
 #include "ebpf_gen.h"
+#include "cond_emit.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -529,17 +530,6 @@ static void emit_val(B *b, const IrExpr *e)
     fputs("0 /* not at packet level */", o);
 }
 
-static const char *cmp_c(Op op)
-{
-    switch (op) {
-    case OP_EQ: return "==";
-    case OP_NE: return "!=";
-    case OP_LT: return "<";
-    case OP_LE: return "<=";
-    case OP_GT: return ">";
-    default: return ">=";
-    }
-}
 
 /* x in one member (a value, a range or a prefix). */
 static void emit_member(B *b, const IrExpr *x, const Value *m)
@@ -697,61 +687,29 @@ static void emit_compare(B *b, const IrExpr *e)
         emit_val(b, y);
         fputs(")", o);
         if (!eq)
-            fprintf(o, " %s 0", cmp_c(e->op));
+            fprintf(o, " %s 0", cond_cmp_op(e->op));
     } else if (kx == K_MAC) { /* == and != only: MAC addresses have no order */
         emit_val(b, x);
-        fprintf(o, " %s ", cmp_c(e->op)); /* equal words are equal addresses */
+        fprintf(o, " %s ", cond_cmp_op(e->op)); /* equal words are equal addresses */
         emit_val(b, y);
     } else {
         const char *cast = kx == K_SIGNED || ky == K_SIGNED ? "(__s64)" : "";
         fputs(cast, o);
         emit_val(b, x);
-        fprintf(o, " %s %s", cmp_c(e->op), cast);
+        fprintf(o, " %s %s", cond_cmp_op(e->op), cast);
         emit_val(b, y);
     }
     fputs(")", o);
 }
 
+static void b_has(void *b, const IrExpr *e) { emit_has(b, e); }
+static void b_val(void *b, const IrExpr *e) { emit_val(b, e); }
+static void b_compare(void *b, const IrExpr *e) { emit_compare(b, e); }
+
 static void emit_cond(B *b, const IrExpr *e)
 {
-    FILE *o = b->o;
-    if (e->kind == X_CONST) {
-        fputs(e->c.i ? "1" : "0", o);
-        return;
-    }
-    if (e->kind != X_OP) { /* a boolean field: none today */
-        fputs("(", o);
-        emit_has(b, e);
-        fputs(" && ", o);
-        emit_val(b, e);
-        fputs(")", o);
-        return;
-    }
-    switch (e->op) {
-    case OP_AND:
-    case OP_OR:
-        fputs("(", o);
-        for (int i = 0; i < e->nargs; i++) {
-            if (i)
-                fputs(e->op == OP_AND ? " && " : " || ", o);
-            emit_cond(b, e->args[i]);
-        }
-        fputs(")", o);
-        return;
-    case OP_NOT:
-        fputs("!", o);
-        emit_cond(b, e->args[0]);
-        return;
-    case OP_FLAG:
-    case OP_NOFLAG:
-        fputs("(", o);
-        emit_has(b, e->args[0]);
-        fprintf(o, " && %s(", e->op == OP_NOFLAG ? "!" : "");
-        emit_val(b, e->args[0]);
-        fprintf(o, " & 0x%02" PRIx64 "))", (uint64_t)e->args[1]->c.i);
-        return;
-    default: emit_compare(b, e); return;
-    }
+    static const CondOps ops = {b_has, b_val, b_compare, NULL}; /* no triggers in BPF */
+    cond_emit(b->o, e, &ops, b);
 }
 
 /* ---- comments --------------------------------------------------------------- */
