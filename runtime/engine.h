@@ -77,6 +77,22 @@ void engine_worker_rx(Engine *e, unsigned worker, int linktype, const EqFrame *f
 /* Whether the program has packet queries (they need the distributor). */
 bool engine_has_packet_queries(const Engine *e);
 
+/* ---- KOMon samples (docs/komon.md) -----------------------------------
+ * One processing-time sample of the monitored VNF, from the KOMon probe.
+ * It is measured only by the queries that read samples (proc_time,
+ * sock_buf), as a UDP packet to `port` of `len` payload bytes with the
+ * sample's fields set; packet queries never see it. */
+typedef struct {
+    int64_t ts;          /* ns since the epoch: when the VNF sent the packet */
+    int64_t proc_time;   /* ns, kernel ingress to the VNF's send */
+    uint32_t sock_buf;   /* receive-queue bytes when the packet was queued */
+    uint16_t port;       /* the VNF's UDP port */
+    uint32_t len;        /* UDP payload bytes */
+} EqSample;
+void engine_sample(Engine *e, const EqSample *s);
+/* Whether the program has queries over KOMon samples. */
+bool engine_has_sample_queries(const Engine *e);
+
 /* Closes the windows that end at or before `now` (live capture's timer). */
 void engine_advance(Engine *e, int64_t now);
 /* End of input: closes the open windows (as partial) at the last packet's time. */
