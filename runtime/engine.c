@@ -61,6 +61,8 @@ struct Engine {
     size_t ninst, capinst;
     unsigned *next_id;  /* per query */
     unsigned *running;  /* per query: instances not done */
+    bool *samples;      /* per query: it reads KOMon samples (engine_sample only) */
+    bool any_samples;
     EventState *ev;
     bool *fired;        /* per event, as the trigger functions read it */
     unsigned **param_event; /* per query, per param: event index */
@@ -141,6 +143,13 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->prog = p;
     e->next_id = xcalloc(m->nqueries, sizeof *e->next_id);
     e->running = xcalloc(m->nqueries, sizeof *e->running);
+    e->samples = xcalloc(m->nqueries, sizeof *e->samples);
+    for (unsigned q = 0; q < m->nqueries; q++)
+        for (unsigned r = 0; r < m->queries[q].nreads; r++)
+            if (!strcmp(m->queries[q].reads[r], "proc_time") || !strcmp(m->queries[q].reads[r], "sock_buf")) {
+                e->samples[q] = true;
+                e->any_samples = true;
+            }
     e->ev = xcalloc(m->nevents, sizeof *e->ev);
     e->fired = xcalloc(m->nevents, sizeof *e->fired);
     e->param_event = xcalloc(m->nqueries, sizeof *e->param_event);
@@ -734,7 +743,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
     for (size_t k = 0; k < e->ninst; k++) {
         Inst *in = e->inst[k];
         const EqQueryDesc *d = &e->prog->queries[in->query];
-        if (in->state != I_RUNNING || !d->lookup)
+        if (in->state != I_RUNNING || !d->lookup || e->samples[in->query])
             continue;
         for (size_t i = 0; i < n; i++)
             d->lookup(in->part ? &in->part[part[i]] : &in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
@@ -749,7 +758,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
         info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[part[i]], &pk[i]) : 0;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
-            if (in->state != I_RUNNING)
+            if (in->state != I_RUNNING || e->samples[in->query])
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
             EqInstance *target = in->part ? &in->part[part[i]] : &in->in;
@@ -781,7 +790,7 @@ unsigned engine_dispatch(Engine *e, int linktype, EqFrame *f)
     info.mid = e->cfg.mid;
     for (size_t k = 0; k < e->ninst; k++) {
         Inst *in = e->inst[k];
-        if (in->state == I_RUNNING && !e->m->queries[in->query].aggregate)
+        if (in->state == I_RUNNING && !e->m->queries[in->query].aggregate && !e->samples[in->query])
             e->prog->queries[in->query].packet(&in->in, &p, &info);
     }
     return partition_of(&p, e->nparts);
@@ -821,7 +830,7 @@ static void worker_frames(Engine *e, unsigned w, int linktype, const EqFrame *f,
          * burst's lookups (with their prefetches), then its updates */
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
-            if (in->state != I_RUNNING || !e->m->queries[in->query].aggregate)
+            if (in->state != I_RUNNING || !e->m->queries[in->query].aggregate || e->samples[in->query])
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
             EqInstance *target = &in->part[w];
@@ -859,6 +868,53 @@ void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen
     EqFrame f = {data, caplen, wirelen, ts};
     engine_burst(e, linktype, &f, 1);
 }
+
+/* A sample is measured as the UDP datagram it was: a raw IPv4 header and
+ * a UDP header to the VNF's port, parsed like any frame, so the generated
+ * code reads dport and len as for packets; proc_time and sock_buf come
+ * with EqPktInfo. */
+void engine_sample(Engine *e, const EqSample *smp)
+{
+    enum { IP4_HDR = 20, UDP_HDR = 8 };
+    uint8_t hdr[IP4_HDR + UDP_HDR] = {0};
+    uint32_t wire = IP4_HDR + UDP_HDR + smp->len;
+    uint16_t iplen = wire > 0xffff ? 0xffff : (uint16_t)wire;
+    uint16_t udplen = (uint32_t)UDP_HDR + smp->len > 0xffff ? 0xffff : (uint16_t)(UDP_HDR + smp->len);
+    hdr[0] = 0x45;
+    hdr[2] = (uint8_t)(iplen >> 8);
+    hdr[3] = (uint8_t)iplen;
+    hdr[8] = 64;  /* ttl */
+    hdr[9] = 17;  /* UDP */
+    hdr[IP4_HDR + 2] = (uint8_t)(smp->port >> 8);
+    hdr[IP4_HDR + 3] = (uint8_t)smp->port;
+    hdr[IP4_HDR + 4] = (uint8_t)(udplen >> 8);
+    hdr[IP4_HDR + 5] = (uint8_t)udplen;
+    if (!e->launched)
+        engine_advance(e, smp->ts);
+    int64_t ts = smp->ts < e->now ? e->now : smp->ts;
+    e->now = ts;
+    engine_advance(e, ts);
+    EqPkt p;
+    if (eq_parse(&p, EQ_LINK_IPV4, hdr, sizeof hdr, wire, ts) != EQ_MAL_NONE)
+        e->st.malformed++;
+    EqPktInfo info = {0};
+    info.mid = e->cfg.mid;
+    info.has_sample = 1;
+    info.proc_time = smp->proc_time;
+    info.sock_buf = smp->sock_buf;
+    unsigned part = partition_of(&p, e->nparts);
+    e->st.packets++;
+    e->st.bytes += wire;
+    e->st.last_ts = ts;
+    for (size_t k = 0; k < e->ninst; k++) {
+        Inst *in = e->inst[k];
+        if (in->state != I_RUNNING || !e->samples[in->query])
+            continue;
+        e->prog->queries[in->query].packet(in->part ? &in->part[part] : &in->in, &p, &info);
+    }
+}
+
+bool engine_has_sample_queries(const Engine *e) { return e->any_samples; }
 
 void engine_finish(Engine *e)
 {
@@ -917,6 +973,7 @@ void engine_free(Engine *e)
     free(e->fired);
     free(e->next_id);
     free(e->running);
+    free(e->samples);
     free(e->rows);
     for (unsigned k = 0; e->tcp && k < e->nparts; k++)
         tcp_track_free(e->tcp[k]);
