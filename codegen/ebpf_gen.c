@@ -31,7 +31,7 @@
 #include "c_gen.h"
 
 /* ====================================================================== */
-/* What the backend refuses                                                */
+/* Where each query is measured; what the backend refuses                */
 /* ====================================================================== */
 
 static const Stmt *stmt_of(const Compiler *c, const IrQuery *q)
@@ -77,65 +77,9 @@ static const Expr *find_in_query(const Stmt *st, ExprMatch m, intptr_t arg)
     return best;
 }
 
-static bool m_distinct(const Expr *e, intptr_t arg)
-{
-    (void)arg;
-    return e->kind == E_CALL && e->distinct;
-}
-
 static bool m_field(const Expr *e, intptr_t field)
 {
     return e->kind == E_NAME && e->res == R_FIELD && e->ref == (int)field;
-}
-
-static bool m_param(const Expr *e, intptr_t arg)
-{
-    (void)arg;
-    return e->kind == E_DOT && e->res == R_PARAM;
-}
-
-/* The first real number the packet path computes with: in the Where
- * conditions that test packets (no aggregate below them) and in the
- * arguments of aggregates; not in what is computed per row. */
-static void find_real(const Expr *e, bool pkt, const Expr **best)
-{
-    if (!e)
-        return;
-    if (e->kind == E_CALL)
-        pkt = true; /* its argument is taken from each packet */
-    else if (pkt && e->ty == TY_REAL && (e->kind == E_LIT || e->kind == E_NAME) &&
-             (!*best || e->span.lo < (*best)->span.lo))
-        *best = e;
-    find_real(e->a, pkt, best);
-    find_real(e->b, pkt, best);
-    for (int i = 0; i < e->items.n; i++)
-        find_real(e->items.v[i], pkt, best);
-}
-
-/* Where's top-level conjuncts without aggregates or flow fields test
- * packets; the others test rows (but their aggregates' arguments are
- * packet values). */
-static void find_where_real(const Expr *e, const Expr **best)
-{
-    if (e && e->kind == E_BINARY && e->op == OP_AND) {
-        find_where_real(e->a, best);
-        find_where_real(e->b, best);
-        return;
-    }
-    find_real(e, e && !e->has_agg, best);
-}
-
-static const Expr *find_real_in_query(const Stmt *st)
-{
-    const Expr *best = NULL;
-    if (!st)
-        return NULL;
-    const ClauseNode *sel = &st->clauses[CL_SELECT], *where = &st->clauses[CL_WHERE];
-    for (int i = 0; sel->present && i < sel->items.n; i++)
-        find_real(((const SelectItem *)sel->items.v[i])->e, false, &best);
-    for (int i = 0; where->present && i < where->items.n; i++)
-        find_where_real(where->items.v[i], &best);
-    return best;
 }
 
 /* Does the packet-level expression e compute with real numbers, or divide
@@ -162,69 +106,27 @@ static Span at_or_name(const Expr *e, const Stmt *st, const IrQuery *q)
     return (Span){q->span.lo, q->span.lo};
 }
 
-/* Reports what keeps query q off the eBPF backend; false if anything. */
-static bool check_query(const Compiler *c, const IrQuery *q)
+/* Why the kernel program cannot aggregate query q itself, or NULL when it
+ * can. Such a query is measured in user space: the kernel program sends it
+ * the frames that pass the part of its Where the kernel can test, and
+ * equery-run runs program.c's code on them (docs/ebpf.md, "Split queries"). */
+const char *ebpf_user_reason(const IrQuery *q)
 {
-    Diag *d = c->diag;
-    const Stmt *st = stmt_of(c, q);
-    int before = diag_errors(d);
-    if (!q->aggregate) {
-        diag_error(d, at_or_name(NULL, st, q),
-                   "query '%s' has one row per packet, which the eBPF backend does not support yet", q->name);
-        diag_note(d, false, (Span){0, 0},
-                  "a later version will send such rows to user space through a ring buffer; "
-                  "the C target (--target=c, the default) runs this query");
-    }
-    /* fields the catalogue says eBPF cannot compute: TCP loss, KOMon samples */
-    bool loss_reported = false;
-    for (int f = 0; f < F__COUNT; f++) {
-        if (cat_fields[f].backends & B_EBPF)
-            continue;
-        const Expr *e = find_in_query(st, m_field, f);
-        if (!e)
-            continue;
-        const char *n = cat_fields[f].name;
-        if (f == F_LOSS || f == F_SLOSS || f == F_DLOSS) {
-            diag_error(d, e->span,
-                       "'%s' is not supported by the eBPF backend: TCP loss needs the TCP sequence tracker, "
-                       "which runs in user space",
-                       n);
-            loss_reported = true;
-        } else if (cat_fields[f].role == ROLE_SAMPLE) {
-            diag_error(d, e->span, "'%s' is a KOMon sample field: only the KOMon probe computes it, not eBPF", n);
-        } else {
-            diag_error(d, e->span, "'%s' is not computed by the eBPF backend (see the backends in docs/fields.md)",
-                       n);
-        }
-    }
-    bool distinct = false, loss = false;
+    if (!q->aggregate)
+        return "it has one row per packet: its rows are made in user space, in packet order";
     for (int i = 0; i < q->nstates; i++) {
-        distinct |= q->states[i]->kind == ST_DISTINCT;
-        loss |= q->states[i]->kind == ST_TCP_LOSS;
+        if (q->states[i]->kind == ST_TCP_LOSS)
+            return "it counts TCP loss: the TCP sequence tracker runs in user space";
+        if (q->states[i]->kind == ST_DISTINCT)
+            return "COUNT(DISTINCT ...) keeps a set of values per group, which the kernel program does not";
     }
-    if (loss && !loss_reported)
-        diag_error(d, at_or_name(NULL, st, q),
-                   "query '%s' counts TCP loss, which the eBPF backend does not support: the TCP sequence tracker "
-                   "runs in user space",
-                   q->name);
-    if (distinct) {
-        diag_error(d, at_or_name(find_in_query(st, m_distinct, 0), st, q),
-                   "COUNT(DISTINCT ...) is not supported by the eBPF backend yet");
-        diag_note(d, false, (Span){0, 0},
-                  "the kernel program keeps no set of values per group; the C target (--target=c) runs this query");
-    }
-    if (q->nparams > 0) {
-        const Expr *e = find_in_query(st, m_param, 0);
-        if (e)
-            diag_error(d, e->span, "drill-down value '%s.%s' is not supported by the eBPF backend: triggers are "
-                                   "not yet supported in eBPF",
-                       e->name, e->member);
-        else
-            diag_error(d, at_or_name(NULL, st, q),
-                       "query '%s' reads drill-down values, which the eBPF backend does not support: triggers are "
-                       "not yet supported in eBPF",
-                       q->name);
-    }
+    for (int f = 0; f < F__COUNT; f++)
+        if (q->needs[f] && !(cat_fields[f].backends & B_EBPF))
+            return f == F_LOSS || f == F_SLOSS || f == F_DLOSS
+                       ? "it reads TCP loss: the TCP sequence tracker runs in user space"
+                       : "it reads fields the kernel program does not compute";
+    if (q->nparams > 0)
+        return "it reads drill-down values, which its instances each have their own of";
     bool real = false, sdiv = false;
     scan_arith(q->filter, &real, &sdiv);
     for (int i = 0; i < q->nstates; i++) {
@@ -232,17 +134,99 @@ static bool check_query(const Compiler *c, const IrQuery *q)
         real |= q->states[i]->ty == TY_REAL;
     }
     if (real)
-        diag_error(d, at_or_name(find_real_in_query(st), st, q),
-                   "query '%s' computes with real numbers per packet, which eBPF programs cannot do (no floating "
-                   "point in the kernel)",
-                   q->name);
+        return "it computes with real numbers per packet (no floating point in the kernel)";
     if (sdiv)
-        diag_error(d, at_or_name(NULL, st, q),
-                   "query '%s' divides times or durations per packet, which the eBPF backend does not support",
-                   q->name);
-    if (diag_errors(d) == before && !(q->backends & B_EBPF))
-        diag_error(d, at_or_name(NULL, st, q), "query '%s' uses fields the eBPF backend does not compute",
-                   q->name);
+        return "it divides times or durations per packet (no signed division in BPF)";
+    return NULL;
+}
+
+/* Can the kernel program compute packet-level expression e? */
+static bool kernel_computable(const IrExpr *e)
+{
+    if (!e)
+        return true;
+    if (e->kind == X_PARAM || e->kind == X_EVENT || e->kind == X_COLUMN || e->kind == X_STATE)
+        return false;
+    if (e->kind == X_FIELD && !(cat_fields[e->idx].backends & B_EBPF))
+        return false;
+    bool real = false, sdiv = false;
+    scan_arith(e, &real, &sdiv);
+    if (real || sdiv)
+        return false;
+    for (int i = 0; i < e->nargs; i++)
+        if (!kernel_computable(e->args[i]))
+            return false;
+    return true;
+}
+
+/* The part of a user-space query's Where that the kernel tests before it
+ * sends a frame up: the whole filter if the kernel can compute it, else
+ * the conjuncts it can compute (a frame that fails one of them fails the
+ * filter), else nothing. The result points into q's IR (args in a new
+ * array the caller frees with free_kernel_filter). */
+static IrExpr *kernel_filter(const IrQuery *q)
+{
+    const IrExpr *f = q->filter;
+    if (!f)
+        return NULL;
+    if (kernel_computable(f))
+        return (IrExpr *)f;
+    if (f->kind != X_OP || f->op != OP_AND)
+        return NULL;
+    IrExpr *part = calloc(1, sizeof *part);
+    IrExpr **args = calloc((size_t)f->nargs, sizeof *args);
+    if (!part || !args)
+        abort();
+    *part = *f;
+    part->args = args;
+    part->nargs = 0;
+    for (int i = 0; i < f->nargs; i++)
+        if (kernel_computable(f->args[i]))
+            args[part->nargs++] = f->args[i];
+    if (part->nargs == 0) {
+        free(args);
+        free(part);
+        return NULL;
+    }
+    if (part->nargs == 1) {
+        IrExpr *one = args[0];
+        free(args);
+        free(part);
+        return one;
+    }
+    return part;
+}
+
+static void free_kernel_filter(const IrQuery *q, IrExpr *k)
+{
+    if (!k || k == q->filter)
+        return;
+    if (q->filter && q->filter->kind == X_OP && k->kind == X_OP && k->op == OP_AND && k->args != q->filter->args) {
+        free(k->args);
+        free(k);
+    }
+}
+
+/* The eBPF backend measures every query, in the kernel or (ebpf_user_reason)
+ * in user space, except those over KOMon samples: only the KOMon probe
+ * produces them. Reports those, located; false if any. */
+static bool check_query(const Compiler *c, const IrQuery *q)
+{
+    Diag *d = c->diag;
+    const Stmt *st = stmt_of(c, q);
+    int before = diag_errors(d);
+    for (int f = 0; f < F__COUNT; f++) {
+        if (cat_fields[f].role != ROLE_SAMPLE)
+            continue;
+        const Expr *e = find_in_query(st, m_field, f);
+        if (e || q->needs[f])
+            diag_error(d, at_or_name(e, st, q),
+                       "'%s' is a KOMon sample field: only the KOMon probe computes it, not the eBPF engine",
+                       cat_fields[f].name);
+    }
+    if (diag_errors(d) != before)
+        diag_note(d, false, (Span){0, 0},
+                  "run the program with equery-run without --engine=ebpf: it loads the KOMon probe (docs/komon.md)");
     return diag_errors(d) == before;
 }
 
@@ -267,6 +251,7 @@ typedef struct {
     const char *qn;
     int nconst;
     int *slot;   /* state i is stored in s<slot[i]> (c_gen.c's layout) */
+    const char *user; /* why q is measured in user space (ebpf_user_reason), or NULL */
     /* helpers the generated code calls (only those are written) */
     bool use_addr_eq, use_addr_cmp, use_addr_in, use_key_cmp, use_count_drop;
 } B;
@@ -1014,6 +999,7 @@ static void emit_packet_fn(B *b)
     for (int i = 0; i < q->nstates; i++)
         if (q->states[i]->kind != ST_COUNT)
             collect_fields(q->states[i]->arg, value);
+    fprintf(o, "    if (!*(volatile __u32 *)&q_%s_armed)\n        return 0; /* not running (a triggered query before its start) */\n", n);
     for (int f = 0; f < F__COUNT; f++)
         if (used[f])
             extract_field(b, (FieldId)f, value[f]);
@@ -1063,6 +1049,36 @@ static void emit_packet_fn(B *b)
     fputs("    return 0;\n}\n\n", o);
 }
 
+/* A query measured in user space: does it want this frame? Only while it
+ * runs, and only if the frame passes what the kernel can test of its Where
+ * (user space tests the whole of it again). */
+static void emit_wants_fn(B *b)
+{
+    const IrQuery *q = b->q;
+    FILE *o = b->o;
+    const char *n = b->qn;
+    fprintf(o, "/* Does query %s (measured in user space) want the frame? */\n"
+               "static __always_inline int q_%s_wants(const struct eq_pkt *p)\n{\n"
+               "    if (!*(volatile __u32 *)&q_%s_armed)\n        return 0; /* not running */\n",
+            q->name, n, n);
+    IrExpr *kf = kernel_filter(q);
+    if (kf) {
+        bool used[F__COUNT] = {0};
+        collect_fields(kf, used);
+        for (int f = 0; f < F__COUNT; f++)
+            if (used[f])
+                extract_field(b, (FieldId)f, true);
+        ir_comment(b, kf == q->filter ? "Where" : "Where, the part the kernel can test", kf);
+        fputs("    if (!", o);
+        emit_cond(b, kf);
+        fputs(")\n        return 0;\n", o);
+    } else {
+        fputs("    (void)p; /* the kernel can test nothing of its Where: every frame goes up */\n", o);
+    }
+    free_kernel_filter(q, kf);
+    fputs("    return 1;\n}\n\n", o);
+}
+
 static void emit_query(B *b, FILE *out)
 {
     const IrQuery *q = b->q;
@@ -1077,13 +1093,32 @@ static void emit_query(B *b, FILE *out)
     if (!b->slot)
         abort();
     cgen_state_slots(q, b->slot);
-    emit_packet_fn(b);
+    if (b->user)
+        emit_wants_fn(b);
+    else
+        emit_packet_fn(b);
     fclose(b->o);
     fclose(b->decl);
-    fprintf(out, "/* ======== query %s: one row per group per window ======== */\n", q->name);
+    if (b->user)
+        fprintf(out, "/* ======== query %s: measured in user space ======== */\n", q->name);
+    else
+        fprintf(out, "/* ======== query %s: one row per group per window ======== */\n", q->name);
     source_comment(b->c, out, q->span);
     fputc('\n', out);
-    emit_maps(b, out);
+    if (b->user)
+        fprintf(out,
+                "/* The kernel cannot aggregate this query: %s.\n"
+                " * It sends the frames the query wants to user space (eq_frames), where\n"
+                " * program.c measures them. */\n\n",
+                b->user);
+    fprintf(out,
+            "/* 1 while the query runs: user space sets it when an instance starts\n"
+            " * (at launch, or when its When fires) and clears it when the last one\n"
+            " * stops (docs/ebpf.md, \"Triggers\"). */\n"
+            "__u32 q_%s_armed = 0;\n\n",
+            b->qn);
+    if (!b->user)
+        emit_maps(b, out);
     if (dlen) {
         fputs(decls, out);
         fputc('\n', out);
@@ -1278,14 +1313,14 @@ static void emit_parser(FILE *o, const bool *need)
     fputs("/* The frame: Ethernet, at most EQ_VLAN_MAX VLAN tags, an MPLS stack of at\n"
           " * most EQ_MPLS_MAX labels (its payload told by the first nibble), IPv4 or\n"
           " * IPv6. Other ethertypes (ARP, LLDP, ...) carry no IP and are not an error. */\n"
-          "static __always_inline void eq_parse(struct xdp_md *ctx, struct eq_pkt *p)\n"
+          "static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts, struct eq_pkt *p)\n"
           "{\n"
-          "    __u8 *data = (__u8 *)(long)ctx->data;\n"
-          "    __u8 *end = (__u8 *)(long)ctx->data_end;\n"
-          "    p->ts = eq_now(ctx);\n",
+          "    p->ts = ts;\n",
           o);
     if (NEED(PKT_LEN))
-        fputs("    p->pkt_len = (__u32)(end - data); /* the whole frame: XDP sees it uncut */\n", o);
+        fputs("    p->pkt_len = len; /* the whole frame (XDP: data_end - data; tc: skb->len) */\n", o);
+    else
+        fputs("    (void)len;\n", o);
     fputs("    struct ethhdr *eth = (struct ethhdr *)data;\n"
           "    if ((__u8 *)(eth + 1) > end)\n"
           "        return;\n"
@@ -1439,6 +1474,7 @@ static void emit_prologue(FILE *out, const Compiler *c, const IrProgram *p)
 static void emit_helpers(FILE *out, const B *b, const bool *need)
 {
     fputs("/* ---- helpers ---- */\n\n"
+          "/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */\n"
           "static __always_inline __s64 eq_now(struct xdp_md *ctx)\n"
           "{\n"
           "    if (eq_ts_from_meta) {\n"
@@ -1530,13 +1566,110 @@ static void emit_helpers(FILE *out, const B *b, const bool *need)
               out);
 }
 
+/* Does any query read TCP loss? Then the TCP sequence tracker in user
+ * space must see every TCP frame, from the start. */
+static bool reads_tcp_loss(const IrProgram *p)
+{
+    for (int i = 0; i < p->nqueries; i++) {
+        const IrQuery *q = p->queries[i];
+        if (q->needs[F_LOSS] || q->needs[F_SLOSS] || q->needs[F_DLOSS])
+            return true;
+        for (int k = 0; k < q->nstates; k++)
+            if (q->states[k]->kind == ST_TCP_LOSS)
+                return true;
+    }
+    return false;
+}
+
+/* The ring of frames for the queries measured in user space. */
+static void emit_ring(FILE *out, bool tcp_loss)
+{
+    fprintf(out,
+            "/* ======== frames for user space ======== */\n\n"
+            "/* How many bytes of a frame go up: enough for every header the parser\n"
+            " * reads (runtime/packet.c parses the copy); the wire length goes too. */\n"
+            "#ifndef EQ_SNAP\n#define EQ_SNAP %d\n#endif\n"
+            "#ifndef EQ_RING_BYTES\n#define EQ_RING_BYTES (%d << 20)\n#endif\n"
+            "_Static_assert((EQ_SNAP & (EQ_SNAP - 1)) == 0, \"EQ_SNAP must be a power of two\");\n"
+            "/* n (1..EQ_SNAP) written so that the verifier sees the bound: the mask\n"
+            " * keeps it in 1..EQ_SNAP whatever it is (0 becomes EQ_SNAP: the copy of\n"
+            " * an empty frame then fails, and the frame is counted lost). */\n"
+            "#define EQ_CAP(n) ((((n) - 1) & (EQ_SNAP - 1)) + 1)\n\n"
+            "struct eq_frame {\n"
+            "    __s64 ts;       /* ns since the epoch */\n"
+            "    __u32 wire_len; /* the frame's length */\n"
+            "    __u32 cap_len;  /* bytes in data */\n"
+            "    __u8 data[EQ_SNAP];\n"
+            "};\n\n"
+            "struct {\n"
+            "    __uint(type, BPF_MAP_TYPE_RINGBUF);\n"
+            "    __uint(max_entries, EQ_RING_BYTES);\n"
+            "} eq_frames SEC(\".maps\");\n\n"
+            "/* Frames user space wanted but the ring had no room for, per CPU: the\n"
+            " * run reports them (nothing is lost silently). */\n"
+            "struct {\n"
+            "    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);\n"
+            "    __uint(max_entries, 1);\n"
+            "    __type(key, __u32);\n"
+            "    __type(value, __u64);\n"
+            "} eq_frames_lost SEC(\".maps\");\n\n"
+            "static __always_inline void eq_frame_lost(void)\n"
+            "{\n"
+            "    __u32 zero = 0;\n"
+            "    __u64 *n = bpf_map_lookup_elem(&eq_frames_lost, &zero);\n"
+            "    if (n)\n"
+            "        *n += 1;\n"
+            "}\n\n"
+            "/* Reserves a ring record for a frame of len bytes; its first cap_len\n"
+            " * bytes are then copied in by the hook's load_bytes helper. */\n"
+            "static __always_inline struct eq_frame *eq_frame_new(__u32 len, __s64 ts)\n"
+            "{\n"
+            "    struct eq_frame *f = bpf_ringbuf_reserve(&eq_frames, sizeof *f, 0);\n"
+            "    if (!f) {\n"
+            "        eq_frame_lost();\n"
+            "        return 0;\n"
+            "    }\n"
+            "    f->ts = ts;\n"
+            "    f->wire_len = len;\n"
+            "    f->cap_len = len < EQ_SNAP ? len : EQ_SNAP;\n"
+            "    return f;\n"
+            "}\n\n"
+            "/* Submits f after copy() returned rc; a failed copy is a lost frame. */\n"
+            "static __always_inline void eq_frame_done(struct eq_frame *f, long rc)\n"
+            "{\n"
+            "    if (rc != 0) {\n"
+            "        bpf_ringbuf_discard(f, 0);\n"
+            "        eq_frame_lost();\n"
+            "        return;\n"
+            "    }\n"
+            "    bpf_ringbuf_submit(f, 0);\n"
+            "}\n\n",
+            EBPF_SNAP, EBPF_RING_MB);
+    if (tcp_loss)
+        fputs("/* A query reads TCP loss: user space's sequence tracker sees every TCP frame. */\n", out);
+}
+
 void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
 {
     B b = {.c = c, .p = p};
     bool need[F__COUNT] = {0};
     need[F_TS] = true;
-    for (int i = 0; i < p->nqueries; i++)
-        query_fields(p->queries[i], need);
+    bool any_user = false, tcp_loss = reads_tcp_loss(p);
+    const char **user = calloc((size_t)p->nqueries + 1, sizeof *user);
+    if (!user)
+        abort();
+    for (int i = 0; i < p->nqueries; i++) {
+        const IrQuery *q = p->queries[i];
+        user[i] = ebpf_user_reason(q);
+        if (!user[i]) {
+            query_fields(q, need);
+            continue;
+        }
+        any_user = true;
+        IrExpr *kf = kernel_filter(q);
+        collect_fields(kf, need);
+        free_kernel_filter(q, kf);
+    }
     /* the queries first: they say which helpers they call */
     char *queries = NULL;
     size_t qlen = 0;
@@ -1546,6 +1679,7 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
     for (int i = 0; i < p->nqueries; i++) {
         b.q = p->queries[i];
         b.qn = b.q->name;
+        b.user = user[i];
         emit_query(&b, qo);
     }
     fclose(qo);
@@ -1556,17 +1690,74 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
     emit_parser(out, need);
     fwrite(queries, 1, qlen, out);
     free(queries);
-    fputs("/* ======== the program ======== */\n\n"
+    if (any_user)
+        emit_ring(out, tcp_loss);
+    fputs("/* ======== the programs ======== */\n\n"
+          "/* One frame, at whichever hook: the queries the kernel measures update\n"
+          " * their groups; returns 1 when a query measured in user space wants it. */\n"
+          "static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)\n"
+          "{\n"
+          "    struct eq_pkt p = {};\n"
+          "    eq_parse(data, end, len, ts, &p);\n",
+          out);
+    for (int i = 0; i < p->nqueries; i++)
+        if (!user[i])
+            fprintf(out, "    q_%s_packet(&p);\n", p->queries[i]->name);
+    fputs("    int up = 0;\n", out);
+    if (tcp_loss)
+        fputs("    up |= (p.has & EQ_HAS_TCP) != 0; /* the TCP sequence tracker */\n", out);
+    for (int i = 0; i < p->nqueries; i++)
+        if (user[i])
+            fprintf(out, "    up |= q_%s_wants(&p);\n", p->queries[i]->name);
+    fputs("    return up;\n"
+          "}\n\n",
+          out);
+    fputs("/* XDP: frames as the driver receives them (equery-run --xdp IFACE). */\n"
           "SEC(\"xdp\")\n"
           "int eq_xdp(struct xdp_md *ctx)\n"
           "{\n"
-          "    struct eq_pkt p = {};\n"
-          "    eq_parse(ctx, &p);\n",
+          "    __u8 *data = (__u8 *)(long)ctx->data;\n"
+          "    __u8 *end = (__u8 *)(long)ctx->data_end;\n"
+          "    __u32 len = (__u32)(end - data);\n"
+          "    __s64 ts = eq_now(ctx);\n",
           out);
-    for (int i = 0; i < p->nqueries; i++)
-        fprintf(out, "    q_%s_packet(&p);\n", p->queries[i]->name);
+    if (any_user)
+        fputs("    if (eq_measure(data, end, len, ts)) {\n"
+              "        struct eq_frame *f = eq_frame_new(len, ts);\n"
+              "        if (f) {\n"
+              "            __u32 cap = EQ_CAP(f->cap_len);\n"
+              "            eq_frame_done(f, bpf_xdp_load_bytes(ctx, 0, f->data, cap));\n"
+              "        }\n"
+              "    }\n",
+              out);
+    else
+        fputs("    eq_measure(data, end, len, ts);\n", out);
     fputs("    return XDP_PASS;\n"
+          "}\n\n"
+          "/* tc (sched_cls): frames in or out of the host's stack (equery-run --tc\n"
+          " * IFACE --direction ingress|egress); only the linear part is parsed. */\n"
+          "SEC(\"tc\")\n"
+          "int eq_tc(struct __sk_buff *skb)\n"
+          "{\n"
+          "    __u8 *data = (__u8 *)(long)skb->data;\n"
+          "    __u8 *end = (__u8 *)(long)skb->data_end;\n"
+          "    __u32 len = skb->len;\n"
+          "    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;\n",
+          out);
+    if (any_user)
+        fputs("    if (eq_measure(data, end, len, ts)) {\n"
+              "        struct eq_frame *f = eq_frame_new(len, ts);\n"
+              "        if (f) {\n"
+              "            __u32 cap = EQ_CAP(f->cap_len);\n"
+              "            eq_frame_done(f, bpf_skb_load_bytes(skb, 0, f->data, cap));\n"
+              "        }\n"
+              "    }\n",
+              out);
+    else
+        fputs("    eq_measure(data, end, len, ts);\n", out);
+    fputs("    return 0; /* TC_ACT_OK: the frame goes on */\n"
           "}\n\n"
           "char LICENSE[] SEC(\"license\") = \"Dual BSD/GPL\";\n",
           out);
+    free(user);
 }

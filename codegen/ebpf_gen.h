@@ -20,11 +20,20 @@
  * bpf_map__set_max_entries() before loading. */
 enum { EBPF_MAX_GROUPS_DEFAULT = 65536 };
 
+/* Frames sent to user space for the queries measured there: the bytes
+ * copied of each (all the headers the parser reads), and the ring's size. */
+enum { EBPF_SNAP = 256, EBPF_RING_MB = 4 };
+
 /* Reports, as errors located in the source, every query that the eBPF
- * backend cannot run (packet queries, COUNT(DISTINCT), TCP loss, KOMon
- * samples, drill-down parameters, real-number arithmetic per packet).
- * True when the whole program can be compiled for eBPF. */
+ * engine cannot run: those over KOMon samples. True when the whole
+ * program can be compiled for eBPF. */
 bool ebpf_check(const Compiler *c, const IrProgram *p);
+
+/* Why the kernel program cannot aggregate query q itself (packet query,
+ * COUNT(DISTINCT), TCP loss, drill-down values, real arithmetic per
+ * packet), or NULL. Such a query is measured in user space on the frames
+ * the kernel sends up (docs/ebpf.md, "Split queries"). */
+const char *ebpf_user_reason(const IrQuery *q);
 
 /* Writes program.bpf.c for a program ebpf_check accepted. */
 void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p);

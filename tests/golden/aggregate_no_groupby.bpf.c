@@ -92,6 +92,7 @@ const volatile __u8 eq_ts_from_meta = 0;  /* 1: ts is the 8 bytes of XDP metadat
 
 /* ---- helpers ---- */
 
+/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */
 static __always_inline __s64 eq_now(struct xdp_md *ctx)
 {
     if (eq_ts_from_meta) {
@@ -222,12 +223,10 @@ static __always_inline void eq_parse_ip6(struct eq_pkt *p, __u8 *l3, __u8 *end)
 /* The frame: Ethernet, at most EQ_VLAN_MAX VLAN tags, an MPLS stack of at
  * most EQ_MPLS_MAX labels (its payload told by the first nibble), IPv4 or
  * IPv6. Other ethertypes (ARP, LLDP, ...) carry no IP and are not an error. */
-static __always_inline void eq_parse(struct xdp_md *ctx, struct eq_pkt *p)
+static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts, struct eq_pkt *p)
 {
-    __u8 *data = (__u8 *)(long)ctx->data;
-    __u8 *end = (__u8 *)(long)ctx->data_end;
-    p->ts = eq_now(ctx);
-    p->pkt_len = (__u32)(end - data); /* the whole frame: XDP sees it uncut */
+    p->ts = ts;
+    p->pkt_len = len; /* the whole frame (XDP: data_end - data; tc: skb->len) */
     struct ethhdr *eth = (struct ethhdr *)data;
     if ((__u8 *)(eth + 1) > end)
         return;
@@ -280,6 +279,11 @@ static __always_inline void eq_parse(struct xdp_md *ctx, struct eq_pkt *p)
  *   query total = Select(COUNT(*), SUM(pkt_len), AVG(pkt_len)) Every(1s);
  */
 
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_total_armed = 0;
+
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_total_active, the other one is user space's to
  * read and clear (docs/ebpf.md). Key and value are program.h's. A
@@ -308,6 +312,8 @@ __u32 q_total_active = 0;
 /* The packet's part of query total: filter, group, partial states. */
 static __noinline int q_total_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_total_armed)
+        return 0; /* not running (a triggered query before its start) */
     __u32 f_pkt_len = p->pkt_len;
     bool h_pkt_len = true;
     __u32 buf = *(volatile __u32 *)&q_total_active & 1; /* read once */
@@ -333,6 +339,11 @@ static __noinline int q_total_packet(const struct eq_pkt *p)
 /* aggregate_no_groupby.eq:5
  *   query load_all = Select(load, pkts);
  */
+
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_load_all_armed = 0;
 
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_load_all_active, the other one is user space's to
@@ -362,6 +373,8 @@ __u32 q_load_all_active = 0;
 /* The packet's part of query load_all: filter, group, partial states. */
 static __noinline int q_load_all_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_load_all_armed)
+        return 0; /* not running (a triggered query before its start) */
     __u32 f_pkt_len = p->pkt_len;
     bool h_pkt_len = true;
     __u32 buf = *(volatile __u32 *)&q_load_all_active & 1; /* read once */
@@ -386,6 +399,11 @@ static __noinline int q_load_all_packet(const struct eq_pkt *p)
 /* aggregate_no_groupby.eq:8
  *   query busy = Select(pkts) Where(COUNT(*) > 1000) Every(1s);
  */
+
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_busy_armed = 0;
 
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_busy_active, the other one is user space's to
@@ -415,6 +433,8 @@ __u32 q_busy_active = 0;
 /* The packet's part of query busy: filter, group, partial states. */
 static __noinline int q_busy_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_busy_armed)
+        return 0; /* not running (a triggered query before its start) */
     __u32 buf = *(volatile __u32 *)&q_busy_active & 1; /* read once */
     void *groups = bpf_map_lookup_elem(&q_busy_buffers, &buf);
     if (!groups)
@@ -432,17 +452,44 @@ static __noinline int q_busy_packet(const struct eq_pkt *p)
     return 0;
 }
 
-/* ======== the program ======== */
+/* ======== the programs ======== */
 
-SEC("xdp")
-int eq_xdp(struct xdp_md *ctx)
+/* One frame, at whichever hook: the queries the kernel measures update
+ * their groups; returns 1 when a query measured in user space wants it. */
+static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
 {
     struct eq_pkt p = {};
-    eq_parse(ctx, &p);
+    eq_parse(data, end, len, ts, &p);
     q_total_packet(&p);
     q_load_all_packet(&p);
     q_busy_packet(&p);
+    int up = 0;
+    return up;
+}
+
+/* XDP: frames as the driver receives them (equery-run --xdp IFACE). */
+SEC("xdp")
+int eq_xdp(struct xdp_md *ctx)
+{
+    __u8 *data = (__u8 *)(long)ctx->data;
+    __u8 *end = (__u8 *)(long)ctx->data_end;
+    __u32 len = (__u32)(end - data);
+    __s64 ts = eq_now(ctx);
+    eq_measure(data, end, len, ts);
     return XDP_PASS;
+}
+
+/* tc (sched_cls): frames in or out of the host's stack (equery-run --tc
+ * IFACE --direction ingress|egress); only the linear part is parsed. */
+SEC("tc")
+int eq_tc(struct __sk_buff *skb)
+{
+    __u8 *data = (__u8 *)(long)skb->data;
+    __u8 *end = (__u8 *)(long)skb->data_end;
+    __u32 len = skb->len;
+    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    eq_measure(data, end, len, ts);
+    return 0; /* TC_ACT_OK: the frame goes on */
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

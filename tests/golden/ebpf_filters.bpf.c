@@ -92,6 +92,7 @@ const volatile __u8 eq_ts_from_meta = 0;  /* 1: ts is the 8 bytes of XDP metadat
 
 /* ---- helpers ---- */
 
+/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */
 static __always_inline __s64 eq_now(struct xdp_md *ctx)
 {
     if (eq_ts_from_meta) {
@@ -308,12 +309,10 @@ static __always_inline void eq_parse_ip6(struct eq_pkt *p, __u8 *l3, __u8 *end)
 /* The frame: Ethernet, at most EQ_VLAN_MAX VLAN tags, an MPLS stack of at
  * most EQ_MPLS_MAX labels (its payload told by the first nibble), IPv4 or
  * IPv6. Other ethertypes (ARP, LLDP, ...) carry no IP and are not an error. */
-static __always_inline void eq_parse(struct xdp_md *ctx, struct eq_pkt *p)
+static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts, struct eq_pkt *p)
 {
-    __u8 *data = (__u8 *)(long)ctx->data;
-    __u8 *end = (__u8 *)(long)ctx->data_end;
-    p->ts = eq_now(ctx);
-    p->pkt_len = (__u32)(end - data); /* the whole frame: XDP sees it uncut */
+    p->ts = ts;
+    p->pkt_len = len; /* the whole frame (XDP: data_end - data; tc: skb->len) */
     struct ethhdr *eth = (struct ethhdr *)data;
     if ((__u8 *)(eth + 1) > end)
         return;
@@ -376,6 +375,11 @@ static __always_inline void eq_parse(struct xdp_md *ctx, struct eq_pkt *p)
  *               Every(1s);
  */
 
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_web_armed = 0;
+
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_web_active, the other one is user space's to
  * read and clear (docs/ebpf.md). Key and value are program.h's. A
@@ -435,6 +439,8 @@ static const EqAddr q_web_c5 = {.b = {0xc0, 0x00, 0x02, 0x01}, .v6 = 0};  /* 192
 /* The packet's part of query web: filter, group, partial states. */
 static __noinline int q_web_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_web_armed)
+        return 0; /* not running (a triggered query before its start) */
     const EqAddr *f_saddr = &p->saddr; /* zero when absent */
     bool h_saddr = (p->has & EQ_HAS_IP) != 0;
     const EqAddr *f_daddr = &p->daddr; /* zero when absent */
@@ -490,6 +496,11 @@ static __noinline int q_web_packet(const struct eq_pkt *p)
  *                 Every(1s);
  */
 
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_sizes_armed = 0;
+
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_sizes_active, the other one is user space's to
  * read and clear (docs/ebpf.md). Key and value are program.h's. A
@@ -520,6 +531,8 @@ static const EqAddr q_sizes_c0 = {.b = {0xc6, 0x33, 0x64, 0x00}, .v6 = 0};  /* 1
 /* The packet's part of query sizes: filter, group, partial states. */
 static __noinline int q_sizes_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_sizes_armed)
+        return 0; /* not running (a triggered query before its start) */
     __u64 f_smac = p->smac;
     bool h_smac = (p->has & EQ_HAS_ETH) != 0;
     const EqAddr *f_daddr = &p->daddr; /* zero when absent */
@@ -558,6 +571,11 @@ static __noinline int q_sizes_packet(const struct eq_pkt *p)
  *                Groupby(smac, dmac, saddr, daddr, sport, dport, proto, svid)
  *                Every(1s);
  */
+
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_link_armed = 0;
 
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_link_active, the other one is user space's to
@@ -611,6 +629,8 @@ struct {
 /* The packet's part of query link: filter, group, partial states. */
 static __noinline int q_link_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_link_armed)
+        return 0; /* not running (a triggered query before its start) */
     __u64 f_smac = p->smac;
     bool h_smac = (p->has & EQ_HAS_ETH) != 0;
     __u64 f_dmac = p->dmac;
@@ -676,6 +696,11 @@ static __noinline int q_link_packet(const struct eq_pkt *p)
  *                  Every(1s);
  */
 
+/* 1 while the query runs: user space sets it when an instance starts
+ * (at launch, or when its When fires) and clears it when the last one
+ * stops (docs/ebpf.md, "Triggers"). */
+__u32 q_labels_armed = 0;
+
 /* The groups of the window being filled, per CPU, in two buffers:
  * packets go to buffer q_labels_active, the other one is user space's to
  * read and clear (docs/ebpf.md). Key and value are program.h's. A
@@ -716,6 +741,8 @@ static const q_labels_state q_labels_empty;
 /* The packet's part of query labels: filter, group, partial states. */
 static __noinline int q_labels_packet(const struct eq_pkt *p)
 {
+    if (!*(volatile __u32 *)&q_labels_armed)
+        return 0; /* not running (a triggered query before its start) */
     __u32 f_mid = eq_mid;
     bool h_mid = true;
     __u32 f_smpls = p->smpls;
@@ -763,18 +790,45 @@ static __noinline int q_labels_packet(const struct eq_pkt *p)
     return 0;
 }
 
-/* ======== the program ======== */
+/* ======== the programs ======== */
 
-SEC("xdp")
-int eq_xdp(struct xdp_md *ctx)
+/* One frame, at whichever hook: the queries the kernel measures update
+ * their groups; returns 1 when a query measured in user space wants it. */
+static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
 {
     struct eq_pkt p = {};
-    eq_parse(ctx, &p);
+    eq_parse(data, end, len, ts, &p);
     q_web_packet(&p);
     q_sizes_packet(&p);
     q_link_packet(&p);
     q_labels_packet(&p);
+    int up = 0;
+    return up;
+}
+
+/* XDP: frames as the driver receives them (equery-run --xdp IFACE). */
+SEC("xdp")
+int eq_xdp(struct xdp_md *ctx)
+{
+    __u8 *data = (__u8 *)(long)ctx->data;
+    __u8 *end = (__u8 *)(long)ctx->data_end;
+    __u32 len = (__u32)(end - data);
+    __s64 ts = eq_now(ctx);
+    eq_measure(data, end, len, ts);
     return XDP_PASS;
+}
+
+/* tc (sched_cls): frames in or out of the host's stack (equery-run --tc
+ * IFACE --direction ingress|egress); only the linear part is parsed. */
+SEC("tc")
+int eq_tc(struct __sk_buff *skb)
+{
+    __u8 *data = (__u8 *)(long)skb->data;
+    __u8 *end = (__u8 *)(long)skb->data_end;
+    __u32 len = skb->len;
+    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    eq_measure(data, end, len, ts);
+    return 0; /* TC_ACT_OK: the frame goes on */
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

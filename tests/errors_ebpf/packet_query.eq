@@ -1,2 +1,0 @@
-# One row per packet: a later version will use a ring buffer.
-query resets = Select(ts, saddr, daddr, flgs) Where(proto == tcp & RST);
