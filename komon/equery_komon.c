@@ -6,7 +6,7 @@
  *   equery-komon samplesize N|-1 | start | stop | reset_packets | reset_proc
  *   equery-komon status | read | wait [--timeout-ms N]
  *   equery-komon intervals --count N [--samplesize K] [--sleep S] [--exp-mean S]
- *                [--timeout-ms N] [--out FILE] [--buffer FILE]
+ *                [--timeout-ms N] [--out FILE] [--buffer FILE [--udp-of PID]]
  *
  * Every command but load works on the probe pinned for --port (by default
  * the only one loaded), whichever process loaded it. */
@@ -47,9 +47,10 @@ static void usage(FILE *f)
           "  read                the current interval's samples (one line each)\n"
           "  wait [--timeout-ms N]  wait for the interval to complete (exit 1 on timeout)\n"
           "  intervals --count N [--samplesize K] [--sleep S] [--exp-mean S] [--timeout-ms N]\n"
-          "            [--out FILE] [--buffer FILE]\n"
+          "            [--out FILE] [--buffer FILE [--udp-of PID]]\n"
           "                      run N intervals, pausing S + Exp(mean) seconds between them;\n"
-          "                      samples to --out, receive-queue bytes before each to --buffer\n",
+          "                      samples to --out; the port's receive-queue bytes before each\n"
+          "                      interval to --buffer, from /proc/net/udp (of process PID's netns)\n",
           f);
 }
 
@@ -89,14 +90,19 @@ static void print_sample(FILE *f, const struct komon_sample *s)
 /* Receive-queue bytes of the UDP sockets on `port`, as /proc/net/udp{,6}
  * of this network namespace shows them (what the original's BUFFER_ files
  * hold); -1 when there is none. */
-static long proc_net_udp_rx(uint16_t port)
+static long proc_net_udp_rx(uint16_t port, long pid)
 {
-    const char *files[] = {"/proc/net/udp", "/proc/net/udp6"};
+    const char *files[] = {"udp", "udp6"};
     long total = -1;
-    char line[512];
+    char line[512], path[64];
 
     for (size_t i = 0; i < 2; i++) {
-        FILE *f = fopen(files[i], "r");
+        /* another process's view: its network namespace (the VNF's) */
+        if (pid > 0)
+            snprintf(path, sizeof(path), "/proc/%ld/net/%s", pid, files[i]);
+        else
+            snprintf(path, sizeof(path), "/proc/net/%s", files[i]);
+        FILE *f = fopen(path, "r");
         if (!f)
             continue;
         while (fgets(line, sizeof(line), f)) {
@@ -131,6 +137,7 @@ struct opts {
     double sleep, exp_mean;
     long timeout_ms;
     const char *out, *buffer;
+    long udp_of;     /* read /proc/PID/net/udp for BUFFER_ lines */
 };
 
 static int run_intervals(Komon *k, const struct opts *o)
@@ -160,7 +167,7 @@ static int run_intervals(Komon *k, const struct opts *o)
     srand48((long)time(NULL) ^ (long)getpid());
     for (long i = 1; i <= o->count && !stop_flag; i++) {
         if (buf) {
-            long rx = proc_net_udp_rx(komon_port(k));
+            long rx = proc_net_udp_rx(komon_port(k), o->udp_of);
             fprintf(buf, "%ld;%ld\n", i, rx < 0 ? 0 : rx);
         }
         komon_start(k);
@@ -216,6 +223,7 @@ int main(int argc, char **argv)
         {"timeout-ms", required_argument, NULL, 't'},
         {"out", required_argument, NULL, 'o'},
         {"buffer", required_argument, NULL, 'b'},
+        {"udp-of", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -283,6 +291,12 @@ int main(int argc, char **argv)
             break;
         case 'o': o.out = optarg; break;
         case 'b': o.buffer = optarg; break;
+        case 'u':
+            if (!parse_long(optarg, &o.udp_of) || o.udp_of < 1) {
+                fprintf(stderr, "equery-komon: --udp-of %s: a process id\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -355,7 +369,13 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "stop") == 0) {
         komon_stop(k);
     } else if (strcmp(cmd, "reset_packets") == 0) {
-        rc = komon_reset_packets(k) < 0 ? 1 : 0;
+        int n = komon_reset_packets(k);
+        if (n < 0) {
+            fprintf(stderr, "equery-komon: cannot clear the packets in flight\n");
+            rc = 1;
+        } else {
+            printf("%d packets in flight forgotten\n", n);
+        }
     } else if (strcmp(cmd, "reset_proc") == 0) {
         rc = komon_reset_proc(k) < 0 ? 1 : 0;
     } else if (strcmp(cmd, "status") == 0) {

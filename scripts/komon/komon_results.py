@@ -1,0 +1,212 @@
+#!/usr/bin/env python3
+"""komon_results.py - KOMon result files (docs/komon.md).
+
+  join     turn one run's raw probe samples (equery-komon intervals --out),
+           the VNF's ground truth (komon-vnf --log) and the receive-queue
+           readings (--buffer) into KERNEL_*, VNF_*, BUFFER_* (the original
+           KOMon's formats) and QUEUE_* (the probe's per-sample fill).
+  analyze  print a table per result folder: kernel and VNF means and
+           medians, kernel - VNF (mean, median, standard deviation), the
+           share of sampled packets matched, the buffer fill. Works on the
+           original's published data too (../shared/komon-reference).
+  plot     kernel vs VNF figures (python3-matplotlib).
+"""
+import argparse
+import glob
+import os
+import re
+import statistics
+import sys
+
+NAME_RE = re.compile(r"KERNEL_(\d+)pps_(\d+)byte_([0-9.]+)_(\d+)_(\d+)_(\d+)_(\d+)\.log$")
+
+
+def fmt_sleep(s):
+    return s
+
+
+def cmd_join(a):
+    vnf = {}
+    with open(a.vnf) as f:
+        for line in f:
+            head, _, proc = line.strip().partition(";")
+            if head and head not in vnf:
+                vnf[head] = int(proc)
+    samples = []
+    with open(a.kernel) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            interval, seq, slot, proc, sock_buf, queued, length, head, ts = line.strip().split(";")
+            samples.append((int(interval), int(seq), int(proc), int(sock_buf), int(queued), head))
+    samples.sort()
+    # the original numbers intervals from 1 in each file
+    first = {}
+    for s in samples:
+        first.setdefault(s[0], len(first) + 1)
+    name = f"{a.load}pps_{a.size}byte_{a.sleep}_{a.delay}_{a.intervals}_{a.packets}_{a.rep}.log"
+    try:
+        sleep_int = int(float(a.sleep))
+    except ValueError:
+        sleep_int = 0
+    os.makedirs(a.out, exist_ok=True)
+    unmatched_vnf = 0
+    with open(os.path.join(a.out, "KERNEL_" + name), "w") as k, \
+            open(os.path.join(a.out, "VNF_" + name), "w") as v, \
+            open(os.path.join(a.out, "QUEUE_" + name), "w") as q:
+        for i, (interval, seq, proc, sock_buf, queued, head) in enumerate(samples, 1):
+            iv = first[interval]
+            k.write(f"{i};{iv};{seq};{a.load};{a.size};{a.sleep};{a.delay};{proc}\n")
+            q.write(f"{i};{iv};{seq};{sock_buf};{queued}\n")
+            if head in vnf:
+                v.write(f"{i};{iv};{seq - 1};{a.load};{a.size};{sleep_int};{a.delay};{vnf[head]}\n")
+            else:
+                unmatched_vnf += 1
+    with open(a.buffer) as src, open(os.path.join(a.out, "BUFFER_" + name), "w") as dst:
+        dst.write(src.read())
+    wanted = a.intervals * a.packets
+    print(f"komon_results: {name}: {len(samples)} of {wanted} sampled packets measured, "
+          f"{len(samples) - unmatched_vnf} with the VNF's own time", file=sys.stderr)
+    return 0
+
+
+def read_rows(path):
+    rows = {}
+    if not os.path.exists(path):
+        return rows
+    with open(path) as f:
+        for line in f:
+            p = line.strip().split(";")
+            if len(p) >= 8:
+                rows[int(p[0])] = int(p[7])
+    return rows
+
+
+def summarize(folder):
+    out = []
+    for kpath in sorted(glob.glob(os.path.join(folder, "KERNEL_*.log"))):
+        m = NAME_RE.search(os.path.basename(kpath))
+        if not m:
+            continue
+        load, size, sleep, delay, intervals, packets, rep = m.groups()
+        kern = read_rows(kpath)
+        vnf = read_rows(kpath.replace("KERNEL_", "VNF_"))
+        common = sorted(set(kern) & set(vnf))
+        diffs = [kern[i] - vnf[i] for i in common]
+        buf = []
+        bpath = kpath.replace("KERNEL_", "BUFFER_")
+        if os.path.exists(bpath):
+            with open(bpath) as f:
+                buf = [int(line.split(";")[1]) for line in f if ";" in line]
+        qb, qd = [], []
+        qpath = kpath.replace("KERNEL_", "QUEUE_")
+        if os.path.exists(qpath):
+            with open(qpath) as f:
+                for line in f:
+                    p = line.strip().split(";")
+                    qb.append(int(p[3]))
+                    qd.append(int(p[4]))
+        kv = list(kern.values())
+        vv = [vnf[i] for i in common]
+        out.append(dict(
+            load=int(load), size=int(size), delay=int(delay), wanted=int(intervals) * int(packets),
+            n=len(kern), joined=len(common),
+            k_mean=statistics.mean(kv) / 1e3 if kv else float("nan"),
+            k_med=statistics.median(kv) / 1e3 if kv else float("nan"),
+            v_mean=statistics.mean(vv) / 1e3 if vv else float("nan"),
+            v_med=statistics.median(vv) / 1e3 if vv else float("nan"),
+            d_mean=statistics.mean(diffs) / 1e3 if diffs else float("nan"),
+            d_med=statistics.median(diffs) / 1e3 if diffs else float("nan"),
+            d_std=statistics.pstdev(diffs) / 1e3 if len(diffs) > 1 else float("nan"),
+            buf_mean=statistics.mean(buf) if buf else float("nan"),
+            buf_max=max(buf) if buf else float("nan"),
+            qb_mean=statistics.mean(qb) if qb else float("nan"),
+            qd_mean=statistics.mean(qd) if qd else float("nan"),
+            qd_max=max(qd) if qd else float("nan"),
+            kern=kv, vnf=vv, diffs=diffs))
+    out.sort(key=lambda r: (r["load"], r["delay"]))
+    return out
+
+
+def cmd_analyze(a):
+    for folder in a.folders:
+        rows = summarize(folder)
+        print(f"## {folder}")
+        print("| load pps | delay us | matched | kernel mean/median us | VNF mean/median us "
+              "| kernel-VNF mean / median / stddev us | BUFFER_ mean/max B | probe fill mean B / mean,max dgrams |")
+        print("|---:|---:|---:|---|---|---|---|---|")
+        for r in rows:
+            share = f"{r['n']}/{r['wanted']} ({100.0 * r['n'] / r['wanted']:.1f}%)"
+            q = "-" if r["qb_mean"] != r["qb_mean"] else \
+                f"{r['qb_mean']:.0f} / {r['qd_mean']:.2f}, {r['qd_max']}"
+            print(f"| {r['load']} | {r['delay']} | {share} | {r['k_mean']:.1f} / {r['k_med']:.1f} "
+                  f"| {r['v_mean']:.1f} / {r['v_med']:.1f} "
+                  f"| {r['d_mean']:.2f} / {r['d_med']:.2f} / {r['d_std']:.2f} "
+                  f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} |")
+        print()
+    return 0
+
+
+def cmd_plot(a):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = summarize(a.folder)
+    if a.kind == "delays":
+        rows = [r for r in rows if r["kern"]]
+        fig, axes = plt.subplots(1, len(rows), figsize=(3 * len(rows), 3.6), squeeze=False)
+        for ax, r in zip(axes[0], rows):
+            ax.boxplot([[x / 1e3 for x in r["vnf"]], [x / 1e3 for x in r["kern"]]],
+                       labels=["VNF", "KOMon"], showfliers=False)
+            ax.set_title(f"delay {r['delay']} us")
+            ax.set_ylabel("processing time (us)")
+        fig.suptitle(f"{a.title}: kernel (KOMon) vs VNF-reported processing time")
+    else:
+        rows = [r for r in rows if r["kern"]]
+        loads = [r["load"] / 1e3 for r in rows]
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+        ax1.plot(loads, [r["k_mean"] for r in rows], "o-", label="KOMon mean")
+        ax1.plot(loads, [r["k_med"] for r in rows], "s--", label="KOMon median")
+        ax1.plot(loads, [r["v_mean"] for r in rows], "^-", label="VNF mean")
+        ax1.set_xlabel("load (kpps)")
+        ax1.set_ylabel("processing time (us)")
+        ax1.set_yscale("log")
+        ax1.legend()
+        ax1.set_title(a.title)
+        ax2.plot(loads, [r["qd_mean"] for r in rows], "o-", label="datagrams queued ahead (probe, mean)")
+        ax2.plot(loads, [100.0 * r["n"] / r["wanted"] for r in rows], "s--", label="sampled packets matched (%)")
+        ax2.set_xlabel("load (kpps)")
+        ax2.set_yscale("symlog")
+        ax2.legend()
+        ax2.set_title("buffer fill and matched share")
+    fig.tight_layout()
+    fig.savefig(a.output, dpi=90)
+    print(f"komon_results: wrote {a.output}", file=sys.stderr)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    j = sub.add_parser("join")
+    j.add_argument("--kernel", required=True)
+    j.add_argument("--vnf", required=True)
+    j.add_argument("--buffer", required=True)
+    j.add_argument("--out", required=True)
+    for name in ("intervals", "packets", "load", "size", "delay", "rep"):
+        j.add_argument("--" + name, type=int, required=True)
+    j.add_argument("--sleep", required=True)
+    an = sub.add_parser("analyze")
+    an.add_argument("folders", nargs="+")
+    pl = sub.add_parser("plot")
+    pl.add_argument("kind", choices=["delays", "loads"])
+    pl.add_argument("folder")
+    pl.add_argument("output")
+    pl.add_argument("--title", default="")
+    a = ap.parse_args()
+    return {"join": cmd_join, "analyze": cmd_analyze, "plot": cmd_plot}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
