@@ -64,6 +64,15 @@ struct {
     __type(value, struct komon_inflight);
 } inflight SEC(".maps");
 
+/* Per-CPU packet counters (struct komon_stats): the hot path must not
+ * bounce one cache line between the CPUs for every packet. */
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct komon_stats);
+} stats SEC(".maps");
+
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, KOMON_RINGBUF_BYTES);
@@ -81,22 +90,25 @@ struct pkt {
  * its first KOMON_HASH_BYTES bytes, FNV-1a). Returns 0 for a UDP packet. */
 static __always_inline int parse_udp(const void *ip, struct pkt *p)
 {
-    struct iphdr iph;
-    struct udphdr udph;
+    /* one read for the usual header without IP options */
+    struct {
+        struct iphdr iph;
+        struct udphdr udph;
+    } h;
 
-    if (bpf_probe_read_kernel(&iph, sizeof(iph), ip))
+    if (bpf_probe_read_kernel(&h, sizeof(h), ip))
         return -1;
-    if (iph.version != 4 || iph.ihl < 5 || iph.protocol != IPPROTO_UDP_NUM)
+    if (h.iph.version != 4 || h.iph.ihl < 5 || h.iph.protocol != IPPROTO_UDP_NUM)
         return -1;
-    if (iph.frag_off & bpf_htons(IP_FRAG_MASK))
+    if (h.iph.frag_off & bpf_htons(IP_FRAG_MASK))
         return -1;
-    const __u8 *udp = (const __u8 *)ip + iph.ihl * 4;
-    if (bpf_probe_read_kernel(&udph, sizeof(udph), udp))
+    if (h.iph.ihl != 5 &&
+        bpf_probe_read_kernel(&h.udph, sizeof(h.udph), (const __u8 *)ip + h.iph.ihl * 4))
         return -1;
-    p->sport = bpf_ntohs(udph.source);
-    p->dport = bpf_ntohs(udph.dest);
-    __u32 ulen = bpf_ntohs(udph.len);
-    p->len = ulen >= sizeof(udph) ? ulen - sizeof(udph) : 0;
+    p->sport = bpf_ntohs(h.udph.source);
+    p->dport = bpf_ntohs(h.udph.dest);
+    __u32 ulen = bpf_ntohs(h.udph.len);
+    p->len = ulen >= sizeof(h.udph) ? ulen - sizeof(h.udph) : 0;
     return 0;
 }
 
@@ -151,6 +163,7 @@ int BPF_PROG(komon_ingress, struct sk_buff *skb)
 {
     __u32 zero = 0;
     struct komon_ctl *c;
+    struct komon_stats *st;
     struct pkt p = {};
 
     if (skb->protocol != ETH_P_IP_BE)
@@ -160,9 +173,10 @@ int BPF_PROG(komon_ingress, struct sk_buff *skb)
     if (parse_udp(ip, &p) || p.dport != komon_port)
         return 0;
     c = bpf_map_lookup_elem(&ctl, &zero);
-    if (!c)
+    st = bpf_map_lookup_elem(&stats, &zero);
+    if (!c || !st)
         return 0;
-    __sync_fetch_and_add(&c->ingress_pkts, 1);
+    st->ingress_pkts++;
     if (READ_ONCE(c->state) != KOMON_SAMPLING)
         return 0;
     if (READ_ONCE(c->taken) >= READ_ONCE(c->want))
@@ -194,6 +208,7 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
     __u32 zero = 0;
     struct komon_ctl *c;
     struct komon_inflight *ep, e;
+    struct komon_stats *st;
     struct pkt p = {};
 
     if (skb->protocol != ETH_P_IP_BE)
@@ -203,9 +218,10 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
         return 0;
     __u64 now = bpf_ktime_get_ns();
     c = bpf_map_lookup_elem(&ctl, &zero);
-    if (!c)
+    st = bpf_map_lookup_elem(&stats, &zero);
+    if (!c || !st)
         return 0;
-    __sync_fetch_and_add(&c->egress_pkts, 1);
+    st->egress_pkts++;
     __u64 sk = (__u64)BPF_CORE_READ(skb, sk);
     if (sk && READ_ONCE(c->sk) != sk)
         WRITE_ONCE(c->sk, sk);

@@ -23,7 +23,7 @@
 #define BPF_FS_ROOT "/sys/fs/bpf"
 
 /* The pinned objects of one probe, in its folder. */
-static const char *const pin_maps[] = {"ctl", "samples", "inflight", "events"};
+static const char *const pin_maps[] = {"ctl", "samples", "inflight", "events", "stats"};
 static const char *const pin_links[] = {"link_ingress", "link_egress"};
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -39,7 +39,7 @@ struct Komon {
     bool owner;
     uint16_t port;
     uint32_t cbsize;
-    int ctl_fd, samples_fd, inflight_fd, events_fd;
+    int ctl_fd, samples_fd, inflight_fd, events_fd, stats_fd;
     struct komon_ctl *ctl;      /* the mmap'ed control block */
     size_t ctl_len;
     struct ring_buffer *rb;
@@ -77,12 +77,37 @@ static const char *perm_hint(void)
     return "KOMon needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load its probe";
 }
 
+/* Whether the effective capabilities allow loading tracing programs
+ * (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), from /proc/self/status. */
+static bool has_bpf_caps(void)
+{
+    enum { CAP_SYS_ADMIN_BIT = 21, CAP_PERFMON_BIT = 38, CAP_BPF_BIT = 39 };
+    unsigned long long eff = 0;
+    char line[256];
+    bool found = false;
+    FILE *f = fopen("/proc/self/status", "r");
+
+    if (!f)
+        return false;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "CapEff: %llx", &eff) == 1) {
+            found = true;
+            break;
+        }
+    fclose(f);
+    if (!found)
+        return false;
+    if (eff & (1ull << CAP_SYS_ADMIN_BIT))
+        return true;
+    return (eff & (1ull << CAP_BPF_BIT)) && (eff & (1ull << CAP_PERFMON_BIT));
+}
+
 bool komon_can_load(char *err, size_t errlen)
 {
     struct statfs fs;
 
-    if (geteuid() != 0) {
-        errf(err, errlen, "not running as root: %s", perm_hint());
+    if (geteuid() != 0 && !has_bpf_caps()) {
+        errf(err, errlen, "not root, and without CAP_BPF and CAP_PERFMON: %s", perm_hint());
         return false;
     }
     if (access(BTF_VMLINUX, R_OK) != 0) {
@@ -141,7 +166,7 @@ static Komon *komon_new(void)
 
     if (!k)
         return NULL;
-    k->ctl_fd = k->samples_fd = k->inflight_fd = k->events_fd = -1;
+    k->ctl_fd = k->samples_fd = k->inflight_fd = k->events_fd = k->stats_fd = -1;
     return k;
 }
 
@@ -216,6 +241,7 @@ Komon *komon_load(const KomonOpts *o, char *err, size_t errlen)
     k->samples_fd = bpf_map__fd(skel->maps.samples);
     k->inflight_fd = bpf_map__fd(skel->maps.inflight);
     k->events_fd = bpf_map__fd(skel->maps.events);
+    k->stats_fd = bpf_map__fd(skel->maps.stats);
     if (map_ctl(k, err, errlen))
         goto fail_dir;
     k->ctl->port = o->port;
@@ -223,7 +249,8 @@ Komon *komon_load(const KomonOpts *o, char *err, size_t errlen)
     k->ctl->samplesize = cbsize;
     k->ctl->owner_pid = (uint64_t)getpid();
 
-    struct bpf_map *maps[] = {skel->maps.ctl, skel->maps.samples, skel->maps.inflight, skel->maps.events};
+    struct bpf_map *maps[] = {skel->maps.ctl, skel->maps.samples, skel->maps.inflight, skel->maps.events,
+                              skel->maps.stats};
     for (size_t i = 0; i < NELEM(maps); i++) {
         snprintf(path, sizeof(path), "%s/%s", k->dir, pin_maps[i]);
         e = bpf_map__pin(maps[i], path);
@@ -316,7 +343,7 @@ Komon *komon_open_pinned(uint16_t port, char *err, size_t errlen)
              geteuid() != 0 ? "; reading it needs root" : "");
         goto fail;
     }
-    int *fds[] = {&k->ctl_fd, &k->samples_fd, &k->inflight_fd, &k->events_fd};
+    int *fds[] = {&k->ctl_fd, &k->samples_fd, &k->inflight_fd, &k->events_fd, &k->stats_fd};
     for (size_t i = 0; i < NELEM(fds); i++) {
         snprintf(path, sizeof(path), "%s/%s", k->dir, pin_maps[i]);
         *fds[i] = bpf_obj_get(path);
@@ -366,7 +393,7 @@ void komon_close(Komon *k)
             unpin_all(k->dir);
         komon_bpf__destroy(k->skel);
     } else {
-        int fds[] = {k->ctl_fd, k->samples_fd, k->inflight_fd, k->events_fd};
+        int fds[] = {k->ctl_fd, k->samples_fd, k->inflight_fd, k->events_fd, k->stats_fd};
         for (size_t i = 0; i < NELEM(fds); i++)
             if (fds[i] >= 0)
                 close(fds[i]);
@@ -456,7 +483,20 @@ int komon_reset_proc(Komon *k)
 
 void komon_status(const Komon *k, struct komon_ctl *out)
 {
+    uint32_t zero = 0;
+    int ncpu = libbpf_num_possible_cpus();
+
     memcpy(out, (const void *)k->ctl, sizeof(*out));
+    if (ncpu <= 0)
+        return;
+    struct komon_stats *per = calloc((size_t)ncpu, sizeof(*per));
+    if (per && bpf_map_lookup_elem(k->stats_fd, &zero, per) == 0) {
+        for (int i = 0; i < ncpu; i++) {
+            out->ingress_pkts += per[i].ingress_pkts;
+            out->egress_pkts += per[i].egress_pkts;
+        }
+    }
+    free(per);
 }
 
 int komon_read(Komon *k, struct komon_sample *out, uint32_t max)

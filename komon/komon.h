@@ -8,7 +8,7 @@
 #define KOMON_H
 
 /* Where a loaded probe's maps and links are pinned, one folder per port:
- * /sys/fs/bpf/equery-komon/<port>/{ctl,samples,inflight,events,
+ * /sys/fs/bpf/equery-komon/<port>/{ctl,samples,inflight,events,stats,
  * link_ingress,link_egress}. */
 #define KOMON_PIN_ROOT "/sys/fs/bpf/equery-komon"
 
@@ -43,15 +43,21 @@ struct komon_ctl {
     __u32 done;          /* samples completed (egress matched) in this interval */
     /* the VNF's socket, learnt from its sends (skb->sk), read for the buffer fill */
     __u64 sk;
-    /* statistics since load (probe) */
-    __u64 ingress_pkts;  /* UDP packets to the port seen at ingress */
-    __u64 egress_pkts;   /* UDP packets from the port seen at egress */
+    /* statistics since load (probe); the packet counts are per CPU (komon_stats) */
+    __u64 ingress_pkts;  /* UDP packets to the port seen at ingress (summed by komon_status) */
+    __u64 egress_pkts;   /* UDP packets from the port seen at egress (summed by komon_status) */
     __u64 tagged;        /* packets tagged for sampling */
     __u64 matched;       /* tagged packets seen again at egress */
     __u64 stale;         /* matched, but of an earlier or abandoned interval */
     __u64 dup_ingress;   /* ingress of a payload already in flight (not re-tagged) */
     __u64 ringbuf_lost;  /* samples the stream had no room for */
     __u64 owner_pid;     /* the process that loaded the probe */
+};
+
+/* Per-CPU packet counters (`stats`, a per-CPU array of one entry). */
+struct komon_stats {
+    __u64 ingress_pkts;
+    __u64 egress_pkts;
 };
 
 /* One tagged packet between ingress and egress (`inflight`, LRU hash keyed

@@ -4,7 +4,7 @@
  * (docs/komon.md). Used by equery-komon and by equery-run (komon_run.c).
  *
  * A loaded probe lives under KOMON_PIN_ROOT/<port>/: its maps (ctl,
- * samples, inflight, events) and its two links (link_ingress,
+ * samples, inflight, events, stats) and its two links (link_ingress,
  * link_egress). Pinned links keep it attached after the loading process
  * exits (equery-komon load) until it is unloaded (equery-komon unload, or
  * komon_close() of the process that loaded it). */

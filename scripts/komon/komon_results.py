@@ -118,6 +118,10 @@ def summarize(folder):
             d_mean=statistics.mean(diffs) / 1e3 if diffs else float("nan"),
             d_med=statistics.median(diffs) / 1e3 if diffs else float("nan"),
             d_std=statistics.pstdev(diffs) / 1e3 if len(diffs) > 1 else float("nan"),
+            d_mad=1.4826 * statistics.median([abs(x - statistics.median(diffs)) for x in diffs]) / 1e3
+            if diffs else float("nan"),
+            d_p90=sorted(diffs)[int(0.9 * (len(diffs) - 1))] / 1e3 if diffs else float("nan"),
+            d_p99=sorted(diffs)[int(0.99 * (len(diffs) - 1))] / 1e3 if diffs else float("nan"),
             buf_mean=statistics.mean(buf) if buf else float("nan"),
             buf_max=max(buf) if buf else float("nan"),
             qb_mean=statistics.mean(qb) if qb else float("nan"),
@@ -133,8 +137,9 @@ def cmd_analyze(a):
         rows = summarize(folder)
         print(f"## {folder}")
         print("| load pps | delay us | matched | kernel mean/median us | VNF mean/median us "
-              "| kernel-VNF mean / median / stddev us | BUFFER_ mean/max B | probe fill mean B / mean,max dgrams |")
-        print("|---:|---:|---:|---|---|---|---|---|")
+              "| kernel-VNF mean / median / stddev us | 1.4826 MAD / p90 / p99 us "
+              "| BUFFER_ mean/max B | probe fill mean B / mean,max dgrams |")
+        print("|---:|---:|---:|---|---|---|---|---|---|")
         for r in rows:
             share = f"{r['n']}/{r['wanted']} ({100.0 * r['n'] / r['wanted']:.1f}%)"
             q = "-" if r["qb_mean"] != r["qb_mean"] else \
@@ -142,6 +147,7 @@ def cmd_analyze(a):
             print(f"| {r['load']} | {r['delay']} | {share} | {r['k_mean']:.1f} / {r['k_med']:.1f} "
                   f"| {r['v_mean']:.1f} / {r['v_med']:.1f} "
                   f"| {r['d_mean']:.2f} / {r['d_med']:.2f} / {r['d_std']:.2f} "
+                  f"| {r['d_mad']:.2f} / {r['d_p90']:.1f} / {r['d_p99']:.1f} "
                   f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} |")
         print()
     return 0

@@ -16,6 +16,7 @@
 #   KOMON_PROBE     0: run without the probe (VNF and generator only; for overhead runs)
 #   KOMON_VNF_ARGS  more options for komon-vnf (e.g. --poll)
 #   KOMON_DURATION  seconds of traffic when KOMON_PROBE=0 (default 5)
+#   KOMON_TIMEOUT_MS  how long an interval may wait for its samples (default 500)
 # Needs root (namespaces, the probe).
 set -euo pipefail
 
@@ -103,7 +104,7 @@ if [ "$probe" = 1 ]; then
     # BUFFER_: /proc/net/udp as the VNF's namespace shows it (through the
     # VNF's pid: `ip netns exec` would hide the pins under /sys/fs/bpf)
     "$komon" intervals --udp-of "$vnf_pid" --port "$port" --count "$intervals" --samplesize "$packets" \
-        --sleep "$sleep_s" --exp-mean "$exp_mean" --timeout-ms 2000 \
+        --sleep "$sleep_s" --exp-mean "$exp_mean" --timeout-ms "${KOMON_TIMEOUT_MS:-500}" \
         --out "$tmp/kernel.raw" --buffer "$tmp/buffer.raw" --port "$port"
     "$komon" status --port "$port" >"$out/STATUS_$name.log"
 else

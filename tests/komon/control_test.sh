@@ -4,7 +4,7 @@
 # range, start, stop (abandon, discard), reset_proc, reset_packets.
 source "$(dirname "$0")/lib.sh"
 
-CB=50
+CB=1000
 "$KOMON" load --port "$PORT" --cbsize "$CB" >/dev/null
 [ "$(status cbsize)" -eq "$CB" ] || fail "cbsize $(status cbsize), want $CB"
 [ "$(status state)" = idle ] || fail "state after load: $(status state)"
@@ -51,7 +51,7 @@ ok "complete interval stays at 5"
 ok "reset_proc cleared the samples"
 
 # stop abandons an interval and discards its samples
-"$KOMON" samplesize -1 --port "$PORT"     # 50 packets at 2 kpps: 25 ms
+"$KOMON" samplesize -1 --port "$PORT"     # 1000 packets at 2 kpps: 0.5 s
 "$KOMON" start --port "$PORT"
 i2=$(status interval)
 [ "$i2" -eq $((i1 + 1)) ] || fail "interval after start: $i2, want $((i1 + 1))"
@@ -60,6 +60,7 @@ sleep 0.01
 [ "$(status state)" = idle ] || fail "state after stop: $(status state)"
 [ "$("$KOMON" read --port "$PORT" | grep -vc '^#')" -eq 0 ] || fail "samples of the stopped interval are still readable"
 t=$(status taken)
+[ "$t" -lt "$CB" ] || fail "the interval completed before stop: cannot test stop"
 sleep 0.1
 [ "$(status taken)" -eq "$t" ] || fail "a stopped interval went on tagging packets"
 [ "$("$KOMON" read --port "$PORT" | grep -vc '^#')" -eq 0 ] || fail "a stopped interval took samples after stop"
