@@ -25,8 +25,19 @@
 #
 # Environment: RUNS (5), REPEAT (1000), FRAMES (200), CPU (0), MAX_GROUPS
 # (131072: the generated group maps' max_entries, above the 100,000 groups),
-# TRACES ("small64 mixed"), EQUERYC (default BUILD_DIR/equeryc).
+# TRACES ("small64 mixed"), EQUERYC (default BUILD_DIR/equeryc), EXPLAIN (1).
 # A program the eBPF backend refuses gets a row saying so, with the reason.
+#
+# EXPLAIN=1 (the default) then times, over the first trace, copies of the
+# generated programs each changed in one place, to show where the time goes
+# (diagnostics only: the generated code is not changed): the kernel clock
+# read on every frame replaced by a constant, the query function inlined,
+# the group maps preallocated, the ring buffer submitted without wakeup.
+#
+# Each BPF_PROG_TEST_RUN call with repeat > 1 takes some 18 ms of wall time
+# here whatever it runs (the kernel switches the XDP dispatcher to the
+# program and back, and waits for RCU each time), so the whole run takes
+# several minutes, mostly asleep.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-build}"
@@ -173,6 +184,78 @@ for t in $TRACES; do
         status=1
     fi
 done
+
+# ---- where the time goes: one change at a time, in copies of the generated code
+if [ "${EXPLAIN:-1}" != 0 ]; then
+    t=${TRACES%% *}
+    vobjs=("empty=$work/empty.o" "handwritten=$work/handwritten.o")
+    declare -A vlabel
+    vorder=()
+    variant() { # NAME BASE SED-EXPRESSION... -- LABEL
+        local name=$1 base=$2
+        shift 2
+        local exprs=()
+        while [ "$1" != -- ]; do exprs+=(-e "$1"); shift; done
+        shift
+        [ -n "${refused[$base]:-}" ] && return 0
+        mkdir -p "$work/v-$name"
+        cp "$work/$base/program.h" "$work/v-$name/"
+        sed "${exprs[@]}" "$work/$base/program.bpf.c" >"$work/v-$name/program.bpf.c"
+        if cmp -s "$work/$base/program.bpf.c" "$work/v-$name/program.bpf.c"; then
+            echo "(variant $name: its pattern is no longer in the generated code; left out)"
+            return 0
+        fi
+        clang "${bpf_cflags[@]}" -c "$work/v-$name/program.bpf.c" -o "$work/v-$name.o"
+        vobjs+=("$name=$work/v-$name.o@${arm[$base]:-none}")
+        vlabel[$name]="$1"
+        vorder+=("$name")
+    }
+    for base in fc gb loss; do
+        [ -n "${refused[$base]:-}" ] && continue
+        vobjs+=("$base=$work/$base.o@${arm[$base]:-none}")
+        vlabel[$base]="${label[$base]}, generated, as is"
+        vorder+=("$base")
+        case $base in
+        fc)
+            variant fc-noclock fc 's/return (__s64)bpf_ktime_get_ns() + eq_clock_offset;/return 1;/' \
+                -- "the same, the kernel clock not read (eq_now() returns 1)"
+            variant fc-noclock-inline fc 's/return (__s64)bpf_ktime_get_ns() + eq_clock_offset;/return 1;/' \
+                's/static __noinline int q_/static __always_inline int q_/' \
+                -- "the same, no clock, and the query function inlined (no BPF-to-BPF call)"
+            ;;
+        gb)
+            variant gb-prealloc gb '/__uint(map_flags, BPF_F_NO_PREALLOC)/d' \
+                -- "the same, group maps preallocated (no BPF_F_NO_PREALLOC)"
+            variant gb-noclock gb 's/return (__s64)bpf_ktime_get_ns() + eq_clock_offset;/return 1;/' \
+                -- "the same, the kernel clock not read"
+            ;;
+        loss)
+            variant loss-nowakeup loss 's/bpf_ringbuf_submit(f, 0)/bpf_ringbuf_submit(f, BPF_RB_NO_WAKEUP)/' \
+                -- "the same, ring records submitted with BPF_RB_NO_WAKEUP"
+            ;;
+        esac
+    done
+    vout="$work/$t.explain.out"
+    "$work/ebpf_bench" --runs "$RUNS" --repeat "$REPEAT" --frames "$FRAMES" --cpu "$CPU" --max-groups "$MAX_GROUPS" \
+        --stream --pcap "$traces/$t.pcap" "${vobjs[@]}" >"$vout"
+    echo
+    echo "Where the time goes ($t, the same run for all rows; diagnostics, not the generated code):"
+    echo
+    echo "| program | instructions | ns/pkt, repeat (mean of $RUNS) | ns/pkt, each frame once | ns/pkt, populate pass (new groups inserted) |"
+    echo "|---|---:|---:|---:|---:|"
+    pop() { sed -n "s/^populate $2: .*, \\([0-9.]*\\) ns\\/pkt$/\\1/p" "$1"; }
+    vinsns() { sed -n "s|^program $2: .*, \\([0-9]*\\) instructions (xlated).*|\\1|p" "$1" | head -1; }
+    for n in empty handwritten "${vorder[@]}"; do
+        case $n in
+        empty) l="empty XDP program" o="$work/empty.o" ;;
+        handwritten) l="filter-and-count, hand-written" o="$work/handwritten.o" ;;
+        *) l="${vlabel[$n]}" o=$(printf '%s\n' "${vobjs[@]}" | sed -n "s/^$n=\\([^@]*\\).*/\\1/p") ;;
+        esac
+        printf "| %s | %s | %s | %s | %s |\n" "$l" "$(vinsns "$vout" "$o")" "$(field "$vout" "$n" ns)" \
+            "$(field "$vout" "$n" stream_ns)" "$(pop "$vout" "$n")"
+    done
+fi
+
 echo
 echo "Raw output: $work/*.out"
 exit $status
