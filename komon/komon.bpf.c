@@ -225,6 +225,12 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
     __u64 sk = (__u64)BPF_CORE_READ(skb, sk);
     if (sk && READ_ONCE(c->sk) != sk)
         WRITE_ONCE(c->sk, sk);
+    /* Only a sampling interval has packets in flight that can still become
+     * samples: between intervals the VNF's packets are not hashed (the
+     * probe's cost then is the header parse). Entries of an abandoned or
+     * earlier interval stay until evicted or reset_packets. */
+    if (READ_ONCE(c->state) != KOMON_SAMPLING)
+        return 0;
     hash_payload(ip, &p);
     ep = bpf_map_lookup_elem(&inflight, &p.hash);
     if (!ep)
@@ -234,7 +240,7 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
     if (bpf_map_delete_elem(&inflight, &p.hash))
         return 0;
     __sync_fetch_and_add(&c->matched, 1);
-    if (e.interval != READ_ONCE(c->interval) || READ_ONCE(c->state) == KOMON_IDLE) {
+    if (e.interval != READ_ONCE(c->interval) || READ_ONCE(c->state) != KOMON_SAMPLING) {
         __sync_fetch_and_add(&c->stale, 1);
         return 0;
     }

@@ -48,7 +48,7 @@ struct komon_ctl {
     __u64 egress_pkts;   /* UDP packets from the port seen at egress (summed by komon_status) */
     __u64 tagged;        /* packets tagged for sampling */
     __u64 matched;       /* tagged packets seen again at egress */
-    __u64 stale;         /* matched, but of an earlier or abandoned interval */
+    __u64 stale;         /* matched while an interval samples, but tagged by an earlier one */
     __u64 dup_ingress;   /* ingress of a payload already in flight (not re-tagged) */
     __u64 ringbuf_lost;  /* samples the stream had no room for */
     __u64 owner_pid;     /* the process that loaded the probe */

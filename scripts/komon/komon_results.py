@@ -106,6 +106,13 @@ def summarize(folder):
                     p = line.strip().split(";")
                     qb.append(int(p[3]))
                     qd.append(int(p[4]))
+        drops = None
+        spath = kpath.replace("KERNEL_", "SNMP_")
+        if os.path.exists(spath):
+            with open(spath) as f:
+                lines = [line.split() for line in f]
+            if len(lines) >= 2 and "RcvbufErrors" in lines[0]:
+                drops = int(lines[1][lines[0].index("RcvbufErrors")])
         kv = list(kern.values())
         vv = [vnf[i] for i in common]
         out.append(dict(
@@ -127,7 +134,7 @@ def summarize(folder):
             qb_mean=statistics.mean(qb) if qb else float("nan"),
             qd_mean=statistics.mean(qd) if qd else float("nan"),
             qd_max=max(qd) if qd else float("nan"),
-            kern=kv, vnf=vv, diffs=diffs))
+            drops=drops, kern=kv, vnf=vv, diffs=diffs))
     out.sort(key=lambda r: (r["load"], r["delay"]))
     return out
 
@@ -138,8 +145,8 @@ def cmd_analyze(a):
         print(f"## {folder}")
         print("| load pps | delay us | matched | kernel mean/median us | VNF mean/median us "
               "| kernel-VNF mean / median / stddev us | 1.4826 MAD / p90 / p99 us "
-              "| BUFFER_ mean/max B | probe fill mean B / mean,max dgrams |")
-        print("|---:|---:|---:|---|---|---|---|---|---|")
+              "| BUFFER_ mean/max B | probe fill mean B / mean,max dgrams | socket drops |")
+        print("|---:|---:|---:|---|---|---|---|---|---|---:|")
         for r in rows:
             share = f"{r['n']}/{r['wanted']} ({100.0 * r['n'] / r['wanted']:.1f}%)"
             q = "-" if r["qb_mean"] != r["qb_mean"] else \
@@ -148,7 +155,7 @@ def cmd_analyze(a):
                   f"| {r['v_mean']:.1f} / {r['v_med']:.1f} "
                   f"| {r['d_mean']:.2f} / {r['d_med']:.2f} / {r['d_std']:.2f} "
                   f"| {r['d_mad']:.2f} / {r['d_p90']:.1f} / {r['d_p99']:.1f} "
-                  f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} |")
+                  f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} | {'-' if r['drops'] is None else r['drops']} |")
         print()
     return 0
 

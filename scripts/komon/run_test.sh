@@ -5,7 +5,9 @@
 # and 198.18.0.2/30 that exist only inside those namespaces), the KOMon
 # probe loaded for the VNF's port, and the probe's intervals driven with
 # equery-komon. Writes KERNEL_*, VNF_* and BUFFER_* files in the original's
-# formats (plus QUEUE_*: the per-sample receive-queue fill the probe saw).
+# formats (plus QUEUE_*: the per-sample receive-queue fill the probe saw;
+# STATUS_*: the probe's counters; GEN_*: the generator's rates; SNMP_*: the
+# VNF namespace's UDP counters).
 #
 # Usage: scripts/komon/run_test.sh INTERVALS PACKETS SLEEP LOAD_PPS SIZE DELAY_US [DIST [REPETITION]]
 # Environment:
@@ -112,6 +114,9 @@ else
 fi
 kill "$gen_pid"; wait "$gen_pid" || true; gen_pid=""
 cat "$tmp/gen.out" >"$out/GEN_$name.log"
+# the VNF namespace's UDP counters: RcvbufErrors are datagrams dropped at
+# the full socket buffer (a sampled one among them is never matched)
+ip netns exec "$ns_vnf" cat /proc/net/snmp | grep '^Udp:' >"$out/SNMP_$name.log"
 kill "$vnf_pid"; wait "$vnf_pid" || true; vnf_pid=""
 if [ "$probe" = 1 ]; then
     python3 "$here/komon_results.py" join --kernel "$tmp/kernel.raw" --vnf "$tmp/vnf.log" \
