@@ -1693,10 +1693,26 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
     if (any_user)
         emit_ring(out, tcp_loss);
     fputs("/* ======== the programs ======== */\n\n"
+          "/* Frames and bytes the program saw, per CPU: the run's totals. */\n"
+          "struct eq_seen_count {\n    __u64 frames, bytes;\n};\n\n"
+          "struct {\n"
+          "    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);\n"
+          "    __uint(max_entries, 1);\n"
+          "    __type(key, __u32);\n"
+          "    __type(value, struct eq_seen_count);\n"
+          "} eq_seen SEC(\".maps\");\n\n",
+          out);
+    fputs(
           "/* One frame, at whichever hook: the queries the kernel measures update\n"
           " * their groups; returns 1 when a query measured in user space wants it. */\n"
           "static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)\n"
           "{\n"
+          "    __u32 zero = 0;\n"
+          "    struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);\n"
+          "    if (seen) {\n"
+          "        seen->frames += 1;\n"
+          "        seen->bytes += len;\n"
+          "    }\n"
           "    struct eq_pkt p = {};\n"
           "    eq_parse(data, end, len, ts, &p);\n",
           out);

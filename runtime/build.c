@@ -140,7 +140,7 @@ static bool run_compiler(const char *const *argv, const char *log, char *err, si
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot run the C compiler '%s': %s (install gcc, or set EQUERY_CC)", argv[0],
+        snprintf(err, errlen, "cannot run the compiler '%s': %s (install it, or name another with EQUERY_CC, EQUERY_CLANG)", argv[0],
                  strerror(rc));
         return false;
     }
@@ -298,4 +298,111 @@ void build_unload(Loaded *l)
         dlclose(l->dl);
     free(l->so_path);
     memset(l, 0, sizeof *l);
+}
+
+/* ---- the eBPF object ------------------------------------------------------ */
+
+static const char *bpf_compiler(void)
+{
+    const char *cc = getenv("EQUERY_CLANG");
+    return cc && *cc ? cc : "clang";
+}
+
+bool build_bpf(const char *dir, bool verbose, char **obj, char *err, size_t errlen)
+{
+    *obj = NULL;
+    bool ok = false;
+    char *src_path = NULL, *src = NULL, *hdr_path = NULL, *hdr = NULL, *cache = NULL, *out = NULL, *tmp = NULL,
+         *log = NULL, *incdir = NULL;
+    size_t len = 0, hdr_len = 0;
+    if (asprintf(&src_path, "%s/program.bpf.c", dir) < 0 || asprintf(&hdr_path, "%s/program.h", dir) < 0 ||
+        asprintf(&incdir, "-I%s", dir) < 0)
+        abort();
+    src = slurp(src_path, &len);
+    if (!src) {
+        snprintf(err, errlen,
+                 "cannot read '%s': %s (a bundle for the eBPF engine is made with equeryc --target=ebpf)", src_path,
+                 strerror(errno));
+        goto out;
+    }
+    hdr = slurp(hdr_path, &hdr_len);
+    if (!hdr) {
+        snprintf(err, errlen, "cannot read '%s': %s", hdr_path, strerror(errno));
+        goto out;
+    }
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = bpf_compiler();
+    argv[n++] = "-O2";
+    argv[n++] = "-g";
+    argv[n++] = "-target";
+    argv[n++] = "bpf";
+    argv[n++] = "-I" EQ_MULTIARCH_INCLUDE;
+    int at_inc = n;
+    argv[n++] = incdir;
+    argv[n++] = "-c";
+    int at_src = n;
+    argv[n++] = src_path;
+    argv[n++] = "-o";
+    int at_out = n;
+    argv[n++] = NULL;
+    argv[n] = NULL;
+    Sha256 h;
+    sha256_init(&h);
+    sha256_update(&h, src, len);
+    sha256_update(&h, "program.h", sizeof "program.h");
+    sha256_update(&h, hdr, hdr_len);
+    for (int i = 0; i < n; i++)
+        if (i != at_src && i != at_out && i != at_inc) /* not the paths of this bundle */
+            sha256_update(&h, argv[i], strlen(argv[i]) + 1);
+    uint8_t digest[32];
+    sha256_final(&h, digest);
+    char key[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(key + 2 * i, 3, "%02x", digest[i]);
+    cache = cache_dir(err, errlen);
+    if (!cache)
+        goto out;
+    if (asprintf(&out, "%s/%s.bpf.o", cache, key) < 0 || asprintf(&tmp, "%s/.%s.%d.bpf.o", cache, key, (int)getpid()) < 0 ||
+        asprintf(&log, "%s/.%s.%d.bpf.log", cache, key, (int)getpid()) < 0)
+        abort();
+    if (!trusted_file(out)) {
+        argv[at_out] = tmp;
+        if (verbose) {
+            fputs("equery-run: building:", stderr);
+            for (int i = 0; argv[i]; i++)
+                fprintf(stderr, " %s", argv[i]);
+            fputc('\n', stderr);
+        }
+        bool built = run_compiler(argv, log, err, errlen);
+        unlink(log);
+        if (!built) {
+            unlink(tmp);
+            goto out;
+        }
+        chmod(tmp, 0600);
+        if (rename(tmp, out) != 0) {
+            snprintf(err, errlen, "cannot move the built eBPF object into the cache: %s", strerror(errno));
+            unlink(tmp);
+            goto out;
+        }
+    }
+    if (!trusted_file(out)) {
+        snprintf(err, errlen, "refusing to load '%s': not a private file of this user", out);
+        goto out;
+    }
+    *obj = out;
+    out = NULL;
+    ok = true;
+out:
+    free(src_path);
+    free(src);
+    free(hdr_path);
+    free(hdr);
+    free(cache);
+    free(out);
+    free(tmp);
+    free(log);
+    free(incdir);
+    return ok;
 }

@@ -62,6 +62,8 @@ struct Engine {
     unsigned *next_id;  /* per query */
     unsigned *running;  /* per query: instances not done */
     bool *samples;      /* per query: it reads KOMon samples (engine_sample only) */
+    bool *noframes;     /* per query: frames are not for it (samples, or external) */
+    const EngineHooks *hk;
     bool any_samples;
     EventState *ev;
     bool *fired;        /* per event, as the trigger functions read it */
@@ -144,12 +146,16 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->next_id = xcalloc(m->nqueries, sizeof *e->next_id);
     e->running = xcalloc(m->nqueries, sizeof *e->running);
     e->samples = xcalloc(m->nqueries, sizeof *e->samples);
+    e->noframes = xcalloc(m->nqueries, sizeof *e->noframes);
+    e->hk = cfg->hooks;
     for (unsigned q = 0; q < m->nqueries; q++)
         for (unsigned r = 0; r < m->queries[q].nreads; r++)
             if (!strcmp(m->queries[q].reads[r], "proc_time") || !strcmp(m->queries[q].reads[r], "sock_buf")) {
                 e->samples[q] = true;
                 e->any_samples = true;
             }
+    for (unsigned q = 0; q < m->nqueries; q++)
+        e->noframes[q] = e->samples[q] || (e->hk && e->hk->external && e->hk->external[q]);
     e->ev = xcalloc(m->nevents, sizeof *e->ev);
     e->fired = xcalloc(m->nevents, sizeof *e->fired);
     e->param_event = xcalloc(m->nqueries, sizeof *e->param_event);
@@ -298,6 +304,8 @@ static void activate(Engine *e, Inst *in)
     in->wstart = in->start;
     in->wend = mq->every_ns ? in->start + (int64_t)mq->every_ns : INT64_MAX;
     in->stop = mq->within_ns ? in->start + (int64_t)mq->within_ns : INT64_MAX;
+    if (e->hk && e->hk->started)
+        e->hk->started(e->hk->ctx, in->query);
 }
 
 /* Drops finished instances from the list (keeps creation order). */
@@ -545,6 +553,8 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     e->nrows = 0;
     EqWindow w = {in->wstart, end, end - in->wstart};
     const EqQueryDesc *d = &e->prog->queries[in->query];
+    if (e->hk && e->hk->external && e->hk->external[in->query])
+        e->hk->collect(e->hk->ctx, in->query, &in->in); /* measured in the kernel */
     /* the partial tables add up into the instance's own, as the per-core
      * partials of the DPDK engine do */
     for (unsigned k = 0; in->part && k < e->nparts; k++) {
@@ -606,6 +616,8 @@ static bool step(Engine *e, Inst *in)
     close_window(e, in, in->stop, mq->every_ns != 0);
     in->state = I_DONE;
     e->running[in->query]--;
+    if (e->hk && e->hk->stopped)
+        e->hk->stopped(e->hk->ctx, in->query);
     return true;
 }
 
@@ -614,8 +626,9 @@ static bool step(Engine *e, Inst *in)
 static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
 {
     const MQuery *mq = &e->m->queries[in->query];
-    if (in->state != I_RUNNING || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns)
-        return;
+    if (in->state != I_RUNNING || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns ||
+        (e->hk && e->hk->external && e->hk->external[in->query]))
+        return; /* (an external query's groups are not in its table until collect()) */
     uint64_t groups = in->in.table.count;
     for (unsigned k = 0; in->part && k < e->nparts; k++)
         groups += in->part[k].table.count;
@@ -732,7 +745,8 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
             ts = pk[i - 1].ts;
         if (eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, ts) != EQ_MAL_NONE)
             e->st.malformed++;
-        e->st.bytes += f[i].wirelen;
+        if (!e->hk || !e->hk->frames_counted)
+            e->st.bytes += f[i].wirelen;
     }
     unsigned part[ENGINE_BURST];
     for (size_t i = 0; i < n; i++)
@@ -743,7 +757,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
     for (size_t k = 0; k < e->ninst; k++) {
         Inst *in = e->inst[k];
         const EqQueryDesc *d = &e->prog->queries[in->query];
-        if (in->state != I_RUNNING || !d->lookup || e->samples[in->query])
+        if (in->state != I_RUNNING || !d->lookup || e->noframes[in->query])
             continue;
         for (size_t i = 0; i < n; i++)
             d->lookup(in->part ? &in->part[part[i]] : &in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
@@ -753,12 +767,13 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
         int64_t ts = pk[i].ts;
         e->now = ts;
         engine_advance(e, ts);
-        e->st.packets++;
+        if (!e->hk || !e->hk->frames_counted)
+            e->st.packets++;
         e->st.last_ts = ts;
         info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[part[i]], &pk[i]) : 0;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
-            if (in->state != I_RUNNING || e->samples[in->query])
+            if (in->state != I_RUNNING || e->noframes[in->query])
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
             EqInstance *target = in->part ? &in->part[part[i]] : &in->in;
@@ -790,7 +805,7 @@ unsigned engine_dispatch(Engine *e, int linktype, EqFrame *f)
     info.mid = e->cfg.mid;
     for (size_t k = 0; k < e->ninst; k++) {
         Inst *in = e->inst[k];
-        if (in->state == I_RUNNING && !e->m->queries[in->query].aggregate && !e->samples[in->query])
+        if (in->state == I_RUNNING && !e->m->queries[in->query].aggregate && !e->noframes[in->query])
             e->prog->queries[in->query].packet(&in->in, &p, &info);
     }
     return partition_of(&p, e->nparts);
@@ -830,7 +845,7 @@ static void worker_frames(Engine *e, unsigned w, int linktype, const EqFrame *f,
          * burst's lookups (with their prefetches), then its updates */
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
-            if (in->state != I_RUNNING || !e->m->queries[in->query].aggregate || e->samples[in->query])
+            if (in->state != I_RUNNING || !e->m->queries[in->query].aggregate || e->noframes[in->query])
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
             EqInstance *target = &in->part[w];
@@ -916,6 +931,12 @@ void engine_sample(Engine *e, const EqSample *smp)
 
 bool engine_has_sample_queries(const Engine *e) { return e->any_samples; }
 
+void engine_add_counts(Engine *e, uint64_t packets, uint64_t bytes)
+{
+    e->st.packets += packets;
+    e->st.bytes += bytes;
+}
+
 void engine_finish(Engine *e)
 {
     if (!e->launched) {
@@ -974,6 +995,7 @@ void engine_free(Engine *e)
     free(e->next_id);
     free(e->running);
     free(e->samples);
+    free(e->noframes);
     free(e->rows);
     for (unsigned k = 0; e->tcp && k < e->nparts; k++)
         tcp_track_free(e->tcp[k]);

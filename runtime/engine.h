@@ -15,6 +15,20 @@
 #include "manifest.h"
 #include "output.h"
 
+/* A backend that measures some queries outside the engine (the eBPF
+ * engine: in the kernel). Such an "external" query gets no frames; at each
+ * window close collect() adds its groups' partial states into the
+ * instance's table, and the engine closes the window as any other. */
+typedef struct {
+    void *ctx;
+    const bool *external;  /* per query */
+    bool frames_counted;   /* the backend counts packets and bytes (engine_add_counts), not the engine */
+    /* an instance of query q starts running, or stops */
+    void (*started)(void *ctx, unsigned q);
+    void (*stopped)(void *ctx, unsigned q);
+    void (*collect)(void *ctx, unsigned q, EqInstance *into);
+} EngineHooks;
+
 typedef struct {
     const Manifest *m;
     const EqProgramDesc *prog;
@@ -28,6 +42,7 @@ typedef struct {
                                 * (packets spread by a symmetric 5-tuple hash, as
                                 * the DPDK workers get them), merged at each window
                                 * close */
+    const EngineHooks *hooks;  /* NULL: the engine measures every query */
 } EngineConfig;
 
 typedef struct {
@@ -98,6 +113,8 @@ void engine_advance(Engine *e, int64_t now);
 /* End of input: closes the open windows (as partial) at the last packet's time. */
 void engine_finish(Engine *e);
 const EngineStats *engine_stats(const Engine *e);
+/* Packets and bytes a backend counted (EngineHooks.frames_counted). */
+void engine_add_counts(Engine *e, uint64_t packets, uint64_t bytes);
 void engine_free(Engine *e);
 
 #endif

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dpdk_run.h"
+#include "ebpf_run.h"
 #include "engine.h"
 #include "output.h"
 #include "program.h"
@@ -57,6 +58,10 @@ typedef struct {
     bool format_set;
     uint32_t max_groups, max_instances, mid, partitions, workers, rx_queues;
     bool dpdk;              /* --engine=dpdk or --dpdk */
+    bool ebpf;              /* --engine=ebpf, --xdp or --tc */
+    const char *xdp_iface, *tc_iface;
+    XdpMode xdp_mode;
+    bool egress, xdp_mode_set, direction_set, max_groups_set;
     const char *eal_args;   /* --dpdk "EAL ARGS" */
     int snaplen;
     bool promisc, progress, quiet, verbose;
@@ -81,6 +86,12 @@ static void usage(FILE *f)
           "  --workers N          DPDK worker lcores (default: 1 with --pcap, else all but one)\n"
           "  --rx-queues N        N receive queues per port, symmetric RSS, one worker per queue\n"
           "  --promisc            put the interface in promiscuous mode\n"
+          "  --engine=ebpf        with --pcap FILE: the program's eBPF build fed through\n"
+          "                       BPF_PROG_TEST_RUN (check the kernel program on a capture)\n"
+          "  --xdp IFACE          measure in the kernel with XDP on IFACE (eBPF engine; root)\n"
+          "  --xdp-mode M         native or generic (default: native where the driver has it)\n"
+          "  --tc IFACE           measure in the kernel with a tc (sched_cls) program on IFACE\n"
+          "  --direction D        ingress (default) or egress, with --tc\n"
           "output:\n"
           "  --format FMT         table (default on a terminal), csv, or json (default otherwise)\n"
           "  -o, --output FILE    write results to FILE instead of standard output\n"
@@ -123,7 +134,7 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -135,6 +146,8 @@ static int parse_options(int argc, char **argv, Options *o)
         {"capture-filter", required_argument, 0, O_FILTER}, {"partitions", required_argument, 0, O_PARTS},
         {"engine", required_argument, 0, O_ENGINE},   {"dpdk", required_argument, 0, O_DPDK},
         {"workers", required_argument, 0, O_WORKERS}, {"rx-queues", required_argument, 0, O_RXQ},
+        {"xdp", required_argument, 0, O_XDP},         {"xdp-mode", required_argument, 0, O_XDPMODE},
+        {"tc", required_argument, 0, O_TC},           {"direction", required_argument, 0, O_DIR},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
@@ -162,6 +175,7 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_MAXG:
             if (!parse_u32(optarg, &o->max_groups, 1))
                 return usage_error("--max-groups needs a number from 1 to 4294967295, not '%s'", optarg);
+            o->max_groups_set = true;
             break;
         case O_MAXI:
             if (!parse_u32(optarg, &o->max_instances, 1))
@@ -170,8 +184,34 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_ENGINE:
             if (!strcmp(optarg, "dpdk"))
                 o->dpdk = true;
+            else if (!strcmp(optarg, "ebpf"))
+                o->ebpf = true;
             else if (strcmp(optarg, "portable") != 0)
-                return usage_error("unknown engine '%s' (portable, dpdk)", optarg);
+                return usage_error("unknown engine '%s' (portable, dpdk, ebpf)", optarg);
+            break;
+        case O_XDP:
+            o->ebpf = true;
+            o->xdp_iface = optarg;
+            break;
+        case O_TC:
+            o->ebpf = true;
+            o->tc_iface = optarg;
+            break;
+        case O_XDPMODE:
+            o->xdp_mode_set = true;
+            if (!strcmp(optarg, "native"))
+                o->xdp_mode = XDP_MODE_NATIVE;
+            else if (!strcmp(optarg, "generic"))
+                o->xdp_mode = XDP_MODE_GENERIC;
+            else
+                return usage_error("unknown XDP mode '%s' (native, generic)", optarg);
+            break;
+        case O_DIR:
+            o->direction_set = true;
+            if (!strcmp(optarg, "egress"))
+                o->egress = true;
+            else if (strcmp(optarg, "ingress") != 0)
+                return usage_error("unknown direction '%s' (ingress, egress)", optarg);
             break;
         case O_DPDK:
             o->dpdk = true;
@@ -213,12 +253,29 @@ static int parse_options(int argc, char **argv, Options *o)
     if (argc - optind > 1)
         return usage_error("more than one program given ('%s')", argv[optind + 1]);
     o->program = argv[optind];
+    if (o->xdp_iface && o->tc_iface)
+        return usage_error("%s", "give either --xdp or --tc, not both");
+    if (o->xdp_mode_set && !o->xdp_iface)
+        return usage_error("%s", "--xdp-mode is for --xdp IFACE");
+    if (o->direction_set && !o->tc_iface)
+        return usage_error("%s", "--direction is for --tc IFACE");
+    if (o->ebpf && o->dpdk)
+        return usage_error("%s", "give one engine: the eBPF engine (--engine=ebpf, --xdp, --tc) or the DPDK one");
+    if (o->ebpf && o->iface)
+        return usage_error("%s", "the eBPF engine attaches to an interface itself: give --xdp IFACE or --tc IFACE, "
+                                 "not --iface");
+    if (o->ebpf && (o->xdp_iface || o->tc_iface) && o->pcap_file)
+        return usage_error("%s", "give either --pcap or --xdp/--tc, not both");
+    if (o->ebpf && o->capture_filter)
+        return usage_error("%s", "--capture-filter is for libpcap's capture (--pcap, --iface), not the eBPF engine");
+    if (o->ebpf && o->partitions)
+        return usage_error("%s", "--partitions is for the portable engine (the eBPF engine's partials are per CPU)");
     if (o->eal_args && o->pcap_file)
         return usage_error("%s", "--dpdk takes its ports from the EAL arguments: give either --dpdk or --pcap");
     if (o->dpdk && o->iface)
         return usage_error("%s", "the DPDK engine reads ports, not --iface: give --dpdk \"--vdev=net_af_packet0,iface=NAME\"");
-    if (!o->pcap_file && !o->iface && !o->eal_args)
-        return usage_error("%s", "no input: give --pcap FILE, --iface NAME or --dpdk \"EAL ARGS\"");
+    if (!o->pcap_file && !o->iface && !o->eal_args && !o->xdp_iface && !o->tc_iface)
+        return usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk \"EAL ARGS\"");
     if (o->pcap_file && o->iface)
         return usage_error("%s", "give either --pcap or --iface, not both");
     if (o->dpdk && o->pcap_file && !strcmp(o->pcap_file, "-"))
@@ -453,11 +510,12 @@ int main(int argc, char **argv)
     if (status)
         return status;
     LoadedProgram prog = {0};
+    EbpfRun *ebpf = NULL;
     Output *out = NULL;
     Engine *eng = NULL;
     FILE *of = stdout;
     char err[512];
-    status = program_open("equery-run", o.program, o.verbose, &prog);
+    status = program_open_target("equery-run", o.program, o.verbose, o.ebpf, &prog);
     if (status)
         goto done;
     if (o.output && !(of = fopen(o.output, "w"))) {
@@ -477,9 +535,28 @@ int main(int argc, char **argv)
         if (status)
             goto done;
     }
+    if (o.ebpf) {
+        char *src = NULL;
+        if (asprintf(&src, "%s/program.bpf.c", prog.tmp_bundle ? prog.tmp_bundle : o.program) < 0)
+            abort();
+        EbpfOptions eo = {.pcap_file = o.pcap_file,
+                          .iface = o.xdp_iface ? o.xdp_iface : o.tc_iface,
+                          .tc = o.tc_iface != NULL,
+                          .egress = o.egress,
+                          .xdp_mode = o.xdp_mode,
+                          .max_groups = o.max_groups_set ? o.max_groups : 0,
+                          .mid = o.mid,
+                          .verbose = o.verbose,
+                          .notes = stderr};
+        ebpf = ebpf_open(prog.bpf_obj, src, prog.m, prog.ld.prog, &eo, &status);
+        free(src);
+        if (!ebpf)
+            goto done;
+    }
     EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
                         .max_instances = o.max_instances, .mid = o.mid,
-                        .partitions = o.dpdk ? workers : o.partitions};
+                        .partitions = o.dpdk ? workers : o.partitions,
+                        .hooks = ebpf ? ebpf_hooks(ebpf) : NULL};
     eng = engine_new(&cfg, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "equery-run: error: %s\n", err);
@@ -495,6 +572,8 @@ int main(int argc, char **argv)
     r.last_progress = r.t0;
     if (o.dpdk)
         status = dpdk_run(eng, &dopt, &stop_requested);
+    else if (ebpf)
+        status = ebpf_run(ebpf, eng, &stop_requested);
     else
         status = o.pcap_file ? run_offline(&r, &o) : run_live(&r, &o);
     double secs = elapsed_s(&r.t0);
@@ -507,8 +586,11 @@ int main(int argc, char **argv)
         if (o.dpdk)
             dpdk_report(stderr);
     }
+    if (ebpf)
+        ebpf_report(ebpf, stderr);
 done:
     engine_free(eng);
+    ebpf_close(ebpf);
     if (o.dpdk)
         dpdk_cleanup();
     out_free(out);

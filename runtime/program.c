@@ -11,6 +11,7 @@
 
 #include "bundle.h"
 #include "compiler.h"
+#include "ebpf_gen.h"
 #include "ir.h"
 #include "sema.h"
 
@@ -28,7 +29,7 @@ static void remove_tree(const char *dir) { nftw(dir, remove_entry, 8, FTW_DEPTH 
 
 /* Compiles a .eq file into a temporary bundle; its folder, or NULL after
  * printing why (*status set). */
-static char *compile_program(const char *tool, const char *path, int *status)
+static char *compile_program(const char *tool, const char *path, bool ebpf, int *status)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -58,6 +59,11 @@ static char *compile_program(const char *tool, const char *path, int *status)
         goto out;
     }
     IrProgram *ir = ir_lower(&c, &sm);
+    if (ebpf && !ebpf_check(&c, ir)) {
+        diag_flush(c.diag);
+        *status = PROGRAM_ERRORS;
+        goto out;
+    }
     diag_flush(c.diag); /* warnings before anything else is said */
     const char *tmpdir = getenv("TMPDIR");
     if (asprintf(&dir, "%s/equery-bundle.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
@@ -70,7 +76,8 @@ static char *compile_program(const char *tool, const char *path, int *status)
         goto out;
     }
     char err[512];
-    if (!bundle_write(&c, ir, dir, "equeryc " EQUERY_VERSION, err, sizeof err)) {
+    if (!bundle_write_target(&c, ir, dir, "equeryc " EQUERY_VERSION, ebpf ? BUNDLE_TARGET_EBPF : BUNDLE_TARGET_C, err,
+                             sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", tool, err);
         remove_tree(dir);
         free(dir);
@@ -85,12 +92,17 @@ out:
 
 int program_open(const char *tool, const char *path, bool verbose, LoadedProgram *p)
 {
+    return program_open_target(tool, path, verbose, false, p);
+}
+
+int program_open_target(const char *tool, const char *path, bool verbose, bool ebpf, LoadedProgram *p)
+{
     memset(p, 0, sizeof *p);
     struct stat st;
     const char *bundle = path;
     int status = PROGRAM_OK;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        p->tmp_bundle = compile_program(tool, path, &status);
+        p->tmp_bundle = compile_program(tool, path, ebpf, &status);
         if (!p->tmp_bundle)
             return status;
         bundle = p->tmp_bundle;
@@ -108,12 +120,17 @@ int program_open(const char *tool, const char *path, bool verbose, LoadedProgram
         fprintf(stderr, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }
+    if (ebpf && !build_bpf(bundle, verbose, &p->bpf_obj, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\n", tool, err);
+        return PROGRAM_FAILED;
+    }
     return PROGRAM_OK;
 }
 
 void program_close(LoadedProgram *p)
 {
     build_unload(&p->ld);
+    free(p->bpf_obj);
     manifest_free(p->m);
     if (p->tmp_bundle) {
         remove_tree(p->tmp_bundle);

@@ -15,11 +15,15 @@ typedef struct {
     Manifest *m;
     Loaded ld;
     char *tmp_bundle; /* removed by program_close */
+    char *bpf_obj;    /* program_open_target(ebpf): the built program.bpf.o (in the cache) */
 } LoadedProgram;
 
 /* Returns PROGRAM_OK, or the exit status after printing why to stderr
  * (program errors as diagnostics). `tool` names the caller in messages. */
 int program_open(const char *tool, const char *path, bool verbose, LoadedProgram *p);
+/* The same for the eBPF engine: a .eq is compiled with --target=ebpf (its
+ * KOMon queries refused), and the bundle's program.bpf.c is built too. */
+int program_open_target(const char *tool, const char *path, bool verbose, bool ebpf, LoadedProgram *p);
 void program_close(LoadedProgram *p);
 
 #endif

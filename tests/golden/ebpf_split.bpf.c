@@ -491,10 +491,28 @@ static __always_inline void eq_frame_done(struct eq_frame *f, long rc)
 /* A query reads TCP loss: user space's sequence tracker sees every TCP frame. */
 /* ======== the programs ======== */
 
+/* Frames and bytes the program saw, per CPU: the run's totals. */
+struct eq_seen_count {
+    __u64 frames, bytes;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct eq_seen_count);
+} eq_seen SEC(".maps");
+
 /* One frame, at whichever hook: the queries the kernel measures update
  * their groups; returns 1 when a query measured in user space wants it. */
 static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
 {
+    __u32 zero = 0;
+    struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);
+    if (seen) {
+        seen->frames += 1;
+        seen->bytes += len;
+    }
     struct eq_pkt p = {};
     eq_parse(data, end, len, ts, &p);
     q_after_packet(&p);

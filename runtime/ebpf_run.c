@@ -1,0 +1,816 @@
+/* ebpf_run.c - the eBPF engine; see ebpf_run.h and docs/ebpf.md.
+ *
+ * Two kinds of queries. An "external" query (one with maps q_NAME_0 and
+ * q_NAME_1) is aggregated by the kernel program in per-CPU maps; the
+ * engine keeps its instances, windows and events, and at each window close
+ * collect() switches the query to its other buffer, waits until no program
+ * still runs with the old one, and adds every CPU's partial state of the
+ * old buffer into the instance's table with program.c's merge(). Every
+ * other query is measured here, by the engine, on the frames the program
+ * sends up its ring buffer (eq_frames).
+ *
+ * Queries run only while armed: user space sets q_NAME_armed (in the
+ * program's .bss, mapped into this process) when an instance starts (at
+ * launch, or when its When fires) and clears it when the last one stops,
+ * so a trigger takes effect without loading or verifying anything.
+ *
+ * A capture (--engine=ebpf --pcap) is fed frame by frame with
+ * BPF_PROG_TEST_RUN, each frame's timestamp passed as XDP metadata; the
+ * engine closes the windows due before a frame is fed, so windows follow
+ * the capture's time exactly, and collect() needs no buffer switch (no
+ * program runs while it reads). Frames go to the CPUs in turn (a new CPU
+ * at each new timestamp), so the per-CPU merge is exercised too. */
+#define _GNU_SOURCE
+#include "ebpf_run.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#define PCAP_DONT_INCLUDE_PCAP_BPF_H /* linux/bpf.h has its own struct bpf_insn */
+#include <pcap/pcap.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "eq_packet.h"
+#include "table.h"
+
+enum {
+    EXIT_RUN = 3,
+    META = 8,             /* the timestamp before each fed frame (XDP metadata) */
+    MAX_FRAME = 3000,     /* fits one XDP buffer (a page less headroom and tailroom) */
+    ETH_HLEN_MIN = 14,
+    LOG_SIZE = 1 << 22,
+    LOG_TAIL_LINES = 20,
+    POLL_MS = 10,         /* how often a live run looks at the clock */
+    LINK_ETHERNET = 1,    /* DLT_EN10MB */
+};
+
+/* The head of a ring record: program.bpf.c's struct eq_frame. */
+typedef struct {
+    int64_t ts;
+    uint32_t wire_len, cap_len;
+} FrameHead;
+
+struct EbpfRun {
+    const Manifest *m;
+    const EqProgramDesc *prog;
+    EbpfOptions o;
+    struct bpf_object *obj;
+    struct bpf_program *main;  /* eq_xdp or eq_tc */
+    int ncpu;
+    uint8_t *bss;              /* the program's .bss, mapped */
+    size_t bss_size, bss_map_size;
+    long *armed_off, *active_off; /* per query, in .bss (-1: none) */
+    bool *external;
+    unsigned *armcount;
+    int64_t *armed_at;         /* CLOCK_REALTIME when armed (live) */
+    bool *latency_pending;
+    double *latency_us;        /* the first measured one per query (-1: none) */
+    EngineHooks hooks;
+    Engine *eng;
+    bool live;
+    struct ring_buffer *rb;
+    /* attachment */
+    int ifindex;
+    int xdp_link;              /* the XDP link's descriptor, or -1 */
+    struct bpf_tc_hook tc_hook;
+    struct bpf_tc_opts tc_opts;
+    bool tc_created, tc_attached;
+    /* counts */
+    uint64_t ring_frames, not_fed_short, not_fed_long, lost;
+    char *log;
+};
+
+static bool libbpf_verbose;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+    if (!libbpf_verbose)
+        return 0; /* errors are said once, by this file, in plain words */
+    (void)level;
+    return vfprintf(stderr, fmt, ap);
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- the object -------------------------------------------------------------- */
+
+/* The offset of a global variable in its section (".rodata", ".bss"), from
+ * the object's BTF; -1 when there is none. */
+static long var_offset(struct bpf_object *obj, const char *sec_name, const char *var_name)
+{
+    const struct btf *btf = bpf_object__btf(obj);
+    int id = btf ? btf__find_by_name_kind(btf, sec_name, BTF_KIND_DATASEC) : -1;
+    const struct btf_type *sec = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
+    const struct btf_var_secinfo *vs = sec ? btf_var_secinfos(sec) : NULL;
+    for (int i = 0; sec && i < btf_vlen(sec); i++, vs++) {
+        const struct btf_type *var = btf__type_by_id(btf, vs->type);
+        if (!strcmp(btf__name_by_offset(btf, var->name_off), var_name))
+            return (long)vs->offset;
+    }
+    return -1;
+}
+
+static struct bpf_map *section_map(struct bpf_object *obj, const char *suffix)
+{
+    struct bpf_map *m;
+    bpf_object__for_each_map(m, obj) {
+        const char *n = bpf_map__name(m);
+        size_t ln = strlen(n), ls = strlen(suffix);
+        if (ln >= ls && !strcmp(n + ln - ls, suffix))
+            return m;
+    }
+    return NULL;
+}
+
+static struct bpf_map *query_map(const EbpfRun *r, unsigned q, const char *suffix)
+{
+    char name[300];
+    snprintf(name, sizeof name, "q_%s_%s", r->m->queries[q].name, suffix);
+    return bpf_object__find_map_by_name(r->obj, name);
+}
+
+/* Sets the const volatile parameters before load. */
+static bool set_params(EbpfRun *r, int64_t clock_offset)
+{
+    struct bpf_map *rodata = section_map(r->obj, ".rodata");
+    size_t size = 0;
+    const void *init = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
+    long mid = var_offset(r->obj, ".rodata", "eq_mid"), off = var_offset(r->obj, ".rodata", "eq_clock_offset"),
+         meta = var_offset(r->obj, ".rodata", "eq_ts_from_meta");
+    if (!init || mid < 0 || off < 0 || meta < 0 || (size_t)off + 8 > size) {
+        fprintf(stderr, "equery-run: error: the eBPF object has no parameters eq_mid, eq_clock_offset, "
+                        "eq_ts_from_meta: build the bundle again with this equeryc\n");
+        return false;
+    }
+    uint8_t *data = malloc(size);
+    if (!data)
+        abort();
+    memcpy(data, init, size);
+    memcpy(data + mid, &r->o.mid, sizeof r->o.mid);
+    memcpy(data + off, &clock_offset, sizeof clock_offset);
+    data[meta] = r->live ? 0 : 1;
+    int err = bpf_map__set_initial_value(rodata, data, size);
+    free(data);
+    if (err) {
+        fprintf(stderr, "equery-run: error: cannot set the eBPF program's parameters: %s\n", strerror(-err));
+        return false;
+    }
+    return true;
+}
+
+/* The last lines of the verifier's log, and the query the refused
+ * instruction belongs to: the log names the source line
+ * ("@ program.bpf.c:LINE"), and program.bpf.c starts each query's section
+ * with "======== query NAME". */
+static void explain_refusal(const EbpfRun *r, const char *bpf_source)
+{
+    const char *log = r->log;
+    size_t len = strlen(log);
+    while (len > 0 && log[len - 1] == '\n')
+        len--;
+    size_t start = len;
+    for (int lines = 0; start > 0; start--)
+        if (log[start - 1] == '\n' && ++lines == LOG_TAIL_LINES)
+            break;
+    fprintf(stderr, "equery-run: the verifier's log, last lines:\n");
+    for (size_t i = start; i < len;) {
+        size_t j = i;
+        while (j < len && log[j] != '\n')
+            j++;
+        fprintf(stderr, "  | %.*s\n", (int)(j - i), log + i);
+        i = j + 1;
+    }
+    long line = -1;
+    for (const char *p = log; (p = strstr(p, ".bpf.c:")) != NULL; p += 7)
+        line = strtol(p + 7, NULL, 10);
+    FILE *f = line > 0 ? fopen(bpf_source, "r") : NULL;
+    if (!f)
+        return;
+    char buf[512], query[300] = "";
+    for (long n = 1; n <= line && fgets(buf, sizeof buf, f); n++) {
+        const char *q = strstr(buf, "======== query ");
+        if (q && sscanf(q + 15, "%299[^:]", query) == 1)
+            continue;
+        if (strstr(buf, "======== frames for user space") || strstr(buf, "======== the programs"))
+            query[0] = '\0';
+    }
+    fclose(f);
+    for (unsigned i = 0; query[0] && i < r->m->nqueries; i++)
+        if (!strcmp(r->m->queries[i].name, query))
+            fprintf(stderr, "equery-run: the refused instruction is in query '%s' (%s:%u), program.bpf.c line %ld\n",
+                    query, r->m->source, r->m->queries[i].line, line);
+}
+
+EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest *m, const EqProgramDesc *prog,
+                   const EbpfOptions *o, int *status)
+{
+    *status = EXIT_RUN;
+    libbpf_verbose = o->verbose;
+    libbpf_set_print(print_libbpf);
+    EbpfRun *r = calloc(1, sizeof *r);
+    if (!r)
+        abort();
+    r->m = m;
+    r->prog = prog;
+    r->o = *o;
+    r->live = o->iface != NULL;
+    r->xdp_link = -1;
+    r->ncpu = libbpf_num_possible_cpus();
+    unsigned n = m->nqueries;
+    r->armed_off = calloc(n + 1, sizeof *r->armed_off);
+    r->active_off = calloc(n + 1, sizeof *r->active_off);
+    r->external = calloc(n + 1, sizeof *r->external);
+    r->armcount = calloc(n + 1, sizeof *r->armcount);
+    r->armed_at = calloc(n + 1, sizeof *r->armed_at);
+    r->latency_pending = calloc(n + 1, sizeof *r->latency_pending);
+    r->latency_us = calloc(n + 1, sizeof *r->latency_us);
+    r->log = malloc(LOG_SIZE);
+    if (!r->armed_off || !r->active_off || !r->external || !r->armcount || !r->armed_at || !r->latency_pending ||
+        !r->latency_us || !r->log || r->ncpu <= 0)
+        abort();
+    r->log[0] = '\0';
+    if (r->live) {
+        r->ifindex = (int)if_nametoindex(o->iface);
+        if (!r->ifindex) {
+            fprintf(stderr, "equery-run: error: there is no interface '%s' (see 'ip link' for the names)\n", o->iface);
+            ebpf_close(r);
+            return NULL;
+        }
+    }
+    LIBBPF_OPTS(bpf_object_open_opts, oo, .kernel_log_buf = r->log, .kernel_log_size = LOG_SIZE,
+                .kernel_log_level = 1);
+    r->obj = bpf_object__open_file(obj_path, &oo);
+    if (!r->obj) {
+        fprintf(stderr, "equery-run: error: cannot open the eBPF object '%s': %s\n", obj_path, strerror(errno));
+        ebpf_close(r);
+        return NULL;
+    }
+    struct bpf_program *xdp = bpf_object__find_program_by_name(r->obj, "eq_xdp");
+    struct bpf_program *tc = bpf_object__find_program_by_name(r->obj, "eq_tc");
+    if (!xdp || !tc) {
+        fprintf(stderr, "equery-run: error: '%s' has no programs eq_xdp and eq_tc: build the bundle again with "
+                        "this equeryc (--target=ebpf)\n",
+                obj_path);
+        ebpf_close(r);
+        return NULL;
+    }
+    r->main = o->tc ? tc : xdp;
+    bpf_program__set_autoload(o->tc ? xdp : tc, false);
+    /* CLOCK_REALTIME - CLOCK_MONOTONIC: bpf_ktime_get_ns() + this is wall-clock time */
+    int64_t offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+    if (!set_params(r, offset)) {
+        ebpf_close(r);
+        return NULL;
+    }
+    for (unsigned q = 0; q < n; q++) {
+        struct bpf_map *b0 = query_map(r, q, "0"), *b1 = query_map(r, q, "1");
+        r->external[q] = b0 && b1;
+        r->latency_us[q] = -1;
+        if (r->external[q] && o->max_groups && m->queries[q].nkeys > 0) {
+            bpf_map__set_max_entries(b0, o->max_groups);
+            bpf_map__set_max_entries(b1, o->max_groups);
+        }
+    }
+    int err = bpf_object__load(r->obj);
+    if (err) {
+        if (err == -EPERM || err == -EACCES) {
+            if (geteuid() != 0 && !strstr(r->log, "processed")) {
+                fprintf(stderr, "equery-run: error: no permission to load eBPF programs: run equery-run as root, "
+                                "or give it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n");
+                ebpf_close(r);
+                return NULL;
+            }
+        }
+        if (r->log[0]) {
+            fprintf(stderr, "equery-run: error: the kernel's verifier refused the eBPF program (%s)\n",
+                    strerror(-err));
+            explain_refusal(r, bpf_source);
+            fprintf(stderr, "equery-run: this is a bug in equeryc's eBPF backend: please report it with the program; "
+                            "--engine=portable runs the program meanwhile\n");
+        } else if (err == -EPERM) {
+            fprintf(stderr, "equery-run: error: no permission to load eBPF programs: run equery-run as root, or give "
+                            "it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n");
+        } else {
+            fprintf(stderr, "equery-run: error: cannot load the eBPF program: %s\n", strerror(-err));
+        }
+        ebpf_close(r);
+        return NULL;
+    }
+    /* The program's .bss, mapped here: writes reach the running program.
+     * (libbpf maps it itself only for skeletons in the versions Debian 12
+     * has, so the mapping is made from the map's descriptor.) */
+    struct bpf_map *bss = section_map(r->obj, ".bss");
+    if (bss) {
+        r->bss_size = bpf_map__value_size(bss);
+        long page = sysconf(_SC_PAGESIZE);
+        r->bss_map_size = (r->bss_size + (size_t)page - 1) / (size_t)page * (size_t)page;
+        void *p = mmap(NULL, r->bss_map_size, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(bss), 0);
+        r->bss = p == MAP_FAILED ? NULL : p;
+    }
+    if (!r->bss) {
+        fprintf(stderr, "equery-run: error: cannot map the eBPF program's .bss: %s\n", strerror(errno));
+        ebpf_close(r);
+        return NULL;
+    }
+    for (unsigned q = 0; q < n; q++) {
+        char var[300];
+        snprintf(var, sizeof var, "q_%s_armed", m->queries[q].name);
+        r->armed_off[q] = var_offset(r->obj, ".bss", var);
+        snprintf(var, sizeof var, "q_%s_active", m->queries[q].name);
+        r->active_off[q] = var_offset(r->obj, ".bss", var);
+        if (r->armed_off[q] < 0 || (r->external[q] && r->active_off[q] < 0)) {
+            fprintf(stderr, "equery-run: error: the eBPF object does not match the program (no %s): build the "
+                            "bundle again\n",
+                    var);
+            ebpf_close(r);
+            return NULL;
+        }
+    }
+    r->hooks.ctx = r;
+    r->hooks.external = r->external;
+    r->hooks.frames_counted = true;
+    *status = 0;
+    return r;
+}
+
+/* ---- arming and collecting ------------------------------------------------------ */
+
+static void set_var(EbpfRun *r, long off, uint32_t v)
+{
+    __atomic_store_n((uint32_t *)(void *)(r->bss + off), v, __ATOMIC_SEQ_CST);
+}
+
+static uint32_t get_var(const EbpfRun *r, long off)
+{
+    return __atomic_load_n((const uint32_t *)(const void *)(r->bss + off), __ATOMIC_SEQ_CST);
+}
+
+/* Empties one buffer of an external query (and its drop counter). */
+static void clear_buffer(EbpfRun *r, unsigned q, uint32_t b)
+{
+    const EqQueryDesc *d = &r->prog->queries[q];
+    struct bpf_map *map = query_map(r, q, b ? "1" : "0");
+    int fd = bpf_map__fd(map);
+    size_t stride = (d->state_size + 7) / 8 * 8;
+    if (r->m->queries[q].nkeys == 0) {
+        uint8_t *zero = calloc((size_t)r->ncpu, stride);
+        uint32_t k = 0;
+        if (!zero)
+            abort();
+        bpf_map_update_elem(fd, &k, zero, BPF_ANY);
+        free(zero);
+    } else {
+        uint8_t *key = calloc(1, d->key_size), *next = calloc(1, d->key_size);
+        if (!key || !next)
+            abort();
+        /* deleting the key just read makes get_next_key(NULL) the next one */
+        while (bpf_map_get_next_key(fd, NULL, next) == 0) {
+            memcpy(key, next, d->key_size);
+            if (bpf_map_delete_elem(fd, key) != 0)
+                break;
+        }
+        free(key);
+        free(next);
+    }
+    struct bpf_map *dm = query_map(r, q, "dropped");
+    if (dm) {
+        uint64_t *zero = calloc((size_t)r->ncpu, sizeof *zero);
+        if (!zero)
+            abort();
+        bpf_map_update_elem(bpf_map__fd(dm), &b, zero, BPF_ANY);
+        free(zero);
+    }
+}
+
+static void hook_started(void *ctx, unsigned q)
+{
+    EbpfRun *r = ctx;
+    if (r->armcount[q]++ > 0)
+        return;
+    if (r->external[q]) {
+        clear_buffer(r, q, 0); /* what came while it was disarmed */
+        clear_buffer(r, q, 1);
+        r->armed_at[q] = now_ns(CLOCK_REALTIME);
+        r->latency_pending[q] = r->live && r->m->queries[q].trigger != NULL;
+    }
+    set_var(r, r->armed_off[q], 1);
+}
+
+static void hook_stopped(void *ctx, unsigned q)
+{
+    EbpfRun *r = ctx;
+    if (r->armcount[q] > 0 && --r->armcount[q] == 0)
+        set_var(r, r->armed_off[q], 0);
+}
+
+/* Waits until no program runs with the buffer index it read before the
+ * switch: a map-in-map update returns only after an RCU grace period (the
+ * programs running at the time have finished). */
+static void wait_for_programs(EbpfRun *r, unsigned q)
+{
+    struct bpf_map *outer = query_map(r, q, "buffers"), *inner = query_map(r, q, "0");
+    uint32_t zero = 0;
+    int inner_fd = bpf_map__fd(inner);
+    if (bpf_map_update_elem(bpf_map__fd(outer), &zero, &inner_fd, BPF_ANY) != 0)
+        fprintf(r->o.notes, "equery-run: warning: cannot wait for the programs running on query %s: %s\n",
+                r->m->queries[q].name, strerror(errno));
+}
+
+/* Adds every CPU's partial state of buffer b into `into`. */
+static void read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqInstance *into)
+{
+    const MQuery *mq = &r->m->queries[q];
+    const EqQueryDesc *d = &r->prog->queries[q];
+    struct bpf_map *map = query_map(r, q, b ? "1" : "0");
+    int fd = bpf_map__fd(map);
+    bool grouped = mq->nkeys > 0;
+    size_t stride = (d->state_size + 7) / 8 * 8; /* per-CPU values are 8-byte aligned */
+    uint8_t *values = calloc((size_t)r->ncpu, stride);
+    uint8_t *key = calloc(1, d->key_size), *next = calloc(1, d->key_size);
+    EqTable *part = calloc((size_t)r->ncpu, sizeof *part);
+    if (!values || !key || !next || !part)
+        abort();
+    for (int c = 0; c < r->ncpu; c++)
+        if (!eq_table_init(&part[c], d->key_size, d->state_size, UINT32_MAX))
+            abort();
+    int64_t first = INT64_MAX;
+    for (bool more = true, start = true; more; start = false) {
+        if (grouped) {
+            if (bpf_map_get_next_key(fd, start ? NULL : key, next) != 0)
+                break;
+            memcpy(key, next, d->key_size);
+            if (bpf_map_lookup_elem(fd, key, values) != 0)
+                continue; /* deleted meanwhile: cannot happen, only this process deletes */
+        } else {
+            uint32_t zero = 0;
+            memset(key, 0, d->key_size); /* program.c's key of the one group */
+            more = false;
+            if (bpf_map_lookup_elem(fd, &zero, values) != 0)
+                break;
+        }
+        for (int c = 0; c < r->ncpu; c++) {
+            const uint8_t *v = values + (size_t)c * stride;
+            int64_t first_ts;
+            memcpy(&first_ts, v, sizeof first_ts); /* program.h: the state's first member */
+            if (first_ts == 0)
+                continue; /* this CPU saw no packet of the group */
+            if (first_ts < first)
+                first = first_ts;
+            bool created;
+            void *s = eq_table_get(&part[c], key, d->key_size, eq_hash(key, d->key_size), &created);
+            if (!s)
+                abort();
+            memcpy(s, v, d->state_size);
+        }
+    }
+    for (int c = 0; c < r->ncpu; c++) {
+        d->merge(&into->table, &part[c]);
+        d->clear(&part[c]);
+        eq_table_free(&part[c]);
+    }
+    struct bpf_map *dm = query_map(r, q, "dropped");
+    if (dm) {
+        uint64_t *v = calloc((size_t)r->ncpu, sizeof *v);
+        if (!v)
+            abort();
+        if (bpf_map_lookup_elem(bpf_map__fd(dm), &b, v) == 0)
+            for (int c = 0; c < r->ncpu; c++)
+                into->table.dropped += v[c];
+        free(v);
+    }
+    if (r->latency_pending[q] && first != INT64_MAX) {
+        r->latency_pending[q] = false;
+        r->latency_us[q] = (double)(first - r->armed_at[q]) / 1e3;
+        fprintf(r->o.notes, "equery-run: query %s: first packet measured %.1f us after its trigger armed it\n",
+                mq->name, r->latency_us[q]);
+    }
+    free(values);
+    free(key);
+    free(next);
+    free(part);
+}
+
+static void hook_collect(void *ctx, unsigned q, EqInstance *into)
+{
+    EbpfRun *r = ctx;
+    uint32_t b = get_var(r, r->active_off[q]) & 1;
+    /* packets go to the other buffer from now on; this one is ours once
+     * the programs that read the old index have finished (over a capture
+     * none runs while this runs: the switch is made all the same, so the
+     * differential tests go through both buffers) */
+    set_var(r, r->active_off[q], 1 - b);
+    if (r->live)
+        wait_for_programs(r, q);
+    read_buffer(r, q, b, into);
+    clear_buffer(r, q, b);
+}
+
+const EngineHooks *ebpf_hooks(EbpfRun *r)
+{
+    r->hooks.started = hook_started;
+    r->hooks.stopped = hook_stopped;
+    r->hooks.collect = hook_collect;
+    return &r->hooks;
+}
+
+/* ---- frames from the ring ---------------------------------------------------------- */
+
+static int on_frame(void *ctx, void *data, size_t size)
+{
+    EbpfRun *r = ctx;
+    FrameHead h;
+    if (size < sizeof h)
+        return 0;
+    memcpy(&h, data, sizeof h);
+    uint32_t room = (uint32_t)(size - sizeof h);
+    uint32_t cap = h.cap_len < room ? h.cap_len : room;
+    r->ring_frames++;
+    engine_packet(r->eng, LINK_ETHERNET, (const uint8_t *)data + sizeof h, cap, h.wire_len, h.ts);
+    return 0;
+}
+
+static bool open_ring(EbpfRun *r)
+{
+    struct bpf_map *ring = bpf_object__find_map_by_name(r->obj, "eq_frames");
+    if (!ring)
+        return true; /* every query is measured in the kernel */
+    r->rb = ring_buffer__new(bpf_map__fd(ring), on_frame, r, NULL);
+    if (!r->rb) {
+        fprintf(stderr, "equery-run: error: cannot open the eBPF program's ring buffer: %s\n", strerror(errno));
+        return false;
+    }
+    return true;
+}
+
+/* Sums a per-CPU array of u64 words at key 0 into out[0..nwords). */
+static void sum_percpu(const EbpfRun *r, const char *name, uint64_t *out, unsigned nwords)
+{
+    struct bpf_map *map = bpf_object__find_map_by_name(r->obj, name);
+    memset(out, 0, nwords * sizeof *out);
+    if (!map)
+        return;
+    uint64_t *v = calloc((size_t)r->ncpu * nwords, sizeof *v);
+    uint32_t zero = 0;
+    if (!v)
+        abort();
+    if (bpf_map_lookup_elem(bpf_map__fd(map), &zero, v) == 0)
+        for (int c = 0; c < r->ncpu; c++)
+            for (unsigned w = 0; w < nwords; w++)
+                out[w] += v[(size_t)c * nwords + w];
+    free(v);
+}
+
+static void finish(EbpfRun *r)
+{
+    if (r->rb)
+        ring_buffer__consume(r->rb);
+    engine_finish(r->eng);
+    uint64_t seen[2], lost[1];
+    sum_percpu(r, "eq_seen", seen, 2);
+    sum_percpu(r, "eq_frames_lost", lost, 1);
+    engine_add_counts(r->eng, seen[0], seen[1]);
+    r->lost = lost[0];
+}
+
+/* ---- a capture, with BPF_PROG_TEST_RUN --------------------------------------------- */
+
+static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    pcap_t *in = !strcmp(r->o.pcap_file, "-")
+                     ? pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO, errbuf)
+                     : pcap_open_offline_with_tstamp_precision(r->o.pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!in) {
+        fprintf(stderr, "equery-run: error: cannot read '%s': %s\n", r->o.pcap_file, errbuf);
+        return EXIT_RUN;
+    }
+    if (pcap_datalink(in) != LINK_ETHERNET) {
+        fprintf(stderr,
+                "equery-run: error: '%s' has link type %s, and the eBPF engine reads Ethernet frames (what XDP "
+                "sees): use --engine=portable\n",
+                r->o.pcap_file, pcap_datalink_val_to_name(pcap_datalink(in)) ? pcap_datalink_val_to_name(pcap_datalink(in)) : "?");
+        pcap_close(in);
+        return EXIT_RUN;
+    }
+    int prog_fd = bpf_program__fd(r->main);
+    cpu_set_t all;
+    CPU_ZERO(&all);
+    sched_getaffinity(0, sizeof all, &all);
+    int cpus[CPU_SETSIZE], ncpus = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &all))
+            cpus[ncpus++] = c;
+    static uint8_t buf[META + MAX_FRAME];
+    struct pcap_pkthdr *h;
+    const u_char *data;
+    uint64_t times = 0;
+    int64_t last = INT64_MIN;
+    int rc, status = 0;
+    while (!*stop && (rc = pcap_next_ex(in, &h, &data)) == 1) {
+        uint32_t len = h->len > h->caplen ? h->len : h->caplen;
+        if (len < ETH_HLEN_MIN) {
+            r->not_fed_short++;
+            continue;
+        }
+        if (len > MAX_FRAME) {
+            r->not_fed_long++;
+            continue;
+        }
+        int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision */
+        engine_advance(r->eng, ts); /* the windows due close before the frame is measured */
+        memcpy(buf, &ts, META);
+        memcpy(buf + META, data, h->caplen);
+        memset(buf + META + h->caplen, 0, len - h->caplen); /* XDP sees whole frames */
+        if (ts != last && ncpus > 1) {
+            cpu_set_t one;
+            CPU_ZERO(&one);
+            CPU_SET(cpus[times++ % (uint64_t)ncpus], &one);
+            sched_setaffinity(0, sizeof one, &one);
+        }
+        last = ts;
+        struct xdp_md ctx = {.data = META, .data_meta = 0, .data_end = META + len};
+        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = META + len, .ctx_in = &ctx,
+                    .ctx_size_in = sizeof ctx, .repeat = 1);
+        if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
+            fprintf(stderr, "equery-run: error: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+            status = EXIT_RUN;
+            break;
+        }
+        if (r->rb)
+            ring_buffer__consume(r->rb);
+    }
+    sched_setaffinity(0, sizeof all, &all);
+    if (!status && rc == -1) {
+        fprintf(stderr, "equery-run: error: reading '%s': %s\n", r->o.pcap_file, pcap_geterr(in));
+        status = EXIT_RUN;
+    }
+    pcap_close(in);
+    return status;
+}
+
+/* ---- an interface ------------------------------------------------------------------ */
+
+static int attach(EbpfRun *r)
+{
+    int fd = bpf_program__fd(r->main);
+    const char *ifn = r->o.iface;
+    if (r->o.tc) {
+        r->tc_hook.sz = sizeof r->tc_hook;
+        r->tc_hook.ifindex = r->ifindex;
+        r->tc_hook.attach_point = r->o.egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+        int err = bpf_tc_hook_create(&r->tc_hook);
+        if (err == 0)
+            r->tc_created = true; /* ours: removed on exit */
+        else if (err != -EEXIST) {
+            fprintf(stderr, "equery-run: error: cannot add a clsact qdisc to '%s': %s%s\n", ifn, strerror(-err),
+                    err == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+            return EXIT_RUN;
+        }
+        r->tc_opts.sz = sizeof r->tc_opts;
+        r->tc_opts.prog_fd = fd;
+        err = bpf_tc_attach(&r->tc_hook, &r->tc_opts);
+        if (err) {
+            fprintf(stderr, "equery-run: error: cannot attach the tc program to '%s' (%s): %s\n", ifn,
+                    r->o.egress ? "egress" : "ingress", strerror(-err));
+            return EXIT_RUN;
+        }
+        r->tc_attached = true;
+        return 0;
+    }
+    LIBBPF_OPTS(bpf_link_create_opts, lo);
+    if (r->o.xdp_mode == XDP_MODE_NATIVE)
+        lo.flags = XDP_FLAGS_DRV_MODE;
+    else if (r->o.xdp_mode == XDP_MODE_GENERIC)
+        lo.flags = XDP_FLAGS_SKB_MODE;
+    int lfd = bpf_link_create(fd, r->ifindex, BPF_XDP, &lo);
+    if (lfd < 0) {
+        int e = errno;
+        if (e == EBUSY || e == EEXIST)
+            fprintf(stderr, "equery-run: error: '%s' already has an XDP program attached; equery-run does not "
+                            "replace it (see 'ip link show %s'; --tc measures beside it)\n",
+                    ifn, ifn);
+        else if (e == EOPNOTSUPP || e == EINVAL)
+            fprintf(stderr, "equery-run: error: '%s' does not support XDP in %s mode (%s)%s\n", ifn,
+                    r->o.xdp_mode == XDP_MODE_NATIVE ? "native" : r->o.xdp_mode == XDP_MODE_GENERIC ? "generic" : "any",
+                    strerror(e), r->o.xdp_mode == XDP_MODE_NATIVE ? ": try --xdp-mode generic" : "");
+        else
+            fprintf(stderr, "equery-run: error: cannot attach the XDP program to '%s': %s%s\n", ifn, strerror(e),
+                    e == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
+        return EXIT_RUN;
+    }
+    /* a link: the kernel detaches it when its last descriptor closes, even
+     * if this process is killed */
+    r->xdp_link = lfd;
+    return 0;
+}
+
+static void detach(EbpfRun *r)
+{
+    if (r->o.tc) {
+        if (r->tc_attached) {
+            struct bpf_tc_opts o = {.sz = sizeof o, .handle = r->tc_opts.handle, .priority = r->tc_opts.priority};
+            int err = bpf_tc_detach(&r->tc_hook, &o);
+            if (err)
+                fprintf(stderr, "equery-run: warning: cannot detach the tc program from '%s': %s\n", r->o.iface,
+                        strerror(-err));
+            r->tc_attached = false;
+        }
+        if (r->tc_created) {
+            r->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+            bpf_tc_hook_destroy(&r->tc_hook);
+            r->tc_created = false;
+        }
+        return;
+    }
+    if (r->xdp_link >= 0) {
+        close(r->xdp_link);
+        r->xdp_link = -1;
+    }
+}
+
+static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
+{
+    int status = attach(r);
+    if (status) {
+        detach(r);
+        return status;
+    }
+    if (r->o.notes)
+        fprintf(r->o.notes, "equery-run: measuring on %s with %s\n", r->o.iface,
+                r->o.tc ? (r->o.egress ? "tc (egress)" : "tc (ingress)") : "XDP");
+    engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+    while (!*stop) {
+        if (r->rb) {
+            int n = ring_buffer__poll(r->rb, POLL_MS);
+            if (n < 0 && n != -EINTR) {
+                fprintf(stderr, "equery-run: error: reading the ring buffer: %s\n", strerror(-n));
+                status = EXIT_RUN;
+                break;
+            }
+        } else {
+            struct timespec ts = {0, POLL_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+    }
+    detach(r);
+    return status;
+}
+
+int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop)
+{
+    r->eng = e;
+    if (!open_ring(r))
+        return EXIT_RUN;
+    int status = r->live ? run_live(r, stop) : feed_capture(r, stop);
+    finish(r);
+    return status;
+}
+
+void ebpf_report(const EbpfRun *r, FILE *f)
+{
+    if (r->lost)
+        fprintf(f, "equery-run: warning: %" PRIu64 " frames for the queries measured in user space did not fit the "
+                   "ring buffer and were not measured\n",
+                r->lost);
+    if (r->not_fed_short || r->not_fed_long)
+        fprintf(f, "equery-run: warning: %" PRIu64 " frames were not fed to the eBPF program: %" PRIu64
+                   " shorter than an Ethernet header, %" PRIu64 " longer than one XDP buffer (%d bytes)\n",
+                r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, MAX_FRAME);
+}
+
+void ebpf_close(EbpfRun *r)
+{
+    if (!r)
+        return;
+    detach(r);
+    ring_buffer__free(r->rb);
+    if (r->bss)
+        munmap(r->bss, r->bss_map_size);
+    bpf_object__close(r->obj);
+    free(r->armed_off);
+    free(r->active_off);
+    free(r->external);
+    free(r->armcount);
+    free(r->armed_at);
+    free(r->latency_pending);
+    free(r->latency_us);
+    free(r->log);
+    free(r);
+}

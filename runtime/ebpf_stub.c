@@ -1,0 +1,19 @@
+/* ebpf_stub.c - the eBPF engine when equery-run is built without libbpf. */
+#include <stdlib.h>
+
+#include "ebpf_run.h"
+
+EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest *m, const EqProgramDesc *prog,
+                   const EbpfOptions *o, int *status)
+{
+    (void)obj_path, (void)bpf_source, (void)m, (void)prog, (void)o;
+    fprintf(stderr, "equery-run: error: this equery-run was built without libbpf, so it has no eBPF engine "
+                    "(install libbpf-dev and build again)\n");
+    *status = 3;
+    return NULL;
+}
+
+const EngineHooks *ebpf_hooks(EbpfRun *r) { (void)r; return NULL; }
+int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop) { (void)r, (void)e, (void)stop; return 3; }
+void ebpf_report(const EbpfRun *r, FILE *f) { (void)r, (void)f; }
+void ebpf_close(EbpfRun *r) { (void)r; }
