@@ -5,6 +5,8 @@
  *   equery-komon unload [--port P]                           remove the pins: the probe detaches
  *   equery-komon samplesize N|-1 | start | stop | reset_packets | reset_proc
  *   equery-komon status | read | wait [--timeout-ms N]
+ *   equery-komon follow [--count N] [--timeout-ms N]    stream samples as they are taken
+ *   equery-komon inflight                              the packets tagged and not yet sent
  *   equery-komon intervals --count N [--samplesize K] [--sleep S] [--exp-mean S]
  *                [--timeout-ms N] [--out FILE] [--buffer FILE [--udp-of PID]]
  *
@@ -46,6 +48,10 @@ static void usage(FILE *f)
           "  status              the control block and the counters\n"
           "  read                the current interval's samples (one line each)\n"
           "  wait [--timeout-ms N]  wait for the interval to complete (exit 1 on timeout)\n"
+          "  inflight            packets tagged and not (yet) seen leaving: interval;seq;len;head;ts_in_ns\n"
+          "  follow [--count N] [--timeout-ms N]\n"
+          "                      print samples from the probe's stream as they are taken, with\n"
+          "                      their time in CLOCK_REALTIME; ends after N samples, or N ms without one\n"
           "  intervals --count N [--samplesize K] [--sleep S] [--exp-mean S] [--timeout-ms N]\n"
           "            [--out FILE] [--buffer FILE [--udp-of PID]]\n"
           "                      run N intervals, pausing S + Exp(mean) seconds between them;\n"
@@ -139,6 +145,45 @@ struct opts {
     const char *out, *buffer;
     long udp_of;     /* read /proc/PID/net/udp for BUFFER_ lines */
 };
+
+struct follow {
+    int64_t offset;
+    long count, seen;
+};
+
+static int on_follow(void *ctx, const struct komon_sample *s)
+{
+    struct follow *f = ctx;
+
+    printf("%u;%u;%u;%llu;%u;%u;%u;%llu;%llu;%lld\n", s->interval, s->seq, s->slot,
+           (unsigned long long)s->proc_ns, s->sock_buf, s->queued, s->len, (unsigned long long)s->head,
+           (unsigned long long)s->ts_out, (long long)((int64_t)s->ts_out + f->offset));
+    f->seen++;
+    return f->count && f->seen >= f->count;
+}
+
+/* Streams samples (the ring buffer: what equery-run's komon_run reads). */
+static int run_follow(Komon *k, const struct opts *o)
+{
+    struct follow f = {.offset = komon_realtime_offset(), .count = o->count};
+    long idle_ms = 0;
+    enum { POLL_MS = 50 };
+
+    printf(SAMPLE_HEADER ";ts_realtime_ns\n");
+    fflush(stdout);
+    while (!stop_flag && (!f.count || f.seen < f.count)) {
+        long before = f.seen;
+        if (komon_poll(k, POLL_MS, on_follow, &f) < 0) {
+            fprintf(stderr, "equery-komon: cannot read the probe's sample stream\n");
+            return 1;
+        }
+        fflush(stdout);
+        idle_ms = f.seen > before ? 0 : idle_ms + POLL_MS;
+        if (o->timeout_ms && idle_ms >= o->timeout_ms)
+            break;
+    }
+    return 0;
+}
 
 static int run_intervals(Komon *k, const struct opts *o)
 {
@@ -394,6 +439,22 @@ int main(int argc, char **argv)
         free(s);
     } else if (strcmp(cmd, "wait") == 0) {
         rc = komon_wait(k, (int)o.timeout_ms) ? 0 : 1;
+    } else if (strcmp(cmd, "inflight") == 0) {
+        enum { MAX_LIST = 1 << 20 };
+        struct komon_inflight *e = calloc(MAX_LIST, sizeof(*e));
+        int n = e ? komon_inflight(k, e, MAX_LIST) : -1;
+        if (n < 0) {
+            fprintf(stderr, "equery-komon: cannot read the packets in flight\n");
+            rc = 1;
+        } else {
+            printf("# interval;seq;len;head;ts_in_ns\n");
+            for (int i = 0; i < n; i++)
+                printf("%u;%u;%u;%llu;%llu\n", e[i].interval, e[i].seq, e[i].len, (unsigned long long)e[i].head,
+                       (unsigned long long)e[i].ts_in);
+        }
+        free(e);
+    } else if (strcmp(cmd, "follow") == 0) {
+        rc = run_follow(k, &o);
     } else if (strcmp(cmd, "intervals") == 0) {
         if (!o.count) {
             fprintf(stderr, "equery-komon: intervals needs --count N\n");

@@ -81,16 +81,16 @@ struct {
 struct pkt {
     __u64 hash;
     __u64 head;
+    const __u8 *payload;
     __u32 len;
     __u16 sport;
     __u16 dport;
 };
 
-/* Reads the IPv4/UDP headers at `ip` and hashes the payload (its length and
- * its first KOMON_HASH_BYTES bytes, FNV-1a). Returns 0 for a UDP packet. */
-static __always_inline int parse_udp(const void *ip, struct pkt *p)
+/* Reads the IPv4/UDP headers at `ip` (one read for the usual header
+ * without IP options). Returns 0 for an unfragmented UDP datagram. */
+static __always_inline int parse_udp(const __u8 *ip, struct pkt *p)
 {
-    /* one read for the usual header without IP options */
     struct {
         struct iphdr iph;
         struct udphdr udph;
@@ -102,43 +102,37 @@ static __always_inline int parse_udp(const void *ip, struct pkt *p)
         return -1;
     if (h.iph.frag_off & bpf_htons(IP_FRAG_MASK))
         return -1;
-    if (h.iph.ihl != 5 &&
-        bpf_probe_read_kernel(&h.udph, sizeof(h.udph), (const __u8 *)ip + h.iph.ihl * 4))
+    const __u8 *udp = ip + h.iph.ihl * 4;
+    if (h.iph.ihl != 5 && bpf_probe_read_kernel(&h.udph, sizeof(h.udph), udp))
         return -1;
     p->sport = bpf_ntohs(h.udph.source);
     p->dport = bpf_ntohs(h.udph.dest);
     __u32 ulen = bpf_ntohs(h.udph.len);
     p->len = ulen >= sizeof(h.udph) ? ulen - sizeof(h.udph) : 0;
+    p->payload = udp + sizeof(h.udph);
     return 0;
 }
 
-static __always_inline void hash_payload(const void *ip, struct pkt *p)
+/* Hashes the payload: its length, then its first KOMON_HASH_BYTES bytes
+ * (zero-padded) as 64-bit words, FNV-1a style over words (8 steps rather
+ * than 64). Also keeps the first 8 bytes (`head`). */
+static __always_inline void hash_payload(struct pkt *p)
 {
-    __u8 buf[KOMON_HASH_BYTES] = {};
-    struct iphdr iph;
+    __u64 buf[KOMON_HASH_BYTES / 8] = {};
     __u32 n = p->len;
     __u64 h = FNV64_OFFSET;
 
     if (n > KOMON_HASH_BYTES)
         n = KOMON_HASH_BYTES;
-    if (bpf_probe_read_kernel(&iph, sizeof(iph), ip))
-        return;
-    const __u8 *payload = (const __u8 *)ip + iph.ihl * 4 + sizeof(struct udphdr);
-    if (n > 0 && bpf_probe_read_kernel(buf, n & (KOMON_HASH_BYTES * 2 - 1), payload))
-        n = 0;
-    /* the length first: payloads with a common prefix differ by length */
-    for (int i = 0; i < 4; i++) {
-        h ^= (p->len >> (8 * i)) & 0xff;
-        h *= FNV64_PRIME;
-    }
-    for (__u32 i = 0; i < KOMON_HASH_BYTES; i++) {
-        if (i >= n)
-            break;
-        h ^= buf[i];
-        h *= FNV64_PRIME;
+    if (n > 0 && bpf_probe_read_kernel(buf, n, p->payload))
+        __builtin_memset(buf, 0, sizeof(buf));
+    h = (h ^ p->len) * FNV64_PRIME;
+    for (int i = 0; i < KOMON_HASH_BYTES / 8; i++) {
+        h = (h ^ buf[i]) * FNV64_PRIME;
+        h ^= h >> 29; /* the multiply moves bits only upwards: fold them back */
     }
     p->hash = h;
-    __builtin_memcpy(&p->head, buf, sizeof(p->head));
+    p->head = buf[0];
 }
 
 /* The receive-queue fill of the VNF's socket (learnt at egress), checked
@@ -168,8 +162,9 @@ int BPF_PROG(komon_ingress, struct sk_buff *skb)
 
     if (skb->protocol != ETH_P_IP_BE)
         return 0;
-    /* skb->data is the network header here (after eth_type_trans) */
-    const void *ip = BPF_CORE_READ(skb, data);
+    /* skb->data is the network header here (after eth_type_trans); tp_btf
+     * arguments are BTF pointers: their fields are read directly */
+    const __u8 *ip = skb->data;
     if (parse_udp(ip, &p) || p.dport != komon_port)
         return 0;
     c = bpf_map_lookup_elem(&ctl, &zero);
@@ -181,7 +176,7 @@ int BPF_PROG(komon_ingress, struct sk_buff *skb)
         return 0;
     if (READ_ONCE(c->taken) >= READ_ONCE(c->want))
         return 0;
-    hash_payload(ip, &p);
+    hash_payload(&p);
     if (bpf_map_lookup_elem(&inflight, &p.hash)) {
         __sync_fetch_and_add(&c->dup_ingress, 1);
         return 0;
@@ -213,7 +208,7 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
 
     if (skb->protocol != ETH_P_IP_BE)
         return 0;
-    const void *ip = BPF_CORE_READ(skb, head) + BPF_CORE_READ(skb, network_header);
+    const __u8 *ip = skb->head + skb->network_header;
     if (parse_udp(ip, &p) || p.sport != komon_port)
         return 0;
     __u64 now = bpf_ktime_get_ns();
@@ -222,7 +217,7 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
     if (!c || !st)
         return 0;
     st->egress_pkts++;
-    __u64 sk = (__u64)BPF_CORE_READ(skb, sk);
+    __u64 sk = (__u64)skb->sk;
     if (sk && READ_ONCE(c->sk) != sk)
         WRITE_ONCE(c->sk, sk);
     /* Only a sampling interval has packets in flight that can still become
@@ -231,7 +226,7 @@ int BPF_PROG(komon_egress, struct sk_buff *skb)
      * earlier interval stay until evicted or reset_packets. */
     if (READ_ONCE(c->state) != KOMON_SAMPLING)
         return 0;
-    hash_payload(ip, &p);
+    hash_payload(&p);
     ep = bpf_map_lookup_elem(&inflight, &p.hash);
     if (!ep)
         return 0;

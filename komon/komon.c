@@ -520,6 +520,21 @@ int komon_read(Komon *k, struct komon_sample *out, uint32_t max)
     return (int)n;
 }
 
+int komon_inflight(Komon *k, struct komon_inflight *out, uint32_t max)
+{
+    uint64_t key, next;
+    uint32_t n = 0;
+    bool first = true;
+
+    while (n < max && bpf_map_get_next_key(k->inflight_fd, first ? NULL : &key, &next) == 0) {
+        first = false;
+        key = next;
+        if (bpf_map_lookup_elem(k->inflight_fd, &key, &out[n]) == 0)
+            n++;
+    }
+    return (int)n;
+}
+
 bool komon_wait(Komon *k, int timeout_ms)
 {
     struct timespec nap = {0, 1000000};

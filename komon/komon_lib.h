@@ -68,6 +68,9 @@ void komon_status(const Komon *k, struct komon_ctl *out);
 /* The current interval's samples completed so far, in completion order:
  * up to `max` into out; returns how many (or -1). */
 int komon_read(Komon *k, struct komon_sample *out, uint32_t max);
+/* The packets in flight (tagged, not yet seen leaving): up to `max`
+ * entries into out; returns how many (or -1). */
+int komon_inflight(Komon *k, struct komon_inflight *out, uint32_t max);
 /* Waits up to timeout_ms for the current interval to complete; true if it did. */
 bool komon_wait(Komon *k, int timeout_ms);
 /* Delivers streamed samples to fn, waiting up to timeout_ms for the first;

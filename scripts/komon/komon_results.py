@@ -64,6 +64,17 @@ def cmd_join(a):
                 unmatched_vnf += 1
     with open(a.buffer) as src, open(os.path.join(a.out, "BUFFER_" + name), "w") as dst:
         dst.write(src.read())
+    if a.inflight:
+        # sampled packets never seen leaving: did the VNF get them at all?
+        lost = received = 0
+        with open(a.inflight) as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                lost += 1
+                received += line.strip().split(";")[3] in vnf
+        with open(os.path.join(a.out, "LOST_" + name), "w") as f:
+            f.write(f"{lost};{received}\n")
     wanted = a.intervals * a.packets
     print(f"komon_results: {name}: {len(samples)} of {wanted} sampled packets measured, "
           f"{len(samples) - unmatched_vnf} with the VNF's own time", file=sys.stderr)
@@ -113,6 +124,11 @@ def summarize(folder):
                 lines = [line.split() for line in f]
             if len(lines) >= 2 and "RcvbufErrors" in lines[0]:
                 drops = int(lines[1][lines[0].index("RcvbufErrors")])
+        lost = None
+        lpath = kpath.replace("KERNEL_", "LOST_")
+        if os.path.exists(lpath):
+            with open(lpath) as f:
+                lost = f.read().strip().replace(";", " / ")
         kv = list(kern.values())
         vv = [vnf[i] for i in common]
         out.append(dict(
@@ -134,7 +150,7 @@ def summarize(folder):
             qb_mean=statistics.mean(qb) if qb else float("nan"),
             qd_mean=statistics.mean(qd) if qd else float("nan"),
             qd_max=max(qd) if qd else float("nan"),
-            drops=drops, kern=kv, vnf=vv, diffs=diffs))
+            drops=drops, lost=lost, kern=kv, vnf=vv, diffs=diffs))
     out.sort(key=lambda r: (r["load"], r["delay"]))
     return out
 
@@ -145,8 +161,9 @@ def cmd_analyze(a):
         print(f"## {folder}")
         print("| load pps | delay us | matched | kernel mean/median us | VNF mean/median us "
               "| kernel-VNF mean / median / stddev us | 1.4826 MAD / p90 / p99 us "
-              "| BUFFER_ mean/max B | probe fill mean B / mean,max dgrams | socket drops |")
-        print("|---:|---:|---:|---|---|---|---|---|---|---:|")
+              "| BUFFER_ mean/max B | probe fill mean B / mean,max dgrams | socket drops "
+              "| unmatched / of them received by the VNF |")
+        print("|---:|---:|---:|---|---|---|---|---|---|---:|---|")
         for r in rows:
             share = f"{r['n']}/{r['wanted']} ({100.0 * r['n'] / r['wanted']:.1f}%)"
             q = "-" if r["qb_mean"] != r["qb_mean"] else \
@@ -155,7 +172,8 @@ def cmd_analyze(a):
                   f"| {r['v_mean']:.1f} / {r['v_med']:.1f} "
                   f"| {r['d_mean']:.2f} / {r['d_med']:.2f} / {r['d_std']:.2f} "
                   f"| {r['d_mad']:.2f} / {r['d_p90']:.1f} / {r['d_p99']:.1f} "
-                  f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} | {'-' if r['drops'] is None else r['drops']} |")
+                  f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} | {'-' if r['drops'] is None else r['drops']} "
+                  f"| {r['lost'] or '-'} |")
         print()
     return 0
 
@@ -207,6 +225,7 @@ def main():
     j.add_argument("--vnf", required=True)
     j.add_argument("--buffer", required=True)
     j.add_argument("--out", required=True)
+    j.add_argument("--inflight")
     for name in ("intervals", "packets", "load", "size", "delay", "rep"):
         j.add_argument("--" + name, type=int, required=True)
     j.add_argument("--sleep", required=True)

@@ -6,8 +6,9 @@
 # probe loaded for the VNF's port, and the probe's intervals driven with
 # equery-komon. Writes KERNEL_*, VNF_* and BUFFER_* files in the original's
 # formats (plus QUEUE_*: the per-sample receive-queue fill the probe saw;
-# STATUS_*: the probe's counters; GEN_*: the generator's rates; SNMP_*: the
-# VNF namespace's UDP counters).
+# STATUS_*: the probe's counters; INFLIGHT_*: sampled packets never seen
+# leaving; LOST_*: how many of those the VNF received at all; GEN_*: the
+# generator's rates; SNMP_*: the VNF namespace's UDP counters).
 #
 # Usage: scripts/komon/run_test.sh INTERVALS PACKETS SLEEP LOAD_PPS SIZE DELAY_US [DIST [REPETITION]]
 # Environment:
@@ -17,6 +18,8 @@
 #   KOMON_EXP_MEAN  mean of the exponential pause added to SLEEP (default: 0.1 s, as the original)
 #   KOMON_PROBE     0: run without the probe (VNF and generator only; for overhead runs)
 #   KOMON_VNF_ARGS  more options for komon-vnf (e.g. --poll)
+#   KOMON_VNF_RT    N: run the VNF with real-time priority N (chrt -f N), so that
+#                   other work on the machine does not preempt it
 #   KOMON_DURATION  seconds of traffic when KOMON_PROBE=0 (default 5)
 #   KOMON_TIMEOUT_MS  how long an interval may wait for its samples (default 500)
 # Needs root (namespaces, the probe).
@@ -92,6 +95,7 @@ if [ "$probe" = 1 ]; then
     "$komon" load --port "$port" --cbsize "$cb" >/dev/null
     loaded=1
 fi
+if [ -n "${KOMON_VNF_RT:-}" ]; then pin_vnf+=(chrt -f "$KOMON_VNF_RT"); fi
 ip netns exec "$ns_vnf" "${pin_vnf[@]}" "$vnf" --port "$port" --delay "$delay" --dist "$dist" \
     --log "$tmp/vnf.log" ${KOMON_VNF_ARGS:-} 2>"$tmp/vnf.err" &
 vnf_pid=$!
@@ -109,6 +113,7 @@ if [ "$probe" = 1 ]; then
         --sleep "$sleep_s" --exp-mean "$exp_mean" --timeout-ms "${KOMON_TIMEOUT_MS:-500}" \
         --out "$tmp/kernel.raw" --buffer "$tmp/buffer.raw" --port "$port"
     "$komon" status --port "$port" >"$out/STATUS_$name.log"
+    "$komon" inflight --port "$port" >"$out/INFLIGHT_$name.log"
 else
     sleep "${KOMON_DURATION:-5}"
 fi
@@ -120,7 +125,7 @@ ip netns exec "$ns_vnf" cat /proc/net/snmp | grep '^Udp:' >"$out/SNMP_$name.log"
 kill "$vnf_pid"; wait "$vnf_pid" || true; vnf_pid=""
 if [ "$probe" = 1 ]; then
     python3 "$here/komon_results.py" join --kernel "$tmp/kernel.raw" --vnf "$tmp/vnf.log" \
-        --buffer "$tmp/buffer.raw" --out "$out" --intervals "$intervals" --packets "$packets" \
+        --buffer "$tmp/buffer.raw" --inflight "$out/INFLIGHT_$name.log" --out "$out" --intervals "$intervals" --packets "$packets" \
         --sleep "$sleep_s" --load "$load" --size "$size" --delay "$delay" --rep "$rep"
 fi
 echo "run_test.sh: $name done ($(cat "$out/GEN_$name.log"))"

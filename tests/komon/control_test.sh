@@ -29,7 +29,11 @@ ip netns exec "$NS_GEN" "$GEN" --dst 198.18.0.2 --port "$PORT" --pps 2000 --dura
 PIDS+=("$!")
 sleep 0.3
 
-# start: the next 5 packets, a complete interval
+# start: the next 5 packets, a complete interval; the stream (what
+# equery-run reads) delivers the same 5 samples, stamped in CLOCK_REALTIME
+"$KOMON" follow --port "$PORT" --count 5 --timeout-ms 3000 >"$TMP/follow" &
+fpid=$!
+sleep 0.2
 "$KOMON" samplesize 5 --port "$PORT"
 "$KOMON" start --port "$PORT"
 i1=$(status interval)
@@ -39,6 +43,13 @@ i1=$(status interval)
 [ "$(cut -d';' -f1 "$TMP/r1" | sort -u)" = "$i1" ] || fail "samples of another interval than $i1"
 [ "$(cut -d';' -f2 "$TMP/r1" | sort -n | tr '\n' ' ')" = "1 2 3 4 5 " ] || fail "seqs $(cut -d';' -f2 "$TMP/r1" | tr '\n' ' ')"
 ok "start: interval $i1 sampled exactly 5 packets"
+wait "$fpid" || fail "follow failed"
+grep -v '^#' "$TMP/follow" | cut -d';' -f1-9 | sort >"$TMP/f1"
+sort "$TMP/r1" | cmp -s - "$TMP/f1" || fail "the stream differs from read: $(cat "$TMP/follow")"
+now=$(date +%s%N)
+grep -v '^#' "$TMP/follow" | awk -F';' -v now="$now" '{ d = now - $10; if (d < 0 || d > 10e9) { print "ts_realtime " $10 " vs now " now; bad = 1 } } END { exit bad }' \
+    || fail "streamed samples not stamped with the current CLOCK_REALTIME"
+ok "follow streamed the same 5 samples, stamped in CLOCK_REALTIME"
 
 # a complete interval takes no more samples while packets keep coming
 sleep 0.1
