@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "bundle.h"
 
+#include "komon_config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,8 +269,31 @@ bool bundle_write_target(const Compiler *c, const IrProgram *p, const char *dir,
         }
         free(stale);
     }
+    /* the KOMon probe's configuration, when a query reads samples */
+    KomonConfig kc;
+    bool has_komon = false;
+    char *kpath = NULL;
+    if (asprintf(&kpath, "%s/%s", dir, BUNDLE_KOMON_CONFIG) < 0)
+        abort();
+    if (!komon_config_of(c, p, &kc, &has_komon, false)) {
+        snprintf(err, errlen, "the program's KOMon settings are wrong (equeryc --check says where)");
+        komon_config_clear(&kc);
+        free(kpath);
+        return false;
+    }
+    if (has_komon ? !komon_config_save(kpath, &kc, err, errlen) : (unlink(kpath) != 0 && errno != ENOENT)) {
+        if (!has_komon)
+            snprintf(err, errlen, "cannot remove '%s': %s", kpath, strerror(errno));
+        komon_config_clear(&kc);
+        free(kpath);
+        return false;
+    }
+    komon_config_clear(&kc);
+    free(kpath);
     bool ok;
     Manifest *m = bundle_manifest(c, p, hex, compiler_version);
+    if (has_komon)
+        m->komon_config = strdup(BUNDLE_KOMON_CONFIG);
     char *path = NULL, *tmp = NULL;
     if (asprintf(&path, "%s/%s", dir, BUNDLE_MANIFEST) < 0 || asprintf(&tmp, "%s/.%s.tmp", dir, BUNDLE_MANIFEST) < 0)
         abort();

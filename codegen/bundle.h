@@ -16,6 +16,7 @@
 #define BUNDLE_C_SOURCE "program.c"
 #define BUNDLE_HEADER "program.h"       /* included by program.c and program.bpf.c */
 #define BUNDLE_BPF_SOURCE "program.bpf.c" /* --target=ebpf only */
+#define BUNDLE_KOMON_CONFIG "komon.yaml"  /* when a query reads KOMon samples (docs/komon.md) */
 
 typedef enum { BUNDLE_TARGET_C, BUNDLE_TARGET_EBPF } BundleTarget;
 

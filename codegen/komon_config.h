@@ -11,12 +11,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum {
     KOMON_CONFIG_VERSION = 1,
     KOMON_DEFAULT_CBSIZE = 4096,   /* the sample buffer's capacity */
     KOMON_MAX_CBSIZE = 1 << 20,
 };
+#define KOMON_DEFAULT_INTERVAL_NS 1000000000LL /* when no KOMon query has Every */
 
 typedef struct {
     uint32_t version;     /* KOMON_CONFIG_VERSION */
@@ -30,7 +32,20 @@ typedef struct {
     unsigned nqueries;
 } KomonConfig;
 
+#ifdef EQUERY_COMPILER_H
+/* The configuration of program p (from its KOMon queries and the constants
+ * KOMON_CBSIZE, KOMON_SAMPLESIZE, KOMON_INTERVALS, KOMON_SLEEP); *has is
+ * false when no query reads samples. With report, mistakes are located
+ * errors in c's diagnostics. False on any mistake. Free with
+ * komon_config_clear. */
+bool komon_config_of(const Compiler *c, const IrProgram *p, KomonConfig *out, bool *has, bool report);
+#endif
+/* Frees what komon_config_of allocated in a KomonConfig it filled. */
+void komon_config_clear(KomonConfig *c);
+
 bool komon_config_save(const char *path, const KomonConfig *c, char *err, size_t errlen);
+/* The same YAML, to a stream (equeryc --emit=komon). */
+bool komon_config_print(FILE *out, const KomonConfig *c, char *err, size_t errlen);
 /* Reads and validates `path`; NULL with a message in err. */
 KomonConfig *komon_config_load(const char *path, char *err, size_t errlen);
 /* Checks the ranges (port, 1 <= samplesize <= cbsize <= KOMON_MAX_CBSIZE);

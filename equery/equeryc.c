@@ -15,13 +15,14 @@
 #include "compiler.h"
 #include "ebpf_gen.h"
 #include "ir.h"
+#include "komon_config.h"
 #include "sema.h"
 
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2 };
 enum { MAX_SOURCE = 16 * 1024 * 1024 }; /* bytes; programs are small */
 
-typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_C, EMIT_H, EMIT_BPF, EMIT_FIELDS } Emit;
-static const char *const emit_names[] = {"", "tokens", "ast", "ir", "c", "h", "bpf", "fields"};
+typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_C, EMIT_H, EMIT_BPF, EMIT_FIELDS, EMIT_KOMON } Emit;
+static const char *const emit_names[] = {"", "tokens", "ast", "ir", "c", "h", "bpf", "fields", "komon"};
 enum { TARGET_C, TARGET_DPDK, TARGET_EBPF, TARGET_KOMON };
 static const char *const target_names[] = {"c", "dpdk", "ebpf", "komon"};
 
@@ -37,15 +38,17 @@ static void usage(FILE *out)
           "  --emit=STAGE        print a stage to standard output: tokens, ast, ir,\n"
           "                      c (the generated measurement code, program.c),\n"
           "                      h (its key and state structs, program.h),\n"
-          "                      bpf (the eBPF program, program.bpf.c), or fields\n"
-          "                      (the field catalogue as a Markdown table)\n"
+          "                      bpf (the eBPF program, program.bpf.c), fields\n"
+          "                      (the field catalogue as a Markdown table), or komon\n"
+          "                      (the KOMon probe configuration, komon.yaml)\n"
           "  -o, --output=DIR    where to write the bundle (default: FILE without .eq);\n"
           "                      a bundle is manifest.yaml, program.c and program.h,\n"
-          "                      and program.bpf.c for --target=ebpf (docs/bundle.md)\n"
+          "                      program.bpf.c for --target=ebpf, komon.yaml when a\n"
+          "                      query reads KOMon samples (docs/bundle.md)\n"
           "  --target=T          backend: c (default); dpdk (the same bundle, which the\n"
           "                      DPDK engine runs: checks that every query can run there,\n"
-          "                      docs/dpdk.md); ebpf (docs/ebpf.md); komon is not\n"
-          "                      implemented yet\n"
+          "                      docs/dpdk.md); ebpf (docs/ebpf.md); komon (the C\n"
+          "                      bundle with its KOMon probe configuration, docs/komon.md)\n"
           "  -h, --help          show this help\n"
           "  --version           show the version\n"
           "\n"
@@ -145,7 +148,7 @@ int main(int argc, char **argv)
                 if (!strcmp(optarg, emit_names[i]))
                     emit = (Emit)i;
             if (emit == EMIT_NONE)
-                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, c, h, bpf, fields)", optarg);
+                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, c, h, bpf, fields, komon)", optarg);
             break;
         }
         case 'o': outdir = optarg; break;
@@ -212,6 +215,34 @@ int main(int argc, char **argv)
         cgen_header(stdout, &c, ir);
         goto done;
     }
+    /* the KOMon probe's settings and port (docs/komon.md) */
+    KomonConfig kc;
+    bool has_komon;
+    bool komon_ok = komon_config_of(&c, ir, &kc, &has_komon, true);
+    if (!komon_ok) {
+        komon_config_clear(&kc);
+        status = EXIT_PROGRAM;
+        goto done;
+    }
+    if ((emit == EMIT_KOMON || target == TARGET_KOMON) && !has_komon) {
+        fprintf(stderr, "equeryc: error: %s: no query reads KOMon samples (proc_time, sock_buf): there is no probe to "
+                        "configure\n",
+                shown);
+        komon_config_clear(&kc);
+        status = EXIT_PROGRAM;
+        goto done;
+    }
+    if (emit == EMIT_KOMON) {
+        char kerr[256];
+        diag_flush(c.diag);
+        if (!komon_config_print(stdout, &kc, kerr, sizeof kerr)) {
+            fprintf(stderr, "equeryc: error: %s\n", kerr);
+            status = EXIT_PROGRAM;
+        }
+        komon_config_clear(&kc);
+        goto done;
+    }
+    komon_config_clear(&kc);
     /* what the eBPF backend cannot run is an error in the program */
     if ((target == TARGET_EBPF || emit == EMIT_BPF) && !ebpf_check(&c, ir)) {
         status = EXIT_PROGRAM;
@@ -238,12 +269,6 @@ int main(int argc, char **argv)
     }
     if (check_only)
         goto done;
-    if (target != TARGET_C && target != TARGET_EBPF && target != TARGET_DPDK) {
-        fprintf(stderr, "equeryc: error: the %s backend is not implemented yet; use --target=c, dpdk or ebpf\n",
-                target_names[target]);
-        status = EXIT_USAGE;
-        goto done;
-    }
     char *dir = outdir ? strdup(outdir) : NULL;
     if (!outdir && !strcmp(path, "-")) {
         fprintf(stderr, "equeryc: error: a program read from standard input needs -o OUTDIR\n");

@@ -23,6 +23,7 @@
 
 #include "dpdk_run.h"
 #include "ebpf_run.h"
+#include "komon_run.h"
 #include "engine.h"
 #include "output.h"
 #include "program.h"
@@ -274,8 +275,7 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--dpdk takes its ports from the EAL arguments: give either --dpdk or --pcap");
     if (o->dpdk && o->iface)
         return usage_error("%s", "the DPDK engine reads ports, not --iface: give --dpdk \"--vdev=net_af_packet0,iface=NAME\"");
-    if (!o->pcap_file && !o->iface && !o->eal_args && !o->xdp_iface && !o->tc_iface)
-        return usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk \"EAL ARGS\"");
+    /* no input: the KOMon probe, if the program reads samples (checked in main) */
     if (o->pcap_file && o->iface)
         return usage_error("%s", "give either --pcap or --iface, not both");
     if (o->dpdk && o->pcap_file && !strcmp(o->pcap_file, "-"))
@@ -535,6 +535,16 @@ int main(int argc, char **argv)
         if (status)
             goto done;
     }
+    bool komon = !o.pcap_file && !o.iface && !o.eal_args && !o.xdp_iface && !o.tc_iface;
+    if (komon && !prog.komon) {
+        status = usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk "
+                                   "\"EAL ARGS\" (a program over KOMon samples needs none: it loads the probe)");
+        goto done;
+    }
+    if (!komon && prog.komon)
+        fprintf(stderr, "equery-run: warning: the queries over KOMon samples (%s%s) get no samples from this input; "
+                        "run the program without an input to load the KOMon probe (docs/komon.md)\n",
+                prog.komon->queries[0], prog.komon->nqueries > 1 ? ", ..." : "");
     if (o.ebpf) {
         char *src = NULL;
         if (asprintf(&src, "%s/program.bpf.c", prog.tmp_bundle ? prog.tmp_bundle : o.program) < 0)
@@ -574,6 +584,11 @@ int main(int argc, char **argv)
         status = dpdk_run(eng, &dopt, &stop_requested);
     else if (ebpf)
         status = ebpf_run(ebpf, eng, &stop_requested);
+    else if (komon) {
+        KomonRunOptions ko = {.verbose = o.verbose, .notes = stderr};
+        status = komon_run(eng, prog.komon, &ko, &stop_requested);
+        engine_finish(eng);
+    }
     else
         status = o.pcap_file ? run_offline(&r, &o) : run_live(&r, &o);
     double secs = elapsed_s(&r.t0);

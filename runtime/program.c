@@ -116,6 +116,17 @@ int program_open_target(const char *tool, const char *path, bool verbose, bool e
         fprintf(stderr, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }
+    if (p->m->komon_config) {
+        char *kpath = NULL;
+        if (asprintf(&kpath, "%s/%s", bundle, p->m->komon_config) < 0)
+            abort();
+        p->komon = komon_config_load(kpath, err, sizeof err);
+        free(kpath);
+        if (!p->komon) {
+            fprintf(stderr, "%s: error: %s\n", tool, err);
+            return PROGRAM_FAILED;
+        }
+    }
     if (!build_load(bundle, p->m, verbose, &p->ld, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
@@ -131,6 +142,7 @@ void program_close(LoadedProgram *p)
 {
     build_unload(&p->ld);
     free(p->bpf_obj);
+    komon_config_free(p->komon);
     manifest_free(p->m);
     if (p->tmp_bundle) {
         remove_tree(p->tmp_bundle);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "build.h"
+#include "komon_config.h"
 #include "manifest.h"
 
 enum { PROGRAM_OK = 0, PROGRAM_ERRORS = 1, PROGRAM_USAGE = 2, PROGRAM_FAILED = 3 };
@@ -16,6 +17,7 @@ typedef struct {
     Loaded ld;
     char *tmp_bundle; /* removed by program_close */
     char *bpf_obj;    /* program_open_target(ebpf): the built program.bpf.o (in the cache) */
+    KomonConfig *komon; /* the KOMon probe's configuration (komon.yaml), or NULL */
 } LoadedProgram;
 
 /* Returns PROGRAM_OK, or the exit status after printing why to stderr

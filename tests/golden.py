@@ -47,9 +47,9 @@ import signal
 import subprocess
 import sys
 
-EMIT_EXTS = ("tokens", "ast", "ir", "c", "h", "bpf")
+EMIT_EXTS = ("tokens", "ast", "ir", "c", "h", "bpf", "komon")
 # The expected file of a stage, when it is not NAME.STAGE.
-EMIT_FILE_EXT = {"bpf": "bpf.c"}
+EMIT_FILE_EXT = {"bpf": "bpf.c", "komon": "komon.yaml"}
 DEFAULT_EMIT_EXTS = ("ast", "ir")  # created in update mode when none exists
 
 
