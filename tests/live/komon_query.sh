@@ -8,7 +8,7 @@
 # one sample (1000 pps for 2 s, far below the VNF's capacity: nothing may
 # be lost); no processing time is under the VNF's 300 us delay (the kernel
 # sees more than the VNF: its delay plus the stack), the mean is within
-# 300 us + 200 us; the event on the mean fires and starts the drill-down
+# a millisecond; the event on the mean fires and starts the drill-down
 # query, which measures samples too; the probe is detached at the end.
 #
 # Usage: komon_query.sh EQUERY_RUN KOMON_VNF KOMON_GEN     (root; 77 = skipped)
@@ -91,8 +91,8 @@ mins = [v["MIN_proc_time"] for v in vnf if v["MIN_proc_time"] is not None]
 avgs = [v["AVG_proc_time"] for v in vnf if v["AVG_proc_time"] is not None]
 if not mins or min(mins) < 300000:
     fails.append("a processing time under the VNF's 300 us delay: %s" % mins)
-if not avgs or max(avgs) > 500000:
-    fails.append("a mean over 500 us: %s" % avgs)
+if not avgs or max(avgs) > 1000000:
+    fails.append("a mean over 1 ms: %s" % avgs)
 if events < 1 or starts < 1:
     fails.append("events %d, starts %d (the mean is over 200 us: slow must fire)" % (events, starts))
 if sum(v["samples"] for v in detail) < 1:
