@@ -109,7 +109,7 @@ def summarize(folder):
         if os.path.exists(bpath):
             with open(bpath) as f:
                 buf = [int(line.split(";")[1]) for line in f if ";" in line]
-        qb, qd = [], []
+        qb, qd, qsn = [], [], {}
         qpath = kpath.replace("KERNEL_", "QUEUE_")
         if os.path.exists(qpath):
             with open(qpath) as f:
@@ -117,6 +117,7 @@ def summarize(folder):
                     p = line.strip().split(";")
                     qb.append(int(p[3]))
                     qd.append(int(p[4]))
+                    qsn[int(p[0])] = int(p[4])
         drops = None
         spath = kpath.replace("KERNEL_", "SNMP_")
         if os.path.exists(spath):
@@ -131,6 +132,10 @@ def summarize(folder):
                 lost = f.read().strip().replace(";", " / ")
         kv = list(kern.values())
         vv = [vnf[i] for i in common]
+        # kernel - VNF for the samples that found the queue empty: no
+        # waiting behind other datagrams, only the stack, the wake-up and
+        # the system calls
+        d0 = [kern[i] - vnf[i] for i in common if qsn.get(i, -1) == 0]
         out.append(dict(
             load=int(load), size=int(size), delay=int(delay), wanted=int(intervals) * int(packets),
             n=len(kern), joined=len(common),
@@ -150,6 +155,8 @@ def summarize(folder):
             qb_mean=statistics.mean(qb) if qb else float("nan"),
             qd_mean=statistics.mean(qd) if qd else float("nan"),
             qd_max=max(qd) if qd else float("nan"),
+            d0_n=len(d0), d0_med=statistics.median(d0) / 1e3 if d0 else float("nan"),
+            d0_std=statistics.pstdev(d0) / 1e3 if len(d0) > 1 else float("nan"),
             drops=drops, lost=lost, kern=kv, vnf=vv, diffs=diffs))
     out.sort(key=lambda r: (r["load"], r["delay"]))
     return out
@@ -160,10 +167,10 @@ def cmd_analyze(a):
         rows = summarize(folder)
         print(f"## {folder}")
         print("| load pps | delay us | matched | kernel mean/median us | VNF mean/median us "
-              "| kernel-VNF mean / median / stddev us | 1.4826 MAD / p90 / p99 us "
+              "| kernel-VNF mean / median / stddev us | 1.4826 MAD / p90 / p99 us | queue empty: n, median / stddev us "
               "| BUFFER_ mean/max B | probe fill mean B / mean,max dgrams | socket drops "
               "| unmatched / of them received by the VNF |")
-        print("|---:|---:|---:|---|---|---|---|---|---|---:|---|")
+        print("|---:|---:|---:|---|---|---|---|---|---|---|---:|---|")
         for r in rows:
             share = f"{r['n']}/{r['wanted']} ({100.0 * r['n'] / r['wanted']:.1f}%)"
             q = "-" if r["qb_mean"] != r["qb_mean"] else \
@@ -172,6 +179,7 @@ def cmd_analyze(a):
                   f"| {r['v_mean']:.1f} / {r['v_med']:.1f} "
                   f"| {r['d_mean']:.2f} / {r['d_med']:.2f} / {r['d_std']:.2f} "
                   f"| {r['d_mad']:.2f} / {r['d_p90']:.1f} / {r['d_p99']:.1f} "
+                  f"| {r['d0_n']}: {r['d0_med']:.2f} / {r['d0_std']:.2f} "
                   f"| {r['buf_mean']:.0f} / {r['buf_max']} | {q} | {'-' if r['drops'] is None else r['drops']} "
                   f"| {r['lost'] or '-'} |")
         print()
@@ -217,6 +225,41 @@ def cmd_plot(a):
     return 0
 
 
+def cmd_overhead(a):
+    """Summarizes overhead.sh's output: replies/s per mode, and the probe's
+    cost per invocation from the kernel's BPF statistics."""
+    pps = {0: [], 1: [], 2: []}
+    cost = {1: {}, 2: {}}
+    with open(a.log) as f:
+        for line in f:
+            p = line.strip().split(";")
+            if len(p) < 3 or not p[0].isdigit() or not p[2].isdigit():
+                continue
+            mode = int(p[1])
+            pps[mode].append(int(p[2]))
+            if mode and len(p) >= 5:
+                w = p[4].split()
+                # "komon_ingress 51 ns x 2628141 komon_egress ..." (one probe: the first pair)
+                for i in range(0, min(len(w), 10), 5):
+                    cost[mode].setdefault(w[i], []).append((int(w[i + 1]), int(w[i + 4])))
+    names = {0: "no probe", 1: "probe attached, no interval", 2: "probe sampling (intervals of 100, 10 ms apart)"}
+    print("| mode | replies/s median | min | max | runs |")
+    print("|---|---:|---:|---:|---:|")
+    for m in (0, 1, 2):
+        v = sorted(pps[m])
+        if v:
+            print(f"| {names[m]} | {statistics.median(v):.0f} | {v[0]} | {v[-1]} | {len(v)} |")
+    print()
+    print("| mode | program | ns per run (weighted mean) | runs |")
+    print("|---|---|---:|---:|")
+    for m in (1, 2):
+        for name, runs in sorted(cost[m].items()):
+            total = sum(c for _, c in runs)
+            ns = sum(t * c for t, c in runs) / total if total else float("nan")
+            print(f"| {names[m]} | {name} | {ns:.0f} | {total} |")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -236,8 +279,10 @@ def main():
     pl.add_argument("folder")
     pl.add_argument("output")
     pl.add_argument("--title", default="")
+    ov = sub.add_parser("overhead")
+    ov.add_argument("log")
     a = ap.parse_args()
-    return {"join": cmd_join, "analyze": cmd_analyze, "plot": cmd_plot}[a.cmd](a)
+    return {"join": cmd_join, "analyze": cmd_analyze, "plot": cmd_plot, "overhead": cmd_overhead}[a.cmd](a)
 
 
 if __name__ == "__main__":
