@@ -17,7 +17,7 @@ ours=$(comm -13 <(echo "$before") <(komon_prog_ids) | grep . || true)
 [ "$(echo "$ours" | grep -c .)" -eq 2 ] || fail "after load: programs $(echo $ours), want 2 new komon programs"
 links=$(komon_link_ids "$ours")
 [ "$(echo "$links" | grep -c .)" -eq 2 ] || fail "after load: links $(echo $links) to programs $(echo $ours), want 2"
-for f in ctl samples inflight events link_ingress link_egress; do
+for f in ctl samples inflight events stats link_ingress link_egress; do
     [ -e "/sys/fs/bpf/equery-komon/$PORT/$f" ] || fail "not pinned: /sys/fs/bpf/equery-komon/$PORT/$f"
 done
 ok "loaded, attached (programs $(echo $ours), links $(echo $links)) and pinned"
