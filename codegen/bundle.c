@@ -255,8 +255,9 @@ bool bundle_write_target(const Compiler *c, const IrProgram *p, const char *dir,
     if (!write_generated(dir, BUNDLE_HEADER, cgen_header, c, p, NULL, err, errlen) ||
         !write_generated(dir, BUNDLE_C_SOURCE, cgen_program, c, p, hex, err, errlen))
         return false;
+    char bpf_hex[65] = "";
     if (target == BUNDLE_TARGET_EBPF) {
-        if (!write_generated(dir, BUNDLE_BPF_SOURCE, ebpf_program, c, p, NULL, err, errlen))
+        if (!write_generated(dir, BUNDLE_BPF_SOURCE, ebpf_program, c, p, bpf_hex, err, errlen))
             return false;
     } else {
         char *stale = NULL;
@@ -294,6 +295,10 @@ bool bundle_write_target(const Compiler *c, const IrProgram *p, const char *dir,
     Manifest *m = bundle_manifest(c, p, hex, compiler_version);
     if (has_komon)
         m->komon_config = strdup(BUNDLE_KOMON_CONFIG);
+    if (bpf_hex[0]) {
+        m->bpf_source = strdup(BUNDLE_BPF_SOURCE);
+        m->bpf_sha256 = strdup(bpf_hex);
+    }
     char *path = NULL, *tmp = NULL;
     if (asprintf(&path, "%s/%s", dir, BUNDLE_MANIFEST) < 0 || asprintf(&tmp, "%s/.%s.tmp", dir, BUNDLE_MANIFEST) < 0)
         abort();

@@ -372,6 +372,8 @@ static void extract_field(B *b, FieldId f, bool value)
         ;
     else if (f == F_MID)
         fputs("    __u32 f_mid = eq_mid;\n", o);
+    else if (f == F_TS)
+        fputs("    __s64 f_ts = eq_ts(p);\n", o);
     else if (cat_fields[f].type == TY_IP)
         fprintf(o, "    const EqAddr *f_%s = &p->%s; /* zero when absent */\n", n, pkt_member(f));
     else
@@ -836,7 +838,7 @@ static void emit_update(B *b, int i)
     case ST_LAST:
         fprintf(o, "{\n        %s = %s", lhs, ip ? "*" : "");
         emit_val(b, s->arg);
-        fprintf(o, ";\n        %s = 1;\n        s->s%d_ts%s = p->ts;\n    }", has, i, ix);
+        fprintf(o, ";\n        %s = 1;\n        s->s%d_ts%s = eq_ts(p);\n    }", has, i, ix);
         break;
     case ST_OR:
         fprintf(o, "{\n        %s |= ", lhs);
@@ -985,7 +987,7 @@ static void emit_packet_fn(B *b)
     const char *n = b->qn;
     bool grouped = q->nkeys > 0;
     fprintf(o, "/* The packet's part of query %s: filter, group, partial states. */\n"
-               "static __noinline int q_%s_packet(const struct eq_pkt *p)\n{\n",
+               "static __noinline int q_%s_packet(struct eq_pkt *p)\n{\n",
             q->name, n);
     bool used[F__COUNT] = {0}, value[F__COUNT] = {0};
     query_fields(q, used);
@@ -1036,7 +1038,7 @@ static void emit_packet_fn(B *b)
                    "    if (!s)\n        return 0;\n",
                 n);
     }
-    fputs("    if (s->first_ts == 0) { /* this CPU's first packet of the group */\n        s->first_ts = p->ts;\n", o);
+    fputs("    if (s->first_ts == 0) { /* this CPU's first packet of the group */\n        s->first_ts = eq_ts(p);\n", o);
     if (q->bidir)
         fputs("        s->orient = canon;\n", o);
     fputs("    }\n", o);
@@ -1058,7 +1060,7 @@ static void emit_wants_fn(B *b)
     FILE *o = b->o;
     const char *n = b->qn;
     fprintf(o, "/* Does query %s (measured in user space) want the frame? */\n"
-               "static __always_inline int q_%s_wants(const struct eq_pkt *p)\n{\n"
+               "static __always_inline int q_%s_wants(struct eq_pkt *p)\n{\n"
                "    if (!*(volatile __u32 *)&q_%s_armed)\n        return 0; /* not running */\n",
             q->name, n, n);
     IrExpr *kf = kernel_filter(q);
@@ -1140,7 +1142,7 @@ static void emit_pkt_struct(FILE *o, const bool *need)
           "struct eq_pkt {\n"
           "    __u32 has;   /* EQ_HAS_* */\n"
           "    __u8 proto;  /* transport protocol, after IPv6 extension headers (with EQ_HAS_IP) */\n"
-          "    __s64 ts;    /* ns since the epoch */\n",
+          "    __s64 ts;    /* ns since the epoch; 0 until eq_ts() reads the clock */\n",
           o);
     for (int f = 0; f < F__COUNT; f++) {
         if (!need[f] || !stored((FieldId)f) || f == F_TS || (f == F_STCPS && need[F_TCP_SEQ]))
@@ -1474,8 +1476,9 @@ static void emit_prologue(FILE *out, const Compiler *c, const IrProgram *p)
 static void emit_helpers(FILE *out, const B *b, const bool *need)
 {
     fputs("/* ---- helpers ---- */\n\n"
-          "/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */\n"
-          "static __always_inline __s64 eq_now(struct xdp_md *ctx)\n"
+          "/* The capture's time of a frame fed with BPF_PROG_TEST_RUN (XDP\n"
+          " * metadata), or 0: the clock is read later, if at all (eq_ts). */\n"
+          "static __always_inline __s64 eq_meta_ts(struct xdp_md *ctx)\n"
           "{\n"
           "    if (eq_ts_from_meta) {\n"
           "        __u8 *meta = (__u8 *)(long)ctx->data_meta;\n"
@@ -1485,8 +1488,9 @@ static void emit_helpers(FILE *out, const B *b, const bool *need)
           "            return ts;\n"
           "        }\n"
           "    }\n"
-          "    return (__s64)bpf_ktime_get_ns() + eq_clock_offset;\n"
-          "}\n\n",
+          "    return 0;\n"
+          "}\n\n"
+          "",
           out);
     if (need[F_SADDR] || need[F_DADDR])
         fputs("/* An address from the 4 or 16 bytes at q (eq_packet.h's eq_addr_from). */\n"
@@ -1642,7 +1646,10 @@ static void emit_ring(FILE *out, bool tcp_loss)
             "        eq_frame_lost();\n"
             "        return;\n"
             "    }\n"
-            "    bpf_ringbuf_submit(f, 0);\n"
+            "    /* wake the reader only when the ring fills up: it also drains\n"
+            "     * it every few milliseconds (a wakeup per frame costs microseconds) */\n"
+            "    __u64 queued = bpf_ringbuf_query(&eq_frames, BPF_RB_AVAIL_DATA);\n"
+            "    bpf_ringbuf_submit(f, queued > EQ_RING_BYTES / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);\n"
             "}\n\n",
             EBPF_SNAP, EBPF_RING_MB);
     if (tcp_loss)
@@ -1687,6 +1694,16 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
     emit_helpers(out, &b, need);
     fputs("/* ---- parsing ---- */\n\n", out);
     emit_pkt_struct(out, need);
+    fputs("/* The frame's time, wall clock: read once, and only when something needs\n"
+          " * it (a group's first packet, a time state, a frame sent up); the clock\n"
+          " * costs more than the rest of a simple query (docs/performance.md). */\n"
+          "static __always_inline __s64 eq_ts(struct eq_pkt *p)\n"
+          "{\n"
+          "    if (p->ts == 0)\n"
+          "        p->ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;\n"
+          "    return p->ts;\n"
+          "}\n\n",
+          out);
     emit_parser(out, need);
     fwrite(queries, 1, qlen, out);
     free(queries);
@@ -1705,7 +1722,7 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
     fputs(
           "/* One frame, at whichever hook: the queries the kernel measures update\n"
           " * their groups; returns 1 when a query measured in user space wants it. */\n"
-          "static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)\n"
+          "static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, struct eq_pkt *p)\n"
           "{\n"
           "    __u32 zero = 0;\n"
           "    struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);\n"
@@ -1713,18 +1730,17 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
           "        seen->frames += 1;\n"
           "        seen->bytes += len;\n"
           "    }\n"
-          "    struct eq_pkt p = {};\n"
-          "    eq_parse(data, end, len, ts, &p);\n",
+          "    eq_parse(data, end, len, p->ts, p);\n",
           out);
     for (int i = 0; i < p->nqueries; i++)
         if (!user[i])
-            fprintf(out, "    q_%s_packet(&p);\n", p->queries[i]->name);
+            fprintf(out, "    q_%s_packet(p);\n", p->queries[i]->name);
     fputs("    int up = 0;\n", out);
     if (tcp_loss)
-        fputs("    up |= (p.has & EQ_HAS_TCP) != 0; /* the TCP sequence tracker */\n", out);
+        fputs("    up |= (p->has & EQ_HAS_TCP) != 0; /* the TCP sequence tracker */\n", out);
     for (int i = 0; i < p->nqueries; i++)
         if (user[i])
-            fprintf(out, "    up |= q_%s_wants(&p);\n", p->queries[i]->name);
+            fprintf(out, "    up |= q_%s_wants(p);\n", p->queries[i]->name);
     fputs("    return up;\n"
           "}\n\n",
           out);
@@ -1735,11 +1751,11 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
           "    __u8 *data = (__u8 *)(long)ctx->data;\n"
           "    __u8 *end = (__u8 *)(long)ctx->data_end;\n"
           "    __u32 len = (__u32)(end - data);\n"
-          "    __s64 ts = eq_now(ctx);\n",
+          "    struct eq_pkt p = {.ts = eq_meta_ts(ctx)};\n",
           out);
     if (any_user)
-        fputs("    if (eq_measure(data, end, len, ts)) {\n"
-              "        struct eq_frame *f = eq_frame_new(len, ts);\n"
+        fputs("    if (eq_measure(data, end, len, &p)) {\n"
+              "        struct eq_frame *f = eq_frame_new(len, eq_ts(&p));\n"
               "        if (f) {\n"
               "            __u32 cap = EQ_CAP(f->cap_len);\n"
               "            eq_frame_done(f, bpf_xdp_load_bytes(ctx, 0, f->data, cap));\n"
@@ -1747,7 +1763,7 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
               "    }\n",
               out);
     else
-        fputs("    eq_measure(data, end, len, ts);\n", out);
+        fputs("    eq_measure(data, end, len, &p);\n", out);
     fputs("    return XDP_PASS;\n"
           "}\n\n"
           "/* tc (sched_cls): frames in or out of the host's stack (equery-run --tc\n"
@@ -1758,11 +1774,11 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
           "    __u8 *data = (__u8 *)(long)skb->data;\n"
           "    __u8 *end = (__u8 *)(long)skb->data_end;\n"
           "    __u32 len = skb->len;\n"
-          "    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;\n",
+          "    struct eq_pkt p = {};\n",
           out);
     if (any_user)
-        fputs("    if (eq_measure(data, end, len, ts)) {\n"
-              "        struct eq_frame *f = eq_frame_new(len, ts);\n"
+        fputs("    if (eq_measure(data, end, len, &p)) {\n"
+              "        struct eq_frame *f = eq_frame_new(len, eq_ts(&p));\n"
               "        if (f) {\n"
               "            __u32 cap = EQ_CAP(f->cap_len);\n"
               "            eq_frame_done(f, bpf_skb_load_bytes(skb, 0, f->data, cap));\n"
@@ -1770,7 +1786,7 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
               "    }\n",
               out);
     else
-        fputs("    eq_measure(data, end, len, ts);\n", out);
+        fputs("    eq_measure(data, end, len, &p);\n", out);
     fputs("    return 0; /* TC_ACT_OK: the frame goes on */\n"
           "}\n\n"
           "char LICENSE[] SEC(\"license\") = \"Dual BSD/GPL\";\n",

@@ -108,6 +108,8 @@ static const cyaml_schema_field_t manifest_fields[] = {
     STRING("c_source", CYAML_FLAG_DEFAULT, Manifest, c_source),
     STRING("c_sha256", CYAML_FLAG_DEFAULT, Manifest, c_sha256),
     STRING("komon_config", CYAML_FLAG_OPTIONAL, Manifest, komon_config),
+    STRING("bpf_source", CYAML_FLAG_OPTIONAL, Manifest, bpf_source),
+    STRING("bpf_sha256", CYAML_FLAG_OPTIONAL, Manifest, bpf_sha256),
     CYAML_FIELD_BOOL("tcp_loss", CYAML_FLAG_DEFAULT, Manifest, tcp_loss),
     SEQUENCE("queries", CYAML_FLAG_BLOCK, Manifest, queries, nqueries, &query_entry, 1),
     SEQUENCE("events", CYAML_FLAG_OPTIONAL | CYAML_FLAG_BLOCK, Manifest, events, nevents, &event_entry, 0),
@@ -423,6 +425,14 @@ static bool check_header(const Check *c, const Manifest *m)
         return fail(c, "komon_config '%s' must be a plain file name in the bundle (no '/', no '..', "
                        "not starting with '.' or '-')",
                     m->komon_config);
+    if (m->bpf_source && (!is_plain_file_name(m->bpf_source) || !ends_with(m->bpf_source, ".bpf.c")))
+        return fail(c, "bpf_source '%s' must be a plain file name in the bundle ending in .bpf.c (no '/', no '..', "
+                       "not starting with '.' or '-')",
+                    m->bpf_source);
+    if (!m->bpf_source != !m->bpf_sha256)
+        return fail(c, "bpf_source and bpf_sha256 go together");
+    if (m->bpf_sha256 && !is_sha256_hex(m->bpf_sha256))
+        return fail(c, "bpf_sha256 '%s' is not 64 lowercase hexadecimal digits", m->bpf_sha256);
     if (m->nqueries == 0 || !m->queries)
         return fail(c, "the program has no queries");
     if (!has_storage(m->events, m->nevents))

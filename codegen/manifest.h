@@ -65,6 +65,8 @@ typedef struct {
     char *c_source;        /* generated C, relative to the bundle: "program.c" */
     char *c_sha256;        /* of that file */
     char *komon_config;    /* KOMon probe configuration file, relative to the bundle ("komon.yaml"), or NULL */
+    char *bpf_source;      /* --target=ebpf: the eBPF program, relative to the bundle ("program.bpf.c"), or NULL */
+    char *bpf_sha256;      /* of that file (with bpf_source) */
     bool tcp_loss;         /* the runtime must track TCP sequences */
     MQuery *queries;
     unsigned nqueries;

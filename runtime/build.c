@@ -308,14 +308,15 @@ static const char *bpf_compiler(void)
     return cc && *cc ? cc : "clang";
 }
 
-bool build_bpf(const char *dir, bool verbose, char **obj, char *err, size_t errlen)
+bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, char *err, size_t errlen)
 {
     *obj = NULL;
     bool ok = false;
     char *src_path = NULL, *src = NULL, *hdr_path = NULL, *hdr = NULL, *cache = NULL, *out = NULL, *tmp = NULL,
          *log = NULL, *incdir = NULL;
     size_t len = 0, hdr_len = 0;
-    if (asprintf(&src_path, "%s/program.bpf.c", dir) < 0 || asprintf(&hdr_path, "%s/program.h", dir) < 0 ||
+    if (asprintf(&src_path, "%s/%s", dir, m->bpf_source ? m->bpf_source : "program.bpf.c") < 0 ||
+        asprintf(&hdr_path, "%s/program.h", dir) < 0 ||
         asprintf(&incdir, "-I%s", dir) < 0)
         abort();
     src = slurp(src_path, &len);
@@ -323,6 +324,17 @@ bool build_bpf(const char *dir, bool verbose, char **obj, char *err, size_t errl
         snprintf(err, errlen,
                  "cannot read '%s': %s (a bundle for the eBPF engine is made with equeryc --target=ebpf)", src_path,
                  strerror(errno));
+        goto out;
+    }
+    if (!m->bpf_source) {
+        snprintf(err, errlen, "the bundle's manifest names no eBPF program (made by an older equeryc?): compile the "
+                              "program again with equeryc --target=ebpf");
+        goto out;
+    }
+    char bhex[65];
+    sha256_hex(src, len, bhex);
+    if (strcmp(bhex, m->bpf_sha256) != 0) {
+        snprintf(err, errlen, "'%s' does not match its manifest (edited by hand?): compile the program again", src_path);
         goto out;
     }
     hdr = slurp(hdr_path, &hdr_len);

@@ -27,10 +27,11 @@ typedef struct {
 bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, char *err, size_t errlen);
 void build_unload(Loaded *l);
 
-/* Builds (or finds in the same cache) the bundle's program.bpf.c with
- * clang -O2 -g -target bpf; *obj is the object's path (free it). The key:
+/* Builds (or finds in the same cache) the bundle's eBPF program (the
+ * manifest's bpf_source, checked against bpf_sha256) with clang -O2 -g
+ * -target bpf; *obj is the object's path (free it). The key:
  * program.bpf.c, program.h and the command. */
-bool build_bpf(const char *dir, bool verbose, char **obj, char *err, size_t errlen);
+bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, char *err, size_t errlen);
 
 /* Where the runtime headers are: $EQUERY_RUNTIME_INCLUDE or the build's. */
 const char *build_include_dir(void);

@@ -757,7 +757,11 @@ static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
     engine_advance(r->eng, now_ns(CLOCK_REALTIME));
     while (!*stop) {
         if (r->rb) {
+            /* the program wakes this reader only when the ring fills up:
+             * drain it after each wait in any case */
             int n = ring_buffer__poll(r->rb, POLL_MS);
+            if (n >= 0 || n == -EINTR)
+                n = ring_buffer__consume(r->rb);
             if (n < 0 && n != -EINTR) {
                 fprintf(stderr, "equery-run: error: reading the ring buffer: %s\n", strerror(-n));
                 status = EXIT_RUN;

@@ -72,6 +72,8 @@ static void usage(FILE *f)
 {
     fputs("usage: equery-run [options] PROGRAM.eq|BUNDLE --pcap FILE\n"
           "       equery-run [options] PROGRAM.eq|BUNDLE --iface NAME\n"
+          "       equery-run [options] PROGRAM.eq|BUNDLE --xdp NAME | --tc NAME\n"
+          "       equery-run [options] PROGRAM.eq|BUNDLE      (KOMon queries: loads the probe)\n"
           "\n"
           "Runs an EQuery program over a capture or a live interface and prints its\n"
           "results window by window, with the events that fire and the queries they start.\n"
@@ -275,7 +277,10 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--dpdk takes its ports from the EAL arguments: give either --dpdk or --pcap");
     if (o->dpdk && o->iface)
         return usage_error("%s", "the DPDK engine reads ports, not --iface: give --dpdk \"--vdev=net_af_packet0,iface=NAME\"");
-    /* no input: the KOMon probe, if the program reads samples (checked in main) */
+    /* no input: the KOMon probe, if the program reads samples (checked in main);
+     * the DPDK and eBPF engines always need one */
+    if ((o->dpdk || o->ebpf) && !o->pcap_file && !o->eal_args && !o->xdp_iface && !o->tc_iface)
+        return usage_error("%s", "no input: give --pcap FILE, --xdp NAME, --tc NAME or --dpdk \"EAL ARGS\"");
     if (o->pcap_file && o->iface)
         return usage_error("%s", "give either --pcap or --iface, not both");
     if (o->dpdk && o->pcap_file && !strcmp(o->pcap_file, "-"))

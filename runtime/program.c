@@ -131,7 +131,7 @@ int program_open_target(const char *tool, const char *path, bool verbose, bool e
         fprintf(stderr, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }
-    if (ebpf && !build_bpf(bundle, verbose, &p->bpf_obj, err, sizeof err)) {
+    if (ebpf && !build_bpf(bundle, p->m, verbose, &p->bpf_obj, err, sizeof err)) {
         fprintf(stderr, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }

@@ -92,8 +92,9 @@ const volatile __u8 eq_ts_from_meta = 0;  /* 1: ts is the 8 bytes of XDP metadat
 
 /* ---- helpers ---- */
 
-/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */
-static __always_inline __s64 eq_now(struct xdp_md *ctx)
+/* The capture's time of a frame fed with BPF_PROG_TEST_RUN (XDP
+ * metadata), or 0: the clock is read later, if at all (eq_ts). */
+static __always_inline __s64 eq_meta_ts(struct xdp_md *ctx)
 {
     if (eq_ts_from_meta) {
         __u8 *meta = (__u8 *)(long)ctx->data_meta;
@@ -103,7 +104,7 @@ static __always_inline __s64 eq_now(struct xdp_md *ctx)
             return ts;
         }
     }
-    return (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return 0;
 }
 
 /* ---- parsing ---- */
@@ -113,9 +114,19 @@ static __always_inline __s64 eq_now(struct xdp_md *ctx)
 struct eq_pkt {
     __u32 has;   /* EQ_HAS_* */
     __u8 proto;  /* transport protocol, after IPv6 extension headers (with EQ_HAS_IP) */
-    __s64 ts;    /* ns since the epoch */
+    __s64 ts;    /* ns since the epoch; 0 until eq_ts() reads the clock */
     __u32 pkt_len;
 };
+
+/* The frame's time, wall clock: read once, and only when something needs
+ * it (a group's first packet, a time state, a frame sent up); the clock
+ * costs more than the rest of a simple query (docs/performance.md). */
+static __always_inline __s64 eq_ts(struct eq_pkt *p)
+{
+    if (p->ts == 0)
+        p->ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return p->ts;
+}
 
 /* The transport header at l4; ip_payload is how many bytes of the datagram
  * the IP lengths put from l4 on, icmp the ICMP of the IP version. */
@@ -310,7 +321,7 @@ struct {
 __u32 q_total_active = 0;
 
 /* The packet's part of query total: filter, group, partial states. */
-static __noinline int q_total_packet(const struct eq_pkt *p)
+static __noinline int q_total_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_total_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -325,7 +336,7 @@ static __noinline int q_total_packet(const struct eq_pkt *p)
     if (!s)
         return 0;
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -371,7 +382,7 @@ struct {
 __u32 q_load_all_active = 0;
 
 /* The packet's part of query load_all: filter, group, partial states. */
-static __noinline int q_load_all_packet(const struct eq_pkt *p)
+static __noinline int q_load_all_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_load_all_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -386,7 +397,7 @@ static __noinline int q_load_all_packet(const struct eq_pkt *p)
     if (!s)
         return 0;
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -431,7 +442,7 @@ struct {
 __u32 q_busy_active = 0;
 
 /* The packet's part of query busy: filter, group, partial states. */
-static __noinline int q_busy_packet(const struct eq_pkt *p)
+static __noinline int q_busy_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_busy_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -444,7 +455,7 @@ static __noinline int q_busy_packet(const struct eq_pkt *p)
     if (!s)
         return 0;
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -468,7 +479,7 @@ struct {
 
 /* One frame, at whichever hook: the queries the kernel measures update
  * their groups; returns 1 when a query measured in user space wants it. */
-static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
+static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, struct eq_pkt *p)
 {
     __u32 zero = 0;
     struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);
@@ -476,11 +487,10 @@ static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts
         seen->frames += 1;
         seen->bytes += len;
     }
-    struct eq_pkt p = {};
-    eq_parse(data, end, len, ts, &p);
-    q_total_packet(&p);
-    q_load_all_packet(&p);
-    q_busy_packet(&p);
+    eq_parse(data, end, len, p->ts, p);
+    q_total_packet(p);
+    q_load_all_packet(p);
+    q_busy_packet(p);
     int up = 0;
     return up;
 }
@@ -492,8 +502,8 @@ int eq_xdp(struct xdp_md *ctx)
     __u8 *data = (__u8 *)(long)ctx->data;
     __u8 *end = (__u8 *)(long)ctx->data_end;
     __u32 len = (__u32)(end - data);
-    __s64 ts = eq_now(ctx);
-    eq_measure(data, end, len, ts);
+    struct eq_pkt p = {.ts = eq_meta_ts(ctx)};
+    eq_measure(data, end, len, &p);
     return XDP_PASS;
 }
 
@@ -505,8 +515,8 @@ int eq_tc(struct __sk_buff *skb)
     __u8 *data = (__u8 *)(long)skb->data;
     __u8 *end = (__u8 *)(long)skb->data_end;
     __u32 len = skb->len;
-    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
-    eq_measure(data, end, len, ts);
+    struct eq_pkt p = {};
+    eq_measure(data, end, len, &p);
     return 0; /* TC_ACT_OK: the frame goes on */
 }
 

@@ -92,8 +92,9 @@ const volatile __u8 eq_ts_from_meta = 0;  /* 1: ts is the 8 bytes of XDP metadat
 
 /* ---- helpers ---- */
 
-/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */
-static __always_inline __s64 eq_now(struct xdp_md *ctx)
+/* The capture's time of a frame fed with BPF_PROG_TEST_RUN (XDP
+ * metadata), or 0: the clock is read later, if at all (eq_ts). */
+static __always_inline __s64 eq_meta_ts(struct xdp_md *ctx)
 {
     if (eq_ts_from_meta) {
         __u8 *meta = (__u8 *)(long)ctx->data_meta;
@@ -103,7 +104,7 @@ static __always_inline __s64 eq_now(struct xdp_md *ctx)
             return ts;
         }
     }
-    return (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return 0;
 }
 
 /* An address from the 4 or 16 bytes at q (eq_packet.h's eq_addr_from). */
@@ -172,7 +173,7 @@ static __always_inline void eq_count_drop(void *dropped, __u32 buf)
 struct eq_pkt {
     __u32 has;   /* EQ_HAS_* */
     __u8 proto;  /* transport protocol, after IPv6 extension headers (with EQ_HAS_IP) */
-    __s64 ts;    /* ns since the epoch */
+    __s64 ts;    /* ns since the epoch; 0 until eq_ts() reads the clock */
     __u64 smac;
     __u64 dmac;
     EqAddr saddr;
@@ -188,6 +189,16 @@ struct eq_pkt {
     __u32 ip_len;
     __u32 payload_len;
 };
+
+/* The frame's time, wall clock: read once, and only when something needs
+ * it (a group's first packet, a time state, a frame sent up); the clock
+ * costs more than the rest of a simple query (docs/performance.md). */
+static __always_inline __s64 eq_ts(struct eq_pkt *p)
+{
+    if (p->ts == 0)
+        p->ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return p->ts;
+}
 
 /* The transport header at l4; ip_payload is how many bytes of the datagram
  * the IP lengths put from l4 on, icmp the ICMP of the IP version. */
@@ -437,7 +448,7 @@ static const EqAddr q_web_c4 = {.b = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 
 static const EqAddr q_web_c5 = {.b = {0xc0, 0x00, 0x02, 0x01}, .v6 = 0};  /* 192.0.2.1 */
 
 /* The packet's part of query web: filter, group, partial states. */
-static __noinline int q_web_packet(const struct eq_pkt *p)
+static __noinline int q_web_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_web_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -480,7 +491,7 @@ static __noinline int q_web_packet(const struct eq_pkt *p)
         }
     }
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -529,7 +540,7 @@ __u32 q_sizes_active = 0;
 static const EqAddr q_sizes_c0 = {.b = {0xc6, 0x33, 0x64, 0x00}, .v6 = 0};  /* 198.51.100.0 */
 
 /* The packet's part of query sizes: filter, group, partial states. */
-static __noinline int q_sizes_packet(const struct eq_pkt *p)
+static __noinline int q_sizes_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_sizes_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -539,7 +550,7 @@ static __noinline int q_sizes_packet(const struct eq_pkt *p)
     bool h_daddr = (p->has & EQ_HAS_IP) != 0;
     __u32 f_pkt_len = p->pkt_len;
     bool h_pkt_len = true;
-    __s64 f_ts = p->ts;
+    __s64 f_ts = eq_ts(p);
     bool h_ts = true;
     __u32 f_ip_len = p->ip_len;
     bool h_ip_len = (p->has & EQ_HAS_IP) != 0;
@@ -557,7 +568,7 @@ static __noinline int q_sizes_packet(const struct eq_pkt *p)
     if (!s)
         return 0;
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -627,7 +638,7 @@ struct {
 } q_link_scratch SEC(".maps");
 
 /* The packet's part of query link: filter, group, partial states. */
-static __noinline int q_link_packet(const struct eq_pkt *p)
+static __noinline int q_link_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_link_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -680,7 +691,7 @@ static __noinline int q_link_packet(const struct eq_pkt *p)
         }
     }
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -739,7 +750,7 @@ struct {
 static const q_labels_state q_labels_empty;
 
 /* The packet's part of query labels: filter, group, partial states. */
-static __noinline int q_labels_packet(const struct eq_pkt *p)
+static __noinline int q_labels_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_labels_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -782,7 +793,7 @@ static __noinline int q_labels_packet(const struct eq_pkt *p)
         }
     }
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -806,7 +817,7 @@ struct {
 
 /* One frame, at whichever hook: the queries the kernel measures update
  * their groups; returns 1 when a query measured in user space wants it. */
-static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
+static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, struct eq_pkt *p)
 {
     __u32 zero = 0;
     struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);
@@ -814,12 +825,11 @@ static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts
         seen->frames += 1;
         seen->bytes += len;
     }
-    struct eq_pkt p = {};
-    eq_parse(data, end, len, ts, &p);
-    q_web_packet(&p);
-    q_sizes_packet(&p);
-    q_link_packet(&p);
-    q_labels_packet(&p);
+    eq_parse(data, end, len, p->ts, p);
+    q_web_packet(p);
+    q_sizes_packet(p);
+    q_link_packet(p);
+    q_labels_packet(p);
     int up = 0;
     return up;
 }
@@ -831,8 +841,8 @@ int eq_xdp(struct xdp_md *ctx)
     __u8 *data = (__u8 *)(long)ctx->data;
     __u8 *end = (__u8 *)(long)ctx->data_end;
     __u32 len = (__u32)(end - data);
-    __s64 ts = eq_now(ctx);
-    eq_measure(data, end, len, ts);
+    struct eq_pkt p = {.ts = eq_meta_ts(ctx)};
+    eq_measure(data, end, len, &p);
     return XDP_PASS;
 }
 
@@ -844,8 +854,8 @@ int eq_tc(struct __sk_buff *skb)
     __u8 *data = (__u8 *)(long)skb->data;
     __u8 *end = (__u8 *)(long)skb->data_end;
     __u32 len = skb->len;
-    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
-    eq_measure(data, end, len, ts);
+    struct eq_pkt p = {};
+    eq_measure(data, end, len, &p);
     return 0; /* TC_ACT_OK: the frame goes on */
 }
 

@@ -92,8 +92,9 @@ const volatile __u8 eq_ts_from_meta = 0;  /* 1: ts is the 8 bytes of XDP metadat
 
 /* ---- helpers ---- */
 
-/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */
-static __always_inline __s64 eq_now(struct xdp_md *ctx)
+/* The capture's time of a frame fed with BPF_PROG_TEST_RUN (XDP
+ * metadata), or 0: the clock is read later, if at all (eq_ts). */
+static __always_inline __s64 eq_meta_ts(struct xdp_md *ctx)
 {
     if (eq_ts_from_meta) {
         __u8 *meta = (__u8 *)(long)ctx->data_meta;
@@ -103,7 +104,7 @@ static __always_inline __s64 eq_now(struct xdp_md *ctx)
             return ts;
         }
     }
-    return (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return 0;
 }
 
 /* An address from the 4 or 16 bytes at q (eq_packet.h's eq_addr_from). */
@@ -163,7 +164,7 @@ static __always_inline void eq_count_drop(void *dropped, __u32 buf)
 struct eq_pkt {
     __u32 has;   /* EQ_HAS_* */
     __u8 proto;  /* transport protocol, after IPv6 extension headers (with EQ_HAS_IP) */
-    __s64 ts;    /* ns since the epoch */
+    __s64 ts;    /* ns since the epoch; 0 until eq_ts() reads the clock */
     EqAddr saddr;
     EqAddr daddr;
     __u16 sport;
@@ -175,6 +176,16 @@ struct eq_pkt {
     __u32 pkt_len;
     __u32 payload_len;
 };
+
+/* The frame's time, wall clock: read once, and only when something needs
+ * it (a group's first packet, a time state, a frame sent up); the clock
+ * costs more than the rest of a simple query (docs/performance.md). */
+static __always_inline __s64 eq_ts(struct eq_pkt *p)
+{
+    if (p->ts == 0)
+        p->ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return p->ts;
+}
 
 /* The transport header at l4; ip_payload is how many bytes of the datagram
  * the IP lengths put from l4 on, icmp the ICMP of the IP version. */
@@ -415,7 +426,7 @@ static __always_inline bool q_flows_c0(__u64 v)
 
 
 /* The packet's part of query flows: filter, group, partial states. */
-static __noinline int q_flows_packet(const struct eq_pkt *p)
+static __noinline int q_flows_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_flows_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -439,7 +450,7 @@ static __noinline int q_flows_packet(const struct eq_pkt *p)
     bool h_swin = (p->has & EQ_HAS_TCP) != 0;
     __u32 f_pkt_len = p->pkt_len;
     bool h_pkt_len = true;
-    __s64 f_ts = p->ts;
+    __s64 f_ts = eq_ts(p);
     bool h_ts = true;
     /* Where: and(in(proto, {tcp, udp}), noflag(flgs, RST)) */
     if (!((h_proto && q_flows_c0((__u64)f_proto)) && (h_flgs && !((__u64)f_flgs & 0x04))))
@@ -483,7 +494,7 @@ static __noinline int q_flows_packet(const struct eq_pkt *p)
         }
     }
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
         s->orient = canon;
     }
     int d = s->orient == canon ? 0 : 1; /* 0 forward, 1 reverse */
@@ -527,13 +538,13 @@ static __noinline int q_flows_packet(const struct eq_pkt *p)
         if (h_stcps) {
             s->s9[d] = (__u64)f_stcps;
             s->s9_has[d] = 1;
-            s->s9_ts[d] = p->ts;
+            s->s9_ts[d] = eq_ts(p);
         }
     }
     if (h_swin) {
         s->s11[d] = (__u64)f_swin;
         s->s11_has[d] = 1;
-        s->s11_ts[d] = p->ts;
+        s->s11_ts[d] = eq_ts(p);
     }
     return 0;
 }
@@ -589,7 +600,7 @@ struct {
 static const q_per_source_state q_per_source_empty;
 
 /* The packet's part of query per_source: filter, group, partial states. */
-static __noinline int q_per_source_packet(const struct eq_pkt *p)
+static __noinline int q_per_source_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_per_source_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -621,7 +632,7 @@ static __noinline int q_per_source_packet(const struct eq_pkt *p)
         }
     }
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -653,7 +664,7 @@ struct {
 
 /* One frame, at whichever hook: the queries the kernel measures update
  * their groups; returns 1 when a query measured in user space wants it. */
-static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
+static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, struct eq_pkt *p)
 {
     __u32 zero = 0;
     struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);
@@ -661,10 +672,9 @@ static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts
         seen->frames += 1;
         seen->bytes += len;
     }
-    struct eq_pkt p = {};
-    eq_parse(data, end, len, ts, &p);
-    q_flows_packet(&p);
-    q_per_source_packet(&p);
+    eq_parse(data, end, len, p->ts, p);
+    q_flows_packet(p);
+    q_per_source_packet(p);
     int up = 0;
     return up;
 }
@@ -676,8 +686,8 @@ int eq_xdp(struct xdp_md *ctx)
     __u8 *data = (__u8 *)(long)ctx->data;
     __u8 *end = (__u8 *)(long)ctx->data_end;
     __u32 len = (__u32)(end - data);
-    __s64 ts = eq_now(ctx);
-    eq_measure(data, end, len, ts);
+    struct eq_pkt p = {.ts = eq_meta_ts(ctx)};
+    eq_measure(data, end, len, &p);
     return XDP_PASS;
 }
 
@@ -689,8 +699,8 @@ int eq_tc(struct __sk_buff *skb)
     __u8 *data = (__u8 *)(long)skb->data;
     __u8 *end = (__u8 *)(long)skb->data_end;
     __u32 len = skb->len;
-    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
-    eq_measure(data, end, len, ts);
+    struct eq_pkt p = {};
+    eq_measure(data, end, len, &p);
     return 0; /* TC_ACT_OK: the frame goes on */
 }
 

@@ -92,8 +92,9 @@ const volatile __u8 eq_ts_from_meta = 0;  /* 1: ts is the 8 bytes of XDP metadat
 
 /* ---- helpers ---- */
 
-/* ts of a frame at XDP: wall-clock time, or the capture's (metadata). */
-static __always_inline __s64 eq_now(struct xdp_md *ctx)
+/* The capture's time of a frame fed with BPF_PROG_TEST_RUN (XDP
+ * metadata), or 0: the clock is read later, if at all (eq_ts). */
+static __always_inline __s64 eq_meta_ts(struct xdp_md *ctx)
 {
     if (eq_ts_from_meta) {
         __u8 *meta = (__u8 *)(long)ctx->data_meta;
@@ -103,7 +104,7 @@ static __always_inline __s64 eq_now(struct xdp_md *ctx)
             return ts;
         }
     }
-    return (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return 0;
 }
 
 /* ---- parsing ---- */
@@ -113,10 +114,20 @@ static __always_inline __s64 eq_now(struct xdp_md *ctx)
 struct eq_pkt {
     __u32 has;   /* EQ_HAS_* */
     __u8 proto;  /* transport protocol, after IPv6 extension headers (with EQ_HAS_IP) */
-    __s64 ts;    /* ns since the epoch */
+    __s64 ts;    /* ns since the epoch; 0 until eq_ts() reads the clock */
     __u16 dport;
     __u32 pkt_len;
 };
+
+/* The frame's time, wall clock: read once, and only when something needs
+ * it (a group's first packet, a time state, a frame sent up); the clock
+ * costs more than the rest of a simple query (docs/performance.md). */
+static __always_inline __s64 eq_ts(struct eq_pkt *p)
+{
+    if (p->ts == 0)
+        p->ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
+    return p->ts;
+}
 
 /* The transport header at l4; ip_payload is how many bytes of the datagram
  * the IP lengths put from l4 on, icmp the ICMP of the IP version. */
@@ -295,7 +306,7 @@ static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts,
 __u32 q_q1_armed = 0;
 
 /* Does query q1 (measured in user space) want the frame? */
-static __always_inline int q_q1_wants(const struct eq_pkt *p)
+static __always_inline int q_q1_wants(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_q1_armed)
         return 0; /* not running */
@@ -322,7 +333,7 @@ static __always_inline int q_q1_wants(const struct eq_pkt *p)
 __u32 q_q2_armed = 0;
 
 /* Does query q2 (measured in user space) want the frame? */
-static __always_inline int q_q2_wants(const struct eq_pkt *p)
+static __always_inline int q_q2_wants(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_q2_armed)
         return 0; /* not running */
@@ -349,7 +360,7 @@ static __always_inline int q_q2_wants(const struct eq_pkt *p)
 __u32 q_halves_armed = 0;
 
 /* Does query halves (measured in user space) want the frame? */
-static __always_inline int q_halves_wants(const struct eq_pkt *p)
+static __always_inline int q_halves_wants(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_halves_armed)
         return 0; /* not running */
@@ -393,7 +404,7 @@ struct {
 __u32 q_after_active = 0;
 
 /* The packet's part of query after: filter, group, partial states. */
-static __noinline int q_after_packet(const struct eq_pkt *p)
+static __noinline int q_after_packet(struct eq_pkt *p)
 {
     if (!*(volatile __u32 *)&q_after_armed)
         return 0; /* not running (a triggered query before its start) */
@@ -408,7 +419,7 @@ static __noinline int q_after_packet(const struct eq_pkt *p)
     if (!s)
         return 0;
     if (s->first_ts == 0) { /* this CPU's first packet of the group */
-        s->first_ts = p->ts;
+        s->first_ts = eq_ts(p);
     }
     int d = 0; /* one-way key: every packet is forward */
     (void)d;
@@ -485,7 +496,10 @@ static __always_inline void eq_frame_done(struct eq_frame *f, long rc)
         eq_frame_lost();
         return;
     }
-    bpf_ringbuf_submit(f, 0);
+    /* wake the reader only when the ring fills up: it also drains
+     * it every few milliseconds (a wakeup per frame costs microseconds) */
+    __u64 queued = bpf_ringbuf_query(&eq_frames, BPF_RB_AVAIL_DATA);
+    bpf_ringbuf_submit(f, queued > EQ_RING_BYTES / 8 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* A query reads TCP loss: user space's sequence tracker sees every TCP frame. */
@@ -505,7 +519,7 @@ struct {
 
 /* One frame, at whichever hook: the queries the kernel measures update
  * their groups; returns 1 when a query measured in user space wants it. */
-static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts)
+static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, struct eq_pkt *p)
 {
     __u32 zero = 0;
     struct eq_seen_count *seen = bpf_map_lookup_elem(&eq_seen, &zero);
@@ -513,14 +527,13 @@ static __always_inline int eq_measure(__u8 *data, __u8 *end, __u32 len, __s64 ts
         seen->frames += 1;
         seen->bytes += len;
     }
-    struct eq_pkt p = {};
-    eq_parse(data, end, len, ts, &p);
-    q_after_packet(&p);
+    eq_parse(data, end, len, p->ts, p);
+    q_after_packet(p);
     int up = 0;
-    up |= (p.has & EQ_HAS_TCP) != 0; /* the TCP sequence tracker */
-    up |= q_q1_wants(&p);
-    up |= q_q2_wants(&p);
-    up |= q_halves_wants(&p);
+    up |= (p->has & EQ_HAS_TCP) != 0; /* the TCP sequence tracker */
+    up |= q_q1_wants(p);
+    up |= q_q2_wants(p);
+    up |= q_halves_wants(p);
     return up;
 }
 
@@ -531,9 +544,9 @@ int eq_xdp(struct xdp_md *ctx)
     __u8 *data = (__u8 *)(long)ctx->data;
     __u8 *end = (__u8 *)(long)ctx->data_end;
     __u32 len = (__u32)(end - data);
-    __s64 ts = eq_now(ctx);
-    if (eq_measure(data, end, len, ts)) {
-        struct eq_frame *f = eq_frame_new(len, ts);
+    struct eq_pkt p = {.ts = eq_meta_ts(ctx)};
+    if (eq_measure(data, end, len, &p)) {
+        struct eq_frame *f = eq_frame_new(len, eq_ts(&p));
         if (f) {
             __u32 cap = EQ_CAP(f->cap_len);
             eq_frame_done(f, bpf_xdp_load_bytes(ctx, 0, f->data, cap));
@@ -550,9 +563,9 @@ int eq_tc(struct __sk_buff *skb)
     __u8 *data = (__u8 *)(long)skb->data;
     __u8 *end = (__u8 *)(long)skb->data_end;
     __u32 len = skb->len;
-    __s64 ts = (__s64)bpf_ktime_get_ns() + eq_clock_offset;
-    if (eq_measure(data, end, len, ts)) {
-        struct eq_frame *f = eq_frame_new(len, ts);
+    struct eq_pkt p = {};
+    if (eq_measure(data, end, len, &p)) {
+        struct eq_frame *f = eq_frame_new(len, eq_ts(&p));
         if (f) {
             __u32 cap = EQ_CAP(f->cap_len);
             eq_frame_done(f, bpf_skb_load_bytes(skb, 0, f->data, cap));
