@@ -17,22 +17,16 @@ RATE=${2:-20000}
 RUNS=${3:-5}
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 1; }
 RUN=$(readlink -f "$RUN")
+. "$(dirname "$0")/../tests/lib/netns.sh"
 A=eqla$$
 B=eqlb$$
 WORK=$(mktemp -d)
 cleanup() {
-    ip netns del "$A" 2>/dev/null || true
-    ip netns del "$B" 2>/dev/null || true
+    netns_remove "$A" "$B"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-ip netns add "$A"
-ip netns add "$B"
-ip link add va netns "$A" type veth peer name vb netns "$B"
-ip -n "$A" addr add 10.78.0.1/24 dev va
-ip -n "$B" addr add 10.78.0.2/24 dev vb
-ip -n "$A" link set va up
-ip -n "$B" link set vb up
+netns_pair "$A" "$B" va vb 10.78.0.1/24 10.78.0.2/24
 cat >"$WORK/trig.eq" <<'EOQ'
 query q1 = Select(COUNT(*) AS packets) Where(dport == 9999) Every(100ms);
 event e1 = q1.packets > 0;

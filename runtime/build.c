@@ -161,6 +161,40 @@ static bool run_compiler(const char *const *argv, const char *log, char *err, si
     return false;
 }
 
+/* Runs argv (whose output is `tmp`) unless `dest` is already in the cache,
+ * then moves tmp to dest with `mode`; at the end dest must be a private
+ * file of this user. What: "program", "eBPF object", for messages. */
+static bool build_into_cache(const char *const *argv, const char *tmp, const char *dest, const char *log, mode_t mode,
+                             const char *what, bool verbose, bool *cached, char *err, size_t errlen)
+{
+    *cached = trusted_file(dest);
+    if (!*cached) {
+        if (verbose) {
+            fputs("equery-run: building:", stderr);
+            for (int i = 0; argv[i]; i++)
+                fprintf(stderr, " %s", argv[i]);
+            fputc('\n', stderr);
+        }
+        bool built = run_compiler(argv, log, err, errlen);
+        unlink(log);
+        if (!built) {
+            unlink(tmp);
+            return false;
+        }
+        chmod(tmp, mode);
+        if (rename(tmp, dest) != 0) {
+            snprintf(err, errlen, "cannot move the built %s into the cache: %s", what, strerror(errno));
+            unlink(tmp);
+            return false;
+        }
+    }
+    if (!trusted_file(dest)) {
+        snprintf(err, errlen, "refusing to load '%s': not a private file of this user", dest);
+        return false;
+    }
+    return true;
+}
+
 bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -227,46 +261,23 @@ bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, c
     if (asprintf(&so, "%s/%s.so", cache, key) < 0 || asprintf(&tmp, "%s/.%s.%d.so", cache, key, (int)getpid()) < 0 ||
         asprintf(&log, "%s/.%s.%d.log", cache, key, (int)getpid()) < 0)
         abort();
-    if (trusted_file(so)) {
-        out->cached = true;
-    } else {
-        char *incflag = NULL;
-        if (asprintf(&incflag, "-I%s", inc) < 0)
-            abort();
-        const char *argv[32];
-        int n = 0;
-        argv[n++] = compiler();
-        for (int i = 0; CFLAGS[i]; i++)
-            argv[n++] = CFLAGS[i];
-        argv[n++] = incflag;
-        argv[n++] = "-o";
-        argv[n++] = tmp;
-        argv[n++] = src_path;
-        argv[n] = NULL;
-        if (verbose) {
-            fputs("equery-run: building:", stderr);
-            for (int i = 0; argv[i]; i++)
-                fprintf(stderr, " %s", argv[i]);
-            fputc('\n', stderr);
-        }
-        bool built = run_compiler(argv, log, err, errlen);
-        free(incflag);
-        unlink(log);
-        if (!built) {
-            unlink(tmp);
-            goto out;
-        }
-        chmod(tmp, 0700);
-        if (rename(tmp, so) != 0) {
-            snprintf(err, errlen, "cannot move the built program into the cache: %s", strerror(errno));
-            unlink(tmp);
-            goto out;
-        }
-    }
-    if (!trusted_file(so)) {
-        snprintf(err, errlen, "refusing to load '%s': not a private file of this user", so);
+    char *incflag = NULL;
+    if (asprintf(&incflag, "-I%s", inc) < 0)
+        abort();
+    const char *argv[32];
+    int n = 0;
+    argv[n++] = compiler();
+    for (int i = 0; CFLAGS[i]; i++)
+        argv[n++] = CFLAGS[i];
+    argv[n++] = incflag;
+    argv[n++] = "-o";
+    argv[n++] = tmp;
+    argv[n++] = src_path;
+    argv[n] = NULL;
+    bool ready = build_into_cache(argv, tmp, so, log, 0700, "program", verbose, &out->cached, err, errlen);
+    free(incflag);
+    if (!ready)
         goto out;
-    }
     out->dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
     if (!out->dl) {
         snprintf(err, errlen, "cannot load '%s': %s", so, dlerror());
@@ -378,31 +389,10 @@ bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, cha
     if (asprintf(&out, "%s/%s.bpf.o", cache, key) < 0 || asprintf(&tmp, "%s/.%s.%d.bpf.o", cache, key, (int)getpid()) < 0 ||
         asprintf(&log, "%s/.%s.%d.bpf.log", cache, key, (int)getpid()) < 0)
         abort();
-    if (!trusted_file(out)) {
-        argv[at_out] = tmp;
-        if (verbose) {
-            fputs("equery-run: building:", stderr);
-            for (int i = 0; argv[i]; i++)
-                fprintf(stderr, " %s", argv[i]);
-            fputc('\n', stderr);
-        }
-        bool built = run_compiler(argv, log, err, errlen);
-        unlink(log);
-        if (!built) {
-            unlink(tmp);
-            goto out;
-        }
-        chmod(tmp, 0600);
-        if (rename(tmp, out) != 0) {
-            snprintf(err, errlen, "cannot move the built eBPF object into the cache: %s", strerror(errno));
-            unlink(tmp);
-            goto out;
-        }
-    }
-    if (!trusted_file(out)) {
-        snprintf(err, errlen, "refusing to load '%s': not a private file of this user", out);
+    argv[at_out] = tmp;
+    bool cached;
+    if (!build_into_cache(argv, tmp, out, log, 0600, "eBPF object", verbose, &cached, err, errlen))
         goto out;
-    }
     *obj = out;
     out = NULL;
     ok = true;

@@ -112,7 +112,7 @@ static int64_t now_ns(clockid_t clk)
 
 /* The offset of a global variable in its section (".rodata", ".bss"), from
  * the object's BTF; -1 when there is none. */
-static long var_offset(struct bpf_object *obj, const char *sec_name, const char *var_name)
+long ebpf_var_offset(struct bpf_object *obj, const char *sec_name, const char *var_name)
 {
     const struct btf *btf = bpf_object__btf(obj);
     int id = btf ? btf__find_by_name_kind(btf, sec_name, BTF_KIND_DATASEC) : -1;
@@ -126,7 +126,7 @@ static long var_offset(struct bpf_object *obj, const char *sec_name, const char 
     return -1;
 }
 
-static struct bpf_map *section_map(struct bpf_object *obj, const char *suffix)
+struct bpf_map *ebpf_section_map(struct bpf_object *obj, const char *suffix)
 {
     struct bpf_map *m;
     bpf_object__for_each_map(m, obj) {
@@ -148,11 +148,11 @@ static struct bpf_map *query_map(const EbpfRun *r, unsigned q, const char *suffi
 /* Sets the const volatile parameters before load. */
 static bool set_params(EbpfRun *r, int64_t clock_offset)
 {
-    struct bpf_map *rodata = section_map(r->obj, ".rodata");
+    struct bpf_map *rodata = ebpf_section_map(r->obj, ".rodata");
     size_t size = 0;
     const void *init = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
-    long mid = var_offset(r->obj, ".rodata", "eq_mid"), off = var_offset(r->obj, ".rodata", "eq_clock_offset"),
-         meta = var_offset(r->obj, ".rodata", "eq_ts_from_meta");
+    long mid = ebpf_var_offset(r->obj, ".rodata", "eq_mid"), off = ebpf_var_offset(r->obj, ".rodata", "eq_clock_offset"),
+         meta = ebpf_var_offset(r->obj, ".rodata", "eq_ts_from_meta");
     if (!init || mid < 0 || off < 0 || meta < 0 || (size_t)off + 8 > size) {
         fprintf(stderr, "equery-run: error: the eBPF object has no parameters eq_mid, eq_clock_offset, "
                         "eq_ts_from_meta: build the bundle again with this equeryc\n");
@@ -315,7 +315,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     /* The program's .bss, mapped here: writes reach the running program.
      * (libbpf maps it itself only for skeletons in the versions Debian 12
      * has, so the mapping is made from the map's descriptor.) */
-    struct bpf_map *bss = section_map(r->obj, ".bss");
+    struct bpf_map *bss = ebpf_section_map(r->obj, ".bss");
     if (bss) {
         r->bss_size = bpf_map__value_size(bss);
         long page = sysconf(_SC_PAGESIZE);
@@ -331,9 +331,9 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     for (unsigned q = 0; q < n; q++) {
         char var[300];
         snprintf(var, sizeof var, "q_%s_armed", m->queries[q].name);
-        r->armed_off[q] = var_offset(r->obj, ".bss", var);
+        r->armed_off[q] = ebpf_var_offset(r->obj, ".bss", var);
         snprintf(var, sizeof var, "q_%s_active", m->queries[q].name);
-        r->active_off[q] = var_offset(r->obj, ".bss", var);
+        r->active_off[q] = ebpf_var_offset(r->obj, ".bss", var);
         if (r->armed_off[q] < 0 || (r->external[q] && r->active_off[q] < 0)) {
             fprintf(stderr, "equery-run: error: the eBPF object does not match the program (no %s): build the "
                             "bundle again\n",

@@ -47,4 +47,12 @@ int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop);
 void ebpf_report(const EbpfRun *r, FILE *f);
 void ebpf_close(EbpfRun *r);
 
+struct bpf_object;
+struct bpf_map;
+/* The offset of a global variable in its section's map (".rodata",
+ * ".bss"), from the object's BTF; -1 when there is none. */
+long ebpf_var_offset(struct bpf_object *obj, const char *sec_name, const char *var_name);
+/* The map of an object's section whose name ends in suffix (".bss"). */
+struct bpf_map *ebpf_section_map(struct bpf_object *obj, const char *suffix);
+
 #endif

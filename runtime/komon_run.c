@@ -130,9 +130,15 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
     if (rc == 0)
         (void)pump(k, &f);
     komon_status(k, &c);
-    fprintf(notes, "KOMon: %llu samples fed; probe saw %llu packets in, %llu out, tagged %llu, matched %llu; detached\n",
+    fprintf(notes,
+            "KOMon: %llu samples fed; probe saw %llu packets in, %llu out, tagged %llu, matched %llu, "
+            "discarded at interval ends %llu; detached\n",
             (unsigned long long)f.fed, (unsigned long long)c.ingress_pkts, (unsigned long long)c.egress_pkts,
-            (unsigned long long)c.tagged, (unsigned long long)c.matched);
+            (unsigned long long)c.tagged, (unsigned long long)c.matched, (unsigned long long)c.stale);
+    if (c.stale)
+        fprintf(notes, "KOMon: note: %llu packets were inside the VNF when their interval ended; as the original's "
+                       "stop, an interval's unfinished samples are discarded (docs/komon.md)\n",
+                (unsigned long long)c.stale);
     if (rc)
         fprintf(stderr, "equery-run: error: reading the KOMon samples failed\n");
     komon_close(k);

@@ -16,6 +16,7 @@
 set -euo pipefail
 
 RUN=$1
+. "$(dirname "$0")/../lib/netns.sh"
 if [ "$(id -u)" != 0 ]; then
     echo "SKIP: live eBPF test needs root (network namespaces, XDP)"
     exit 77
@@ -30,21 +31,12 @@ WORK=$(mktemp -d)
 PID=
 cleanup() {
     [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
-    ip netns del "$A" 2>/dev/null || true
-    ip netns del "$B" 2>/dev/null || true
+    netns_remove "$A" "$B"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add va netns "$A" type veth peer name vb netns "$B"
-ip -n "$A" addr add 10.77.0.1/24 dev va
-ip -n "$B" addr add 10.77.0.2/24 dev vb
-ip -n "$A" link set va up
-ip -n "$B" link set vb up
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
+netns_pair "$A" "$B" va vb 10.77.0.1/24 10.77.0.2/24
 
 cat >"$WORK/live.eq" <<'EOF'
 # measured in the kernel

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ebpf_run.h"
 #include "eq_rt.h"
 #include "output.h"
 #include "program.h"
@@ -156,42 +157,14 @@ static int load_only(int n, char **paths)
 
 /* ---- mode 2: run over a capture ------------------------------------------------ */
 
-/* The offset of a global variable in its section's map (".rodata",
- * ".bss"), from the object's BTF; -1 when there is no such variable. */
-static long var_offset(struct bpf_object *obj, const char *sec_name, const char *var_name)
-{
-    const struct btf *btf = bpf_object__btf(obj);
-    int id = btf ? btf__find_by_name_kind(btf, sec_name, BTF_KIND_DATASEC) : -1;
-    const struct btf_type *sec = id > 0 ? btf__type_by_id(btf, (__u32)id) : NULL;
-    const struct btf_var_secinfo *vs = sec ? btf_var_secinfos(sec) : NULL;
-    for (int i = 0; sec && i < btf_vlen(sec); i++, vs++) {
-        const struct btf_type *var = btf__type_by_id(btf, vs->type);
-        if (!strcmp(btf__name_by_offset(btf, var->name_off), var_name))
-            return (long)vs->offset;
-    }
-    return -1;
-}
-
-static struct bpf_map *section_map(struct bpf_object *obj, const char *suffix)
-{
-    struct bpf_map *m;
-    bpf_object__for_each_map(m, obj) {
-        const char *n = bpf_map__name(m);
-        size_t ln = strlen(n), ls = strlen(suffix);
-        if (ln >= ls && !strcmp(n + ln - ls, suffix))
-            return m;
-    }
-    return NULL;
-}
-
 /* Before load: eq_ts_from_meta = 1 (ts from the metadata the feeder puts
  * before each frame). */
 static void set_ts_from_meta(struct bpf_object *obj)
 {
-    struct bpf_map *rodata = section_map(obj, ".rodata");
+    struct bpf_map *rodata = ebpf_section_map(obj, ".rodata");
     size_t size = 0;
     const void *init = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
-    long off = var_offset(obj, ".rodata", "eq_ts_from_meta");
+    long off = ebpf_var_offset(obj, ".rodata", "eq_ts_from_meta");
     if (!init || off < 0 || (size_t)off >= size) {
         fprintf(stderr, "load_check: no eq_ts_from_meta in the object's .rodata\n");
         exit(EXIT_FAIL);
@@ -216,7 +189,7 @@ static void set_ts_from_meta(struct bpf_object *obj)
  * RCU grace period). Here the slot is given the map it already holds. */
 static int flip_buffers(struct bpf_object *obj, const Manifest *m, uint32_t to)
 {
-    struct bpf_map *bss = section_map(obj, ".bss");
+    struct bpf_map *bss = ebpf_section_map(obj, ".bss");
     if (!bss) {
         fprintf(stderr, "FAIL: no .bss in the object (q_NAME_active)\n");
         return EXIT_FAIL;
@@ -234,7 +207,7 @@ static int flip_buffers(struct bpf_object *obj, const Manifest *m, uint32_t to)
     for (unsigned q = 0; q < m->nqueries && !status; q++) {
         char var[256];
         snprintf(var, sizeof var, "q_%s_active", m->queries[q].name);
-        long off = var_offset(obj, ".bss", var);
+        long off = ebpf_var_offset(obj, ".bss", var);
         if (off < 0)
             continue; /* measured in user space: no buffers */
         if ((size_t)off + sizeof to > size) {
@@ -430,7 +403,7 @@ static int run_capture(const char *bundle, const char *objpath, const char *pcap
         return skip ? EXIT_SKIP : EXIT_FAIL;
     /* every query runs from the first frame: armed (equery-run arms them as
      * their instances start) */
-    struct bpf_map *bss = section_map(obj, ".bss");
+    struct bpf_map *bss = ebpf_section_map(obj, ".bss");
     size_t bss_size = bss ? bpf_map__value_size(bss) : 0;
     uint8_t *bss_data = calloc(1, bss_size + 1);
     uint32_t zero = 0, armed_on = 1;
@@ -441,7 +414,7 @@ static int run_capture(const char *bundle, const char *objpath, const char *pcap
     for (unsigned q = 0; q < lp.m->nqueries; q++) {
         char var[256];
         snprintf(var, sizeof var, "q_%s_armed", lp.m->queries[q].name);
-        long off = var_offset(obj, ".bss", var);
+        long off = ebpf_var_offset(obj, ".bss", var);
         if (off < 0 || (size_t)off + sizeof armed_on > bss_size) {
             fprintf(stderr, "FAIL: no %s in the object's .bss\n", var);
             return EXIT_FAIL;
