@@ -34,15 +34,7 @@
 /* Where each query is measured; what the backend refuses                */
 /* ====================================================================== */
 
-static const Stmt *stmt_of(const Compiler *c, const IrQuery *q)
-{
-    for (int i = 0; i < c->prog.stmts.n; i++) {
-        const Stmt *s = c->prog.stmts.v[i];
-        if (s->kind == S_QUERY && s->name && !strcmp(s->name, q->name))
-            return s;
-    }
-    return NULL;
-}
+static const Stmt *stmt_of(const Compiler *c, const IrQuery *q) { return compiler_query_stmt(c, q->name); }
 
 typedef bool (*ExprMatch)(const Expr *e, intptr_t arg);
 
@@ -140,7 +132,8 @@ const char *ebpf_user_reason(const IrQuery *q)
     return NULL;
 }
 
-/* Can the kernel program compute packet-level expression e? */
+/* Can the kernel program compute packet-level expression e? (No drill-down
+ * value, no field it lacks, no real number, no division of times.) */
 static bool kernel_computable(const IrExpr *e)
 {
     if (!e)
@@ -149,9 +142,7 @@ static bool kernel_computable(const IrExpr *e)
         return false;
     if (e->kind == X_FIELD && !(cat_fields[e->idx].backends & B_EBPF))
         return false;
-    bool real = false, sdiv = false;
-    scan_arith(e, &real, &sdiv);
-    if (real || sdiv)
+    if (e->ty == TY_REAL || (e->kind == X_OP && e->op == OP_DIV && (e->ty == TY_DURATION || e->ty == TY_TIME)))
         return false;
     for (int i = 0; i < e->nargs; i++)
         if (!kernel_computable(e->args[i]))
@@ -161,50 +152,48 @@ static bool kernel_computable(const IrExpr *e)
 
 /* The part of a user-space query's Where that the kernel tests before it
  * sends a frame up: the whole filter if the kernel can compute it, else
- * the conjuncts it can compute (a frame that fails one of them fails the
- * filter), else nothing. The result points into q's IR (args in a new
- * array the caller frees with free_kernel_filter). */
-static IrExpr *kernel_filter(const IrQuery *q)
+ * the conjunction of the conjuncts it can (a frame that fails one of them
+ * fails the filter), else nothing. */
+typedef struct {
+    const IrExpr *e; /* NULL: nothing to test */
+    IrExpr and_node; /* when e is a subset of the filter's conjuncts */
+} KernelFilter;
+
+static void kernel_filter(const IrQuery *q, KernelFilter *kf)
 {
     const IrExpr *f = q->filter;
-    if (!f)
-        return NULL;
-    if (kernel_computable(f))
-        return (IrExpr *)f;
+    kf->e = NULL;
+    memset(&kf->and_node, 0, sizeof kf->and_node);
+    if (!f || kernel_computable(f)) {
+        kf->e = f;
+        return;
+    }
     if (f->kind != X_OP || f->op != OP_AND)
-        return NULL;
-    IrExpr *part = calloc(1, sizeof *part);
+        return;
     IrExpr **args = calloc((size_t)f->nargs, sizeof *args);
-    if (!part || !args)
+    if (!args)
         abort();
-    *part = *f;
-    part->args = args;
-    part->nargs = 0;
+    int n = 0;
     for (int i = 0; i < f->nargs; i++)
         if (kernel_computable(f->args[i]))
-            args[part->nargs++] = f->args[i];
-    if (part->nargs == 0) {
-        free(args);
-        free(part);
-        return NULL;
+            args[n++] = f->args[i];
+    if (n == 1)
+        kf->e = args[0];
+    if (n > 1) {
+        kf->and_node = *f;
+        kf->and_node.args = args;
+        kf->and_node.nargs = n;
+        kf->e = &kf->and_node;
+        return; /* args freed by kernel_filter_free */
     }
-    if (part->nargs == 1) {
-        IrExpr *one = args[0];
-        free(args);
-        free(part);
-        return one;
-    }
-    return part;
+    free(args);
 }
 
-static void free_kernel_filter(const IrQuery *q, IrExpr *k)
+static void kernel_filter_free(KernelFilter *kf)
 {
-    if (!k || k == q->filter)
-        return;
-    if (q->filter && q->filter->kind == X_OP && k->kind == X_OP && k->op == OP_AND && k->args != q->filter->args) {
-        free(k->args);
-        free(k);
-    }
+    if (kf->e == &kf->and_node)
+        free(kf->and_node.args);
+    kf->e = NULL;
 }
 
 /* The eBPF backend measures every query, in the kernel or (ebpf_user_reason)
@@ -1063,21 +1052,22 @@ static void emit_wants_fn(B *b)
                "static __always_inline int q_%s_wants(struct eq_pkt *p)\n{\n"
                "    if (!*(volatile __u32 *)&q_%s_armed)\n        return 0; /* not running */\n",
             q->name, n, n);
-    IrExpr *kf = kernel_filter(q);
-    if (kf) {
+    KernelFilter kf;
+    kernel_filter(q, &kf);
+    if (kf.e) {
         bool used[F__COUNT] = {0};
-        collect_fields(kf, used);
+        collect_fields(kf.e, used);
         for (int f = 0; f < F__COUNT; f++)
             if (used[f])
                 extract_field(b, (FieldId)f, true);
-        ir_comment(b, kf == q->filter ? "Where" : "Where, the part the kernel can test", kf);
+        ir_comment(b, kf.e == q->filter ? "Where" : "Where, the part the kernel can test", kf.e);
         fputs("    if (!", o);
-        emit_cond(b, kf);
+        emit_cond(b, kf.e);
         fputs(")\n        return 0;\n", o);
     } else {
         fputs("    (void)p; /* the kernel can test nothing of its Where: every frame goes up */\n", o);
     }
-    free_kernel_filter(q, kf);
+    kernel_filter_free(&kf);
     fputs("    return 1;\n}\n\n", o);
 }
 
@@ -1673,9 +1663,10 @@ void ebpf_program(FILE *out, const Compiler *c, const IrProgram *p)
             continue;
         }
         any_user = true;
-        IrExpr *kf = kernel_filter(q);
-        collect_fields(kf, need);
-        free_kernel_filter(q, kf);
+        KernelFilter kf;
+        kernel_filter(q, &kf);
+        collect_fields(kf.e, need);
+        kernel_filter_free(&kf);
     }
     /* the queries first: they say which helpers they call */
     char *queries = NULL;

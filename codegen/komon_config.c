@@ -52,12 +52,8 @@ static int64_t port_of(const IrExpr *f)
 
 static Span query_span(const Compiler *c, const IrQuery *q)
 {
-    for (int i = 0; i < c->prog.stmts.n; i++) {
-        const Stmt *s = c->prog.stmts.v[i];
-        if (s->kind == S_QUERY && s->name && !strcmp(s->name, q->name))
-            return s->name_span;
-    }
-    return q->span;
+    const Stmt *s = compiler_query_stmt(c, q->name);
+    return s ? s->name_span : q->span;
 }
 
 bool komon_config_of(const Compiler *c, const IrProgram *p, KomonConfig *out, bool *has, bool report)

@@ -19,3 +19,13 @@ void compiler_free(Compiler *c)
     ar_free(c->arena);
     memset(c, 0, sizeof *c);
 }
+
+const Stmt *compiler_query_stmt(const Compiler *c, const char *name)
+{
+    for (int i = 0; i < c->prog.stmts.n; i++) {
+        const Stmt *s = c->prog.stmts.v[i];
+        if (s->kind == S_QUERY && s->name && !strcmp(s->name, name))
+            return s;
+    }
+    return NULL;
+}

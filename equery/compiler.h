@@ -31,6 +31,8 @@ typedef struct Compiler {
  * diagnostics go to `diag_out`. */
 void compiler_init(Compiler *c, const char *file, const char *src, size_t len, FILE *diag_out);
 void compiler_free(Compiler *c);
+/* The statement of query `name`, or NULL. */
+const Stmt *compiler_query_stmt(const Compiler *c, const char *name);
 
 /* grammar/: parse the whole source into c->prog; false on syntax errors. */
 int parse_program(Compiler *c);

@@ -252,9 +252,8 @@ bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, c
         sha256_update(&h, CFLAGS[i], strlen(CFLAGS[i]) + 1);
     uint8_t digest[32];
     sha256_final(&h, digest);
-    char key[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(key + 2 * i, 3, "%02x", digest[i]);
+    char key[SHA256_HEX_LEN + 1];
+    sha256_to_hex(digest, key);
     cache = cache_dir(err, errlen);
     if (!cache)
         goto out;
@@ -380,9 +379,8 @@ bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, cha
             sha256_update(&h, argv[i], strlen(argv[i]) + 1);
     uint8_t digest[32];
     sha256_final(&h, digest);
-    char key[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(key + 2 * i, 3, "%02x", digest[i]);
+    char key[SHA256_HEX_LEN + 1];
+    sha256_to_hex(digest, key);
     cache = cache_dir(err, errlen);
     if (!cache)
         goto out;

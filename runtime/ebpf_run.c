@@ -75,7 +75,6 @@ struct EbpfRun {
     unsigned *armcount;
     int64_t *armed_at;         /* CLOCK_REALTIME when armed (live) */
     bool *latency_pending;
-    double *latency_us;        /* the first measured one per query (-1: none) */
     EngineHooks hooks;
     Engine *eng;
     bool live;
@@ -178,24 +177,29 @@ static bool set_params(EbpfRun *r, int64_t clock_offset)
  * instruction belongs to: the log names the source line
  * ("@ program.bpf.c:LINE"), and program.bpf.c starts each query's section
  * with "======== query NAME". */
-static void explain_refusal(const EbpfRun *r, const char *bpf_source)
+void ebpf_print_log_tail(FILE *f, const char *log, int n, const char *indent)
 {
-    const char *log = r->log;
     size_t len = strlen(log);
     while (len > 0 && log[len - 1] == '\n')
         len--;
     size_t start = len;
     for (int lines = 0; start > 0; start--)
-        if (log[start - 1] == '\n' && ++lines == LOG_TAIL_LINES)
+        if (log[start - 1] == '\n' && ++lines == n)
             break;
-    fprintf(stderr, "equery-run: the verifier's log, last lines:\n");
     for (size_t i = start; i < len;) {
         size_t j = i;
         while (j < len && log[j] != '\n')
             j++;
-        fprintf(stderr, "  | %.*s\n", (int)(j - i), log + i);
+        fprintf(f, "%s| %.*s\n", indent, (int)(j - i), log + i);
         i = j + 1;
     }
+}
+
+static void explain_refusal(const EbpfRun *r, const char *bpf_source)
+{
+    const char *log = r->log;
+    fprintf(stderr, "equery-run: the verifier's log, last lines:\n");
+    ebpf_print_log_tail(stderr, log, LOG_TAIL_LINES, "  ");
     long line = -1;
     for (const char *p = log; (p = strstr(p, ".bpf.c:")) != NULL; p += 7)
         line = strtol(p + 7, NULL, 10);
@@ -239,10 +243,9 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     r->armcount = calloc(n + 1, sizeof *r->armcount);
     r->armed_at = calloc(n + 1, sizeof *r->armed_at);
     r->latency_pending = calloc(n + 1, sizeof *r->latency_pending);
-    r->latency_us = calloc(n + 1, sizeof *r->latency_us);
     r->log = malloc(LOG_SIZE);
     if (!r->armed_off || !r->active_off || !r->external || !r->armcount || !r->armed_at || !r->latency_pending ||
-        !r->latency_us || !r->log || r->ncpu <= 0)
+        !r->log || r->ncpu <= 0)
         abort();
     r->log[0] = '\0';
     if (r->live) {
@@ -281,7 +284,6 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     for (unsigned q = 0; q < n; q++) {
         struct bpf_map *b0 = query_map(r, q, "0"), *b1 = query_map(r, q, "1");
         r->external[q] = b0 && b1;
-        r->latency_us[q] = -1;
         if (r->external[q] && o->max_groups && m->queries[q].nkeys > 0) {
             bpf_map__set_max_entries(b0, o->max_groups);
             bpf_map__set_max_entries(b1, o->max_groups);
@@ -496,9 +498,8 @@ static void read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqInstance *into)
     }
     if (r->latency_pending[q] && first != INT64_MAX) {
         r->latency_pending[q] = false;
-        r->latency_us[q] = (double)(first - r->armed_at[q]) / 1e3;
         fprintf(r->o.notes, "equery-run: query %s: first packet measured %.1f us after its trigger armed it\n",
-                mq->name, r->latency_us[q]);
+                mq->name, (double)(first - r->armed_at[q]) / 1e3);
     }
     free(values);
     free(key);
@@ -814,7 +815,6 @@ void ebpf_close(EbpfRun *r)
     free(r->armcount);
     free(r->armed_at);
     free(r->latency_pending);
-    free(r->latency_us);
     free(r->log);
     free(r);
 }

@@ -43,7 +43,8 @@ const EngineHooks *ebpf_hooks(EbpfRun *r);
 /* Runs: feeds the capture, or attaches and measures until *stop; then
  * detaches (nothing stays attached) and calls engine_finish(). 0 or 3. */
 int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop);
-/* Frames the ring had no room for, frames not fed, trigger latencies. */
+/* Frames the ring had no room for, frames not fed (trigger latencies are
+ * said as they are measured). */
 void ebpf_report(const EbpfRun *r, FILE *f);
 void ebpf_close(EbpfRun *r);
 
@@ -52,6 +53,8 @@ struct bpf_map;
 /* The offset of a global variable in its section's map (".rodata",
  * ".bss"), from the object's BTF; -1 when there is none. */
 long ebpf_var_offset(struct bpf_object *obj, const char *sec_name, const char *var_name);
+/* The last n lines of a verifier log, each after `indent` and "| ". */
+void ebpf_print_log_tail(FILE *f, const char *log, int n, const char *indent);
 /* The map of an object's section whose name ends in suffix (".bss"). */
 struct bpf_map *ebpf_section_map(struct bpf_object *obj, const char *suffix);
 

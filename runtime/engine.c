@@ -62,8 +62,10 @@ struct Engine {
     unsigned *next_id;  /* per query */
     unsigned *running;  /* per query: instances not done */
     bool *samples;      /* per query: it reads KOMon samples (engine_sample only) */
+    bool *external;     /* per query: measured outside the engine (EngineHooks.external) */
     bool *noframes;     /* per query: frames are not for it (samples, or external) */
     const EngineHooks *hk;
+    bool count_frames;  /* the engine counts packets and bytes (no hook does) */
     bool any_samples;
     EventState *ev;
     bool *fired;        /* per event, as the trigger functions read it */
@@ -147,15 +149,19 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->running = xcalloc(m->nqueries, sizeof *e->running);
     e->samples = xcalloc(m->nqueries, sizeof *e->samples);
     e->noframes = xcalloc(m->nqueries, sizeof *e->noframes);
+    e->external = xcalloc(m->nqueries, sizeof *e->external);
     e->hk = cfg->hooks;
+    e->count_frames = !e->hk || !e->hk->frames_counted;
     for (unsigned q = 0; q < m->nqueries; q++)
         for (unsigned r = 0; r < m->queries[q].nreads; r++)
             if (!strcmp(m->queries[q].reads[r], "proc_time") || !strcmp(m->queries[q].reads[r], "sock_buf")) {
                 e->samples[q] = true;
                 e->any_samples = true;
             }
-    for (unsigned q = 0; q < m->nqueries; q++)
-        e->noframes[q] = e->samples[q] || (e->hk && e->hk->external && e->hk->external[q]);
+    for (unsigned q = 0; q < m->nqueries; q++) {
+        e->external[q] = e->hk && e->hk->external && e->hk->external[q];
+        e->noframes[q] = e->samples[q] || e->external[q];
+    }
     e->ev = xcalloc(m->nevents, sizeof *e->ev);
     e->fired = xcalloc(m->nevents, sizeof *e->fired);
     e->param_event = xcalloc(m->nqueries, sizeof *e->param_event);
@@ -553,7 +559,7 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     e->nrows = 0;
     EqWindow w = {in->wstart, end, end - in->wstart};
     const EqQueryDesc *d = &e->prog->queries[in->query];
-    if (e->hk && e->hk->external && e->hk->external[in->query])
+    if (e->external[in->query])
         e->hk->collect(e->hk->ctx, in->query, &in->in); /* measured in the kernel */
     /* the partial tables add up into the instance's own, as the per-core
      * partials of the DPDK engine do */
@@ -626,8 +632,7 @@ static bool step(Engine *e, Inst *in)
 static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
 {
     const MQuery *mq = &e->m->queries[in->query];
-    if (in->state != I_RUNNING || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns ||
-        (e->hk && e->hk->external && e->hk->external[in->query]))
+    if (in->state != I_RUNNING || mq->nkeys == 0 || !mq->aggregate || !mq->every_ns || e->external[in->query])
         return; /* (an external query's groups are not in its table until collect()) */
     uint64_t groups = in->in.table.count;
     for (unsigned k = 0; in->part && k < e->nparts; k++)
@@ -745,7 +750,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
             ts = pk[i - 1].ts;
         if (eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, ts) != EQ_MAL_NONE)
             e->st.malformed++;
-        if (!e->hk || !e->hk->frames_counted)
+        if (e->count_frames)
             e->st.bytes += f[i].wirelen;
     }
     unsigned part[ENGINE_BURST];
@@ -767,7 +772,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
         int64_t ts = pk[i].ts;
         e->now = ts;
         engine_advance(e, ts);
-        if (!e->hk || !e->hk->frames_counted)
+        if (e->count_frames)
             e->st.packets++;
         e->st.last_ts = ts;
         info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[part[i]], &pk[i]) : 0;
@@ -996,6 +1001,7 @@ void engine_free(Engine *e)
     free(e->running);
     free(e->samples);
     free(e->noframes);
+    free(e->external);
     free(e->rows);
     for (unsigned k = 0; e->tcp && k < e->nparts; k++)
         tcp_track_free(e->tcp[k]);

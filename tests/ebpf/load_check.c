@@ -68,21 +68,8 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 /* The last n lines of a verifier log. */
 static void print_tail(const char *log, int n)
 {
-    size_t len = strlen(log);
-    while (len > 0 && log[len - 1] == '\n')
-        len--;
-    size_t start = len;
-    for (int lines = 0; start > 0; start--)
-        if (log[start - 1] == '\n' && ++lines == n)
-            break;
     fprintf(stderr, "    ... verifier log, last lines:\n");
-    for (size_t i = start; i < len;) {
-        size_t j = i;
-        while (j < len && log[j] != '\n')
-            j++;
-        fprintf(stderr, "    | %.*s\n", (int)(j - i), log + i);
-        i = j + 1;
-    }
+    ebpf_print_log_tail(stderr, log, n, "    ");
 }
 
 /* Opens and loads an object; NULL (the reason printed) on failure, with
