@@ -31,6 +31,8 @@ enum {
     MAX_WORKERS = RTE_MAX_LCORE,
     MAX_EAL_ARGS = 64,
 };
+/* live: how often the main lcore flushes the output (packet rows) */
+#define FLUSH_NS (100 * 1000 * 1000LL)
 
 /* Per-mbuf data the main lcore attaches for the worker: the frame's time
  * (after clamping) and its length on the wire. */
@@ -428,6 +430,7 @@ int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop)
     struct rte_mbuf *m[BURST];
     if (!D.side)
         engine_advance(e, wall_ns());
+    int64_t last_flush = wall_ns();
     while (!*stop && !input_done) {
         unsigned got = 0;
         for (unsigned p = 0; p < D.nports; p++) {
@@ -483,6 +486,14 @@ int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop)
                     quiesce();
                     engine_advance(e, now);
                 }
+            }
+        }
+        if (!D.side) {
+            /* live: a packet query's rows are not held back */
+            int64_t now = wall_ns();
+            if (now - last_flush >= FLUSH_NS) {
+                engine_flush(e);
+                last_flush = now;
             }
         }
     }

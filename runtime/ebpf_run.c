@@ -35,6 +35,7 @@
 #include <pcap/pcap.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,15 @@ enum {
     LOG_TAIL_LINES = 20,
     POLL_MS = 10,         /* how often a live run looks at the clock */
     LINK_ETHERNET = 1,    /* DLT_EN10MB */
+    /* equery's tc filter has this handle and priority on every hook, so that
+     * one left behind by a run that was killed is found by the next run */
+    TC_HANDLE = 0xe9,
+    TC_PRIORITY = 0xe900,
 };
+
+/* Where a tc run records its pid and whether it added the clsact qdisc
+ * (tmpfs: gone at reboot, as the attachments are). */
+#define TC_STATE_DIR "/run/equery"
 
 /* The head of a ring record: program.bpf.c's struct eq_frame. */
 typedef struct {
@@ -85,6 +94,7 @@ struct EbpfRun {
     struct bpf_tc_hook tc_hook;
     struct bpf_tc_opts tc_opts;
     bool tc_created, tc_attached;
+    char tc_state[128];        /* the state file of this run's tc filter, or "" */
     /* counts */
     uint64_t ring_frames, not_fed_short, not_fed_long, lost;
     char *log;
@@ -602,10 +612,11 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
         return EXIT_RUN;
     }
     if (pcap_datalink(in) != LINK_ETHERNET) {
-        fprintf(stderr,
-                "equery-run: error: '%s' has link type %s, and the eBPF engine reads Ethernet frames (what XDP "
-                "sees): use --engine=portable\n",
-                r->o.pcap_file, pcap_datalink_val_to_name(pcap_datalink(in)) ? pcap_datalink_val_to_name(pcap_datalink(in)) : "?");
+        int lt = pcap_datalink(in);
+        const char *name = pcap_datalink_val_to_name(lt);
+        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s): the eBPF engine reads Ethernet frames only "
+                        "(--engine=portable reads it)\n",
+                r->o.pcap_file, lt, name ? name : "unknown");
         pcap_close(in);
         return EXIT_RUN;
     }
@@ -634,7 +645,7 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
             continue;
         }
         int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision */
-        engine_advance(r->eng, ts); /* the windows due close before the frame is measured */
+        engine_input(r->eng, ts); /* the windows due close before the frame is measured */
         memcpy(buf, &ts, META);
         memcpy(buf + META, data, h->caplen);
         memset(buf + META + h->caplen, 0, len - h->caplen); /* XDP sees whole frames */
@@ -657,7 +668,7 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
             ring_buffer__consume(r->rb);
     }
     sched_setaffinity(0, sizeof all, &all);
-    if (!status && rc == -1) {
+    if (!status && rc == -1 && !*stop) { /* (a signal may interrupt the read) */
         fprintf(stderr, "equery-run: error: reading '%s': %s\n", r->o.pcap_file, pcap_geterr(in));
         status = EXIT_RUN;
     }
@@ -667,6 +678,112 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
 
 /* ---- an interface ------------------------------------------------------------------ */
 
+/* The state file of a tc hook: per network namespace (the interface
+ * index is only unique in one), interface and direction. */
+static void tc_state_path(const EbpfRun *r, char *buf, size_t len)
+{
+    struct stat st;
+    unsigned long long ns = stat("/proc/self/ns/net", &st) == 0 ? (unsigned long long)st.st_ino : 0;
+    snprintf(buf, len, "%s/tc-%llu-%d-%s", TC_STATE_DIR, ns, r->ifindex, r->o.egress ? "egress" : "ingress");
+}
+
+/* Reads the pid and the qdisc flag of a state file (0, false when none). */
+static void tc_state_read(const char *path, long *pid, bool *qdisc)
+{
+    *pid = 0;
+    *qdisc = false;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    int q = 0;
+    if (fscanf(f, "pid=%ld qdisc=%d", pid, &q) != 2)
+        *pid = 0;
+    *qdisc = q != 0;
+    fclose(f);
+}
+
+/* Whether pid is a running equery-run. */
+static bool equery_alive(long pid)
+{
+    char path[64], comm[64] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    bool ok = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    return ok && !strncmp(comm, "equery-run", 10);
+}
+
+/* A filter at equery's handle and priority before we attach: ours from a
+ * run that did not exit cleanly (removed, with a warning), a live run's
+ * (refused), or someone else's (refused). 0 or EXIT_RUN. */
+static int tc_orphan(EbpfRun *r)
+{
+    const char *ifn = r->o.iface, *dir = r->o.egress ? "egress" : "ingress";
+    struct bpf_tc_opts q = {.sz = sizeof q, .handle = TC_HANDLE, .priority = TC_PRIORITY};
+    if (bpf_tc_query(&r->tc_hook, &q) != 0)
+        return 0; /* the slot is free */
+    char name[BPF_OBJ_NAME_LEN] = "";
+    int fd = bpf_prog_get_fd_by_id(q.prog_id);
+    if (fd >= 0) {
+        struct bpf_prog_info info = {0};
+        __u32 len = sizeof info;
+        if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+            snprintf(name, sizeof name, "%s", info.name);
+        close(fd);
+    }
+    if (strcmp(name, "eq_tc") != 0) {
+        fprintf(stderr, "equery-run: error: '%s' (%s) has a tc filter that is not equery's (program '%s') at "
+                        "equery's handle 0x%x and priority 0x%x; remove it, or measure with --xdp\n",
+                ifn, dir, name, TC_HANDLE, TC_PRIORITY);
+        return EXIT_RUN;
+    }
+    long pid;
+    bool qdisc;
+    tc_state_read(r->tc_state, &pid, &qdisc);
+    if (equery_alive(pid) && pid != (long)getpid()) {
+        fprintf(stderr, "equery-run: error: another equery-run (pid %ld) already measures on '%s' with tc (%s)\n", pid,
+                ifn, dir);
+        return EXIT_RUN;
+    }
+    struct bpf_tc_opts d = {.sz = sizeof d, .handle = TC_HANDLE, .priority = TC_PRIORITY};
+    int err = bpf_tc_detach(&r->tc_hook, &d);
+    if (err) {
+        fprintf(stderr, "equery-run: error: cannot remove the tc filter that an earlier equery-run left on '%s' (%s): "
+                        "%s\n",
+                ifn, dir, strerror(-err));
+        return EXIT_RUN;
+    }
+    char who[64] = "";
+    if (pid > 0)
+        snprintf(who, sizeof who, " (pid %ld)", pid);
+    fprintf(stderr, "equery-run: warning: removed the tc filter that an equery-run%s which did not exit cleanly left on "
+                    "'%s' (%s)%s\n",
+            who, ifn, dir, qdisc ? "; its clsact qdisc is removed at exit" : "");
+    if (qdisc)
+        r->tc_created = true; /* that run added it: it goes when we go */
+    unlink(r->tc_state);
+    return 0;
+}
+
+/* Records this run's tc filter (best effort: without it, an orphan is
+ * still found and removed, only its qdisc stays). */
+static void tc_state_write(EbpfRun *r)
+{
+    if (mkdir(TC_STATE_DIR, 0755) != 0 && errno != EEXIST) {
+        r->tc_state[0] = '\0';
+        return;
+    }
+    FILE *f = fopen(r->tc_state, "w");
+    if (!f) {
+        r->tc_state[0] = '\0';
+        return;
+    }
+    fprintf(f, "pid=%ld qdisc=%d\n", (long)getpid(), r->tc_created ? 1 : 0);
+    fclose(f);
+}
+
 static int attach(EbpfRun *r)
 {
     int fd = bpf_program__fd(r->main);
@@ -675,6 +792,7 @@ static int attach(EbpfRun *r)
         r->tc_hook.sz = sizeof r->tc_hook;
         r->tc_hook.ifindex = r->ifindex;
         r->tc_hook.attach_point = r->o.egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+        tc_state_path(r, r->tc_state, sizeof r->tc_state);
         int err = bpf_tc_hook_create(&r->tc_hook);
         if (err == 0)
             r->tc_created = true; /* ours: removed on exit */
@@ -683,8 +801,12 @@ static int attach(EbpfRun *r)
                     err == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
             return EXIT_RUN;
         }
+        if (tc_orphan(r))
+            return EXIT_RUN;
         r->tc_opts.sz = sizeof r->tc_opts;
         r->tc_opts.prog_fd = fd;
+        r->tc_opts.handle = TC_HANDLE;
+        r->tc_opts.priority = TC_PRIORITY;
         err = bpf_tc_attach(&r->tc_hook, &r->tc_opts);
         if (err) {
             fprintf(stderr, "equery-run: error: cannot attach the tc program to '%s' (%s): %s\n", ifn,
@@ -692,6 +814,7 @@ static int attach(EbpfRun *r)
             return EXIT_RUN;
         }
         r->tc_attached = true;
+        tc_state_write(r);
         return 0;
     }
     LIBBPF_OPTS(bpf_link_create_opts, lo);
@@ -731,10 +854,34 @@ static void detach(EbpfRun *r)
                 fprintf(stderr, "equery-run: warning: cannot detach the tc program from '%s': %s\n", r->o.iface,
                         strerror(-err));
             r->tc_attached = false;
+            if (r->tc_state[0]) {
+                long pid;
+                bool qdisc;
+                tc_state_read(r->tc_state, &pid, &qdisc);
+                if (qdisc)
+                    r->tc_created = true; /* handed over by the run on the other direction */
+                unlink(r->tc_state);
+                rmdir(TC_STATE_DIR); /* when it is empty */
+            }
         }
         if (r->tc_created) {
-            r->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-            bpf_tc_hook_destroy(&r->tc_hook);
+            /* the qdisc holds both directions: while a run measures on the
+             * other one, it is handed over to that run instead */
+            char other[sizeof r->tc_state];
+            r->o.egress = !r->o.egress;
+            tc_state_path(r, other, sizeof other);
+            r->o.egress = !r->o.egress;
+            long pid;
+            bool qdisc;
+            tc_state_read(other, &pid, &qdisc);
+            FILE *f = equery_alive(pid) ? fopen(other, "w") : NULL;
+            if (f) {
+                fprintf(f, "pid=%ld qdisc=1\n", pid);
+                fclose(f);
+            } else {
+                r->tc_hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+                bpf_tc_hook_destroy(&r->tc_hook);
+            }
             r->tc_created = false;
         }
         return;
@@ -773,6 +920,7 @@ static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
             nanosleep(&ts, NULL);
         }
         engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+        engine_flush(r->eng);
     }
     detach(r);
     return status;

@@ -26,6 +26,10 @@
 enum {
     ROWS_INITIAL = 64,
     TCP_CONVERSATIONS_DEFAULT = 1 << 20,
+    /* Of the windows in one silence of a replayed capture, a query without
+     * Groupby closes this many as usual; the rest, when they are two or
+     * more, are one gap record. */
+    SILENT_WINDOWS_SHOWN = 3,
 };
 
 typedef enum { I_PENDING, I_RUNNING, I_DONE } InstState;
@@ -43,6 +47,7 @@ typedef struct {
     uint64_t looked;      /* the burst whose lookups are in scratch */
     uint64_t rows_out;    /* rows printed so far (srcid) */
     EqInstance *part;     /* with partitions: the partial tables packets update */
+    unsigned silent_shown; /* windows of the current silence closed as usual */
 } Inst;
 
 typedef struct {
@@ -79,6 +84,8 @@ struct Engine {
     EngineStats sum;    /* engine_stats(): st plus the workers' */
     bool launched, finished;
     int64_t now;
+    int64_t last_input; /* the time of the latest frame or sample (INT64_MIN: none yet) */
+    bool wrote;         /* a window closed since the last flush */
     int64_t next_due;   /* no boundary of any instance comes before this */
     uint64_t bursts;    /* bursts measured so far */
     /* rows of the window being closed */
@@ -151,6 +158,7 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->noframes = xcalloc(m->nqueries, sizeof *e->noframes);
     e->external = xcalloc(m->nqueries, sizeof *e->external);
     e->hk = cfg->hooks;
+    e->last_input = INT64_MIN;
     e->count_frames = !e->hk || !e->hk->frames_counted;
     for (unsigned q = 0; q < m->nqueries; q++)
         for (unsigned r = 0; r < m->queries[q].nreads; r++)
@@ -569,6 +577,7 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     }
     d->close(&in->in, &w, collect_row, e);
     e->st.windows++;
+    e->wrote = true;
     if (!mq->aggregate)
         return; /* packet queries emitted their rows as they came */
     const EqValue **order = xcalloc(e->nrows, sizeof *order);
@@ -602,7 +611,37 @@ static int64_t next_boundary(const Inst *in)
     return in->wend < in->stop ? in->wend : in->stop;
 }
 
-/* Processes one boundary of `in` (at most `now`); false when none is due. */
+/* Whether the current window of `in` lies wholly in a silence of a
+ * replayed capture: no input since the window started, and the next input
+ * (at `now`) comes at or after its end. Such a window is empty for every
+ * query and every engine. */
+static bool window_silent(const Engine *e, const Inst *in)
+{
+    return e->cfg.replay && in->wstart > e->last_input && in->wend <= e->now;
+}
+
+/* The whole windows of `in`, from its current one, that end by `limit`. */
+static int64_t windows_until(const Inst *in, int64_t every, int64_t limit)
+{
+    return limit >= in->wend ? (limit - in->wstart) / every : 0;
+}
+
+/* Moves `in` past n empty windows that are not closed one by one; its
+ * events see an empty window (they have not fired). */
+static void pass_windows(Engine *e, Inst *in, int64_t every, int64_t n)
+{
+    in->wstart += n * every;
+    in->wend = in->wstart + every;
+    evaluate_events(e, in, in->wstart, NULL, 0);
+}
+
+/* Processes one boundary of `in` (at most `now`); false when none is due.
+ *
+ * Silences (docs/language.md): a keyed or packet query prints nothing for
+ * an empty window, so the windows of a silence are passed over at once; a
+ * query without Groupby prints a row for every window, so it closes the
+ * first SILENT_WINDOWS_SHOWN of a silence as usual and summarises the rest
+ * (two or more) in one gap record. Either way the work does not grow with the silence. */
 static bool step(Engine *e, Inst *in)
 {
     const MQuery *mq = &e->m->queries[in->query];
@@ -610,16 +649,37 @@ static bool step(Engine *e, Inst *in)
         activate(e, in);
         return true;
     }
+    int64_t every = (int64_t)mq->every_ns;
     if (in->wend <= in->stop) {
+        if (window_silent(e, in)) {
+            int64_t n = windows_until(in, every, e->now < in->stop ? e->now : in->stop);
+            if (!mq->aggregate || mq->nkeys > 0) {
+                pass_windows(e, in, every, n);
+                return true;
+            }
+            if (in->silent_shown >= SILENT_WINDOWS_SHOWN && n >= 2) {
+                OutSource src = source_of(in);
+                out_gap(e->cfg.out, &src, in->wstart, in->wstart + n * every, (uint64_t)n);
+                e->st.gaps++;
+                e->wrote = true;
+                pass_windows(e, in, every, n);
+                return true;
+            }
+            in->silent_shown++;
+        } else {
+            in->silent_shown = 0;
+        }
         int64_t end = in->wend;
         close_window(e, in, end, false);
         in->wstart = end;
-        in->wend = end + (int64_t)mq->every_ns;
+        in->wend = end + every;
         return true;
     }
     /* Within ends the run: the window is partial only when Every gave it a
-     * longer nominal length */
-    close_window(e, in, in->stop, mq->every_ns != 0);
+     * longer nominal length; when the last window ended at the stop there
+     * is none left to close */
+    if (in->wstart < in->stop)
+        close_window(e, in, in->stop, mq->every_ns != 0);
     in->state = I_DONE;
     e->running[in->query]--;
     if (e->hk && e->hk->stopped)
@@ -628,7 +688,8 @@ static bool step(Engine *e, Inst *in)
 }
 
 /* A keyed query with no groups emits nothing: jump over empty windows at
- * once instead of closing them one by one (a long pause in a trace). */
+ * once instead of closing them one by one (a query whose filter matches
+ * nothing for a while, live or not). */
 static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
 {
     const MQuery *mq = &e->m->queries[in->query];
@@ -643,10 +704,8 @@ static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
         return;
     int64_t every = (int64_t)mq->every_ns;
     int64_t k = (now - in->wstart) / every;
-    if (k > 1) {
-        in->wstart += (k - 1) * every;
-        in->wend = in->wstart + every;
-    }
+    if (k > 1)
+        pass_windows(e, in, every, k - 1);
 }
 
 void engine_advance(Engine *e, int64_t now)
@@ -682,7 +741,21 @@ void engine_advance(Engine *e, int64_t now)
         if (t < e->next_due)
             e->next_due = t;
     }
+    if (e->wrote) {
+        out_flush(e->cfg.out);
+        e->wrote = false;
+    }
 }
+
+void engine_input(Engine *e, int64_t ts)
+{
+    if (ts < e->now)
+        ts = e->now;
+    engine_advance(e, ts);
+    e->last_input = ts;
+}
+
+void engine_flush(Engine *e) { out_flush(e->cfg.out); }
 
 /* ---- packets -------------------------------------------------------------- */
 
@@ -775,6 +848,7 @@ static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
         if (e->count_frames)
             e->st.packets++;
         e->st.last_ts = ts;
+        e->last_input = ts;
         info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[part[i]], &pk[i]) : 0;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
@@ -805,6 +879,7 @@ unsigned engine_dispatch(Engine *e, int linktype, EqFrame *f)
     e->st.packets++;
     e->st.bytes += f->wirelen;
     e->st.last_ts = f->ts;
+    e->last_input = f->ts;
     /* packet queries print rows in packet order: they run here */
     EqPktInfo info = {0};
     info.mid = e->cfg.mid;
@@ -926,6 +1001,7 @@ void engine_sample(Engine *e, const EqSample *smp)
     e->st.packets++;
     e->st.bytes += wire;
     e->st.last_ts = ts;
+    e->last_input = ts;
     for (size_t k = 0; k < e->ninst; k++) {
         Inst *in = e->inst[k];
         if (in->state != I_RUNNING || !e->samples[in->query])

@@ -43,6 +43,8 @@ typedef struct {
                                 * the DPDK workers get them), merged at each window
                                 * close */
     const EngineHooks *hooks;  /* NULL: the engine measures every query */
+    bool replay;               /* time is a capture's: silences are summarised
+                                * (engine_input, docs/language.md "Silences") */
 } EngineConfig;
 
 typedef struct {
@@ -51,6 +53,7 @@ typedef struct {
     uint64_t groups_dropped;   /* packets whose new group did not fit --max-groups */
     uint64_t conversations_evicted;
     uint64_t windows, rows, events, starts, starts_refused;
+    uint64_t gaps;             /* gap records: silences of a replayed capture summarised */
     int64_t first_ts, last_ts;
 } EngineStats;
 
@@ -108,8 +111,18 @@ void engine_sample(Engine *e, const EqSample *s);
 /* Whether the program has queries over KOMon samples. */
 bool engine_has_sample_queries(const Engine *e);
 
-/* Closes the windows that end at or before `now` (live capture's timer). */
+/* Closes the windows that end at or before `now` (live capture's timer).
+ * Whatever was written is flushed when a window closed: the close of a
+ * window is the unit of delivery. */
 void engine_advance(Engine *e, int64_t now);
+/* A frame of time ts enters a measurement that the engine does not see
+ * (the eBPF engine's kernel program over a capture): closes the windows
+ * due before it, like engine_advance(), and records the input's time, so
+ * that the silences of a replayed capture are known. */
+void engine_input(Engine *e, int64_t ts);
+/* Flushes what was written (a live source calls it after each wait, so
+ * that a packet query's rows are not held back). */
+void engine_flush(Engine *e);
 /* End of input: closes the open windows (as partial) at the last packet's time. */
 void engine_finish(Engine *e);
 const EngineStats *engine_stats(const Engine *e);

@@ -39,14 +39,16 @@ enum {
 };
 
 static volatile sig_atomic_t stop_requested;
-static pcap_t *live_handle;
+static pcap_t *reading; /* the capture being read, live or from a file */
 
+/* SIGINT, SIGTERM: stop reading (pcap_breakloop makes pcap_dispatch return
+ * after the packet it is on, even in the middle of a large count). */
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-    if (live_handle)
-        pcap_breakloop(live_handle);
+    if (reading)
+        pcap_breakloop(reading);
 }
 
 typedef struct {
@@ -160,7 +162,11 @@ static int parse_options(int argc, char **argv, Options *o)
     uint32_t v;
     while ((c = getopt_long(argc, argv, ":o:vh", opts, NULL)) != -1) {
         switch (c) {
-        case O_PCAP: o->pcap_file = optarg; break;
+        case O_PCAP:
+            if (o->pcap_file)
+                return usage_error("--pcap given twice ('%s'): equery-run reads one capture", optarg);
+            o->pcap_file = optarg;
+            break;
         case O_IFACE: o->iface = optarg; break;
         case O_FILTER: o->capture_filter = optarg; break;
         case O_FORMAT:
@@ -366,47 +372,72 @@ static bool set_filter(pcap_t *p, const char *filter, const char *what)
     return true;
 }
 
-static int run_offline(Run *r, const Options *o)
+/* Opens a capture file ('-': standard input) and checks its link type: the
+ * same errors whichever engine reads it. `engine` names an engine that
+ * reads Ethernet frames only (DPDK, eBPF), or is NULL. NULL after the error. */
+static pcap_t *open_capture(const char *path, const char *engine, uint64_t *file_size)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
     struct stat st;
-    if (strcmp(o->pcap_file, "-") != 0) {
-        if (stat(o->pcap_file, &st) != 0) {
-            fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", o->pcap_file, strerror(errno));
-            return EXIT_RUN;
+    if (strcmp(path, "-") != 0) {
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", path, strerror(errno));
+            return NULL;
         }
         if (S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "equery-run: error: '%s' is a folder, not a capture file\n", o->pcap_file);
-            return EXIT_RUN;
+            fprintf(stderr, "equery-run: error: '%s' is a folder, not a capture file\n", path);
+            return NULL;
         }
-        r->file_size = (uint64_t)st.st_size;
+        if (file_size)
+            *file_size = (uint64_t)st.st_size;
     }
-    r->p = pcap_open_offline_with_tstamp_precision(o->pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!r->p) {
-        fprintf(stderr, "equery-run: error: cannot read '%s' as a capture: %s\n", o->pcap_file, errbuf);
-        return EXIT_RUN;
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!p) {
+        fprintf(stderr, "equery-run: error: cannot read '%s' as a capture: %s\n", path, errbuf);
+        return NULL;
     }
-    r->linktype = pcap_datalink(r->p);
-    if (!eq_link_supported(r->linktype)) {
-        const char *name = pcap_datalink_val_to_name(r->linktype);
+    int lt = pcap_datalink(p);
+    const char *name = pcap_datalink_val_to_name(lt);
+    if (!eq_link_supported(lt)) {
         fprintf(stderr, "equery-run: error: '%s' has link type %d (%s), which equery cannot parse (it reads Ethernet, "
                         "Linux cooked, raw IP and loopback captures)\n",
-                o->pcap_file, r->linktype, name ? name : "unknown");
-        return EXIT_RUN;
+                path, lt, name ? name : "unknown");
+        pcap_close(p);
+        return NULL;
     }
+    if (engine && lt != DLT_EN10MB) {
+        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s): the %s engine reads Ethernet frames only "
+                        "(--engine=portable reads it)\n",
+                path, lt, name ? name : "unknown", engine);
+        pcap_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+static int run_offline(Run *r, const Options *o)
+{
+    r->p = open_capture(o->pcap_file, NULL, &r->file_size);
+    if (!r->p)
+        return EXIT_RUN;
+    r->linktype = pcap_datalink(r->p);
     if (o->capture_filter && !set_filter(r->p, o->capture_filter, o->pcap_file))
         return EXIT_RUN;
     r->progress = o->progress && isatty(STDERR_FILENO);
     int rc = 0;
+    reading = r->p;
     while (!stop_requested) {
         rc = pcap_dispatch(r->p, PROGRESS_EVERY, handle_packet, (u_char *)r);
         if (rc <= 0)
             break;
     }
+    reading = NULL;
+    if (rc == PCAP_ERROR_BREAK)
+        rc = 0; /* stopped by a signal */
     if (r->progress)
         show_progress(r, true);
     int status = 0;
-    if (rc == PCAP_ERROR) {
+    if (rc == PCAP_ERROR && !stop_requested) { /* (a signal may interrupt the read) */
         fprintf(stderr, "equery-run: error: reading '%s' failed after %" PRIu64 " packets: %s (the results below cover "
                         "the packets read)\n",
                 o->pcap_file, engine_stats(r->eng)->packets, pcap_geterr(r->p));
@@ -458,13 +489,20 @@ static int run_live(Run *r, const Options *o)
         fprintf(stderr, "equery-run: error: %s\n", errbuf);
         return EXIT_RUN;
     }
-    live_handle = r->p;
+    reading = r->p;
     int fd = pcap_get_selectable_fd(r->p);
     engine_advance(r->eng, now_ns(CLOCK_REALTIME));
     int status = 0;
     while (!stop_requested) {
+        /* wake when the next window is due, so that it closes (and its rows
+         * are written) on time, and at least every LIVE_POLL_MS */
+        int64_t wait_ms = LIVE_POLL_MS, due = engine_next_due(r->eng), t = now_ns(CLOCK_REALTIME);
+        if (due > t && (due - t) / 1000000 + 1 < wait_ms)
+            wait_ms = (due - t) / 1000000 + 1;
+        else if (due <= t)
+            wait_ms = 0;
         struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, LIVE_POLL_MS) < 0 && errno != EINTR) {
+        if (poll(&pfd, 1, (int)wait_ms) < 0 && errno != EINTR) {
             fprintf(stderr, "equery-run: error: poll: %s\n", strerror(errno));
             status = EXIT_RUN;
             break;
@@ -476,8 +514,9 @@ static int run_live(Run *r, const Options *o)
             break;
         }
         engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+        engine_flush(r->eng); /* a packet query's rows too */
     }
-    live_handle = NULL;
+    reading = NULL;
     engine_advance(r->eng, now_ns(CLOCK_REALTIME));
     engine_finish(r->eng);
     struct pcap_stat ps;
@@ -495,6 +534,10 @@ static void summary(const EngineStats *st, double secs)
             "\n",
             st->packets, st->bytes, secs, secs > 0 ? (double)st->packets / secs / 1e6 : 0.0, st->malformed,
             st->groups_dropped, st->windows, st->rows, st->events, st->starts);
+    if (st->gaps)
+        fprintf(stderr, "equery-run: note: %" PRIu64 " runs of empty windows in silences of the capture were summarised "
+                        "as gap records (docs/language.md, Silences)\n",
+                st->gaps);
     if (st->groups_dropped)
         fprintf(stderr, "equery-run: warning: %" PRIu64 " packets belonged to groups beyond --max-groups and were not "
                         "measured: raise --max-groups\n",
@@ -532,6 +575,16 @@ int main(int argc, char **argv)
     if (!o.format_set)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
     out = out_new(of, o.format, prog.m);
+    /* a capture that the DPDK or eBPF engine reads itself is checked here
+     * first, so that every engine says the same of a bad file */
+    if (o.pcap_file && strcmp(o.pcap_file, "-") != 0 && (o.dpdk || o.ebpf)) {
+        pcap_t *p = open_capture(o.pcap_file, o.dpdk ? "DPDK" : "eBPF", NULL);
+        if (!p) {
+            status = EXIT_RUN;
+            goto done;
+        }
+        pcap_close(p);
+    }
     DpdkOptions dopt = {.eal_args = o.eal_args, .pcap_file = o.pcap_file, .workers = o.workers,
                         .rx_queues = o.rx_queues};
     unsigned workers = 0;
@@ -571,6 +624,7 @@ int main(int argc, char **argv)
     EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
                         .max_instances = o.max_instances, .mid = o.mid,
                         .partitions = o.dpdk ? workers : o.partitions,
+                        .replay = o.pcap_file != NULL,
                         .hooks = ebpf ? ebpf_hooks(ebpf) : NULL};
     eng = engine_new(&cfg, err, sizeof err);
     if (!eng) {
@@ -601,7 +655,8 @@ int main(int argc, char **argv)
         pcap_close(r.p);
     if (stop_requested)
         fprintf(stderr, "equery-run: stopped; the open windows were closed early\n");
-    if (!o.quiet) {
+    /* (a run that could not read its input has nothing to sum up) */
+    if (!o.quiet && !(status == EXIT_RUN && engine_stats(eng)->packets == 0)) {
         summary(engine_stats(eng), secs);
         if (o.dpdk)
             dpdk_report(stderr);

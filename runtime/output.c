@@ -364,6 +364,28 @@ void out_window(Output *o, const OutSource *src, int64_t start, int64_t end, boo
     }
 }
 
+void out_gap(Output *o, const OutSource *src, int64_t start, int64_t end, uint64_t n)
+{
+    char ts[VALUE_MAX], te[VALUE_MAX], name[96];
+    out_time(ts, sizeof ts, start);
+    out_time(te, sizeof te, end);
+    switch (o->fmt) {
+    case FMT_TABLE:
+        source_name(name, sizeof name, o, src);
+        fprintf(o->f, "== %s  %s .. %s: no packets, %" PRIu64 " empty windows not shown ==\n", name, ts, te, n);
+        break;
+    case FMT_CSV:
+        fprintf(o->f, "gap,%s,%u,%s,%s,%" PRIu64 "\n", query_of(o, src)->name, src->instance, ts, te, n);
+        break;
+    case FMT_JSON:
+        fprintf(o->f,
+                "{\"type\":\"gap\",\"query\":\"%s\",\"instance\":%u,\"window_start\":\"%s\",\"window_end\":\"%s\","
+                "\"windows\":%" PRIu64 "}\n",
+                query_of(o, src)->name, src->instance, ts, te, n);
+        break;
+    }
+}
+
 void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row)
 {
     char t[VALUE_MAX], name[96], buf[VALUE_MAX];

@@ -31,6 +31,9 @@ typedef struct {
 /* Rows of one closed window, already sorted. */
 void out_window(Output *o, const OutSource *src, int64_t start, int64_t end, bool partial, const EqValue *const *rows,
                 size_t n);
+/* The windows [start, end) of a query without Groupby, n of them, lay in a
+ * silence of a replayed capture and are summarised instead of printed. */
+void out_gap(Output *o, const OutSource *src, int64_t start, int64_t end, uint64_t n);
 /* One row of a packet query. */
 void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row);
 /* Event `ev` fired at `t` on a row of its query. */

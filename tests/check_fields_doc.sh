@@ -5,7 +5,7 @@
 # and
 #     <!-- fields:end -->
 # must equal the output of `equeryc --emit=fields`.
-# With UPDATE=1 in the environment the section is rewritten in place instead
+# With EQUERY_UPDATE_GOLDEN=1 in the environment the section is rewritten in place instead
 # (and a missing DOC is created with just a title and the section).
 #
 # Usage: tests/check_fields_doc.sh EQUERYC DOC
@@ -21,7 +21,7 @@ fi
 equeryc="$1"
 doc="$2"
 update=0
-case "${UPDATE:-}" in ''|0|false|no) ;; *) update=1 ;; esac
+case "${EQUERY_UPDATE_GOLDEN:-}" in ''|0|false|no) ;; *) update=1 ;; esac
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/fields-doc.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
@@ -44,7 +44,7 @@ if [ ! -f "$doc" ]; then
         echo "check_fields_doc: created $doc"
         exit 0
     fi
-    echo "check_fields_doc: $doc does not exist; run with UPDATE=1 to create it" >&2
+    echo "check_fields_doc: $doc does not exist; run with EQUERY_UPDATE_GOLDEN=1 to create it" >&2
     exit 1
 fi
 
@@ -78,5 +78,5 @@ fi
 
 echo "FAIL $doc: the section between '$BEGIN' and '$END' differs from \`equeryc --emit=fields\`"
 diff -u --label "$doc (section)" --label "equeryc --emit=fields" "$tmp/expected" "$tmp/actual"
-echo "run with UPDATE=1 to rewrite it (e.g. UPDATE=1 ctest --test-dir build -R fields-doc)"
+echo "run with EQUERY_UPDATE_GOLDEN=1 to rewrite it (e.g. EQUERY_UPDATE_GOLDEN=1 ctest --test-dir build -R fields-doc)"
 exit 1

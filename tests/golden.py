@@ -25,11 +25,19 @@ Modes:
           sets the expected exit status (default 0), a line `stdin: FILE`
           (placeholders replaced) what the tool reads on standard input, a
           line `noargs: WHY` skips the case when --args adds arguments, a line
-          `skipwith: ARG WHY` when --args includes ARG. Runs in the repository
-          root; stdout must equal NAME.out. A case that uses {shared} when
-          that folder is absent is reported as SKIP (not counted as passed).
+          `skipwith: ARG WHY` when --args includes ARG, a line `timeout: S`
+          fails the case when it takes more than S seconds. Runs in the
+          repository root; stdout must equal NAME.out, and stderr NAME.err
+          (empty when there is no NAME.err; in the runs with --args compared
+          only when the exit status is not 0: the engines' reports differ,
+          their errors may not). Before stderr is compared, the paths given for {repo},
+          {traces} and {shared} become those placeholders again, and the
+          summary's timing ("in 0.012 s (1.23 Mpps)") becomes "in T s (R
+          Mpps)". A case that uses {shared} when that folder is absent is
+          reported as SKIP (not counted as passed).
 
-Update mode: --update or the environment variable UPDATE=1.
+Update mode: --update or the environment variable EQUERY_UPDATE_GOLDEN=1
+(a name of its own: a shell may well have UPDATE set for other reasons).
 --args passes extra arguments to equeryc (split like a shell would).
 NAME... restricts the run to those cases (file stems, or subfolders for same).
 
@@ -46,6 +54,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 
 EMIT_EXTS = ("tokens", "ast", "ir", "c", "h", "bpf", "komon")
 # The expected file of a stage, when it is not NAME.STAGE.
@@ -183,7 +192,7 @@ def mode_emit(runner, directory, update, names, res):
                 if os.path.isfile(os.path.join(directory, "%s.%s" % (stem, EMIT_FILE_EXT.get(e, e))))]
         if not exts:
             if not update:
-                res.fail(src, "no expected output; run with UPDATE=1")
+                res.fail(src, "no expected output; run with EQUERY_UPDATE_GOLDEN=1")
                 continue
             exts = list(DEFAULT_EMIT_EXTS)
         for ext in exts:
@@ -241,7 +250,7 @@ def mode_errors(runner, directory, update, names, res):
                 write_bytes(path, err)
                 res.update(src)
             else:
-                res.fail(src, "no expected output %s; run with UPDATE=1" % name,
+                res.fail(src, "no expected output %s; run with EQUERY_UPDATE_GOLDEN=1" % name,
                          "  stderr:\n" + indent(text(err)) if err else "")
             continue
         expected = read_bytes(path)
@@ -331,11 +340,13 @@ def mode_run(runner, directory, update, names, res):
         if not selected(names, stem):
             continue
         spec = text(read_bytes(os.path.join(directory, stem + ".run")))
-        words, want_rc, stdin, noargs, skipwith = [], 0, None, None, []
+        words, want_rc, stdin, noargs, skipwith, limit = [], 0, None, None, [], None
         for line in spec.splitlines():
             line = line.split("#", 1)[0].strip()
             if line.startswith("exit:"):
                 want_rc = int(line[5:])
+            elif line.startswith("timeout:"):
+                limit = float(line[8:])
             elif line.startswith("stdin:"):
                 stdin = line[6:].strip()
             elif line.startswith("noargs:"):
@@ -364,7 +375,9 @@ def mode_run(runner, directory, update, names, res):
                     .replace("{shared}", runner.shared or ""))
         args = [subst(w) for w in words]
         runner.stdin = subst(stdin) if stdin else None
+        t0 = time.monotonic()
         r = run_or_fail(runner, res, stem, args, repo)
+        took = time.monotonic() - t0
         runner.stdin = None
         if r is None:
             continue
@@ -373,32 +386,61 @@ def mode_run(runner, directory, update, names, res):
             res.fail(stem, "`%s`: %s (expected %d)" % (runner.cmdline(args), describe_status(rc), want_rc),
                      "  stderr:\n" + indent(text(err)) if err else "")
             continue
-        path = os.path.join(directory, stem + ".out")
-        if os.path.exists(path) and read_bytes(path) == out:
-            res.ok(stem)
-        elif update:
-            write_bytes(path, out)
-            res.update(stem)
-        elif not os.path.exists(path):
-            res.fail(stem, "no expected output %s.out; run with UPDATE=1" % stem)
+        if limit is not None and took > limit:
+            res.fail(stem, "`%s` took %.1f s, more than the case's timeout: %g s" % (runner.cmdline(args), took, limit))
+            continue
+        problems = []
+        expected = [(stem + ".out", out)]
+        if want_rc != 0 or not runner.extra_args:
+            expected.append((stem + ".err", normalize_stderr(err, repo, runner)))
+        for name, got in expected:
+            path = os.path.join(directory, name)
+            # no NAME.err: stderr must be empty
+            want = read_bytes(path) if os.path.exists(path) else (b"" if name.endswith(".err") else None)
+            if want == got:
+                continue
+            if update:
+                if got or name.endswith(".out"):
+                    write_bytes(path, got)
+                else:
+                    os.remove(path)
+                res.updated += 1
+            elif want is None:
+                problems.append(("no expected output %s; run with EQUERY_UPDATE_GOLDEN=1" % name, ""))
+            else:
+                problems.append(("%s differs from %s" % ("stdout" if name.endswith(".out") else "stderr", name),
+                                 unified_diff(text(want), text(got), name + " (expected)",
+                                              name + " (actual)")))
+        if problems:
+            res.fail(stem, "; ".join(p[0] for p in problems), "".join(p[1] for p in problems))
         else:
-            res.fail(stem, "stdout differs from %s.out" % stem,
-                     unified_diff(text(read_bytes(path)), text(out), stem + ".out (expected)",
-                                  stem + ".out (actual)"))
+            res.ok(stem)
+
+
+_TIMING = re.compile(rb" in [0-9.]+ s \([0-9.]+ Mpps\)")
+
+
+def normalize_stderr(err, repo, runner):
+    """stderr with the placeholders' paths put back, and no timing."""
+    for path, name in sorted(((runner.traces, b"{traces}"), (runner.shared, b"{shared}"), (repo, b"{repo}")),
+                             key=lambda pn: -len(pn[0] or "")):
+        if path:
+            err = err.replace(path.encode(), name)
+    return _TIMING.sub(b" in T s (R Mpps)", err)
 
 
 MODES = {"emit": mode_emit, "errors": mode_errors, "same": mode_same, "run": mode_run}
 
 
 def env_update():
-    v = os.environ.get("UPDATE", "")
+    v = os.environ.get("EQUERY_UPDATE_GOLDEN", "")
     return v not in ("", "0", "false", "no")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(
         description="Golden-file tests for equeryc.",
-        epilog="UPDATE=1 in the environment is the same as --update.")
+        epilog="EQUERY_UPDATE_GOLDEN=1 in the environment is the same as --update.")
     ap.add_argument("--equeryc", required=True, help="path to the equeryc binary")
     ap.add_argument("--mode", required=True, choices=sorted(MODES))
     ap.add_argument("--dir", required=True, help="directory holding the cases")

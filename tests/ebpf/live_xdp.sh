@@ -9,8 +9,12 @@
 # packets and their bytes, the query measured in user space (COUNT
 # DISTINCT) 50 source ports, and nothing may stay attached to the
 # interface. Also: a run killed with SIGKILL leaves no XDP program behind
-# (the attachment is a link, closed with the process); an unknown
-# interface and a user without privileges get clear errors.
+# (the attachment is a link, closed with the process); a tc run killed with
+# SIGKILL does (tc filters are not links on this kernel), and the next run
+# removes it with a warning, measures exactly, and leaves nothing; a tc run
+# on a hook that a live run holds is refused; ingress and egress runs share
+# the clsact qdisc, which goes with the last of them; an unknown interface
+# and a user without privileges get clear errors.
 #
 # Usage: live_xdp.sh EQUERY_RUN      (needs root; exit 77 = skipped)
 set -euo pipefail
@@ -66,6 +70,7 @@ EOF
 attached() { # what is attached to va: the XDP line of ip link, the tc filters
     ip -n "$A" -d link show va | grep -o 'xdp[a-z]*' | head -1 || true
     tc -n "$A" filter show dev va ingress 2>/dev/null | grep -o 'eq_tc' | head -1 || true
+    tc -n "$A" filter show dev va egress 2>/dev/null | grep -o 'eq_tc' | sed 's/$/(egress)/' | head -1 || true
     tc -n "$A" qdisc show dev va | grep -o clsact || true
 }
 
@@ -74,7 +79,7 @@ start() { # start equery-run in A with the given attach options; waits until it 
         2>"$WORK/err" &
     PID=$!
     for _ in $(seq 1 200); do
-        grep -q "measuring on" "$WORK/err" 2>/dev/null && return 0
+        grep -q "measuring on" "$WORK/err" 2>/dev/null && { cp "$WORK/err" "$WORK/err.start"; return 0; }
         kill -0 "$PID" 2>/dev/null || break
         sleep 0.05
     done
@@ -137,6 +142,47 @@ if start --xdp va --xdp-mode generic; then
     if [ -n "$left" ]; then fail "SIGKILL: still attached: $left"; else echo "ok SIGKILL: nothing left attached"; fi
 else
     fail "SIGKILL: equery-run did not start"
+fi
+
+# SIGKILL of a tc run: the filter stays (the kernel cannot know it is
+# orphaned); the next run removes it, says so, and counts exactly once
+if start --tc va; then
+    killed=$PID
+    kill -9 "$PID"
+    wait "$PID" 2>/dev/null || true
+    PID=
+    left=$(attached | tr '\n' ' ')
+    case "$left" in *eq_tc*clsact*) echo "ok tc SIGKILL: left attached ($left), as the kernel keeps tc filters" ;;
+                    *) fail "tc SIGKILL: expected the orphaned filter and qdisc, found '$left'" ;; esac
+    check_run "tc after an orphan" --tc va
+    want="equery-run: warning: removed the tc filter that an equery-run (pid $killed) which did not exit cleanly left on 'va' (ingress); its clsact qdisc is removed at exit"
+    if grep -qxF "$want" "$WORK/err.start"; then echo "ok tc orphan: $want"; else fail "tc orphan: no warning '$want' in: $(cat "$WORK/err.start")"; fi
+else
+    fail "tc SIGKILL: equery-run did not start"
+fi
+
+# a hook held by a live run is refused; ingress and egress share the qdisc
+if start --tc va --direction ingress; then
+    first=$PID
+    rc=0
+    ip netns exec "$A" "$RUN" "$WORK/live.eq" --tc va --format json -o /dev/null 2>"$WORK/err2" || rc=$?
+    want="equery-run: error: another equery-run (pid $first) already measures on 'va' with tc (ingress)"
+    if [ "$rc" = 3 ] && grep -qxF "$want" "$WORK/err2"; then echo "ok tc busy: $want"; else fail "tc busy: exit $rc: $(cat "$WORK/err2")"; fi
+    ip netns exec "$A" "$RUN" "$WORK/live.eq" --tc va --direction egress --format json -o "$WORK/out2.json" \
+        --no-progress 2>"$WORK/err3" &
+    second=$!
+    for _ in $(seq 1 200); do grep -q "measuring on" "$WORK/err3" 2>/dev/null && break; sleep 0.05; done
+    kill -INT "$first"; wait "$first" || fail "tc ingress+egress: the ingress run failed"
+    PID=$second
+    left=$(attached | tr '\n' ' ')
+    case "$left" in *"eq_tc(egress)"*clsact*) echo "ok tc ingress+egress: the egress run keeps its filter and the qdisc ($left)" ;;
+                    *) fail "tc ingress+egress: after the ingress run ended, found '$left'" ;; esac
+    kill -INT "$second"; wait "$second" || fail "tc ingress+egress: the egress run failed"
+    PID=
+    left=$(attached | tr '\n' ' ')
+    if [ -n "$left" ]; then fail "tc ingress+egress: still attached after both: $left"; else echo "ok tc ingress+egress: nothing left after both"; fi
+else
+    fail "tc busy: equery-run did not start"
 fi
 
 # errors

@@ -763,6 +763,49 @@ def gen_loss_chain():
     return t
 
 
+WEEK_US = 7 * 86400 * 1000000
+
+
+def gen_week_gap():
+    # Three bursts of 150 TCP SYNs each, one every 20 ms (3 s a burst),
+    # from 15 sources to 3 targets in turn; a week between the starts of the
+    # bursts. Each SYN to 192.0.2.80 is answered by a SYN+ACK 100 us later
+    # in the first burst only. Runs over empty windows must not cost in proportion to the week.
+    t = Trace("week_gap")
+    rng = Rng(11)
+    V = [Host(0x50 + k, "192.0.2.%d" % (80 + k), ttl=64) for k in range(3)]
+    S = L()
+    for b in range(3):
+        for n in range(150):
+            src = "203.0.113.%d" % (1 + n % 15)
+            dst = V[n % 3]
+            when = b * WEEK_US + n * 20000
+            seq = rng.u32()
+            t.add(when, bytes(S["Ether"](src=mac(0xFE), dst=dst.mac) /
+                              S["IP"](src=src, dst=dst.ip, id=1 + b * 150 + n, ttl=241) /
+                              tcp(30000 + n, 80, "S", seq, 0, 1024)))
+            if b == 0 and n % 3 == 0:
+                t.add(when + 100, bytes(S["Ether"](src=dst.mac, dst=mac(0xFE)) /
+                                        S["IP"](src=dst.ip, dst=src, id=dst.next_id(), ttl=64) /
+                                        tcp(80, 30000 + n, "SA", rng.u32(), (seq + 1) & 0xFFFFFFFF, 29200)))
+    return t
+
+
+def gen_decade_gap():
+    # Seven UDP datagrams spread over ten years: a pair at t = 0 and 0.5 s,
+    # one at 2 s, then one 5 years (1826 days) later, and a pair plus one
+    # 10 years (3652 days) after the start. A query without Groupby over
+    # Every(1s) must not print a row per empty second.
+    t = Trace("decade_gap")
+    A = Host(0x01, "192.0.2.1", ttl=64)
+    B = Host(0x02, "198.51.100.2", ttl=64)
+    day = 86400 * 1000000
+    for k, when in enumerate((0, 500000, 2000000, 1826 * day, 3652 * day,
+                              3652 * day + 500000, 3652 * day + 2000000)):
+        t.add(when, eth4_udp(A, B, 5000 + k, 9, bytes(32 + k)))
+    return t
+
+
 def inet_csum(data):
     if len(data) % 2:
         data += b"\x00"
@@ -848,6 +891,138 @@ def gen_bench_mixed():
     return t
 
 
+def zero_payload_frame(smac, dmac, ip_version, src, dst, proto, l4hdr, csum_off, paylen, caplen, ipid=0):
+    """Ethernet + IPv4 or IPv6 + a transport header followed by `paylen`
+    zero bytes, of which only the first `caplen` bytes of the frame are
+    kept; returns (captured bytes, wire length). The zeros add nothing to
+    the checksums, so they are exact without building the whole frame."""
+    l4len = len(l4hdr) + paylen
+    if proto == 17:
+        l4hdr = l4hdr[:4] + struct.pack("!H", l4len & 0xFFFF) + l4hdr[6:]
+    if ip_version == 4:
+        s, d = bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))
+        pseudo = s + d + struct.pack("!BBH", 0, proto, l4len)
+    else:
+        import ipaddress
+        s, d = ipaddress.IPv6Address(src).packed, ipaddress.IPv6Address(dst).packed
+        pseudo = s + d + struct.pack("!IxxxB", l4len, proto)
+    if proto == 1:
+        pseudo = b""  # ICMP (v4) sums its own bytes only
+    c = inet_csum(pseudo + l4hdr)
+    if proto == 17 and c == 0:
+        c = 0xFFFF
+    l4hdr = l4hdr[:csum_off] + struct.pack("!H", c) + l4hdr[csum_off + 2:]
+    if ip_version == 4:
+        assert 20 + l4len <= 0xFFFF
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + l4len, ipid, 0, 64, proto, 0, s, d)
+        ip = ip[:10] + struct.pack("!H", inet_csum(ip)) + ip[12:]
+        ethertype = b"\x08\x00"
+    else:
+        assert l4len <= 0xFFFF
+        ip = struct.pack("!IHBB16s16s", 0x60000000, l4len, proto, 64, s, d)
+        ethertype = b"\x86\xdd"
+    frame = dmac + smac + ethertype + ip + l4hdr
+    wire = len(frame) + paylen
+    keep = min(caplen, wire)
+    frame += b"\x00" * max(0, keep - len(frame))
+    return frame[:keep], wire
+
+
+def gen_attacks():
+    # Snaplen 96; the large frames have wire lengths up to 65,589 bytes (as a
+    # capture point behind GRO/TSO sees them), so that gigabit rates fit in
+    # a small file. Three things, in time order (tests/traces/README.md):
+    #   t in [0, 20) s: a UDP flood from 1,200 IPv6 sources 2001:db8:1::1..4b0,
+    #     source port 123, to 2001:db8::80 port 40000, one frame every 500 us
+    #     (40,000 frames, UDP payload 65,527 bytes, wire 65,589): 1.05 Gb/s;
+    #     beside it 2 TCP clients 2001:db8::7 and ::8 (ports 50000, 50001)
+    #     send 100 segments each (100 payload bytes, 174-byte frames) to
+    #     port 443 of the victim, one every 200 ms.
+    #   t in [30, 37.5) s: a worm, 2001:db8:2::66, SYNs to 1,500 distinct
+    #     hosts 2001:db8:3::1..5dc port 445, one every 5 ms; then in
+    #     [40, 46) s SYNs to 600 more (2001:db8:4::1..258) port 139, one every 10 ms.
+    #     Beside it the resolver 192.0.2.53 sends one DNS query to each of
+    #     150 servers 203.0.113.1..150 at t = 31 s + k * 20 ms, and the client
+    #     192.0.2.7 one SYN to each of 120 hosts 198.51.100.1..120 port 80 at
+    #     t = 32 s + k * 25 ms.
+    t = Trace("attacks", snaplen=96)
+    router = bytes.fromhex(mac(0xFE).replace(":", ""))
+    vmac = bytes.fromhex(mac(0x80).replace(":", ""))
+    SYN, ACK, PSH = 0x02, 0x10, 0x08
+    for k in range(40000):
+        src = "2001:db8:1::%x" % (1 + k % 1200)
+        f, w = zero_payload_frame(router, vmac, 6, src, "2001:db8::80", 17,
+                                  struct.pack("!HHHH", 123, 40000, 0, 0), 6, 65527, 96)
+        t.add(k * 500, f, wirelen=w)
+    for c, cli in enumerate(("2001:db8::7", "2001:db8::8")):
+        for k in range(100):
+            hdr = struct.pack("!HHIIBBHHH", 50000 + c, 443, 1000 + k * 100, 1, 5 << 4, PSH | ACK, 64240, 0, 0)
+            f, w = zero_payload_frame(router, vmac, 6, cli, "2001:db8::80", 6, hdr, 16, 100, 96)
+            t.add(k * 200000 + 1 + c * 2, f, wirelen=w)
+    wmac = bytes.fromhex(mac(0x66).replace(":", ""))
+    for k in range(1500):
+        hdr = struct.pack("!HHIIBBHHH", 40000 + k % 1000, 445, k * 7919, 0, 5 << 4, SYN, 8192, 0, 0)
+        f, w = zero_payload_frame(wmac, router, 6, "2001:db8:2::66", "2001:db8:3::%x" % (1 + k), 6, hdr, 16, 0, 96)
+        t.add(30000000 + k * 5000, f, wirelen=w)
+    for k in range(600):
+        hdr = struct.pack("!HHIIBBHHH", 41000 + k, 139, k * 104729, 0, 5 << 4, SYN, 8192, 0, 0)
+        f, w = zero_payload_frame(wmac, router, 6, "2001:db8:2::66", "2001:db8:4::%x" % (1 + k), 6, hdr, 16, 0, 96)
+        t.add(40000000 + k * 10000, f, wirelen=w)
+    rmac = bytes.fromhex(mac(0x53).replace(":", ""))
+    for k in range(150):
+        f, w = zero_payload_frame(rmac, router, 4, "192.0.2.53", "203.0.113.%d" % (1 + k), 17,
+                                  struct.pack("!HHHH", 53000 + k, 53, 0, 0), 6, 30, 96, ipid=1 + k)
+        t.add(31000000 + k * 20000 + 3, f, wirelen=w)
+    cmac = bytes.fromhex(mac(0x07).replace(":", ""))
+    for k in range(120):
+        hdr = struct.pack("!HHIIBBHHH", 45000 + k, 80, k * 65537, 0, 5 << 4, SYN, 64240, 0, 0)
+        f, w = zero_payload_frame(cmac, router, 4, "192.0.2.7", "198.51.100.%d" % (1 + k), 6, hdr, 16, 0, 96, ipid=1 + k)
+        t.add(32000000 + k * 25000 + 4, f, wirelen=w)
+    # pings at t in [50, 52) s: 192.0.2.60 -> 198.51.100.61, 5 echo
+    # requests (id 0x4242, seq 1..5, 48 data bytes: 90-byte frames) each answered 300 us
+    # later; 192.0.2.62 -> 198.51.100.99, 3 requests never answered
+    for k in range(5):
+        req = struct.pack("!BBHHH", 8, 0, 0, 0x4242, 1 + k)
+        f, w = zero_payload_frame(rmac, router, 4, "192.0.2.60", "198.51.100.61", 1, req, 2, 48, 96, ipid=200 + k)
+        t.add(50000000 + k * 200000, f, wirelen=w)
+        rep = struct.pack("!BBHHH", 0, 0, 0, 0x4242, 1 + k)
+        f, w = zero_payload_frame(router, rmac, 4, "198.51.100.61", "192.0.2.60", 1, rep, 2, 48, 96, ipid=300 + k)
+        t.add(50000000 + k * 200000 + 300, f, wirelen=w)
+    for k in range(3):
+        req = struct.pack("!BBHHH", 8, 0, 0, 0x0101, 1 + k)
+        f, w = zero_payload_frame(cmac, router, 4, "192.0.2.62", "198.51.100.99", 1, req, 2, 48, 96, ipid=400 + k)
+        t.add(51000000 + k * 300000, f, wirelen=w)
+    return t
+
+
+def gen_heavy():
+    # Snaplen 64. A minute of one heavy TCP flow, 192.0.2.10:5001 ->
+    # 198.51.100.20:5201, one 65,549-byte frame (TSO/GRO size: IPv4 total
+    # length 65,535) every 500 us (120,000 frames, 7.87 GB in the minute,
+    # 1.05 Gb/s) with an ACK back every 10th frame (12,000 ACKs of 54 bytes);
+    # and a light flow from the same host, 192.0.2.10:5002 ->
+    # 198.51.100.21:80, one 1,514-byte frame every 10 ms for 61 s (6,100
+    # frames), so that the minute window [0, 60) s closes whole.
+    t = Trace("heavy", snaplen=64)
+    a = bytes.fromhex(mac(0x0A).replace(":", ""))
+    b = bytes.fromhex(mac(0x14).replace(":", ""))
+    ACK, PSH = 0x10, 0x08
+    seg = 65535 - 40
+    for k in range(120000):
+        hdr = struct.pack("!HHIIBBHHH", 5001, 5201, (1 + k * seg) & 0xFFFFFFFF, 1, 5 << 4, PSH | ACK, 512, 0, 0)
+        f, w = zero_payload_frame(a, b, 4, "192.0.2.10", "198.51.100.20", 6, hdr, 16, seg, 64, ipid=(1 + k) & 0xFFFF)
+        t.add(k * 500, f, wirelen=w)
+        if k % 10 == 9:
+            hdr = struct.pack("!HHIIBBHHH", 5201, 5001, 1, (1 + (k + 1) * seg) & 0xFFFFFFFF, 5 << 4, ACK, 8192, 0, 0)
+            f, w = zero_payload_frame(b, a, 4, "198.51.100.20", "192.0.2.10", 6, hdr, 16, 0, 64, ipid=(1 + k // 10) & 0xFFFF)
+            t.add(k * 500 + 100, f, wirelen=w)
+    for k in range(6100):
+        hdr = struct.pack("!HHIIBBHHH", 5002, 80, (1 + k * 1460) & 0xFFFFFFFF, 1, 5 << 4, PSH | ACK, 512, 0, 0)
+        f, w = zero_payload_frame(a, b, 4, "192.0.2.10", "198.51.100.21", 6, hdr, 16, 1460, 64, ipid=(40000 + k) & 0xFFFF)
+        t.add(k * 10000 + 250, f, wirelen=w)
+    return t
+
+
 TRACES = [
     ("tcp_retrans", gen_tcp_retrans),
     ("syn_flood", gen_syn_flood),
@@ -859,6 +1034,10 @@ TRACES = [
     ("rawip", gen_rawip),
     ("loss_chain", gen_loss_chain),
     ("bench_mixed", gen_bench_mixed),
+    ("week_gap", gen_week_gap),
+    ("decade_gap", gen_decade_gap),
+    ("attacks", gen_attacks),
+    ("heavy", gen_heavy),
 ]
 TRACE_NAMES = [n for n, _ in TRACES]
 PCAPNG_TOO = {"tcp_retrans"}  # also written as NAME.pcapng (same packets)
