@@ -4,10 +4,10 @@
  *   equery-dpdk-bench [--repeat N] [--workers N] [--handwritten] PROGRAM CAPTURE
  *
  * The capture is loaded into memory and spread over the workers exactly as
- * the DPDK engine's main lcore spreads it (engine_dispatch: a hash of the
+ * the DPDK engine's main lcore spreads it (INTAKE_DISPATCH: a hash of the
  * addresses and ports that is the same in both directions). Then every
  * worker lcore (the main lcore is worker 0) measures its share REPEAT times
- * with engine_worker(), the function the DPDK workers run on the frames
+ * with engine_intake(INTAKE_WORKER), what the DPDK workers run on the frames
  * they take from their rings: header parsing, the TCP sequence tracker when
  * needed, and the generated lookups and updates. What is timed is that work
  * only: no ring transfers and no mbuf handling (the packets stay in place).
@@ -70,7 +70,8 @@ static int worker(void *arg)
         ; /* start together */
     double t0 = now_s();
     for (unsigned r = 0; r < C.repeat; r++)
-        engine_worker(C.eng, w, C.linktype, C.frames[w], C.n[w]);
+        engine_intake(C.eng, &(EngineIntake){.role = INTAKE_WORKER, .linktype = C.linktype, .frames = C.frames[w],
+                                             .n = C.n[w], .worker = w});
     C.secs[w] = now_s() - t0;
     return 0;
 }
@@ -149,7 +150,9 @@ int main(int argc, char **argv)
         EqFrame f = {cap.data + cap.recs[i].off, cap.recs[i].caplen, cap.recs[i].wirelen, cap.recs[i].ts};
         if (f.ts >= engine_next_due(eng))
             engine_advance(eng, f.ts);
-        unsigned w = engine_dispatch(eng, cap.linktype, &f);
+        unsigned w;
+        engine_intake(eng, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = cap.linktype, .frames = &f, .n = 1,
+                                           .workers = &w});
         C.frames[w][C.n[w]++] = f;
     }
     rte_eal_mp_remote_launch(worker, NULL, CALL_MAIN);

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
             const Rec *x = &cap.recs[i];
             burst[nb++] = (EqFrame){cap.data + x->off, x->caplen, x->wirelen, x->ts + shift};
             if (nb == ENGINE_BURST || i + 1 == cap.n) {
-                engine_burst(eng, cap.linktype, burst, nb);
+                engine_intake(eng, &(EngineIntake){.role = INTAKE_ALL, .linktype = cap.linktype, .frames = burst, .n = nb});
                 nb = 0;
             }
         }

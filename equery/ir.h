@@ -122,7 +122,7 @@ IrExpr *ir_op(Arena *a, Op op, Type ty, int nargs, IrExpr **args);
 IrExpr *ir_op2(Arena *a, Op op, Type ty, IrExpr *x, IrExpr *y);
 bool ir_equal(const IrExpr *x, const IrExpr *y);
 
-/* codegen/ir_print.c: the `--emit=ir` text. */
+/* ir_print.c: the `--emit=ir` text. */
 void ir_print_expr(FILE *out, const IrProgram *p, const IrQuery *q, const IrExpr *e);
 void ir_print(FILE *out, const IrProgram *p);
 

@@ -1,4 +1,5 @@
-/* dpdk_run.h - the DPDK engine: equery-run --engine=dpdk / --dpdk.
+/* dpdk_run.h - the DPDK engine: equery-run --engine=dpdk / --dpdk; its
+ * source table is dpdk_source (source.h).
  *
  * The main lcore receives from every port, stamps each frame, measures the
  * packet queries and hands the frame, by a hash of its addresses and ports
@@ -12,11 +13,7 @@
 #ifndef EQ_DPDK_RUN_H
 #define EQ_DPDK_RUN_H
 
-#include <signal.h>
-#include <stdbool.h>
-#include <stdio.h>
-
-#include "engine.h"
+#include "source.h"
 
 typedef struct {
     const char *eal_args;  /* --dpdk "EAL ARGS", or NULL */
@@ -25,21 +22,5 @@ typedef struct {
     unsigned rx_queues;    /* --rx-queues N: N queues per port, symmetric RSS, one
                             * worker per queue; 0: one queue and the distributor */
 } DpdkOptions;
-
-/* Whether this equery-run was built with DPDK. */
-bool dpdk_available(void);
-
-/* Initialises EAL and the ports; sets *workers to the worker lcores. Returns
- * 0, or an exit status after saying why on stderr. */
-int dpdk_init(const DpdkOptions *o, unsigned *workers);
-
-/* Runs `e` (created with cfg.partitions = *workers) until the input ends
- * (a pcap file) or *stop is set. Returns an exit status. */
-int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop);
-
-/* Port statistics, for the summary (after dpdk_run). */
-void dpdk_report(FILE *f);
-
-void dpdk_cleanup(void);
 
 #endif

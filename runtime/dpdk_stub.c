@@ -1,24 +1,24 @@
-/* dpdk_stub.c - equery-run built without DPDK: the DPDK engine says so. */
+/* dpdk_stub.c - equery-run built without DPDK: the DPDK source says so. */
+#include <stdlib.h>
+
 #include "dpdk_run.h"
 
-bool dpdk_available(void) { return false; }
-
-int dpdk_init(const DpdkOptions *o, unsigned *workers)
+static void *stub_open(const SourceOptions *o, EngineConfig *cfg, int *status)
 {
     (void)o;
-    (void)workers;
+    (void)cfg;
     fprintf(stderr, "equery-run: error: this equery-run was built without DPDK (install dpdk-dev and build again)\n");
-    return 2;
+    *status = 2;
+    return NULL;
 }
 
-int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop)
+static int stub_run(void *s, Engine *e, volatile sig_atomic_t *stop)
 {
-    (void)e;
-    (void)o;
-    (void)stop;
+    (void)s, (void)e, (void)stop;
     return 2;
 }
 
-void dpdk_report(FILE *f) { (void)f; }
+static void stub_report(void *s, FILE *f) { (void)s, (void)f; }
+static void stub_close(void *s) { (void)s; }
 
-void dpdk_cleanup(void) {}
+const SourceOps dpdk_source = {"dpdk", stub_open, stub_run, stub_report, stub_close};

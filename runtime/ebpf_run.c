@@ -552,7 +552,7 @@ static int on_frame(void *ctx, void *data, size_t size)
     uint32_t room = (uint32_t)(size - sizeof h);
     uint32_t cap = h.cap_len < room ? h.cap_len : room;
     r->ring_frames++;
-    engine_packet(r->eng, LINK_ETHERNET, (const uint8_t *)data + sizeof h, cap, h.wire_len, h.ts);
+    engine_frame(r->eng, LINK_ETHERNET, (const uint8_t *)data + sizeof h, cap, h.wire_len, h.ts);
     return 0;
 }
 
@@ -595,7 +595,7 @@ static void finish(EbpfRun *r)
     uint64_t seen[2], lost[1];
     sum_percpu(r, "eq_seen", seen, 2);
     sum_percpu(r, "eq_frames_lost", lost, 1);
-    engine_add_counts(r->eng, seen[0], seen[1]);
+    engine_count(r->eng, seen[0], seen[1]);
     r->lost = lost[0];
 }
 
@@ -634,7 +634,7 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
     uint64_t times = 0;
     int64_t last = INT64_MIN;
     int rc, status = 0;
-    while (!*stop && (rc = pcap_next_ex(in, &h, &data)) == 1) {
+    while (!*stop && !engine_error(r->eng) && (rc = pcap_next_ex(in, &h, &data)) == 1) {
         uint32_t len = h->len > h->caplen ? h->len : h->caplen;
         if (len < ETH_HLEN_MIN) {
             r->not_fed_short++;
@@ -645,7 +645,9 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
             continue;
         }
         int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision */
-        engine_input(r->eng, ts); /* the windows due close before the frame is measured */
+        EqFrame fr = {NULL, 0, len, ts};
+        /* the windows due close before the frame is measured */
+        engine_intake(r->eng, &(EngineIntake){.role = INTAKE_ELSEWHERE, .frames = &fr, .n = 1});
         memcpy(buf, &ts, META);
         memcpy(buf + META, data, h->caplen);
         memset(buf + META + h->caplen, 0, len - h->caplen); /* XDP sees whole frames */
@@ -903,7 +905,7 @@ static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
         fprintf(r->o.notes, "equery-run: measuring on %s with %s\n", r->o.iface,
                 r->o.tc ? (r->o.egress ? "tc (egress)" : "tc (ingress)") : "XDP");
     engine_advance(r->eng, now_ns(CLOCK_REALTIME));
-    while (!*stop) {
+    while (!*stop && !engine_error(r->eng)) {
         if (r->rb) {
             /* the program wakes this reader only when the ring fills up:
              * drain it after each wait in any case */
@@ -966,3 +968,46 @@ void ebpf_close(EbpfRun *r)
     free(r->log);
     free(r);
 }
+
+/* ---- the source (source.h) ------------------------------------------------------ */
+
+static void *ebpf_source_open(const SourceOptions *o, EngineConfig *cfg, int *status)
+{
+    const LoadedProgram *p = o->prog;
+    /* a capture is checked first, so that every engine says the same of a bad file */
+    if (o->pcap_file && strcmp(o->pcap_file, "-") != 0) {
+        pcap_t *c = source_open_capture(o->pcap_file, "eBPF", NULL);
+        if (!c) {
+            *status = EXIT_RUN;
+            return NULL;
+        }
+        pcap_close(c);
+    }
+    char *src = NULL;
+    if (asprintf(&src, "%s/program.bpf.c", p->bundle) < 0) {
+        *status = EXIT_RUN;
+        return NULL;
+    }
+    EbpfOptions eo = {.pcap_file = o->pcap_file,
+                      .iface = o->iface,
+                      .tc = o->tc,
+                      .egress = o->egress,
+                      .xdp_mode = o->xdp_mode,
+                      .max_groups = o->max_groups,
+                      .mid = o->mid,
+                      .verbose = o->verbose,
+                      .notes = o->notes};
+    EbpfRun *r = ebpf_open(p->bpf_obj, src, p->m, p->ld.prog, &eo, status);
+    free(src);
+    if (!r)
+        return NULL;
+    cfg->hooks = ebpf_hooks(r);
+    cfg->replay = o->pcap_file != NULL;
+    return r;
+}
+
+static int ebpf_source_run(void *s, Engine *e, volatile sig_atomic_t *stop) { return ebpf_run(s, e, stop); }
+static void ebpf_source_report(void *s, FILE *f) { ebpf_report(s, f); }
+static void ebpf_source_close(void *s) { ebpf_close(s); }
+
+const SourceOps ebpf_source = {"ebpf", ebpf_source_open, ebpf_source_run, ebpf_source_report, ebpf_source_close};

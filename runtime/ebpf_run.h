@@ -1,4 +1,5 @@
-/* ebpf_run.h - the eBPF engine of equery-run: loads a bundle's
+/* ebpf_run.h - the eBPF engine of equery-run (its source table is
+ * ebpf_source, source.h): loads a bundle's
  * program.bpf.o with libbpf, attaches it to an interface (XDP or tc) or
  * feeds it a capture with BPF_PROG_TEST_RUN, and drives it from the
  * engine: the queries the kernel aggregates are read from their maps at
@@ -15,8 +16,7 @@
 
 #include "engine.h"
 #include "manifest.h"
-
-typedef enum { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC } XdpMode;
+#include "source.h"
 
 typedef struct {
     const char *pcap_file;  /* feed this capture with BPF_PROG_TEST_RUN */

@@ -14,14 +14,13 @@
  * instance with the same drill-down values that is still running is not
  * started again. */
 #define _GNU_SOURCE
-#include "engine.h"
-
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
+#include "engine_impl.h"
 #include "table.h"
-#include "tcp_track.h"
 
 enum {
     ROWS_INITIAL = 64,
@@ -32,77 +31,23 @@ enum {
     SILENT_WINDOWS_SHOWN = 3,
 };
 
-typedef enum { I_PENDING, I_RUNNING, I_DONE } InstState;
+/* Memory: a shortage does not end the process (a box runs several
+ * programs): it is recorded, the engine stops measuring, and the source
+ * ends the run with engine_error(). */
+static const char OOM[] = "out of memory: the run was stopped (lower --max-groups or --max-instances)";
 
-typedef struct {
-    EqInstance in; /* what the generated code sees */
-    Engine *eng;
-    unsigned query, id;
-    EqValue *params;
-    char *started_by;
-    InstState state;
-    int64_t start, stop; /* stop: INT64_MAX without Within */
-    int64_t wstart, wend; /* current window; wend INT64_MAX without Every */
-    uint8_t *scratch;     /* ENGINE_BURST lookup records (grouped queries) */
-    uint64_t looked;      /* the burst whose lookups are in scratch */
-    uint64_t rows_out;    /* rows printed so far (srcid) */
-    EqInstance *part;     /* with partitions: the partial tables packets update */
-    unsigned silent_shown; /* windows of the current silence closed as usual */
-} Inst;
-
-typedef struct {
-    bool fired;
-    int64_t at;     /* the close that set the state */
-    EqValue *rows;  /* the rows that fired, ncolumns values each */
-    size_t nrows, cap;
-} EventState;
-
-struct Engine {
-    EngineConfig cfg;
-    const Manifest *m;
-    const EqProgramDesc *prog;
-    EngineStats st;
-    Inst **inst;
-    size_t ninst, capinst;
-    unsigned *next_id;  /* per query */
-    unsigned *running;  /* per query: instances not done */
-    bool *samples;      /* per query: it reads KOMon samples (engine_sample only) */
-    bool *external;     /* per query: measured outside the engine (EngineHooks.external) */
-    bool *noframes;     /* per query: frames are not for it (samples, or external) */
-    const EngineHooks *hk;
-    bool count_frames;  /* the engine counts packets and bytes (no hook does) */
-    bool any_samples;
-    EventState *ev;
-    bool *fired;        /* per event, as the trigger functions read it */
-    unsigned **param_event; /* per query, per param: event index */
-    unsigned **param_col;   /* per query, per param: column index in the event's query */
-    EqType **types;     /* per query, per column */
-    TcpTrack **tcp;     /* one sequence tracker per partition */
-    unsigned nparts;
-    uint8_t **wscratch; /* per partition: lookup records of a burst (engine_worker) */
-    EngineStats *wst;   /* per partition: what engine_worker_rx counted */
-    EngineStats sum;    /* engine_stats(): st plus the workers' */
-    bool launched, finished;
-    int64_t now;
-    int64_t last_input; /* the time of the latest frame or sample (INT64_MIN: none yet) */
-    bool wrote;         /* a window closed since the last flush */
-    int64_t next_due;   /* no boundary of any instance comes before this */
-    uint64_t bursts;    /* bursts measured so far */
-    /* rows of the window being closed */
-    EqValue *rows;
-    size_t nrows, caprows; /* caprows: capacity in values (rows of ncols) */
-    unsigned ncols;
-};
-
-static void *xcalloc(size_t n, size_t size)
+void *eng_calloc(Engine *e, size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fprintf(stderr, "equery-run: out of memory\n");
-        exit(3);
-    }
+    if (!p && e)
+        e->error = OOM;
     return p;
 }
+
+/* The same for engine_new, before there is an engine. */
+static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
+const char *engine_error(const Engine *e) { return e->error; }
 
 static int find_query(const Manifest *m, const char *name)
 {
@@ -149,40 +94,53 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
         }
     }
     Engine *e = xcalloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
     e->cfg = *cfg;
     e->m = m;
     e->prog = p;
-    e->next_id = xcalloc(m->nqueries, sizeof *e->next_id);
-    e->running = xcalloc(m->nqueries, sizeof *e->running);
-    e->samples = xcalloc(m->nqueries, sizeof *e->samples);
-    e->noframes = xcalloc(m->nqueries, sizeof *e->noframes);
-    e->external = xcalloc(m->nqueries, sizeof *e->external);
+    /* (eng_calloc records a shortage in e->error: checked once, at the end) */
+    e->next_id = eng_calloc(e, m->nqueries, sizeof *e->next_id);
+    e->running = eng_calloc(e, m->nqueries, sizeof *e->running);
+    e->input = eng_calloc(e, m->nqueries, sizeof *e->input);
+    e->external = eng_calloc(e, m->nqueries, sizeof *e->external);
     e->hk = cfg->hooks;
     e->last_input = INT64_MIN;
     e->count_frames = !e->hk || !e->hk->frames_counted;
-    for (unsigned q = 0; q < m->nqueries; q++)
-        for (unsigned r = 0; r < m->queries[q].nreads; r++)
-            if (!strcmp(m->queries[q].reads[r], "proc_time") || !strcmp(m->queries[q].reads[r], "sock_buf")) {
-                e->samples[q] = true;
-                e->any_samples = true;
-            }
-    for (unsigned q = 0; q < m->nqueries; q++) {
-        e->external[q] = e->hk && e->hk->external && e->hk->external[q];
-        e->noframes[q] = e->samples[q] || e->external[q];
+    e->ev = eng_calloc(e, m->nevents, sizeof *e->ev);
+    e->fired = eng_calloc(e, m->nevents, sizeof *e->fired);
+    e->param_event = eng_calloc(e, m->nqueries, sizeof *e->param_event);
+    e->param_col = eng_calloc(e, m->nqueries, sizeof *e->param_col);
+    e->types = eng_calloc(e, m->nqueries, sizeof *e->types);
+    if (e->error) {
+        snprintf(err, errlen, "%s", e->error);
+        engine_free(e);
+        return NULL;
     }
-    e->ev = xcalloc(m->nevents, sizeof *e->ev);
-    e->fired = xcalloc(m->nevents, sizeof *e->fired);
-    e->param_event = xcalloc(m->nqueries, sizeof *e->param_event);
-    e->param_col = xcalloc(m->nqueries, sizeof *e->param_col);
-    e->types = xcalloc(m->nqueries, sizeof *e->types);
     for (unsigned q = 0; q < m->nqueries; q++) {
         const MQuery *mq = &m->queries[q];
-        e->types[q] = xcalloc(mq->ncolumns, sizeof(EqType));
-        for (unsigned c = 0; c < mq->ncolumns; c++)
+        /* what reaches the query: KOMon samples if it reads a sample field
+         * (the catalogue's SAMPLE role), else frames, unless a backend
+         * measures it outside the engine */
+        bool samples = false;
+        for (unsigned r = 0; r < mq->nreads; r++) {
+            int f = cat_field(mq->reads[r]);
+            samples |= f >= 0 && cat_fields[f].role == ROLE_SAMPLE;
+        }
+        e->external[q] = e->hk && e->hk->external && e->hk->external[q];
+        e->input[q] = e->external[q] ? Q_EXTERNAL : samples ? Q_SAMPLES : mq->aggregate ? Q_FRAMES : Q_PACKETS;
+        if (samples)
+            e->needs |= ENGINE_SAMPLES;
+        if (!mq->aggregate)
+            e->needs |= ENGINE_PACKET_ORDER;
+        e->types[q] = eng_calloc(e, mq->ncolumns, sizeof(EqType));
+        for (unsigned c = 0; e->types[q] && c < mq->ncolumns; c++)
             e->types[q][c] = out_type(mq->columns[c].type);
-        e->param_event[q] = xcalloc(mq->nparams, sizeof(unsigned));
-        e->param_col[q] = xcalloc(mq->nparams, sizeof(unsigned));
-        for (unsigned i = 0; i < mq->nparams; i++) {
+        e->param_event[q] = eng_calloc(e, mq->nparams, sizeof(unsigned));
+        e->param_col[q] = eng_calloc(e, mq->nparams, sizeof(unsigned));
+        for (unsigned i = 0; e->param_col[q] && e->param_event[q] && i < mq->nparams; i++) {
             int ev = find_event(m, mq->params[i].event);
             int wq = ev < 0 ? -1 : find_query(m, m->events[ev].query);
             int col = wq < 0 ? -1 : find_column(&m->queries[wq], mq->params[i].column);
@@ -201,20 +159,22 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     for (unsigned q = 0; q < p->nqueries; q++)
         if (p->queries[q].scratch_size > scratch)
             scratch = p->queries[q].scratch_size;
-    e->wscratch = xcalloc(e->nparts, sizeof *e->wscratch);
-    e->wst = xcalloc(e->nparts, sizeof *e->wst);
-    for (unsigned k = 0; k < e->nparts; k++)
-        e->wscratch[k] = xcalloc(ENGINE_BURST, scratch ? scratch : 1);
+    e->wscratch = eng_calloc(e, e->nparts, sizeof *e->wscratch);
+    e->wst = eng_calloc(e, e->nparts, sizeof *e->wst);
+    for (unsigned k = 0; e->wscratch && k < e->nparts; k++)
+        e->wscratch[k] = eng_calloc(e, ENGINE_BURST, scratch ? scratch : 1);
     if (p->needs_tcp_loss) {
-        e->tcp = xcalloc(e->nparts, sizeof *e->tcp);
-        for (unsigned k = 0; k < e->nparts; k++) {
+        e->tcp = eng_calloc(e, e->nparts, sizeof *e->tcp);
+        for (unsigned k = 0; e->tcp && k < e->nparts; k++) {
             e->tcp[k] = tcp_track_new(cfg->max_conversations ? cfg->max_conversations : TCP_CONVERSATIONS_DEFAULT);
-            if (!e->tcp[k]) {
-                snprintf(err, errlen, "out of memory for the TCP sequence tracker");
-                engine_free(e);
-                return NULL;
-            }
+            if (!e->tcp[k])
+                e->error = OOM;
         }
+    }
+    if (e->error) {
+        snprintf(err, errlen, "out of memory");
+        engine_free(e);
+        return NULL;
     }
     return e;
 }
@@ -231,12 +191,12 @@ const EngineStats *engine_stats(const Engine *e)
     return &m->sum;
 }
 
-bool engine_has_packet_queries(const Engine *e)
+unsigned engine_needs(const Engine *e) { return e->needs; }
+
+void engine_count(Engine *e, uint64_t packets, uint64_t bytes)
 {
-    for (unsigned q = 0; q < e->m->nqueries; q++)
-        if (!e->m->queries[q].aggregate)
-            return true;
-    return false;
+    e->st.packets += packets;
+    e->st.bytes += bytes;
 }
 
 /* ---- instances ----------------------------------------------------------- */
@@ -261,49 +221,55 @@ static void free_inst(Engine *e, Inst *in)
 
 static void packet_row(void *ctx, const EqValue *row);
 
+/* A new instance of query q, pending until `start`; it owns params and
+ * started_by. NULL when memory is short (e->error says so). */
 static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, char *started_by)
 {
-    const MQuery *mq = &e->m->queries[q];
     const EqQueryDesc *d = &e->prog->queries[q];
-    Inst *in = xcalloc(1, sizeof *in);
-    if (!eq_table_init(&in->in.table, d->key_size, d->state_size, e->cfg.max_groups)) {
-        fprintf(stderr, "equery-run: out of memory for query %s\n", mq->name);
-        exit(3);
+    Inst *in = eng_calloc(e, 1, sizeof *in);
+    if (!in) {
+        free(params);
+        free(started_by);
+        return NULL;
     }
     in->eng = e;
     in->query = q;
-    in->id = ++e->next_id[q];
     in->params = params;
     in->started_by = started_by;
+    bool ok = eq_table_init(&in->in.table, d->key_size, d->state_size, e->cfg.max_groups);
     in->in.params = params;
     in->in.emit = packet_row;
     in->in.emit_ctx = in;
     in->in.host = in;
-    if (e->cfg.partitions >= 1) { /* partial tables, even one (a single DPDK worker) */
-        in->part = xcalloc(e->nparts, sizeof *in->part);
-        for (unsigned k = 0; k < e->nparts; k++) {
-            if (!eq_table_init(&in->part[k].table, d->key_size, d->state_size, e->cfg.max_groups)) {
-                fprintf(stderr, "equery-run: out of memory for query %s\n", mq->name);
-                exit(3);
-            }
+    if (ok && e->cfg.partitions >= 1) { /* partial tables, even one (a single DPDK worker) */
+        in->part = eng_calloc(e, e->nparts, sizeof *in->part);
+        for (unsigned k = 0; in->part && k < e->nparts; k++) {
+            ok &= eq_table_init(&in->part[k].table, d->key_size, d->state_size, e->cfg.max_groups);
             in->part[k].params = params;
             in->part[k].emit = packet_row;
             in->part[k].emit_ctx = in;
             in->part[k].host = in;
         }
+        ok &= in->part != NULL;
     }
-    in->state = I_PENDING;
-    in->start = start;
-    if (d->lookup)
-        in->scratch = xcalloc(ENGINE_BURST, d->scratch_size);
-    if (e->ninst == e->capinst) {
-        e->capinst = e->capinst ? 2 * e->capinst : 16;
-        e->inst = realloc(e->inst, e->capinst * sizeof *e->inst);
-        if (!e->inst) {
-            fprintf(stderr, "equery-run: out of memory\n");
-            exit(3);
+    if (ok && d->lookup)
+        ok = (in->scratch = eng_calloc(e, ENGINE_BURST, d->scratch_size)) != NULL;
+    if (ok && e->ninst == e->capinst) {
+        size_t cap = e->capinst ? 2 * e->capinst : 16;
+        Inst **grown = realloc(e->inst, cap * sizeof *e->inst);
+        if ((ok = grown != NULL)) {
+            e->inst = grown;
+            e->capinst = cap;
         }
     }
+    if (!ok) {
+        e->error = OOM;
+        free_inst(e, in);
+        return NULL;
+    }
+    in->id = ++e->next_id[q];
+    in->state = I_PENDING;
+    in->start = start;
     e->inst[e->ninst++] = in;
     e->running[q]++;
     if (start < e->next_due)
@@ -369,12 +335,14 @@ static void evaluate_events(Engine *e, const Inst *in, int64_t t, const EqValue 
             out_event(e->cfg.out, v, &src, t, row);
             e->st.events++;
             if (s->nrows == s->cap) {
-                s->cap = s->cap ? 2 * s->cap : 8;
-                s->rows = realloc(s->rows, s->cap * ncols * sizeof(EqValue));
-                if (!s->rows) {
-                    fprintf(stderr, "equery-run: out of memory\n");
-                    exit(3);
+                size_t cap = s->cap ? 2 * s->cap : 8;
+                EqValue *grown = realloc(s->rows, cap * ncols * sizeof(EqValue));
+                if (!grown) {
+                    e->error = OOM;
+                    return;
                 }
+                s->rows = grown;
+                s->cap = cap;
             }
             memcpy(s->rows + s->nrows * ncols, row, ncols * sizeof(EqValue));
             s->nrows++;
@@ -416,7 +384,7 @@ static char *describe_start(Engine *e, unsigned q, const EqValue *params)
     size_t len = 0;
     FILE *f = open_memstream(&s, &len);
     if (!f)
-        abort();
+        return NULL; /* (the instance is then shown without its trigger) */
     fprintf(f, "%s", mq->trigger);
     for (unsigned i = 0; i < mq->nparams; i++) {
         char buf[64];
@@ -441,13 +409,6 @@ static void start_one(Engine *e, unsigned q, int64_t t, EqValue *params)
             return;
         }
     }
-    const char **names = xcalloc(mq->nparams, sizeof(char *));
-    char **owned = xcalloc(mq->nparams, sizeof(char *));
-    for (unsigned i = 0; i < mq->nparams; i++) {
-        if (asprintf(&owned[i], "%s.%s", mq->params[i].event, mq->params[i].column) < 0)
-            abort();
-        names[i] = owned[i];
-    }
     const char *note = NULL;
     if (e->finished)
         note = "the input ended";
@@ -458,21 +419,26 @@ static void start_one(Engine *e, unsigned q, int64_t t, EqValue *params)
         start = t + mq->start_ns;
     else if (!strcmp(mq->start, "at") && mq->start_ns > t)
         start = mq->start_ns; /* triggered before that instant: it waits */
-    if (note) {
-        OutSource src = {q, e->next_id[q] + 1, NULL};
-        out_start(e->cfg.out, &src, start, mq->trigger, names, params, mq->nparams, note);
-        e->st.starts_refused++;
-        free(params);
-    } else {
-        Inst *in = new_inst(e, q, start, params, describe_start(e, q, params));
-        OutSource src = source_of(in);
-        out_start(e->cfg.out, &src, start, mq->trigger, names, params, mq->nparams, NULL);
-        e->st.starts++;
+    Inst *in = NULL;
+    if (!note) {
+        EqValue *kept = eng_calloc(e, mq->nparams, sizeof *kept); /* the instance owns a copy */
+        if (kept) {
+            memcpy(kept, params, mq->nparams * sizeof *kept);
+            in = new_inst(e, q, start, kept, describe_start(e, q, params));
+        }
+        if (!in)
+            note = "out of memory";
     }
-    for (unsigned i = 0; i < mq->nparams; i++)
-        free(owned[i]);
-    free(owned);
-    free(names);
+    if (in) {
+        OutSource src = source_of(in);
+        out_start(e->cfg.out, &src, start, mq->trigger, params, NULL);
+        e->st.starts++;
+    } else {
+        OutSource src = {q, e->next_id[q] + 1, NULL};
+        out_start(e->cfg.out, &src, start, mq->trigger, params, note);
+        e->st.starts_refused++;
+    }
+    free(params);
 }
 
 /* Starts q if its When holds: once per combination of the firing rows of the
@@ -484,7 +450,13 @@ static void maybe_start(Engine *e, unsigned q, int64_t t)
     if (!d->trigger || !d->trigger(e->fired))
         return;
     /* the distinct events the parameters use, and a counter over their rows */
-    unsigned nev = 0, *evs = xcalloc(mq->nparams, sizeof *evs);
+    unsigned nev = 0, *evs = eng_calloc(e, mq->nparams, sizeof *evs);
+    size_t *pick = eng_calloc(e, mq->nparams, sizeof *pick);
+    if (!evs || !pick) {
+        free(evs);
+        free(pick);
+        return;
+    }
     for (unsigned i = 0; i < mq->nparams; i++) {
         unsigned v = e->param_event[q][i], k = 0;
         while (k < nev && evs[k] != v)
@@ -492,9 +464,10 @@ static void maybe_start(Engine *e, unsigned q, int64_t t)
         if (k == nev)
             evs[nev++] = v;
     }
-    size_t *pick = xcalloc(nev, sizeof *pick);
     for (;;) {
-        EqValue *params = xcalloc(mq->nparams, sizeof *params);
+        EqValue *params = eng_calloc(e, mq->nparams, sizeof *params);
+        if (!params)
+            break;
         bool ok = true;
         for (unsigned i = 0; i < mq->nparams; i++) {
             unsigned v = e->param_event[q][i], k = 0;
@@ -537,11 +510,12 @@ static void collect_row(void *ctx, const EqValue *row)
         size_t cap = e->caprows ? 2 * e->caprows : ROWS_INITIAL * e->ncols;
         while (cap < need)
             cap *= 2;
-        e->rows = realloc(e->rows, cap * sizeof(EqValue));
-        if (!e->rows) {
-            fprintf(stderr, "equery-run: out of memory\n");
-            exit(3);
+        EqValue *grown = realloc(e->rows, cap * sizeof(EqValue));
+        if (!grown) {
+            e->error = OOM; /* the row is lost, and the run ends with the error */
+            return;
         }
+        e->rows = grown;
         e->caprows = cap;
     }
     memcpy(e->rows + e->nrows * e->ncols, row, e->ncols * sizeof(EqValue));
@@ -580,7 +554,13 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     e->wrote = true;
     if (!mq->aggregate)
         return; /* packet queries emitted their rows as they came */
-    const EqValue **order = xcalloc(e->nrows, sizeof *order);
+    const EqValue **order = eng_calloc(e, e->nrows, sizeof *order);
+    EqValue *sorted = eng_calloc(e, e->nrows * e->ncols, sizeof(EqValue));
+    if (!order || !sorted) {
+        free(order);
+        free(sorted);
+        return;
+    }
     for (size_t r = 0; r < e->nrows; r++)
         order[r] = e->rows + r * e->ncols;
     SortCtx sc = {e->types[in->query], mq->ncolumns};
@@ -595,7 +575,6 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     out_window(e->cfg.out, &src, in->wstart, end, partial, order, e->nrows);
     e->st.rows += e->nrows;
     /* events read the rows in the same sorted order */
-    EqValue *sorted = xcalloc(e->nrows * e->ncols, sizeof(EqValue));
     for (size_t r = 0; r < e->nrows; r++)
         memcpy(sorted + r * e->ncols, order[r], e->ncols * sizeof(EqValue));
     free(order);
@@ -747,17 +726,9 @@ void engine_advance(Engine *e, int64_t now)
     }
 }
 
-void engine_input(Engine *e, int64_t ts)
-{
-    if (ts < e->now)
-        ts = e->now;
-    engine_advance(e, ts);
-    e->last_input = ts;
-}
-
 void engine_flush(Engine *e) { out_flush(e->cfg.out); }
 
-/* ---- packets -------------------------------------------------------------- */
+/* ---- launch and packet rows ----------------------------------------------- */
 
 static void launch(Engine *e, int64_t t)
 {
@@ -785,238 +756,7 @@ static void packet_row(void *ctx, const EqValue *row)
     e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
 }
 
-/* The partition of a packet: a hash of its addresses and ports that is the
- * same in both directions (a TCP connection, and a bidirectional group,
- * stay in one partition: its sequence tracker and its orientation are whole
- * there). Packets without IP go to partition 0. */
-static unsigned partition_of(const EqPkt *p, unsigned n)
-{
-    if (n < 2)
-        return 0;
-    EqAddr a, b;
-    if (!eq_saddr(p, &a) || !eq_daddr(p, &b))
-        return 0;
-    uint16_t sp = 0, dp = 0;
-    eq_sport(p, &sp);
-    eq_dport(p, &dp);
-    uint64_t h = (a.w[0] + b.w[0]) ^ ((a.w[1] + b.w[1]) * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)(sp + dp) << 17) ^
-                 ((uint64_t)p->l4proto << 40);
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return (unsigned)(h % n);
-}
-
-/* Up to ENGINE_BURST frames: parse them all; run every grouped query's
- * lookup over all of them (filter, key, hash, prefetch of the group's slot:
- * the table's cache misses overlap); then measure them one by one in time
- * order, closing windows as they become due. An instance started inside
- * the burst measures its packets in one step. */
-static void run_burst(Engine *e, int linktype, const EqFrame *f, size_t n)
-{
-    EqPkt pk[ENGINE_BURST];
-    for (size_t i = 0; i < n; i++) {
-        /* time never runs backwards: a packet stamped earlier than the one
-         * before it is measured in the current window */
-        int64_t ts = f[i].ts < e->now ? e->now : f[i].ts;
-        if (i > 0 && ts < pk[i - 1].ts)
-            ts = pk[i - 1].ts;
-        if (eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, ts) != EQ_MAL_NONE)
-            e->st.malformed++;
-        if (e->count_frames)
-            e->st.bytes += f[i].wirelen;
-    }
-    unsigned part[ENGINE_BURST];
-    for (size_t i = 0; i < n; i++)
-        part[i] = partition_of(&pk[i], e->nparts);
-    EqPktInfo info = {0};
-    info.mid = e->cfg.mid;
-    uint64_t burst = ++e->bursts;
-    for (size_t k = 0; k < e->ninst; k++) {
-        Inst *in = e->inst[k];
-        const EqQueryDesc *d = &e->prog->queries[in->query];
-        if (in->state != I_RUNNING || !d->lookup || e->noframes[in->query])
-            continue;
-        for (size_t i = 0; i < n; i++)
-            d->lookup(in->part ? &in->part[part[i]] : &in->in, &pk[i], &info, in->scratch + i * d->scratch_size);
-        in->looked = burst;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int64_t ts = pk[i].ts;
-        e->now = ts;
-        engine_advance(e, ts);
-        if (e->count_frames)
-            e->st.packets++;
-        e->st.last_ts = ts;
-        e->last_input = ts;
-        info.tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[part[i]], &pk[i]) : 0;
-        for (size_t k = 0; k < e->ninst; k++) {
-            Inst *in = e->inst[k];
-            if (in->state != I_RUNNING || e->noframes[in->query])
-                continue;
-            const EqQueryDesc *d = &e->prog->queries[in->query];
-            EqInstance *target = in->part ? &in->part[part[i]] : &in->in;
-            if (in->looked == burst)
-                d->update(target, &pk[i], &info, in->scratch + i * d->scratch_size);
-            else
-                d->packet(target, &pk[i], &info);
-        }
-    }
-}
-
 int64_t engine_next_due(const Engine *e) { return e->launched ? e->next_due : INT64_MIN; }
-
-unsigned engine_dispatch(Engine *e, int linktype, EqFrame *f)
-{
-    if (!e->launched)
-        engine_advance(e, f->ts);
-    if (f->ts < e->now)
-        f->ts = e->now;
-    e->now = f->ts;
-    EqPkt p;
-    if (eq_parse(&p, linktype, f->data, f->caplen, f->wirelen, f->ts) != EQ_MAL_NONE)
-        e->st.malformed++;
-    e->st.packets++;
-    e->st.bytes += f->wirelen;
-    e->st.last_ts = f->ts;
-    e->last_input = f->ts;
-    /* packet queries print rows in packet order: they run here */
-    EqPktInfo info = {0};
-    info.mid = e->cfg.mid;
-    for (size_t k = 0; k < e->ninst; k++) {
-        Inst *in = e->inst[k];
-        if (in->state == I_RUNNING && !e->m->queries[in->query].aggregate && !e->noframes[in->query])
-            e->prog->queries[in->query].packet(&in->in, &p, &info);
-    }
-    return partition_of(&p, e->nparts);
-}
-
-static void worker_frames(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n, bool count);
-
-void engine_worker(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n)
-{
-    worker_frames(e, w, linktype, f, n, false);
-}
-
-void engine_worker_rx(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n)
-{
-    worker_frames(e, w, linktype, f, n, true);
-}
-
-static void worker_frames(Engine *e, unsigned w, int linktype, const EqFrame *f, size_t n, bool count)
-{
-    EqPkt pk[ENGINE_BURST];
-    EqPktInfo info[ENGINE_BURST];
-    uint8_t *scratch = e->wscratch[w];
-    while (n > 0) {
-        size_t b = n > ENGINE_BURST ? ENGINE_BURST : n;
-        for (size_t i = 0; i < b; i++) {
-            if (eq_parse(&pk[i], linktype, f[i].data, f[i].caplen, f[i].wirelen, f[i].ts) != EQ_MAL_NONE && count)
-                e->wst[w].malformed++;
-            if (count) {
-                e->wst[w].packets++;
-                e->wst[w].bytes += f[i].wirelen;
-            }
-            memset(&info[i], 0, sizeof info[i]);
-            info[i].mid = e->cfg.mid;
-            info[i].tcp_loss = e->tcp ? (uint8_t)tcp_track_packet(e->tcp[w], &pk[i]) : 0;
-        }
-        /* no window closes inside a worker's frames: query by query, a
-         * burst's lookups (with their prefetches), then its updates */
-        for (size_t k = 0; k < e->ninst; k++) {
-            Inst *in = e->inst[k];
-            if (in->state != I_RUNNING || !e->m->queries[in->query].aggregate || e->noframes[in->query])
-                continue;
-            const EqQueryDesc *d = &e->prog->queries[in->query];
-            EqInstance *target = &in->part[w];
-            if (!d->lookup) {
-                for (size_t i = 0; i < b; i++)
-                    d->packet(target, &pk[i], &info[i]);
-                continue;
-            }
-            for (size_t i = 0; i < b; i++)
-                d->lookup(target, &pk[i], &info[i], scratch + i * d->scratch_size);
-            for (size_t i = 0; i < b; i++)
-                d->update(target, &pk[i], &info[i], scratch + i * d->scratch_size);
-        }
-        f += b;
-        n -= b;
-    }
-}
-
-void engine_burst(Engine *e, int linktype, const EqFrame *frames, size_t n)
-{
-    if (n == 0)
-        return;
-    if (!e->launched)
-        engine_advance(e, frames[0].ts);
-    while (n > 0) {
-        size_t k = n > ENGINE_BURST ? ENGINE_BURST : n;
-        run_burst(e, linktype, frames, k);
-        frames += k;
-        n -= k;
-    }
-}
-
-void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts)
-{
-    EqFrame f = {data, caplen, wirelen, ts};
-    engine_burst(e, linktype, &f, 1);
-}
-
-/* A sample is measured as the UDP datagram it was: a raw IPv4 header and
- * a UDP header to the VNF's port, parsed like any frame, so the generated
- * code reads dport and len as for packets; proc_time and sock_buf come
- * with EqPktInfo. */
-void engine_sample(Engine *e, const EqSample *smp)
-{
-    enum { IP4_HDR = 20, UDP_HDR = 8 };
-    uint8_t hdr[IP4_HDR + UDP_HDR] = {0};
-    uint32_t wire = IP4_HDR + UDP_HDR + smp->len;
-    uint16_t iplen = wire > 0xffff ? 0xffff : (uint16_t)wire;
-    uint16_t udplen = (uint32_t)UDP_HDR + smp->len > 0xffff ? 0xffff : (uint16_t)(UDP_HDR + smp->len);
-    hdr[0] = 0x45;
-    hdr[2] = (uint8_t)(iplen >> 8);
-    hdr[3] = (uint8_t)iplen;
-    hdr[8] = 64;  /* ttl */
-    hdr[9] = 17;  /* UDP */
-    hdr[IP4_HDR + 2] = (uint8_t)(smp->port >> 8);
-    hdr[IP4_HDR + 3] = (uint8_t)smp->port;
-    hdr[IP4_HDR + 4] = (uint8_t)(udplen >> 8);
-    hdr[IP4_HDR + 5] = (uint8_t)udplen;
-    if (!e->launched)
-        engine_advance(e, smp->ts);
-    int64_t ts = smp->ts < e->now ? e->now : smp->ts;
-    e->now = ts;
-    engine_advance(e, ts);
-    EqPkt p;
-    if (eq_parse(&p, EQ_LINK_IPV4, hdr, sizeof hdr, wire, ts) != EQ_MAL_NONE)
-        e->st.malformed++;
-    EqPktInfo info = {0};
-    info.mid = e->cfg.mid;
-    info.has_sample = 1;
-    info.proc_time = smp->proc_time;
-    info.sock_buf = smp->sock_buf;
-    unsigned part = partition_of(&p, e->nparts);
-    e->st.packets++;
-    e->st.bytes += wire;
-    e->st.last_ts = ts;
-    e->last_input = ts;
-    for (size_t k = 0; k < e->ninst; k++) {
-        Inst *in = e->inst[k];
-        if (in->state != I_RUNNING || !e->samples[in->query])
-            continue;
-        e->prog->queries[in->query].packet(in->part ? &in->part[part] : &in->in, &p, &info);
-    }
-}
-
-bool engine_has_sample_queries(const Engine *e) { return e->any_samples; }
-
-void engine_add_counts(Engine *e, uint64_t packets, uint64_t bytes)
-{
-    e->st.packets += packets;
-    e->st.bytes += bytes;
-}
 
 void engine_finish(Engine *e)
 {
@@ -1058,7 +798,7 @@ void engine_free(Engine *e)
     for (size_t i = 0; i < e->ninst; i++)
         free_inst(e, e->inst[i]);
     free(e->inst);
-    for (unsigned v = 0; v < e->m->nevents; v++)
+    for (unsigned v = 0; e->ev && v < e->m->nevents; v++)
         free(e->ev[v].rows);
     for (unsigned q = 0; q < e->m->nqueries; q++) {
         if (e->types)
@@ -1075,8 +815,7 @@ void engine_free(Engine *e)
     free(e->fired);
     free(e->next_id);
     free(e->running);
-    free(e->samples);
-    free(e->noframes);
+    free(e->input);
     free(e->external);
     free(e->rows);
     for (unsigned k = 0; e->tcp && k < e->nparts; k++)

@@ -22,7 +22,7 @@
 typedef struct {
     void *ctx;
     const bool *external;  /* per query */
-    bool frames_counted;   /* the backend counts packets and bytes (engine_add_counts), not the engine */
+    bool frames_counted;   /* the backend counts packets and bytes (engine_count), not the engine */
     /* an instance of query q starts running, or stops */
     void (*started)(void *ctx, unsigned q);
     void (*stopped)(void *ctx, unsigned q);
@@ -44,7 +44,7 @@ typedef struct {
                                 * close */
     const EngineHooks *hooks;  /* NULL: the engine measures every query */
     bool replay;               /* time is a capture's: silences are summarised
-                                * (engine_input, docs/language.md "Silences") */
+                                * (docs/language.md 10.1 "Silences") */
 } EngineConfig;
 
 typedef struct {
@@ -66,40 +66,10 @@ typedef struct {
     int64_t ts; /* ns since the epoch */
 } EqFrame;
 
-/* Frames are parsed in bursts of this many before they are measured. */
-enum { ENGINE_BURST = 32 };
-
-/* Checks that the program matches the manifest; NULL with a message in err. */
-Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen);
-void engine_packet(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
-/* The same for n frames in a row (any n). */
-void engine_burst(Engine *e, int linktype, const EqFrame *frames, size_t n);
-/* ---- several workers (the DPDK engine) --------------------------------
- * With cfg.partitions = W, W worker threads each own one partition: the
- * distributing thread calls engine_dispatch() on every frame, in time order
- * (it measures the packet queries itself and says which worker gets the
- * frame), and a worker calls engine_worker() on the frames it got. Before a
- * frame whose time is at or after engine_next_due(), the distributor must
- * have every worker idle (its earlier frames all measured) and call
- * engine_advance(): windows close, partials merge, triggers start queries;
- * workers run only between two such points. */
-int64_t engine_next_due(const Engine *e);
-/* Clamps the frame's time (never backwards), counts it, measures it in the
- * packet queries; returns its worker. The frame's ts is updated in place. */
-unsigned engine_dispatch(Engine *e, int linktype, EqFrame *frame);
-/* Measures frames (dispatched to `worker`) in the grouped queries. */
-void engine_worker(Engine *e, unsigned worker, int linktype, const EqFrame *frames, size_t n);
-/* The same for frames a worker received itself (a port queue of its own,
- * no distributor): it also counts them in the statistics. */
-void engine_worker_rx(Engine *e, unsigned worker, int linktype, const EqFrame *frames, size_t n);
-/* Whether the program has packet queries (they need the distributor). */
-bool engine_has_packet_queries(const Engine *e);
-
-/* ---- KOMon samples (docs/komon.md) -----------------------------------
- * One processing-time sample of the monitored VNF, from the KOMon probe.
- * It is measured only by the queries that read samples (proc_time,
- * sock_buf), as a UDP packet to `port` of `len` payload bytes with the
- * sample's fields set; packet queries never see it. */
+/* One processing-time sample of a monitored VNF, from the KOMon probe
+ * (docs/komon.md). It is measured only by the queries that read samples
+ * (proc_time, sock_buf), as a UDP packet to `port` of `len` payload bytes
+ * with the sample's fields set; packet queries never see it. */
 typedef struct {
     int64_t ts;          /* ns since the epoch: when the VNF sent the packet */
     int64_t proc_time;   /* ns, kernel ingress to the VNF's send */
@@ -107,27 +77,74 @@ typedef struct {
     uint16_t port;       /* the VNF's UDP port */
     uint32_t len;        /* UDP payload bytes */
 } EqSample;
-void engine_sample(Engine *e, const EqSample *s);
-/* Whether the program has queries over KOMon samples. */
-bool engine_has_sample_queries(const Engine *e);
 
-/* Closes the windows that end at or before `now` (live capture's timer).
+/* Frames are parsed in bursts of this many before they are measured. */
+enum { ENGINE_BURST = 32 };
+
+/* Checks that the program matches the manifest; NULL with a message in err. */
+Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen);
+void engine_free(Engine *e);
+
+/* ---- the one way in: engine_intake ----------------------------------------
+ * Every source hands its input over through engine_intake(), saying who it
+ * is. One thread (INTAKE_ALL) is the simple case. Several workers (the DPDK
+ * engine, cfg.partitions = W) split it: the distributing thread hands every
+ * frame over in time order as INTAKE_DISPATCH (the packet queries measure
+ * it there, windows close, and it learns the frame's worker); a worker
+ * hands the frames it got over as INTAKE_WORKER (its partition of the
+ * grouped queries measures them). Before a frame whose time is at or after
+ * engine_next_due(), the distributor must have every worker idle (its
+ * earlier frames all measured) and call engine_advance(); workers run only
+ * between two such points. */
+typedef enum {
+    INTAKE_ALL,       /* every query measures the frames (or samples); windows close as their time comes */
+    INTAKE_DISPATCH,  /* the packet queries measure the frames; windows close; worker[] is set */
+    INTAKE_WORKER,    /* partition `worker` of the grouped queries measures the frames; no window closes */
+    INTAKE_ELSEWHERE, /* the frames are measured outside the engine (the eBPF engine's kernel
+                       * program over a capture): only their times are taken, so that windows
+                       * close before them and the silences of the input are known */
+} IntakeRole;
+
+typedef struct {
+    IntakeRole role;
+    int linktype;            /* EQ_LINK_* of the frames */
+    EqFrame *frames;         /* n of them; DISPATCH clamps their ts in place (never backwards) */
+    const EqSample *samples; /* or n KOMon samples (INTAKE_ALL) */
+    size_t n;
+    unsigned worker;         /* INTAKE_WORKER: the partition */
+    bool count;              /* INTAKE_WORKER: the frames are counted here (no distributor saw them) */
+    unsigned *workers;       /* INTAKE_DISPATCH: out, the worker of each frame */
+} EngineIntake;
+
+void engine_intake(Engine *e, const EngineIntake *in);
+/* The same, for one frame measured by every query (INTAKE_ALL). */
+void engine_frame(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
+
+/* What the program needs of a source. */
+enum {
+    ENGINE_PACKET_ORDER = 1, /* packet queries: one row per packet, in packet order */
+    ENGINE_SAMPLES = 2,      /* queries over KOMon samples */
+};
+unsigned engine_needs(const Engine *e);
+
+/* No window boundary of any instance comes before this time (INT64_MIN
+ * before the first input). */
+int64_t engine_next_due(const Engine *e);
+/* Closes the windows that end at or before `now` (a live source's timer).
  * Whatever was written is flushed when a window closed: the close of a
  * window is the unit of delivery. */
 void engine_advance(Engine *e, int64_t now);
-/* A frame of time ts enters a measurement that the engine does not see
- * (the eBPF engine's kernel program over a capture): closes the windows
- * due before it, like engine_advance(), and records the input's time, so
- * that the silences of a replayed capture are known. */
-void engine_input(Engine *e, int64_t ts);
 /* Flushes what was written (a live source calls it after each wait, so
  * that a packet query's rows are not held back). */
 void engine_flush(Engine *e);
 /* End of input: closes the open windows (as partial) at the last packet's time. */
 void engine_finish(Engine *e);
+
 const EngineStats *engine_stats(const Engine *e);
-/* Packets and bytes a backend counted (EngineHooks.frames_counted). */
-void engine_add_counts(Engine *e, uint64_t packets, uint64_t bytes);
-void engine_free(Engine *e);
+/* Packets and bytes a source counted itself (EngineHooks.frames_counted). */
+void engine_count(Engine *e, uint64_t packets, uint64_t bytes);
+/* Why the engine stopped measuring (out of memory), or NULL: a source
+ * checks it after each intake and ends the run with that error. */
+const char *engine_error(const Engine *e);
 
 #endif

@@ -6,11 +6,12 @@
  * again, cfg->intervals times (0: until *stop). Samples stream from the
  * probe's ring buffer as the VNF sends the packets; each becomes an
  * EqSample stamped in CLOCK_REALTIME (the probe's CLOCK_MONOTONIC plus an
- * offset measured at start) and goes to engine_sample(). Every
+ * offset measured at start) and goes to engine_intake(). Every
  * POLL_MS the engine advances to the current time, so windows close when
  * no sample arrives. */
 #include "komon_run.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,7 +45,7 @@ static int on_sample(void *ctx, const struct komon_sample *s)
         .len = s->len,
     };
 
-    engine_sample(f->eng, &e);
+    engine_intake(f->eng, &(EngineIntake){.role = INTAKE_ALL, .samples = &e, .n = 1});
     f->fed++;
     return 0;
 }
@@ -144,3 +145,37 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
     komon_close(k);
     return rc;
 }
+
+/* ---- the source (source.h) ------------------------------------------------------ */
+
+typedef struct {
+    const KomonConfig *cfg;
+    KomonRunOptions ko;
+} KomonSource;
+
+static void *komon_source_open(const SourceOptions *o, EngineConfig *cfg, int *status)
+{
+    (void)cfg;
+    KomonSource *k = calloc(1, sizeof *k);
+    if (!k) {
+        *status = 3;
+        return NULL;
+    }
+    k->cfg = o->prog->komon;
+    k->ko = (KomonRunOptions){.verbose = o->verbose, .notes = o->notes};
+    *status = 0;
+    return k;
+}
+
+static int komon_source_run(void *s, Engine *e, volatile sig_atomic_t *stop)
+{
+    KomonSource *k = s;
+    int status = komon_run(e, k->cfg, &k->ko, stop);
+    engine_finish(e);
+    return status;
+}
+
+static void komon_source_report(void *s, FILE *f) { (void)s, (void)f; }
+static void komon_source_close(void *s) { free(s); }
+
+const SourceOps komon_source = {"komon", komon_source_open, komon_source_run, komon_source_report, komon_source_close};

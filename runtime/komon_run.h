@@ -1,4 +1,4 @@
-/* komon_run.h - equery-run's KOMon source: loads the KOMon probe for the
+/* komon_run.h - equery-run's KOMon source (komon_source, source.h): loads the KOMon probe for the
  * program's configuration, runs its intervals, and feeds every sample into
  * the engine (engine_sample) so the queries over proc_time and sock_buf
  * get their windows, events and triggers like packet queries
@@ -12,6 +12,7 @@
 
 #include "engine.h"
 #include "komon_config.h"
+#include "source.h"
 
 typedef struct {
     bool verbose;   /* libbpf's messages on stderr */

@@ -10,3 +10,17 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
     fprintf(stderr, "equery-run was built without libbpf: KOMon needs it\n");
     return 3;
 }
+
+static void *stub_open(const SourceOptions *o, EngineConfig *cfg, int *status)
+{
+    (void)o;
+    (void)cfg;
+    fprintf(stderr, "equery-run: error: this equery-run was built without libbpf: KOMon needs it\n");
+    *status = 3;
+    return NULL;
+}
+static int stub_run(void *s, Engine *e, volatile sig_atomic_t *stop) { (void)s, (void)e, (void)stop; return 3; }
+static void stub_report(void *s, FILE *f) { (void)s, (void)f; }
+static void stub_close(void *s) { (void)s; }
+
+const SourceOps komon_source = {"komon", stub_open, stub_run, stub_report, stub_close};

@@ -447,10 +447,11 @@ void out_event(Output *o, unsigned ev, const OutSource *src, int64_t t, const Eq
     }
 }
 
-void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const char *const *param_names,
-               const EqValue *params, unsigned nparams, const char *note)
+void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
+               const char *note)
 {
     const MQuery *q = query_of(o, src);
+    unsigned nparams = q->nparams;
     char when[VALUE_MAX], name[96], buf[VALUE_MAX];
     out_time(when, sizeof when, t);
     source_name(name, sizeof name, o, src);
@@ -459,7 +460,7 @@ void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, 
         fprintf(o->f, ">> %s %s at %s (When %s)", name, note ? "not started" : "starts", when, trigger);
         for (unsigned i = 0; i < nparams; i++) {
             out_value(buf, sizeof buf, &params[i], out_type(q->params[i].type), true);
-            fprintf(o->f, "%s%s=%s", i ? ", " : ": ", param_names[i], buf);
+            fprintf(o->f, "%s%s.%s=%s", i ? ", " : ": ", q->params[i].event, q->params[i].column, buf);
         }
         if (note)
             fprintf(o->f, " -- %s", note);
@@ -469,7 +470,7 @@ void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, 
         fprintf(o->f, "%s,%s,%u,%s,%s", note ? "nostart" : "start", q->name, src->instance, when, trigger);
         for (unsigned i = 0; i < nparams; i++) {
             out_value(buf, sizeof buf, &params[i], out_type(q->params[i].type), false);
-            fprintf(o->f, ",%s=%s", param_names[i], buf);
+            fprintf(o->f, ",%s.%s=%s", q->params[i].event, q->params[i].column, buf);
         }
         fputc('\n', o->f);
         break;
@@ -477,7 +478,7 @@ void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, 
         fprintf(o->f, "{\"type\":\"%s\",\"query\":\"%s\",\"instance\":%u,\"time\":\"%s\",\"trigger\":\"%s\",\"params\":{",
                 note ? "nostart" : "start", q->name, src->instance, when, trigger);
         for (unsigned i = 0; i < nparams; i++) {
-            fprintf(o->f, "%s\"%s\":", i ? "," : "", param_names[i]);
+            fprintf(o->f, "%s\"%s.%s\":", i ? "," : "", q->params[i].event, q->params[i].column);
             json_value(o->f, &params[i], out_type(q->params[i].type));
         }
         fputc('}', o->f);

@@ -38,9 +38,10 @@ void out_gap(Output *o, const OutSource *src, int64_t start, int64_t end, uint64
 void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row);
 /* Event `ev` fired at `t` on a row of its query. */
 void out_event(Output *o, unsigned ev, const OutSource *src, int64_t t, const EqValue *row);
-/* A triggered query instance starts (or, with `note`, does not). */
-void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const char *const *param_names,
-               const EqValue *params, unsigned nparams, const char *note);
+/* A triggered query instance starts (or, with `note`, does not), with its
+ * drill-down values (the manifest's params of its query). */
+void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
+               const char *note);
 void out_flush(Output *o);
 
 /* Formats one value: `human` for the table, else the CSV/JSON form. */

@@ -107,6 +107,9 @@ int program_open_target(const char *tool, const char *path, bool verbose, bool e
             return status;
         bundle = p->tmp_bundle;
     }
+    p->bundle = strdup(bundle);
+    if (!p->bundle)
+        abort();
     char err[4608], *mpath = NULL;
     if (asprintf(&mpath, "%s/%s", bundle, BUNDLE_MANIFEST) < 0)
         abort();
@@ -142,6 +145,7 @@ void program_close(LoadedProgram *p)
 {
     build_unload(&p->ld);
     free(p->bpf_obj);
+    free(p->bundle);
     komon_config_free(p->komon);
     manifest_free(p->m);
     if (p->tmp_bundle) {

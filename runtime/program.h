@@ -16,6 +16,7 @@ typedef struct {
     Manifest *m;
     Loaded ld;
     char *tmp_bundle; /* removed by program_close */
+    char *bundle;     /* the bundle's folder (tmp_bundle, or the one named) */
     char *bpf_obj;    /* program_open_target(ebpf): the built program.bpf.o (in the cache) */
     KomonConfig *komon; /* the KOMon probe's configuration (komon.yaml), or NULL */
 } LoadedProgram;

@@ -11,44 +11,33 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pcap/pcap.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "dpdk_run.h"
-#include "ebpf_run.h"
-#include "komon_run.h"
 #include "engine.h"
 #include "output.h"
 #include "program.h"
+#include "source.h"
 
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_RUN = 3 };
 enum {
     DEFAULT_MAX_GROUPS = 1000000,
     DEFAULT_MAX_INSTANCES = 64,
     DEFAULT_SNAPLEN = 262144,
-    LIVE_POLL_MS = 100,        /* how often a live run closes due windows */
-    PROGRESS_EVERY = 1 << 16,  /* packets between looks at the clock */
-    PROGRESS_NS = 250000000,   /* between progress lines */
 };
 
 static volatile sig_atomic_t stop_requested;
-static pcap_t *reading; /* the capture being read, live or from a file */
 
-/* SIGINT, SIGTERM: stop reading (pcap_breakloop makes pcap_dispatch return
- * after the packet it is on, even in the middle of a large count). */
+/* SIGINT, SIGTERM: every source looks at the flag between bursts, and a
+ * read or poll that waits returns EINTR. */
 static void on_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
-    if (reading)
-        pcap_breakloop(reading);
 }
 
 typedef struct {
@@ -298,22 +287,16 @@ static int parse_options(int argc, char **argv, Options *o)
     return 0;
 }
 
-/* ---- packet sources ------------------------------------------------------- */
-
-typedef struct {
-    Engine *eng;
-    int linktype;
-    pcap_t *p;
-    uint64_t file_size;
-    bool progress;
-    struct timespec t0, last_progress;
-} Run;
-
-static int64_t now_ns(clockid_t clk)
+/* The source the options name (source.h). */
+static const SourceOps *pick_source(const Options *o, bool komon)
 {
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    if (o->dpdk)
+        return &dpdk_source;
+    if (o->ebpf)
+        return &ebpf_source;
+    if (komon)
+        return &komon_source;
+    return o->pcap_file ? &pcap_file_source : &pcap_live_source;
 }
 
 static double elapsed_s(const struct timespec *t0)
@@ -321,209 +304,6 @@ static double elapsed_s(const struct timespec *t0)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-static void show_progress(Run *r, bool final)
-{
-    const EngineStats *st = engine_stats(r->eng);
-    double secs = elapsed_s(&r->t0);
-    if (final) {
-        fputs("\r\033[K", stderr);
-        return;
-    }
-    FILE *pf = pcap_file(r->p);
-    long pos = pf ? ftell(pf) : -1;
-    fprintf(stderr, "\r\033[K%" PRIu64 " packets  %.2f Mpps", st->packets, secs > 0 ? (double)st->packets / secs / 1e6 : 0);
-    if (pos >= 0 && r->file_size)
-        fprintf(stderr, "  %3.0f%%", 100.0 * (double)pos / (double)r->file_size);
-    fflush(stderr);
-}
-
-static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
-{
-    Run *r = (Run *)user;
-    /* nanosecond precision was requested: tv_usec holds nanoseconds */
-    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
-    engine_packet(r->eng, r->linktype, data, h->caplen, h->len, ts);
-    if (r->progress && (engine_stats(r->eng)->packets % PROGRESS_EVERY) == 0) {
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        int64_t since = (int64_t)(t.tv_sec - r->last_progress.tv_sec) * 1000000000 + (t.tv_nsec - r->last_progress.tv_nsec);
-        if (since >= PROGRESS_NS) {
-            r->last_progress = t;
-            show_progress(r, false);
-        }
-    }
-}
-
-static bool set_filter(pcap_t *p, const char *filter, const char *what)
-{
-    struct bpf_program prog;
-    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        fprintf(stderr, "equery-run: error: bad --capture-filter '%s': %s\n", filter, pcap_geterr(p));
-        return false;
-    }
-    int rc = pcap_setfilter(p, &prog);
-    pcap_freecode(&prog);
-    if (rc != 0) {
-        fprintf(stderr, "equery-run: error: cannot apply the capture filter on %s: %s\n", what, pcap_geterr(p));
-        return false;
-    }
-    return true;
-}
-
-/* Opens a capture file ('-': standard input) and checks its link type: the
- * same errors whichever engine reads it. `engine` names an engine that
- * reads Ethernet frames only (DPDK, eBPF), or is NULL. NULL after the error. */
-static pcap_t *open_capture(const char *path, const char *engine, uint64_t *file_size)
-{
-    char errbuf[PCAP_ERRBUF_SIZE];
-    struct stat st;
-    if (strcmp(path, "-") != 0) {
-        if (stat(path, &st) != 0) {
-            fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", path, strerror(errno));
-            return NULL;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "equery-run: error: '%s' is a folder, not a capture file\n", path);
-            return NULL;
-        }
-        if (file_size)
-            *file_size = (uint64_t)st.st_size;
-    }
-    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!p) {
-        fprintf(stderr, "equery-run: error: cannot read '%s' as a capture: %s\n", path, errbuf);
-        return NULL;
-    }
-    int lt = pcap_datalink(p);
-    const char *name = pcap_datalink_val_to_name(lt);
-    if (!eq_link_supported(lt)) {
-        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s), which equery cannot parse (it reads Ethernet, "
-                        "Linux cooked, raw IP and loopback captures)\n",
-                path, lt, name ? name : "unknown");
-        pcap_close(p);
-        return NULL;
-    }
-    if (engine && lt != DLT_EN10MB) {
-        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s): the %s engine reads Ethernet frames only "
-                        "(--engine=portable reads it)\n",
-                path, lt, name ? name : "unknown", engine);
-        pcap_close(p);
-        return NULL;
-    }
-    return p;
-}
-
-static int run_offline(Run *r, const Options *o)
-{
-    r->p = open_capture(o->pcap_file, NULL, &r->file_size);
-    if (!r->p)
-        return EXIT_RUN;
-    r->linktype = pcap_datalink(r->p);
-    if (o->capture_filter && !set_filter(r->p, o->capture_filter, o->pcap_file))
-        return EXIT_RUN;
-    r->progress = o->progress && isatty(STDERR_FILENO);
-    int rc = 0;
-    reading = r->p;
-    while (!stop_requested) {
-        rc = pcap_dispatch(r->p, PROGRESS_EVERY, handle_packet, (u_char *)r);
-        if (rc <= 0)
-            break;
-    }
-    reading = NULL;
-    if (rc == PCAP_ERROR_BREAK)
-        rc = 0; /* stopped by a signal */
-    if (r->progress)
-        show_progress(r, true);
-    int status = 0;
-    if (rc == PCAP_ERROR && !stop_requested) { /* (a signal may interrupt the read) */
-        fprintf(stderr, "equery-run: error: reading '%s' failed after %" PRIu64 " packets: %s (the results below cover "
-                        "the packets read)\n",
-                o->pcap_file, engine_stats(r->eng)->packets, pcap_geterr(r->p));
-        status = EXIT_RUN;
-    }
-    engine_finish(r->eng);
-    return status;
-}
-
-static int run_live(Run *r, const Options *o)
-{
-    char errbuf[PCAP_ERRBUF_SIZE];
-    r->p = pcap_create(o->iface, errbuf);
-    if (!r->p) {
-        fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, errbuf);
-        return EXIT_RUN;
-    }
-    pcap_set_snaplen(r->p, o->snaplen);
-    pcap_set_promisc(r->p, o->promisc);
-    pcap_set_timeout(r->p, LIVE_POLL_MS);
-    pcap_set_tstamp_precision(r->p, PCAP_TSTAMP_PRECISION_NANO);
-    int rc = pcap_activate(r->p);
-    if (rc < 0) {
-        if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
-            fprintf(stderr, "equery-run: error: there is no interface '%s' (see 'ip link' for the names)\n", o->iface);
-        else if (rc == PCAP_ERROR_PERM_DENIED)
-            fprintf(stderr,
-                    "equery-run: error: no permission to capture on '%s': run equery-run as root, or give it the "
-                    "capabilities (sudo setcap cap_net_raw,cap_net_admin+eip equery-run), or capture with "
-                    "'tcpdump -w FILE' and run --pcap FILE\n",
-                    o->iface);
-        else if (rc == PCAP_ERROR_IFACE_NOT_UP)
-            fprintf(stderr, "equery-run: error: interface '%s' is down (ip link set %s up)\n", o->iface, o->iface);
-        else
-            fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, pcap_geterr(r->p));
-        return EXIT_RUN;
-    }
-    if (rc > 0)
-        fprintf(stderr, "equery-run: warning: %s: %s\n", o->iface, pcap_geterr(r->p));
-    r->linktype = pcap_datalink(r->p);
-    if (!eq_link_supported(r->linktype)) {
-        fprintf(stderr, "equery-run: error: interface '%s' has link type %d, which equery cannot parse\n", o->iface,
-                r->linktype);
-        return EXIT_RUN;
-    }
-    if (o->capture_filter && !set_filter(r->p, o->capture_filter, o->iface))
-        return EXIT_RUN;
-    if (pcap_setnonblock(r->p, 1, errbuf) != 0) {
-        fprintf(stderr, "equery-run: error: %s\n", errbuf);
-        return EXIT_RUN;
-    }
-    reading = r->p;
-    int fd = pcap_get_selectable_fd(r->p);
-    engine_advance(r->eng, now_ns(CLOCK_REALTIME));
-    int status = 0;
-    while (!stop_requested) {
-        /* wake when the next window is due, so that it closes (and its rows
-         * are written) on time, and at least every LIVE_POLL_MS */
-        int64_t wait_ms = LIVE_POLL_MS, due = engine_next_due(r->eng), t = now_ns(CLOCK_REALTIME);
-        if (due > t && (due - t) / 1000000 + 1 < wait_ms)
-            wait_ms = (due - t) / 1000000 + 1;
-        else if (due <= t)
-            wait_ms = 0;
-        struct pollfd pfd = {fd, POLLIN, 0};
-        if (poll(&pfd, 1, (int)wait_ms) < 0 && errno != EINTR) {
-            fprintf(stderr, "equery-run: error: poll: %s\n", strerror(errno));
-            status = EXIT_RUN;
-            break;
-        }
-        int n = pcap_dispatch(r->p, -1, handle_packet, (u_char *)r);
-        if (n == PCAP_ERROR) {
-            fprintf(stderr, "equery-run: error: capture on '%s' failed: %s\n", o->iface, pcap_geterr(r->p));
-            status = EXIT_RUN;
-            break;
-        }
-        engine_advance(r->eng, now_ns(CLOCK_REALTIME));
-        engine_flush(r->eng); /* a packet query's rows too */
-    }
-    reading = NULL;
-    engine_advance(r->eng, now_ns(CLOCK_REALTIME));
-    engine_finish(r->eng);
-    struct pcap_stat ps;
-    if (pcap_stats(r->p, &ps) == 0 && (ps.ps_drop || ps.ps_ifdrop))
-        fprintf(stderr, "equery-run: warning: the capture dropped %u packets (kernel) and %u (interface)\n", ps.ps_drop,
-                ps.ps_ifdrop);
-    return status;
 }
 
 static void summary(const EngineStats *st, double secs)
@@ -558,7 +338,8 @@ int main(int argc, char **argv)
     if (status)
         return status;
     LoadedProgram prog = {0};
-    EbpfRun *ebpf = NULL;
+    const SourceOps *src = NULL;
+    void *input = NULL;
     Output *out = NULL;
     Engine *eng = NULL;
     FILE *of = stdout;
@@ -575,24 +356,6 @@ int main(int argc, char **argv)
     if (!o.format_set)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
     out = out_new(of, o.format, prog.m);
-    /* a capture that the DPDK or eBPF engine reads itself is checked here
-     * first, so that every engine says the same of a bad file */
-    if (o.pcap_file && strcmp(o.pcap_file, "-") != 0 && (o.dpdk || o.ebpf)) {
-        pcap_t *p = open_capture(o.pcap_file, o.dpdk ? "DPDK" : "eBPF", NULL);
-        if (!p) {
-            status = EXIT_RUN;
-            goto done;
-        }
-        pcap_close(p);
-    }
-    DpdkOptions dopt = {.eal_args = o.eal_args, .pcap_file = o.pcap_file, .workers = o.workers,
-                        .rx_queues = o.rx_queues};
-    unsigned workers = 0;
-    if (o.dpdk) {
-        status = dpdk_init(&dopt, &workers);
-        if (status)
-            goto done;
-    }
     bool komon = !o.pcap_file && !o.iface && !o.eal_args && !o.xdp_iface && !o.tc_iface;
     if (komon && !prog.komon) {
         status = usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk "
@@ -603,29 +366,29 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-run: warning: the queries over KOMon samples (%s%s) get no samples from this input; "
                         "run the program without an input to load the KOMon probe (docs/komon.md)\n",
                 prog.komon->queries[0], prog.komon->nqueries > 1 ? ", ..." : "");
-    if (o.ebpf) {
-        char *src = NULL;
-        if (asprintf(&src, "%s/program.bpf.c", prog.tmp_bundle ? prog.tmp_bundle : o.program) < 0)
-            abort();
-        EbpfOptions eo = {.pcap_file = o.pcap_file,
-                          .iface = o.xdp_iface ? o.xdp_iface : o.tc_iface,
-                          .tc = o.tc_iface != NULL,
-                          .egress = o.egress,
-                          .xdp_mode = o.xdp_mode,
-                          .max_groups = o.max_groups_set ? o.max_groups : 0,
-                          .mid = o.mid,
-                          .verbose = o.verbose,
-                          .notes = stderr};
-        ebpf = ebpf_open(prog.bpf_obj, src, prog.m, prog.ld.prog, &eo, &status);
-        free(src);
-        if (!ebpf)
-            goto done;
-    }
+    SourceOptions so = {.prog = &prog,
+                        .pcap_file = o.pcap_file,
+                        .iface = o.xdp_iface ? o.xdp_iface : o.tc_iface ? o.tc_iface : o.iface,
+                        .capture_filter = o.capture_filter,
+                        .snaplen = o.snaplen,
+                        .promisc = o.promisc,
+                        .progress = o.progress,
+                        .eal_args = o.eal_args,
+                        .workers = o.workers,
+                        .rx_queues = o.rx_queues,
+                        .tc = o.tc_iface != NULL,
+                        .egress = o.egress,
+                        .xdp_mode = o.xdp_mode,
+                        .max_groups = o.max_groups_set ? o.max_groups : 0,
+                        .mid = o.mid,
+                        .verbose = o.verbose,
+                        .notes = stderr};
     EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
-                        .max_instances = o.max_instances, .mid = o.mid,
-                        .partitions = o.dpdk ? workers : o.partitions,
-                        .replay = o.pcap_file != NULL,
-                        .hooks = ebpf ? ebpf_hooks(ebpf) : NULL};
+                        .max_instances = o.max_instances, .mid = o.mid, .partitions = o.partitions};
+    src = pick_source(&o, komon);
+    input = src->open(&so, &cfg, &status);
+    if (!input)
+        goto done;
     eng = engine_new(&cfg, err, sizeof err);
     if (!eng) {
         fprintf(stderr, "equery-run: error: %s\n", err);
@@ -633,41 +396,27 @@ int main(int argc, char **argv)
         goto done;
     }
     struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
+    sa.sa_handler = on_signal; /* (no SA_RESTART: a read that waits returns) */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    Run r = {.eng = eng};
-    clock_gettime(CLOCK_MONOTONIC, &r.t0);
-    r.last_progress = r.t0;
-    if (o.dpdk)
-        status = dpdk_run(eng, &dopt, &stop_requested);
-    else if (ebpf)
-        status = ebpf_run(ebpf, eng, &stop_requested);
-    else if (komon) {
-        KomonRunOptions ko = {.verbose = o.verbose, .notes = stderr};
-        status = komon_run(eng, prog.komon, &ko, &stop_requested);
-        engine_finish(eng);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    status = src->run(input, eng, &stop_requested);
+    double secs = elapsed_s(&t0);
+    if (engine_error(eng)) {
+        fprintf(stderr, "equery-run: error: %s\n", engine_error(eng));
+        status = EXIT_RUN;
     }
-    else
-        status = o.pcap_file ? run_offline(&r, &o) : run_live(&r, &o);
-    double secs = elapsed_s(&r.t0);
-    if (r.p)
-        pcap_close(r.p);
     if (stop_requested)
         fprintf(stderr, "equery-run: stopped; the open windows were closed early\n");
     /* (a run that could not read its input has nothing to sum up) */
-    if (!o.quiet && !(status == EXIT_RUN && engine_stats(eng)->packets == 0)) {
+    if (!o.quiet && !(status == EXIT_RUN && engine_stats(eng)->packets == 0))
         summary(engine_stats(eng), secs);
-        if (o.dpdk)
-            dpdk_report(stderr);
-    }
-    if (ebpf)
-        ebpf_report(ebpf, stderr);
+    src->report(input, stderr);
 done:
     engine_free(eng);
-    ebpf_close(ebpf);
-    if (o.dpdk)
-        dpdk_cleanup();
+    if (src && input)
+        src->close(input);
     out_free(out);
     if (of != stdout && fclose(of) != 0 && !status) {
         fprintf(stderr, "equery-run: error: writing '%s' failed: %s\n", o.output, strerror(errno));

@@ -1,0 +1,317 @@
+/* pcap_source.c - the libpcap sources (source.h): a capture file or
+ * standard input, replayed in its own time, and a live interface, whose
+ * time is the clock. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "source.h"
+
+enum {
+    LIVE_POLL_MS = 100,        /* a live run closes due windows at least this often */
+    DISPATCH_COUNT = 1 << 16,  /* packets per pcap_dispatch: between looks at the stop flag and the clock */
+    PROGRESS_NS = 250000000,   /* between progress lines */
+};
+
+typedef struct {
+    SourceOptions o;
+    pcap_t *p;
+    int linktype;
+    uint64_t file_size;
+    bool progress;
+    Engine *eng;
+    struct timespec t0, last_progress;
+} PcapSource;
+
+int64_t source_now(int clock_id)
+{
+    struct timespec ts;
+    clock_gettime((clockid_t)clock_id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+pcap_t *source_open_capture(const char *path, const char *engine, uint64_t *file_size)
+{
+    char errbuf[PCAP_ERRBUF_SIZE];
+    struct stat st;
+    if (strcmp(path, "-") != 0) {
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", path, strerror(errno));
+            return NULL;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr, "equery-run: error: '%s' is a folder, not a capture file\n", path);
+            return NULL;
+        }
+        if (file_size)
+            *file_size = (uint64_t)st.st_size;
+    }
+    pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
+    if (!p) {
+        fprintf(stderr, "equery-run: error: cannot read '%s' as a capture: %s\n", path, errbuf);
+        return NULL;
+    }
+    int lt = pcap_datalink(p);
+    const char *name = pcap_datalink_val_to_name(lt);
+    if (!eq_link_supported(lt)) {
+        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s), which equery cannot parse (it reads Ethernet, "
+                        "Linux cooked, raw IP and loopback captures)\n",
+                path, lt, name ? name : "unknown");
+        pcap_close(p);
+        return NULL;
+    }
+    if (engine && lt != DLT_EN10MB) {
+        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s): the %s engine reads Ethernet frames only "
+                        "(--engine=portable reads it)\n",
+                path, lt, name ? name : "unknown", engine);
+        pcap_close(p);
+        return NULL;
+    }
+    return p;
+}
+
+static bool set_filter(pcap_t *p, const char *filter, const char *what)
+{
+    struct bpf_program prog;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        fprintf(stderr, "equery-run: error: bad --capture-filter '%s': %s\n", filter, pcap_geterr(p));
+        return false;
+    }
+    int rc = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        fprintf(stderr, "equery-run: error: cannot apply the capture filter on %s: %s\n", what, pcap_geterr(p));
+        return false;
+    }
+    return true;
+}
+
+static double elapsed_s(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void show_progress(PcapSource *r, bool final)
+{
+    if (final) {
+        fputs("\r\033[K", stderr);
+        return;
+    }
+    const EngineStats *st = engine_stats(r->eng);
+    double secs = elapsed_s(&r->t0);
+    FILE *pf = pcap_file(r->p);
+    long pos = pf ? ftell(pf) : -1;
+    fprintf(stderr, "\r\033[K%" PRIu64 " packets  %.2f Mpps", st->packets, secs > 0 ? (double)st->packets / secs / 1e6 : 0);
+    if (pos >= 0 && r->file_size)
+        fprintf(stderr, "  %3.0f%%", 100.0 * (double)pos / (double)r->file_size);
+    fflush(stderr);
+}
+
+static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+    PcapSource *r = (PcapSource *)user;
+    /* nanosecond precision was requested: tv_usec holds nanoseconds */
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec;
+    engine_frame(r->eng, r->linktype, data, h->caplen, h->len, ts);
+}
+
+static void maybe_progress(PcapSource *r)
+{
+    if (!r->progress)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t since = (int64_t)(t.tv_sec - r->last_progress.tv_sec) * 1000000000 + (t.tv_nsec - r->last_progress.tv_nsec);
+    if (since >= PROGRESS_NS) {
+        r->last_progress = t;
+        show_progress(r, false);
+    }
+}
+
+static PcapSource *new_source(const SourceOptions *o)
+{
+    PcapSource *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->o = *o;
+    return r;
+}
+
+/* ---- a capture file ----------------------------------------------------------- */
+
+static void *file_open(const SourceOptions *o, EngineConfig *cfg, int *status)
+{
+    *status = 3;
+    PcapSource *r = new_source(o);
+    if (!r)
+        return NULL;
+    r->p = source_open_capture(o->pcap_file, NULL, &r->file_size);
+    if (!r->p || (o->capture_filter && !set_filter(r->p, o->capture_filter, o->pcap_file))) {
+        if (r->p)
+            pcap_close(r->p);
+        free(r);
+        return NULL;
+    }
+    r->linktype = pcap_datalink(r->p);
+    cfg->replay = true;
+    *status = 0;
+    return r;
+}
+
+static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
+{
+    PcapSource *r = s;
+    r->eng = e;
+    r->progress = r->o.progress && isatty(STDERR_FILENO);
+    clock_gettime(CLOCK_MONOTONIC, &r->t0);
+    r->last_progress = r->t0;
+    int rc = 0;
+    /* a signal interrupts a read that waits (a quiet pipe): rc is then -1 */
+    while (!*stop && !engine_error(e)) {
+        rc = pcap_dispatch(r->p, DISPATCH_COUNT, handle_packet, (u_char *)r);
+        if (rc <= 0)
+            break;
+        maybe_progress(r);
+    }
+    if (r->progress)
+        show_progress(r, true);
+    int status = 0;
+    if (rc == PCAP_ERROR && !*stop) {
+        fprintf(stderr, "equery-run: error: reading '%s' failed after %" PRIu64 " packets: %s (the results below cover "
+                        "the packets read)\n",
+                r->o.pcap_file, engine_stats(e)->packets, pcap_geterr(r->p));
+        status = 3;
+    }
+    engine_finish(e);
+    return status;
+}
+
+static void pcap_close_source(void *s)
+{
+    PcapSource *r = s;
+    if (!r)
+        return;
+    if (r->p)
+        pcap_close(r->p);
+    free(r);
+}
+
+static void file_report(void *s, FILE *f)
+{
+    (void)s;
+    (void)f;
+}
+
+const SourceOps pcap_file_source = {"pcap", file_open, file_run, file_report, pcap_close_source};
+
+/* ---- a live interface ----------------------------------------------------------- */
+
+static void *live_open(const SourceOptions *o, EngineConfig *cfg, int *status)
+{
+    (void)cfg;
+    *status = 3;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    PcapSource *r = new_source(o);
+    if (!r)
+        return NULL;
+    r->p = pcap_create(o->iface, errbuf);
+    if (!r->p) {
+        fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, errbuf);
+        free(r);
+        return NULL;
+    }
+    pcap_set_snaplen(r->p, o->snaplen);
+    pcap_set_promisc(r->p, o->promisc);
+    pcap_set_timeout(r->p, LIVE_POLL_MS);
+    pcap_set_tstamp_precision(r->p, PCAP_TSTAMP_PRECISION_NANO);
+    int rc = pcap_activate(r->p);
+    if (rc < 0) {
+        if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            fprintf(stderr, "equery-run: error: there is no interface '%s' (see 'ip link' for the names)\n", o->iface);
+        else if (rc == PCAP_ERROR_PERM_DENIED)
+            fprintf(stderr,
+                    "equery-run: error: no permission to capture on '%s': run equery-run as root, or give it the "
+                    "capabilities (sudo setcap cap_net_raw,cap_net_admin+eip equery-run), or capture with "
+                    "'tcpdump -w FILE' and run --pcap FILE\n",
+                    o->iface);
+        else if (rc == PCAP_ERROR_IFACE_NOT_UP)
+            fprintf(stderr, "equery-run: error: interface '%s' is down (ip link set %s up)\n", o->iface, o->iface);
+        else
+            fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, pcap_geterr(r->p));
+        pcap_close_source(r);
+        return NULL;
+    }
+    if (rc > 0)
+        fprintf(stderr, "equery-run: warning: %s: %s\n", o->iface, pcap_geterr(r->p));
+    r->linktype = pcap_datalink(r->p);
+    if (!eq_link_supported(r->linktype)) {
+        fprintf(stderr, "equery-run: error: interface '%s' has link type %d, which equery cannot parse\n", o->iface,
+                r->linktype);
+        pcap_close_source(r);
+        return NULL;
+    }
+    if ((o->capture_filter && !set_filter(r->p, o->capture_filter, o->iface)) ||
+        pcap_setnonblock(r->p, 1, errbuf) != 0) {
+        if (!o->capture_filter)
+            fprintf(stderr, "equery-run: error: %s\n", errbuf);
+        pcap_close_source(r);
+        return NULL;
+    }
+    *status = 0;
+    return r;
+}
+
+static int live_run(void *s, Engine *e, volatile sig_atomic_t *stop)
+{
+    PcapSource *r = s;
+    r->eng = e;
+    int fd = pcap_get_selectable_fd(r->p);
+    engine_advance(e, source_now(CLOCK_REALTIME));
+    int status = 0;
+    while (!*stop && !engine_error(e)) {
+        /* wake when the next window is due, so that it closes (and its rows
+         * are written) on time, and at least every LIVE_POLL_MS */
+        int64_t wait_ms = LIVE_POLL_MS, due = engine_next_due(e), t = source_now(CLOCK_REALTIME);
+        if (due <= t)
+            wait_ms = 0;
+        else if ((due - t) / 1000000 + 1 < wait_ms)
+            wait_ms = (due - t) / 1000000 + 1;
+        struct pollfd pfd = {fd, POLLIN, 0};
+        if (poll(&pfd, 1, (int)wait_ms) < 0 && errno != EINTR) {
+            fprintf(stderr, "equery-run: error: poll: %s\n", strerror(errno));
+            status = 3;
+            break;
+        }
+        int n = pcap_dispatch(r->p, -1, handle_packet, (u_char *)r);
+        if (n == PCAP_ERROR) {
+            fprintf(stderr, "equery-run: error: capture on '%s' failed: %s\n", r->o.iface, pcap_geterr(r->p));
+            status = 3;
+            break;
+        }
+        engine_advance(e, source_now(CLOCK_REALTIME));
+        engine_flush(e); /* a packet query's rows too */
+    }
+    engine_advance(e, source_now(CLOCK_REALTIME));
+    engine_finish(e);
+    return status;
+}
+
+static void live_report(void *s, FILE *f)
+{
+    PcapSource *r = s;
+    struct pcap_stat ps;
+    if (pcap_stats(r->p, &ps) == 0 && (ps.ps_drop || ps.ps_ifdrop))
+        fprintf(f, "equery-run: warning: the capture dropped %u packets (kernel) and %u (interface)\n", ps.ps_drop,
+                ps.ps_ifdrop);
+}
+
+const SourceOps pcap_live_source = {"live", live_open, live_run, live_report, pcap_close_source};
