@@ -356,6 +356,11 @@ int main(int argc, char **argv)
     if (!o.format_set)
         o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
     out = out_new(of, o.format, prog.m);
+    if (!out) {
+        fprintf(stderr, "equery-run: error: out of memory\n");
+        status = EXIT_RUN;
+        goto done;
+    }
     bool komon = !o.pcap_file && !o.iface && !o.eal_args && !o.xdp_iface && !o.tc_iface;
     if (komon && !prog.komon) {
         status = usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk "
@@ -412,12 +417,14 @@ int main(int argc, char **argv)
     /* (a run that could not read its input has nothing to sum up) */
     if (!o.quiet && !(status == EXIT_RUN && engine_stats(eng)->packets == 0))
         summary(engine_stats(eng), secs);
+    out_finish(out, engine_stats(eng));
     src->report(input, stderr);
 done:
     engine_free(eng);
     if (src && input)
         src->close(input);
-    out_free(out);
+    if (!out_free(out) && !status)
+        status = EXIT_RUN;
     if (of != stdout && fclose(of) != 0 && !status) {
         fprintf(stderr, "equery-run: error: writing '%s' failed: %s\n", o.output, strerror(errno));
         status = EXIT_RUN;

@@ -47,7 +47,7 @@ typedef struct {
                                 * (docs/language.md 10.1 "Silences") */
 } EngineConfig;
 
-typedef struct {
+typedef struct EngineStats {
     uint64_t packets, bytes;
     uint64_t malformed;
     uint64_t groups_dropped;   /* packets whose new group did not fit --max-groups */

@@ -1,6 +1,9 @@
-/* output.h - how results reach the user: result rows by window, event
- * firings, query starts, as an aligned table (for people), CSV or JSON
- * lines (for programs). One writer per run. */
+/* output.h - how results leave a run: result rows by window, event
+ * firings, query starts, gaps. The engine writes them to one Output, which
+ * hands each record to every sink added to it: the text formats (an
+ * aligned table for people, CSV or JSON lines for programs: text_sink.c),
+ * the results database, exporters. The value formatting all sinks share
+ * (times, addresses, rates) is values.c. */
 #ifndef EQ_OUTPUT_H
 #define EQ_OUTPUT_H
 
@@ -13,14 +16,6 @@
 
 typedef enum { FMT_TABLE, FMT_CSV, FMT_JSON } OutFormat;
 
-/* A column's type, from the manifest's type name. */
-EqType out_type(const char *name);
-
-typedef struct Output Output;
-
-Output *out_new(FILE *f, OutFormat fmt, const Manifest *m);
-void out_free(Output *o);
-
 /* Where a row, event or start came from: the query instance. */
 typedef struct {
     unsigned query;
@@ -28,26 +23,73 @@ typedef struct {
     const char *started_by; /* "e1 (saddr=...)" for triggered instances, or NULL */
 } OutSource;
 
-/* Rows of one closed window, already sorted. */
+struct EngineStats;
+
+/* A sink: what it does with each kind of record. Every function may be
+ * NULL (the sink ignores that kind). `ctx` is the sink's own. */
+typedef struct {
+    const char *name;
+    /* rows of one closed window, already sorted */
+    void (*window)(void *ctx, const OutSource *src, int64_t start, int64_t end, bool partial,
+                   const EqValue *const *rows, size_t n);
+    /* the windows [start, end), n of them, of a query without Groupby lay in
+     * a silence of a replayed capture: summarised instead of printed */
+    void (*gap)(void *ctx, const OutSource *src, int64_t start, int64_t end, uint64_t n);
+    /* one row of a packet query */
+    void (*packet_row)(void *ctx, const OutSource *src, int64_t ts, const EqValue *row);
+    /* event `ev` fired at `t` on a row of its query */
+    void (*event)(void *ctx, unsigned ev, const OutSource *src, int64_t t, const EqValue *row);
+    /* a triggered instance starts (or, with `note`, does not) with its
+     * drill-down values (the manifest's params of its query) */
+    void (*start)(void *ctx, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
+                  const char *note);
+    /* the close of a window is the unit of delivery: what was written so far
+     * goes out (a write to the file, a committed transaction) */
+    void (*flush)(void *ctx);
+    /* the run ended: its summary */
+    void (*finish)(void *ctx, const struct EngineStats *st);
+    /* releases the sink; false (with the reason written to stderr) when
+     * what it wrote could not be kept (a write that failed at close) */
+    bool (*close)(void *ctx);
+} OutSinkOps;
+
+typedef struct Output Output;
+
+/* An Output whose first sink writes text to f in format fmt (f NULL: no
+ * text sink); NULL when memory is short. */
+Output *out_new(FILE *f, OutFormat fmt, const Manifest *m);
+/* Adds a sink (up to OUT_MAX_SINKS); the Output closes it in out_free. */
+enum { OUT_MAX_SINKS = 8 };
+bool out_add(Output *o, const OutSinkOps *ops, void *ctx);
+/* Closes every sink; false when one failed (it said why). */
+bool out_free(Output *o);
+
 void out_window(Output *o, const OutSource *src, int64_t start, int64_t end, bool partial, const EqValue *const *rows,
                 size_t n);
-/* The windows [start, end) of a query without Groupby, n of them, lay in a
- * silence of a replayed capture and are summarised instead of printed. */
 void out_gap(Output *o, const OutSource *src, int64_t start, int64_t end, uint64_t n);
-/* One row of a packet query. */
 void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row);
-/* Event `ev` fired at `t` on a row of its query. */
 void out_event(Output *o, unsigned ev, const OutSource *src, int64_t t, const EqValue *row);
-/* A triggered query instance starts (or, with `note`, does not), with its
- * drill-down values (the manifest's params of its query). */
 void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
                const char *note);
 void out_flush(Output *o);
+void out_finish(Output *o, const struct EngineStats *st);
 
+/* The text sink (text_sink.c): table, CSV or JSON lines to f (not closed). */
+extern const OutSinkOps text_sink_ops;
+void *text_sink_new(FILE *f, OutFormat fmt, const Manifest *m);
+
+/* ---- values (values.c) ---------------------------------------------------- */
+
+/* The longest formatted value: an IPv6 address or a time. */
+enum { OUT_VALUE_MAX = 64 };
+
+/* A column's type, from the manifest's type name. */
+EqType out_type(const char *name);
 /* Formats one value: `human` for the table, else the CSV/JSON form. */
 void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human);
 void out_time(char *buf, size_t len, int64_t ns);
-
+/* A value as JSON: numbers stay numbers, the rest strings, absent null. */
+void out_json_value(FILE *f, const EqValue *v, EqType t);
 /* Total order on rows of one query, for stable output (absent values first). */
 int out_row_cmp(const EqValue *a, const EqValue *b, const EqType *types, unsigned ncolumns);
 

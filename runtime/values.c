@@ -1,0 +1,185 @@
+/* values.c - how a value of a result looks: times, addresses, rates,
+ * durations, flags; the order of rows. Shared by every output sink. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "output.h"
+
+static const struct {
+    const char *name;
+    EqType type;
+} type_names[] = {
+    {"bool", EQ_T_BOOL}, {"integer", EQ_T_U64}, {"u8", EQ_T_U64}, {"u16", EQ_T_U64}, {"u32", EQ_T_U64},
+    {"u64", EQ_T_U64}, {"real", EQ_T_REAL}, {"ipaddr", EQ_T_IP}, {"mac", EQ_T_MAC}, {"proto", EQ_T_PROTO},
+    {"flags", EQ_T_FLAGS}, {"duration", EQ_T_DURATION}, {"time", EQ_T_TIME}, {"rate", EQ_T_RATE},
+    {"dir", EQ_T_DIR},
+};
+
+EqType out_type(const char *name)
+{
+    for (size_t i = 0; i < sizeof type_names / sizeof type_names[0]; i++)
+        if (!strcmp(type_names[i].name, name))
+            return type_names[i].type;
+    return EQ_T_U64;
+}
+
+
+void out_time(char *buf, size_t len, int64_t ns)
+{
+    int64_t secs = ns / 1000000000, frac = ns % 1000000000;
+    if (frac < 0) {
+        frac += 1000000000;
+        secs--;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (frac % 1000 == 0)
+        snprintf(buf + n, len - n, ".%06" PRId64 "Z", frac / 1000);
+    else
+        snprintf(buf + n, len - n, ".%09" PRId64 "Z", frac);
+}
+
+static void human_duration(char *buf, size_t len, int64_t ns)
+{
+    double v = (double)ns;
+    if (ns < 0 ? -ns < 1000 : ns < 1000)
+        snprintf(buf, len, "%" PRId64 "ns", ns);
+    else if (ns < 1000000 && ns > -1000000)
+        snprintf(buf, len, "%.3fus", v / 1e3);
+    else if (ns < 1000000000 && ns > -1000000000)
+        snprintf(buf, len, "%.3fms", v / 1e6);
+    else
+        snprintf(buf, len, "%.3fs", v / 1e9);
+}
+
+static void human_rate(char *buf, size_t len, uint64_t bps)
+{
+    static const char *const units[] = {"bps", "kbps", "Mbps", "Gbps", "Tbps"};
+    double v = (double)bps;
+    int u = 0;
+    while (v >= 1000 && u < 4) {
+        v /= 1000;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, len, "%" PRIu64 "bps", bps);
+    else
+        snprintf(buf, len, "%.3f%s", v, units[u]);
+}
+
+static void flags_text(char *buf, size_t len, uint64_t f)
+{
+    /* tcpdump's letters, in the order of the bits */
+    static const char letters[] = "FSRPAUEC";
+    size_t n = 0;
+    for (int bit = 0; bit < 8 && n + 1 < len; bit++)
+        if (f & (1u << bit))
+            buf[n++] = letters[bit];
+    if (n == 0 && len > 1)
+        buf[n++] = '.';
+    buf[n] = '\0';
+}
+
+static const char *proto_name(uint64_t p)
+{
+    switch (p) {
+    case 1: return "icmp";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 58: return "icmp6";
+    default: return NULL;
+    }
+}
+
+void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human)
+{
+    if (!v->present) {
+        snprintf(buf, len, "%s", human ? "-" : "");
+        return;
+    }
+    switch (t) {
+    case EQ_T_BOOL: snprintf(buf, len, "%s", v->u ? "true" : "false"); return;
+    case EQ_T_REAL: snprintf(buf, len, human ? "%.6g" : "%.17g", v->r); return;
+    case EQ_T_IP: inet_ntop(v->ip.v6 ? AF_INET6 : AF_INET, v->ip.b, buf, (socklen_t)len); return;
+    case EQ_T_MAC:
+        snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1], v->mac[2], v->mac[3], v->mac[4],
+                 v->mac[5]);
+        return;
+    case EQ_T_PROTO:
+        if (human && proto_name(v->u))
+            snprintf(buf, len, "%s", proto_name(v->u));
+        else
+            snprintf(buf, len, "%" PRIu64, v->u);
+        return;
+    case EQ_T_FLAGS: flags_text(buf, len, v->u); return;
+    case EQ_T_DURATION:
+        if (human)
+            human_duration(buf, len, v->i);
+        else
+            snprintf(buf, len, "%" PRId64, v->i);
+        return;
+    case EQ_T_TIME: out_time(buf, len, v->i); return;
+    case EQ_T_RATE:
+        if (human)
+            human_rate(buf, len, v->u);
+        else
+            snprintf(buf, len, "%" PRIu64, v->u);
+        return;
+    case EQ_T_DIR: snprintf(buf, len, "%s", v->u == 2 ? "<->" : "->"); return;
+    default: snprintf(buf, len, "%" PRIu64, v->u); return;
+    }
+}
+
+/* JSON: numbers stay numbers, the rest become strings, absent is null. */
+static bool json_is_string(EqType t)
+{
+    return t == EQ_T_IP || t == EQ_T_MAC || t == EQ_T_FLAGS || t == EQ_T_TIME || t == EQ_T_DIR;
+}
+
+void out_json_value(FILE *f, const EqValue *v, EqType t)
+{
+    char buf[OUT_VALUE_MAX];
+    if (!v->present) {
+        fputs("null", f);
+        return;
+    }
+    out_value(buf, sizeof buf, v, t, false);
+    if (t == EQ_T_REAL && (strstr(buf, "inf") || strstr(buf, "nan"))) {
+        fputs("null", f);
+        return;
+    }
+    fprintf(f, json_is_string(t) ? "\"%s\"" : "%s", buf);
+}
+
+static int cmp_value(const EqValue *a, const EqValue *b, EqType t)
+{
+    if (a->present != b->present)
+        return a->present < b->present ? -1 : 1;
+    if (!a->present)
+        return 0;
+    switch (t) {
+    case EQ_T_IP: return memcmp(&a->ip, &b->ip, sizeof a->ip);
+    case EQ_T_MAC: return memcmp(a->mac, b->mac, 6);
+    case EQ_T_REAL: return (a->r > b->r) - (a->r < b->r);
+    case EQ_T_DURATION:
+    case EQ_T_TIME: return (a->i > b->i) - (a->i < b->i);
+    default: return (a->u > b->u) - (a->u < b->u);
+    }
+}
+
+int out_row_cmp(const EqValue *a, const EqValue *b, const EqType *types, unsigned ncolumns)
+{
+    for (unsigned c = 0; c < ncolumns; c++) {
+        int r = cmp_value(&a[c], &b[c], types[c]);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
