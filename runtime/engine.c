@@ -752,7 +752,7 @@ static void packet_row(void *ctx, const EqValue *row)
     Inst *in = ctx;
     Engine *e = in->eng;
     OutSource src = source_of(in);
-    out_packet_row(e->cfg.out, &src, e->now, row);
+    out_packet_row(e->cfg.out, &src, e->now, row, e->has_cur ? &e->cur : NULL);
     e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
 }
 

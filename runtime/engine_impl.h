@@ -70,6 +70,8 @@ struct Engine {
     int64_t last_input; /* the time of the latest frame or sample (INT64_MIN: none yet) */
     bool wrote;         /* a window closed since the last flush */
     int64_t next_due;   /* no boundary of any instance comes before this */
+    OutFrame cur;       /* the frame being measured (packet rows carry it) */
+    bool has_cur;       /* cur is a frame (not a KOMon sample, not between frames) */
     uint64_t bursts;    /* bursts measured so far */
     /* rows of the window being closed */
     EqValue *rows;

@@ -166,6 +166,8 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
             engine_advance(e, fr[i].ts); /* (a distributor has advanced with its workers idle) */
         e->st.last_ts = fr[i].ts;
         e->last_input = fr[i].ts;
+        e->cur = (OutFrame){fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts, linktype};
+        e->has_cur = !it->samples;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
             if (!selected(e, in, it))
@@ -178,6 +180,7 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
                 d->packet(target, &pk[i], &info[i]);
         }
     }
+    e->has_cur = false;
 }
 
 void engine_intake(Engine *e, const EngineIntake *it)

@@ -61,7 +61,10 @@ void out_window(Output *o, const OutSource *src, int64_t start, int64_t end, boo
 
 void out_gap(Output *o, const OutSource *src, int64_t start, int64_t end, uint64_t n) { EACH(gap, src, start, end, n); }
 
-void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row) { EACH(packet_row, src, ts, row); }
+void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row, const OutFrame *frame)
+{
+    EACH(packet_row, src, ts, row, frame);
+}
 
 void out_event(Output *o, unsigned ev, const OutSource *src, int64_t t, const EqValue *row)
 {

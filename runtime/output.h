@@ -25,6 +25,15 @@ typedef struct {
 
 struct EngineStats;
 
+/* The frame a packet query's row came from (for sinks that keep packets,
+ * such as pcap-out); data is valid only during the call. */
+typedef struct {
+    const uint8_t *data;
+    uint32_t caplen, wirelen;
+    int64_t ts;
+    int linktype; /* EQ_LINK_* (DLT values) */
+} OutFrame;
+
 /* A sink: what it does with each kind of record. Every function may be
  * NULL (the sink ignores that kind). `ctx` is the sink's own. */
 typedef struct {
@@ -35,8 +44,8 @@ typedef struct {
     /* the windows [start, end), n of them, of a query without Groupby lay in
      * a silence of a replayed capture: summarised instead of printed */
     void (*gap)(void *ctx, const OutSource *src, int64_t start, int64_t end, uint64_t n);
-    /* one row of a packet query */
-    void (*packet_row)(void *ctx, const OutSource *src, int64_t ts, const EqValue *row);
+    /* one row of a packet query, and its frame (NULL for a KOMon sample) */
+    void (*packet_row)(void *ctx, const OutSource *src, int64_t ts, const EqValue *row, const OutFrame *frame);
     /* event `ev` fired at `t` on a row of its query */
     void (*event)(void *ctx, unsigned ev, const OutSource *src, int64_t t, const EqValue *row);
     /* a triggered instance starts (or, with `note`, does not) with its
@@ -67,7 +76,7 @@ bool out_free(Output *o);
 void out_window(Output *o, const OutSource *src, int64_t start, int64_t end, bool partial, const EqValue *const *rows,
                 size_t n);
 void out_gap(Output *o, const OutSource *src, int64_t start, int64_t end, uint64_t n);
-void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row);
+void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *row, const OutFrame *frame);
 void out_event(Output *o, unsigned ev, const OutSource *src, int64_t t, const EqValue *row);
 void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
                const char *note);

@@ -177,8 +177,9 @@ static void text_gap(void *ctx, const OutSource *src, int64_t start, int64_t end
     }
 }
 
-static void text_packet_row(void *ctx, const OutSource *src, int64_t ts, const EqValue *row)
+static void text_packet_row(void *ctx, const OutSource *src, int64_t ts, const EqValue *row, const OutFrame *frame)
 {
+    (void)frame;
     TextSink *o = ctx;
     char t[VALUE_MAX], name[96], buf[VALUE_MAX];
     out_time(t, sizeof t, ts);
