@@ -10,6 +10,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,7 +44,10 @@ static void on_signal(int sig)
 
 typedef struct {
     const char *program;
-    const char *pcap_file;
+    const char *pcap_file;   /* the first --pcap */
+    const char **pcaps;      /* every --pcap, globs expanded */
+    size_t npcaps;
+    glob_t globs;            /* owns the expanded names */
     const char *iface;
     const char *output;
     const char *capture_filter;
@@ -70,7 +75,8 @@ static void usage(FILE *f)
           "results window by window, with the events that fire and the queries they start.\n"
           "\n"
           "input:\n"
-          "  --pcap FILE          read a capture file (pcap or pcapng; '-' for standard input)\n"
+          "  --pcap FILE          read a capture file (pcap or pcapng; '-' for standard input);\n"
+          "                       repeated, a folder or a quoted pattern: the captures merge in time order\n"
           "  --iface NAME         capture live on an interface (needs root or CAP_NET_RAW)\n"
           "  --capture-filter F   a BPF filter (tcpdump syntax) applied before the program\n"
           "  --snaplen N          bytes captured per packet, live (default 262144)\n"
@@ -126,6 +132,33 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
     return true;
 }
 
+/* A --pcap argument: a file, a folder, "-", or a pattern that the shell
+ * did not expand (quoted): its files in name order. */
+static bool add_capture(Options *o, const char *arg)
+{
+    struct stat st;
+    const char **list = NULL;
+    size_t at = o->globs.gl_pathc;
+    if (strpbrk(arg, "*?[") && stat(arg, &st) != 0) {
+        int rc = glob(arg, at ? GLOB_APPEND : 0, NULL, &o->globs);
+        if (rc != 0)
+            return false;
+        size_t added = o->globs.gl_pathc - at;
+        if (!(list = realloc(o->pcaps, (o->npcaps + added) * sizeof *list)))
+            abort();
+        for (size_t i = 0; i < added; i++)
+            list[o->npcaps + i] = o->globs.gl_pathv[at + i];
+        o->npcaps += added;
+    } else {
+        if (!(list = realloc(o->pcaps, (o->npcaps + 1) * sizeof *list)))
+            abort();
+        list[o->npcaps++] = arg;
+    }
+    o->pcaps = list;
+    o->pcap_file = list[0];
+    return true;
+}
+
 static int parse_options(int argc, char **argv, Options *o)
 {
     enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR };
@@ -152,9 +185,8 @@ static int parse_options(int argc, char **argv, Options *o)
     while ((c = getopt_long(argc, argv, ":o:vh", opts, NULL)) != -1) {
         switch (c) {
         case O_PCAP:
-            if (o->pcap_file)
-                return usage_error("--pcap given twice ('%s'): equery-run reads one capture", optarg);
-            o->pcap_file = optarg;
+            if (!add_capture(o, optarg))
+                return usage_error("no capture file matches '%s'", optarg);
             break;
         case O_IFACE: o->iface = optarg; break;
         case O_FILTER: o->capture_filter = optarg; break;
@@ -278,6 +310,13 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "no input: give --pcap FILE, --xdp NAME, --tc NAME or --dpdk \"EAL ARGS\"");
     if (o->pcap_file && o->iface)
         return usage_error("%s", "give either --pcap or --iface, not both");
+    if ((o->dpdk || o->ebpf) && o->npcaps > 1)
+        return usage_error("%s", "the DPDK and eBPF engines read one capture file (the portable engine merges "
+                                 "several; or merge them first with mergecap)");
+    if (o->npcaps > 1)
+        for (size_t i = 0; i < o->npcaps; i++)
+            if (!strcmp(o->pcaps[i], "-"))
+                return usage_error("%s", "standard input ('-') cannot be merged with other captures");
     if (o->dpdk && o->pcap_file && !strcmp(o->pcap_file, "-"))
         return usage_error("%s", "the DPDK engine reads a capture file, not standard input");
     if (o->rx_queues && !o->eal_args)
@@ -306,15 +345,26 @@ static double elapsed_s(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void summary(const EngineStats *st, double secs)
+/* The summary line (unless --quiet), then the warnings: what was lost or
+ * changed is said even with --quiet. */
+static void summary(const EngineStats *st, double secs, bool quiet)
 {
-    fprintf(stderr,
+    if (!quiet)
+        fprintf(stderr,
             "equery-run: %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s (%.2f Mpps); malformed %" PRIu64
             "; packets in dropped groups %" PRIu64 "; windows %" PRIu64 ", rows %" PRIu64 ", events %" PRIu64 ", starts %" PRIu64
             "\n",
             st->packets, st->bytes, secs, secs > 0 ? (double)st->packets / secs / 1e6 : 0.0, st->malformed,
             st->groups_dropped, st->windows, st->rows, st->events, st->starts);
-    if (st->gaps)
+    if (st->late) {
+        char back[OUT_VALUE_MAX];
+        EqValue v = {.present = 1, .i = st->late_max};
+        out_value(back, sizeof back, &v, EQ_T_DURATION, true);
+        fprintf(stderr, "equery-run: warning: %" PRIu64 " packets were stamped earlier than the packet before them "
+                        "(up to %s back): each was measured at the time of the packet before it\n",
+                st->late, back);
+    }
+    if (st->gaps && !quiet)
         fprintf(stderr, "equery-run: note: %" PRIu64 " runs of empty windows in silences of the capture were summarised "
                         "as gap records (docs/language.md, Silences)\n",
                 st->gaps);
@@ -335,8 +385,11 @@ int main(int argc, char **argv)
 {
     Options o;
     int status = parse_options(argc, argv, &o);
-    if (status)
+    if (status) {
+        free(o.pcaps);
+        globfree(&o.globs);
         return status;
+    }
     LoadedProgram prog = {0};
     const SourceOps *src = NULL;
     void *input = NULL;
@@ -373,6 +426,8 @@ int main(int argc, char **argv)
                 prog.komon->queries[0], prog.komon->nqueries > 1 ? ", ..." : "");
     SourceOptions so = {.prog = &prog,
                         .pcap_file = o.pcap_file,
+                        .pcap_files = o.pcaps,
+                        .npcap_files = o.npcaps,
                         .iface = o.xdp_iface ? o.xdp_iface : o.tc_iface ? o.tc_iface : o.iface,
                         .capture_filter = o.capture_filter,
                         .snaplen = o.snaplen,
@@ -415,8 +470,8 @@ int main(int argc, char **argv)
     if (stop_requested)
         fprintf(stderr, "equery-run: stopped; the open windows were closed early\n");
     /* (a run that could not read its input has nothing to sum up) */
-    if (!o.quiet && !(status == EXIT_RUN && engine_stats(eng)->packets == 0))
-        summary(engine_stats(eng), secs);
+    if (!(status == EXIT_RUN && engine_stats(eng)->packets == 0))
+        summary(engine_stats(eng), secs, o.quiet);
     out_finish(out, engine_stats(eng));
     src->report(input, stderr);
 done:
@@ -430,5 +485,7 @@ done:
         status = EXIT_RUN;
     }
     program_close(&prog);
+    free(o.pcaps);
+    globfree(&o.globs);
     return status;
 }

@@ -54,6 +54,8 @@ typedef struct EngineStats {
     uint64_t conversations_evicted;
     uint64_t windows, rows, events, starts, starts_refused;
     uint64_t gaps;             /* gap records: silences of a replayed capture summarised */
+    uint64_t late;             /* packets stamped earlier than the packet before them */
+    int64_t late_max;          /* ns: the furthest back one of them was */
     int64_t first_ts, last_ts;
 } EngineStats;
 

@@ -71,13 +71,18 @@ static bool selected(const Engine *e, const Inst *in, const EngineIntake *it)
 }
 
 /* The time of a frame: never before the engine's time, nor before the
- * frame before it (a packet stamped earlier is measured in the current
- * window). */
-static int64_t clamp(const Engine *e, int64_t ts, int64_t prev)
+ * frame before it. A packet stamped earlier (a capture out of time order,
+ * a clock that stepped back) is measured at the time of the packet before
+ * it, in the current window, and counted. */
+static int64_t clamp(Engine *e, int64_t ts, int64_t prev)
 {
-    if (ts < e->now)
-        ts = e->now;
-    return ts < prev ? prev : ts;
+    int64_t floor = e->now > prev ? e->now : prev;
+    if (ts >= floor || !e->launched)
+        return ts < prev ? prev : ts;
+    e->st.late++;
+    if (floor - ts > e->st.late_max)
+        e->st.late_max = floor - ts;
+    return floor;
 }
 
 /* Up to ENGINE_BURST frames (or samples) of one intake. Parse them all;

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
+#include "capture_filter.h"
 #include "source.h"
 
 enum {
@@ -22,9 +24,10 @@ enum {
 
 typedef struct {
     SourceOptions o;
-    pcap_t *p;
+    pcap_t *p;          /* live */
+    CapMerge *files;    /* a capture */
+    CaptureFilter *filter;
     int linktype;
-    uint64_t file_size;
     bool progress;
     Engine *eng;
     struct timespec t0, last_progress;
@@ -100,6 +103,8 @@ static double elapsed_s(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* The progress line: packets, rate, and for files how far in they are, in
+ * bytes and in capture time. */
 static void show_progress(PcapSource *r, bool final)
 {
     if (final) {
@@ -108,14 +113,21 @@ static void show_progress(PcapSource *r, bool final)
     }
     const EngineStats *st = engine_stats(r->eng);
     double secs = elapsed_s(&r->t0);
-    FILE *pf = pcap_file(r->p);
-    long pos = pf ? ftell(pf) : -1;
     fprintf(stderr, "\r\033[K%" PRIu64 " packets  %.2f Mpps", st->packets, secs > 0 ? (double)st->packets / secs / 1e6 : 0);
-    if (pos >= 0 && r->file_size)
-        fprintf(stderr, "  %3.0f%%", 100.0 * (double)pos / (double)r->file_size);
+    if (r->files) {
+        uint64_t size = cap_merge_size(r->files);
+        if (size)
+            fprintf(stderr, "  %3.0f%%", 100.0 * (double)cap_merge_offset(r->files) / (double)size);
+        if (st->packets) {
+            char t[OUT_VALUE_MAX];
+            out_time(t, sizeof t, st->last_ts);
+            fprintf(stderr, "  at %.19s", t);
+        }
+    }
     fflush(stderr);
 }
 
+/* a live packet */
 static void handle_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
 {
     PcapSource *r = (PcapSource *)user;
@@ -146,7 +158,7 @@ static PcapSource *new_source(const SourceOptions *o)
     return r;
 }
 
-/* ---- a capture file ----------------------------------------------------------- */
+/* ---- capture files ----------------------------------------------------------- */
 
 static void *file_open(const SourceOptions *o, EngineConfig *cfg, int *status)
 {
@@ -154,14 +166,24 @@ static void *file_open(const SourceOptions *o, EngineConfig *cfg, int *status)
     PcapSource *r = new_source(o);
     if (!r)
         return NULL;
-    r->p = source_open_capture(o->pcap_file, NULL, &r->file_size);
-    if (!r->p || (o->capture_filter && !set_filter(r->p, o->capture_filter, o->pcap_file))) {
-        if (r->p)
-            pcap_close(r->p);
+    char err[1024];
+    unsigned skipped = 0;
+    const char *one[1] = {o->pcap_file};
+    r->files = o->npcap_files ? cap_merge_open(o->pcap_files, o->npcap_files, err, sizeof err, &skipped)
+                              : cap_merge_open(one, 1, err, sizeof err, &skipped);
+    if (!r->files) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
         free(r);
         return NULL;
     }
-    r->linktype = pcap_datalink(r->p);
+    if (skipped && o->notes)
+        fprintf(o->notes, "equery-run: note: %u files that are not captures were skipped\n", skipped);
+    if (o->capture_filter && !(r->filter = capture_filter_new(o->capture_filter, err, sizeof err))) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        cap_merge_close(r->files);
+        free(r);
+        return NULL;
+    }
     cfg->replay = true;
     *status = 0;
     return r;
@@ -174,21 +196,46 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
     r->progress = r->o.progress && isatty(STDERR_FILENO);
     clock_gettime(CLOCK_MONOTONIC, &r->t0);
     r->last_progress = r->t0;
-    int rc = 0;
-    /* a signal interrupts a read that waits (a quiet pipe): rc is then -1 */
-    while (!*stop && !engine_error(e)) {
-        rc = pcap_dispatch(r->p, DISPATCH_COUNT, handle_packet, (u_char *)r);
-        if (rc <= 0)
+    /* mapped files keep every packet in place: frames go in bursts; a
+     * stream's packet lives only until the next is read */
+    size_t burst = cap_merge_size(r->files) ? ENGINE_BURST : 1;
+    EqFrame f[ENGINE_BURST];
+    CapPacket pk;
+    size_t n = 0;
+    int link = -1, rc = 0;
+    uint64_t count = 0;
+    while (!*stop && !engine_error(e) && (rc = cap_merge_next(r->files, &pk)) == 1) {
+        if (!eq_link_supported(pk.linktype)) {
+            rc = -2;
             break;
-        maybe_progress(r);
+        }
+        if (r->filter && !capture_filter_match(r->filter, &pk))
+            continue;
+        if (n && (pk.linktype != link || n == burst)) {
+            engine_intake(e, &(EngineIntake){.role = INTAKE_ALL, .linktype = link, .frames = f, .n = n});
+            n = 0;
+        }
+        link = pk.linktype;
+        f[n++] = (EqFrame){pk.data, pk.caplen, pk.wirelen, pk.ts};
+        if (++count % DISPATCH_COUNT == 0)
+            maybe_progress(r);
     }
+    if (n)
+        engine_intake(e, &(EngineIntake){.role = INTAKE_ALL, .linktype = link, .frames = f, .n = n});
     if (r->progress)
         show_progress(r, true);
     int status = 0;
-    if (rc == PCAP_ERROR && !*stop) {
-        fprintf(stderr, "equery-run: error: reading '%s' failed after %" PRIu64 " packets: %s (the results below cover "
+    if (rc == -2) {
+        const char *name = pcap_datalink_val_to_name(pk.linktype);
+        fprintf(stderr, "equery-run: error: a packet of link type %d (%s), which equery cannot parse (it reads "
+                        "Ethernet, Linux cooked, raw IP and loopback captures); the results below cover the packets "
+                        "before it\n",
+                pk.linktype, name ? name : "unknown");
+        status = 3;
+    } else if (rc < 0 && !*stop) { /* (a signal interrupts a read that waits: that is no error) */
+        fprintf(stderr, "equery-run: error: reading failed after %" PRIu64 " packets: %s (the results below cover "
                         "the packets read)\n",
-                r->o.pcap_file, engine_stats(e)->packets, pcap_geterr(r->p));
+                engine_stats(e)->packets, cap_merge_error(r->files));
         status = 3;
     }
     engine_finish(e);
@@ -202,6 +249,8 @@ static void pcap_close_source(void *s)
         return;
     if (r->p)
         pcap_close(r->p);
+    cap_merge_close(r->files);
+    capture_filter_free(r->filter);
     free(r);
 }
 

@@ -4,7 +4,8 @@
  * commands pick one from their options; adding a source (a remote box, a
  * new capture API) is adding a table, not an `else if` in a driver.
  *
- *   pcap_file_source   a capture file or standard input (libpcap)      pcap_source.c
+ *   pcap_file_source   capture files (several merge in time order), a
+ *                      folder of them, or standard input (capture.c)   pcap_source.c
  *   pcap_live_source   a live interface (libpcap)                      pcap_source.c
  *   dpdk_source        DPDK ports, or a capture through a pcap vdev     dpdk_run.c
  *   ebpf_source        XDP or tc on an interface, or a capture fed to
@@ -29,7 +30,9 @@ typedef enum { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC } XdpMode;
 /* Everything a source may be told; each reads what is its own. */
 typedef struct {
     const LoadedProgram *prog;
-    const char *pcap_file;      /* a capture file, "-" for standard input */
+    const char *pcap_file;      /* the first capture ("-": standard input), or NULL */
+    const char *const *pcap_files; /* all of them (files or folders), npcap_files */
+    size_t npcap_files;
     const char *iface;          /* a live interface (libpcap), or the XDP/tc interface */
     const char *capture_filter; /* a BPF filter in tcpdump's syntax (libpcap sources) */
     int snaplen;                /* live */

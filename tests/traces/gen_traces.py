@@ -115,10 +115,11 @@ class Rng:
 class Trace:
     """Packets of one pcap file: (time in us from BASE_TIME, bytes, wire length)."""
 
-    def __init__(self, name, linktype=LINKTYPE_ETHERNET, snaplen=65535):
+    def __init__(self, name, linktype=LINKTYPE_ETHERNET, snaplen=65535, in_order=True):
         self.name = name
         self.linktype = linktype
         self.snaplen = snaplen
+        self.in_order = in_order  # False: the records stay in the order added
         self.records = []
 
     def add(self, t_us, data, wirelen=None, caplen=None):
@@ -148,7 +149,7 @@ class Trace:
         return b"".join(out)
 
     def to_bytes(self):
-        recs = sorted(self.records, key=lambda r: r[0])
+        recs = sorted(self.records, key=lambda r: r[0]) if self.in_order else self.records
         for a, b in zip(recs, recs[1:]):
             if a[0] == b[0]:
                 raise ValueError("%s: two packets at t=%d us" % (self.name, a[0]))
@@ -1023,6 +1024,57 @@ def gen_heavy():
     return t
 
 
+def gen_loss_chain_parts():
+    # loss_chain's packets dealt round robin (in time order) into 3 files,
+    # as three boxes on one link would see them; merged, they are
+    # loss_chain again.
+    whole = gen_loss_chain()
+    recs = sorted(whole.records, key=lambda r: r[0])
+    out = []
+    for k in range(3):
+        part = Trace("loss_chain_parts/part%d" % (k + 1), snaplen=whole.snaplen)
+        part.records = recs[k::3]
+        out.append(("loss_chain_parts/part%d.pcap" % (k + 1), part.to_bytes()))
+    return out
+
+
+def pcapng_interfaces(traces):
+    """One pcapng section with one interface per trace (each with its own
+    link type and snaplen, as mergecap writes them), the packets of all in
+    time order (ties: the earlier trace first)."""
+    def block(btype, body):
+        body += b"\0" * (-len(body) % 4)
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
+    for t in traces:
+        out.append(block(0x00000001, struct.pack("<HHI", t.linktype, 0, t.snaplen)))
+    recs = sorted(((r[0], i, r) for i, t in enumerate(traces) for r in t.records), key=lambda x: (x[0], x[1]))
+    for t_us, iface, (_, data, wirelen) in recs:
+        ts = (BASE_TIME * 1000000) + t_us
+        out.append(block(0x00000006, struct.pack("<IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(data), wirelen) + data))
+    return b"".join(out)
+
+
+def gen_mixed_snaplen():
+    # tcp_retrans (snaplen 65535) and loss_chain (snaplen 96) in one pcapng
+    # file with two interfaces, as `mergecap tcp_retrans.pcap
+    # loss_chain.pcap` writes it: libpcap refuses such a file.
+    return [("mixed_snaplen.pcapng", pcapng_interfaces([gen_tcp_retrans(), gen_loss_chain()]))]
+
+
+def gen_late():
+    # Five UDP datagrams 192.0.2.1 -> 198.51.100.2 port 9 at t = 0, 1, 2, 3
+    # and 4 s, stored in that order, except that the fourth is stamped one
+    # hour earlier (t = 3 - 3600 s): a capture out of time order.
+    t = Trace("late", in_order=False)
+    A = Host(0x01, "192.0.2.1", ttl=64)
+    B = Host(0x02, "198.51.100.2", ttl=64)
+    for k, when in enumerate((0, 1000000, 2000000, 3000000 - 3600 * 1000000, 4000000)):
+        t.add(when + 3600 * 1000000, eth4_udp(A, B, 6000 + k, 9, bytes(10)))
+    return t
+
+
 TRACES = [
     ("tcp_retrans", gen_tcp_retrans),
     ("syn_flood", gen_syn_flood),
@@ -1038,6 +1090,9 @@ TRACES = [
     ("decade_gap", gen_decade_gap),
     ("attacks", gen_attacks),
     ("heavy", gen_heavy),
+    ("loss_chain_parts", gen_loss_chain_parts),
+    ("mixed_snaplen", gen_mixed_snaplen),
+    ("late", gen_late),
 ]
 TRACE_NAMES = [n for n, _ in TRACES]
 PCAPNG_TOO = {"tcp_retrans"}  # also written as NAME.pcapng (same packets)
@@ -1059,11 +1114,15 @@ def write_traces(outdir, names):
     files = []
     for name in names:
         t = gens[name]()
+        if not isinstance(t, Trace):  # files of their own: (relative path, bytes)
+            files.extend(t)
+            continue
         files.append((name + ".pcap", t.to_bytes()))
         if name in PCAPNG_TOO:
             files.append((name + ".pcapng", t.to_pcapng()))
     for fname, data in files:
         path = os.path.join(outdir, fname)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = path + ".tmp"
         try:
             with open(tmp, "wb") as f:
