@@ -317,19 +317,13 @@ static int ng_next(CapReader *r, CapPacket *p)
             continue; /* statistics, name resolution, custom blocks: not packets */
         uint32_t iface = 0, caplen, wirelen, hdr;
         uint64_t t = 0;
-        if (type == NG_EPB) {
+        if (type == NG_EPB || type == NG_OPB) {
+            /* the same layout, but the obsolete block's interface is 16
+             * bits (then 16 bits of drop count) */
             hdr = 20;
             if (blen < hdr)
                 goto corrupt;
-            iface = rd32(r, body);
-            t = ((uint64_t)rd32(r, body + 4) << 32) | rd32(r, body + 8);
-            caplen = rd32(r, body + 12);
-            wirelen = rd32(r, body + 16);
-        } else if (type == NG_OPB) {
-            hdr = 20;
-            if (blen < hdr)
-                goto corrupt;
-            iface = rd16(r, body);
+            iface = type == NG_EPB ? rd32(r, body) : rd16(r, body);
             t = ((uint64_t)rd32(r, body + 4) << 32) | rd32(r, body + 8);
             caplen = rd32(r, body + 12);
             wirelen = rd32(r, body + 16);
