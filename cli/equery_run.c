@@ -62,6 +62,7 @@ typedef struct {
     const char *eal_args;   /* --dpdk "EAL ARGS" */
     int snaplen;
     bool promisc, progress, quiet, verbose;
+    FolderRotate rotate;    /* --rotate */
 } Options;
 
 static void usage(FILE *f)
@@ -95,6 +96,10 @@ static void usage(FILE *f)
           "output:\n"
           "  --format FMT         table (default on a terminal), csv, or json (default otherwise)\n"
           "  -o, --output FILE    write results to FILE instead of standard output\n"
+          "  -o, --output DIR/    a folder of tables: one file per query, event, triggered\n"
+          "                       query's starts and gaps, each with its header (csv or json)\n"
+          "  --rotate R           with -o DIR/: a new file after windows=N windows or\n"
+          "                       size=N[k|M|G] bytes, named after its first record's time\n"
           "  --quiet              no summary at the end\n"
           "  --no-progress        no progress line on a terminal\n"
           "limits:\n"
@@ -132,6 +137,40 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
     return true;
 }
 
+/* --rotate windows=N | size=N[k|M|G] */
+static bool parse_rotate(const char *arg, FolderRotate *r)
+{
+    char *end;
+    bool windows = !strncmp(arg, "windows=", 8), size = !strncmp(arg, "size=", 5);
+    if (!windows && !size)
+        return false;
+    const char *num = arg + (windows ? 8 : 5);
+    if (!*num || *num == '-')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(num, &end, 10);
+    uint64_t mult = 1;
+    if (size && *end && !end[1]) {
+        mult = *end == 'k' ? 1000 : *end == 'M' ? 1000000 : *end == 'G' ? 1000000000 : 0;
+        end += mult != 0;
+    }
+    if (errno || *end || v == 0 || mult == 0 || v > UINT64_MAX / mult)
+        return false;
+    if (windows)
+        r->windows = v;
+    else
+        r->bytes = v * mult;
+    return true;
+}
+
+/* -o names a folder: it ends in '/' or is one. */
+static bool is_folder(const char *path)
+{
+    struct stat st;
+    size_t n = strlen(path);
+    return (n && path[n - 1] == '/') || (stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
 /* A --pcap argument: a file, a folder, "-", or a pattern that the shell
  * did not expand (quoted): its files in name order. */
 static bool add_capture(Options *o, const char *arg)
@@ -161,7 +200,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -175,6 +214,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"workers", required_argument, 0, O_WORKERS}, {"rx-queues", required_argument, 0, O_RXQ},
         {"xdp", required_argument, 0, O_XDP},         {"xdp-mode", required_argument, 0, O_XDPMODE},
         {"tc", required_argument, 0, O_TC},           {"direction", required_argument, 0, O_DIR},
+        {"rotate", required_argument, 0, O_ROTATE},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
@@ -235,6 +275,10 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->xdp_mode = XDP_MODE_GENERIC;
             else
                 return usage_error("unknown XDP mode '%s' (native, generic)", optarg);
+            break;
+        case O_ROTATE:
+            if (!parse_rotate(optarg, &o->rotate))
+                return usage_error("--rotate needs windows=N or size=N[k|M|G] (N at least 1), not '%s'", optarg);
             break;
         case O_DIR:
             o->direction_set = true;
@@ -321,6 +365,10 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "the DPDK engine reads a capture file, not standard input");
     if (o->rx_queues && !o->eal_args)
         return usage_error("%s", "--rx-queues is for DPDK ports (--dpdk \"EAL ARGS\")");
+    if ((o->rotate.windows || o->rotate.bytes) && !(o->output && is_folder(o->output)))
+        return usage_error("%s", "--rotate is for a folder of tables: -o DIR/");
+    if (o->output && is_folder(o->output) && o->format_set && o->format == FMT_TABLE)
+        return usage_error("%s", "a folder of tables (-o DIR/) holds csv or json files, not --format table");
     if (o->workers && !o->dpdk)
         return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
     return 0;
@@ -400,15 +448,30 @@ int main(int argc, char **argv)
     status = program_open_target("equery-run", o.program, o.verbose, o.ebpf, &prog);
     if (status)
         goto done;
-    if (o.output && !(of = fopen(o.output, "w"))) {
-        fprintf(stderr, "equery-run: error: cannot write '%s': %s\n", o.output, strerror(errno));
-        of = stdout;
-        status = EXIT_RUN;
-        goto done;
+    bool folder = o.output && is_folder(o.output);
+    if (folder) {
+        /* a table per query, event, starts and gaps (folder_sink.c) */
+        if (!o.format_set)
+            o.format = FMT_CSV;
+        out = out_new(NULL, o.format, prog.m);
+        void *fs = out ? folder_sink_new(o.output, o.format, o.rotate, prog.m, err, sizeof err) : NULL;
+        if (out && !fs)
+            fprintf(stderr, "equery-run: error: %s\n", err);
+        if (!fs || !out_add(out, &folder_sink_ops, fs)) {
+            status = EXIT_RUN;
+            goto done;
+        }
+    } else {
+        if (o.output && !(of = fopen(o.output, "w"))) {
+            fprintf(stderr, "equery-run: error: cannot write '%s': %s\n", o.output, strerror(errno));
+            of = stdout;
+            status = EXIT_RUN;
+            goto done;
+        }
+        if (!o.format_set)
+            o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
+        out = out_new(of, o.format, prog.m);
     }
-    if (!o.format_set)
-        o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
-    out = out_new(of, o.format, prog.m);
     if (!out) {
         fprintf(stderr, "equery-run: error: out of memory\n");
         status = EXIT_RUN;

@@ -170,13 +170,17 @@ Manifest *bundle_manifest(const Compiler *c, const IrProgram *p, const char *c_s
     return m;
 }
 
+/* As `cc -c` writes its object: in the current folder, named after the
+ * source file without its folders and its .eq. */
 char *bundle_default_dir(const char *source_path)
 {
-    size_t n = strlen(source_path);
-    if (n > 3 && !strcmp(source_path + n - 3, ".eq"))
-        return strndup(source_path, n - 3);
+    const char *name = strrchr(source_path, '/');
+    name = name ? name + 1 : source_path;
+    size_t n = strlen(name);
+    if (n > 3 && !strcmp(name + n - 3, ".eq"))
+        return strndup(name, n - 3);
     char *d = NULL;
-    if (asprintf(&d, "%s.bundle", source_path) < 0)
+    if (asprintf(&d, "%s.bundle", name) < 0)
         abort();
     return d;
 }

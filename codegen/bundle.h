@@ -33,7 +33,8 @@ bool bundle_write_target(const Compiler *c, const IrProgram *p, const char *dir,
 /* The manifest of `p` in memory (free with manifest_free). */
 Manifest *bundle_manifest(const Compiler *c, const IrProgram *p, const char *c_sha256, const char *compiler_version);
 
-/* The default bundle folder for a program file: "x.eq" -> "x". */
+/* The default bundle folder for a program file: "dir/x.eq" -> "x" (in the
+ * current folder, as cc -c writes objects). */
 char *bundle_default_dir(const char *source_path);
 
 #endif

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +23,32 @@ static const char *const CFLAGS[] = {"-std=gnu11", "-O2", "-fPIC", "-shared", "-
 static const char *const RT_HEADERS[] = {"eq_rt.h", "eq_packet.h", NULL};
 enum { MAX_SOURCE = 64 << 20 };
 
+/* The headers generated code includes: EQUERY_RUNTIME_INCLUDE; else where
+ * an installed equery-run finds them, PREFIX/share/equery/include beside
+ * PREFIX/bin; else the source tree's runtime/include (a build tree). */
 const char *build_include_dir(void)
 {
+    static char found[PATH_MAX + 64];
     const char *env = getenv("EQUERY_RUNTIME_INCLUDE");
-    return env && *env ? env : EQ_RT_INCLUDE_DIR;
+    if (env && *env)
+        return env;
+    if (!found[0]) {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        char probe[PATH_MAX + 64];
+        if (n > 0) {
+            exe[n] = '\0';
+            char *slash = strrchr(exe, '/');
+            if (slash)
+                *slash = '\0';
+            snprintf(probe, sizeof probe, "%s/../share/equery/include/eq_rt.h", exe);
+            if (access(probe, R_OK) == 0)
+                snprintf(found, sizeof found, "%s/../share/equery/include", exe);
+        }
+        if (!found[0])
+            snprintf(found, sizeof found, "%s", EQ_RT_INCLUDE_DIR);
+    }
+    return found;
 }
 
 static const char *compiler(void)
@@ -132,6 +155,9 @@ static bool trusted_file(const char *path)
 /* Runs the compiler; its messages go to the file `log`. */
 static bool run_compiler(const char *const *argv, const char *log, char *err, size_t errlen)
 {
+    bool bpf = false; /* the eBPF object: clang -target bpf */
+    for (int i = 0; argv[i]; i++)
+        bpf |= !strcmp(argv[i], "bpf");
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -140,8 +166,11 @@ static bool run_compiler(const char *const *argv, const char *log, char *err, si
     int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
-        snprintf(err, errlen, "cannot run the compiler '%s': %s (install it, or name another with EQUERY_CC, EQUERY_CLANG)", argv[0],
-                 strerror(rc));
+        snprintf(err, errlen,
+                 "cannot run the compiler '%s': %s; equery-run compiles each program's measurement code: install %s "
+                 "(Debian: apt-get install %s), or name another compiler with %s",
+                 argv[0], strerror(rc), bpf ? "clang" : "a C compiler", bpf ? "clang llvm libbpf-dev" : "gcc",
+                 bpf ? "EQUERY_CLANG" : "EQUERY_CC");
         return false;
     }
     int status;

@@ -87,6 +87,15 @@ void out_finish(Output *o, const struct EngineStats *st);
 extern const OutSinkOps text_sink_ops;
 void *text_sink_new(FILE *f, OutFormat fmt, const Manifest *m);
 
+/* The folder sink (folder_sink.c, -o DIR/): a table per query, event,
+ * triggered query's starts and gaps, CSV or JSON lines, rotated after a
+ * number of windows or bytes (0: never). */
+typedef struct {
+    uint64_t windows, bytes;
+} FolderRotate;
+extern const OutSinkOps folder_sink_ops;
+void *folder_sink_new(const char *dir, OutFormat fmt, FolderRotate rot, const Manifest *m, char *err, size_t errlen);
+
 /* ---- values (values.c) ---------------------------------------------------- */
 
 /* The longest formatted value: an IPv6 address or a time. */

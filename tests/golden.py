@@ -26,7 +26,9 @@ Modes:
           (placeholders replaced) what the tool reads on standard input, a
           line `noargs: WHY` skips the case when --args adds arguments, a line
           `skipwith: ARG WHY` when --args includes ARG, a line `timeout: S`
-          fails the case when it takes more than S seconds. Runs in the
+          fails the case when it takes more than S seconds; {out} is a new
+          empty folder whose files, after the run, must be those of the
+          folder NAME.d (same names, same bytes). Runs in the
           repository root; stdout must equal NAME.out, and stderr NAME.err
           (empty when there is no NAME.err; in the runs with --args compared
           only when the exit status is not 0: the engines' reports differ,
@@ -51,9 +53,11 @@ import difflib
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 EMIT_EXTS = ("tokens", "ast", "ir", "c", "h", "bpf", "komon")
@@ -370,9 +374,11 @@ def mode_run(runner, directory, update, names, res):
         if any("{traces}" in w for w in words) and not runner.traces:
             res.fail(stem, "needs --traces DIR (the generated test traces)")
             continue
+        outdir = tempfile.mkdtemp(prefix="golden-out.") if any("{out}" in w for w in words) else None
+
         def subst(w):
             return (w.replace("{repo}", repo).replace("{traces}", runner.traces or "")
-                    .replace("{shared}", runner.shared or ""))
+                    .replace("{shared}", runner.shared or "").replace("{out}", outdir or ""))
         args = [subst(w) for w in words]
         runner.stdin = subst(stdin) if stdin else None
         t0 = time.monotonic()
@@ -382,6 +388,9 @@ def mode_run(runner, directory, update, names, res):
         if r is None:
             continue
         rc, out, err = r
+        files = read_folder(outdir) if outdir else None
+        if outdir:
+            shutil.rmtree(outdir, ignore_errors=True)
         if rc != want_rc:
             res.fail(stem, "`%s`: %s (expected %d)" % (runner.cmdline(args), describe_status(rc), want_rc),
                      "  stderr:\n" + indent(text(err)) if err else "")
@@ -411,10 +420,48 @@ def mode_run(runner, directory, update, names, res):
                 problems.append(("%s differs from %s" % ("stdout" if name.endswith(".out") else "stderr", name),
                                  unified_diff(text(want), text(got), name + " (expected)",
                                               name + " (actual)")))
+        if files is not None:
+            problems += compare_folder(os.path.join(directory, stem + ".d"), files, update, res)
         if problems:
             res.fail(stem, "; ".join(p[0] for p in problems), "".join(p[1] for p in problems))
         else:
             res.ok(stem)
+
+
+def read_folder(path):
+    """{relative name: bytes} of every file below path."""
+    out = {}
+    for root, _, names in os.walk(path):
+        for n in names:
+            full = os.path.join(root, n)
+            out[os.path.relpath(full, path)] = read_bytes(full)
+    return out
+
+
+def compare_folder(want_dir, got, update, res):
+    """Problems (reason, details) between the expected folder and the files a
+    run wrote; in update mode, the expected folder is rewritten."""
+    # (no expected folder: no file may be written)
+    want = read_folder(want_dir) if os.path.isdir(want_dir) else {}
+    if want == got:
+        return []
+    if update:
+        shutil.rmtree(want_dir, ignore_errors=True)
+        for name, data in got.items():
+            os.makedirs(os.path.dirname(os.path.join(want_dir, name)), exist_ok=True)
+            write_bytes(os.path.join(want_dir, name), data)
+        res.updated += 1
+        return []
+    problems = []
+    for name in sorted(set(want) | set(got)):
+        if name not in got:
+            problems.append(("file %s was not written" % name, ""))
+        elif name not in want:
+            problems.append(("file %s is not expected" % name, ""))
+        elif want[name] != got[name]:
+            problems.append(("file %s differs" % name,
+                             unified_diff(text(want[name]), text(got[name]), name + " (expected)", name + " (actual)")))
+    return problems
 
 
 _TIMING = re.compile(rb" in [0-9.]+ s \([0-9.]+ Mpps\)")
