@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# install_test.sh - an installed equery works without its source and build
+# trees (issue: an installable tool, not a build tree).
+#
+# Copies the source tree to a temporary folder, builds equeryc and
+# equery-run there, installs them with `cmake --install` under a temporary
+# prefix, removes the copy and its build, and then from the prefix alone:
+# runs the demo (the loss root-cause chain over the bundled capture) and
+# compares it with tests/run/loss_chain_table.out; checks the program with
+# equeryc; renders the man pages; loads the bash completions; and names the
+# package to install when the C compiler is missing.
+#
+# Usage: install_test.sh REPO_ROOT
+set -euo pipefail
+REPO=$(cd "$1" && pwd)
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+tar -C "$REPO" --exclude='./build*' --exclude=./.git -cf - . | (mkdir "$WORK/src" && tar -C "$WORK/src" -xf -)
+cmake -S "$WORK/src" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$WORK/configure.log" 2>&1 ||
+    { cat "$WORK/configure.log"; exit 1; }
+cmake --build "$WORK/build" --target equeryc equery-run >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+cmake --install "$WORK/build" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; exit 1; }
+rm -rf "$WORK/src" "$WORK/build"
+P="$WORK/prefix"
+export XDG_CACHE_HOME="$WORK/cache" # a cold build cache: the program is compiled against the installed headers
+
+cd "$WORK"
+if "$P/bin/equery-run" "$P/share/equery/examples/loss_root_cause.eq" \
+    --pcap "$P/share/equery/examples/traces/loss_chain.pcap" --format table --quiet >demo.out 2>demo.err; then
+    if cmp -s demo.out "$REPO/tests/run/loss_chain_table.out"; then
+        echo "ok demo from the prefix: the same output as tests/run/loss_chain_table.out"
+    else
+        fail "demo output differs:"; diff "$REPO/tests/run/loss_chain_table.out" demo.out | head -20
+    fi
+else
+    fail "demo failed: $(cat demo.err)"
+fi
+if "$P/bin/equeryc" --check "$P/share/equery/examples/syn_flood.eq" && "$P/bin/equeryc" "$P/share/equery/examples/syn_flood.eq" &&
+    [ -f syn_flood/program.c ]; then
+    echo "ok equeryc from the prefix (the bundle written in the current folder)"
+else
+    fail "equeryc from the prefix"
+fi
+for page in man1/equeryc.1 man1/equery-run.1 man7/equery.7; do
+    if out=$(MANWIDTH=80 man --warnings -l "$P/share/man/$page" 2>&1 >/dev/null) && [ -z "$out" ]; then
+        echo "ok man page $page renders without warnings"
+    else
+        fail "man page $page: $out"
+    fi
+done
+if bash -c "source '$P/share/bash-completion/completions/equery-run' && complete -p equery-run equeryc" >/dev/null; then
+    echo "ok bash completions load"
+else
+    fail "bash completions"
+fi
+want="equery-run: error: cannot run the compiler '/nonexistent/cc': No such file or directory; equery-run compiles each program's measurement code: install a C compiler (Debian: apt-get install gcc), or name another compiler with EQUERY_CC"
+got=$(EQUERY_CC=/nonexistent/cc "$P/bin/equery-run" "$P/share/equery/examples/syn_flood.eq" \
+    --pcap "$P/share/equery/examples/traces/loss_chain.pcap" 2>&1 >/dev/null || true)
+if [ "$got" = "$want" ]; then echo "ok a missing compiler is named with its package"; else fail "missing compiler: $got"; fi
+
+if [ "$fails" -ne 0 ]; then
+    echo "install: $fails failed"
+    exit 1
+fi
+echo "install: all passed"
