@@ -1135,6 +1135,33 @@ static void emit_trigger_fn(G *g)
 
 /* ---- the program -------------------------------------------------------- */
 
+/* The distinct-value sets of a query's state: how many pointers, and
+ * (when out is given) their offsets, written as a C initialiser. Uses
+ * g->slot when set, else works the slots out itself. */
+static int distinct_sets(G *g, FILE *out)
+{
+    bool own = g->slot == NULL;
+    if (own)
+        share_slots(g);
+    int n = 0;
+    for (int k = 0; k < g->q->nstates; k++) {
+        const IrState *st = g->q->states[k];
+        if (st->kind != ST_DISTINCT || !owns_slot(g, k))
+            continue;
+        for (int d = 0; d < (directional(g->q, st) ? 2 : 1); d++) {
+            if (out)
+                fprintf(out, "%soffsetof(q_%s_state, s%d%s)", n ? ", " : "", g->qn, k,
+                        directional(g->q, st) ? (d ? "[1]" : "[0]") : "");
+            n++;
+        }
+    }
+    if (own) {
+        free(g->slot);
+        g->slot = NULL;
+    }
+    return n;
+}
+
 static void emit_query(G *g, FILE *out)
 {
     const IrQuery *q = g->q;
@@ -1180,6 +1207,12 @@ static void emit_query(G *g, FILE *out)
     fputs(body, out);
     free(body);
     free(decls);
+    if (distinct_sets(g, NULL)) {
+        fprintf(out, "/* where the state holds distinct-value sets: a box sends them with\n"
+                     " * its partials (docs/boxes.md) */\nstatic const uint32_t q_%s_distinct[] = {", g->qn);
+        distinct_sets(g, out);
+        fputs("};\n\n", out);
+    }
     free(g->slot);
     g->slot = NULL;
 }
@@ -1335,9 +1368,17 @@ void cgen_program(FILE *out, const Compiler *c, const IrProgram *p)
             if (q->columns[col].e->kind == X_ROWID)
                 rowid = col;
         if (q->trigger)
-            fprintf(out, "q_%s_trigger, %d, %d},\n", n, q->ncolumns, rowid);
+            fprintf(out, "q_%s_trigger, %d, %d", n, q->ncolumns, rowid);
         else
-            fprintf(out, "NULL, %d, %d},\n", q->ncolumns, rowid);
+            fprintf(out, "NULL, %d, %d", q->ncolumns, rowid);
+        G gq = g;
+        gq.q = q;
+        gq.qn = n;
+        int ndist = distinct_sets(&gq, NULL);
+        if (ndist)
+            fprintf(out, ", %d, q_%s_distinct},\n", ndist, n);
+        else
+            fputs(", 0, NULL},\n", out);
     }
     fputs("};\n\n", out);
     if (p->nevents) {

@@ -383,3 +383,62 @@ void eq_distinct_free(EqDistinct *set)
     free(set->reg);
     free(set);
 }
+
+/* ---- a set on the wire (box partials, docs/boxes.md) ------------------------ */
+
+/* 'E', u32 n, n fingerprints (u64, little-endian), or 'H', HLL_M
+ * registers. Returns the bytes needed; writes them when cap allows. */
+size_t eq_distinct_serialize(const EqDistinct *s, uint8_t *out, size_t cap)
+{
+    if (s && s->reg) {
+        if (cap >= 1 + HLL_M) {
+            out[0] = 'H';
+            memcpy(out + 1, s->reg, HLL_M);
+        }
+        return 1 + HLL_M;
+    }
+    uint32_t n = s ? s->n : 0;
+    size_t need = 1 + 4 + (size_t)n * 8;
+    if (cap < need)
+        return need;
+    out[0] = 'E';
+    memcpy(out + 1, &n, 4);
+    size_t k = 5;
+    for (uint32_t i = 0; s && i < s->cap; i++)
+        if (s->fp[i] != FP_EMPTY) {
+            memcpy(out + k, &s->fp[i], 8);
+            k += 8;
+        }
+    return need;
+}
+
+/* The set of a blob, or NULL when the blob is not one (any bytes are
+ * safe). An empty exact set comes back as NULL too: *ok tells them apart. */
+EqDistinct *eq_distinct_deserialize(const uint8_t *in, size_t len, bool *ok)
+{
+    *ok = false;
+    if (len == 1 + HLL_M && in[0] == 'H') {
+        EqDistinct *s = xcalloc(1, sizeof *s);
+        s->reg = xcalloc(HLL_M, 1);
+        for (uint32_t j = 0; j < HLL_M; j++)
+            s->reg[j] = in[1 + j] <= HLL_MAX_RANK ? in[1 + j] : HLL_MAX_RANK;
+        *ok = true;
+        return s;
+    }
+    uint32_t n;
+    if (len < 5 || in[0] != 'E')
+        return NULL;
+    memcpy(&n, in + 1, 4);
+    if (n > EQ_DISTINCT_EXACT_MAX || len != 5 + (size_t)n * 8)
+        return NULL;
+    *ok = true;
+    if (n == 0)
+        return NULL;
+    EqDistinct *s = distinct_new();
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t fp;
+        memcpy(&fp, in + 5 + (size_t)i * 8, 8);
+        add_fp(s, fp == FP_EMPTY ? 1 : fp);
+    }
+    return s;
+}

@@ -108,6 +108,8 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->external = eng_calloc(e, m->nqueries, sizeof *e->external);
     e->hk = cfg->hooks;
     e->last_input = INT64_MIN;
+    e->launch_at = INT64_MIN;
+    e->st.last_ts = INT64_MIN; /* no packet measured yet */
     e->count_frames = !e->hk || !e->hk->frames_counted;
     e->ev = eng_calloc(e, m->nevents, sizeof *e->ev);
     e->fired = eng_calloc(e, m->nevents, sizeof *e->fired);
@@ -274,6 +276,8 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     e->running[q]++;
     if (start < e->next_due)
         e->next_due = start;
+    if (e->hk && e->hk->created)
+        e->hk->created(e->hk->ctx, q, in->id, start, params);
     return in;
 }
 
@@ -316,6 +320,8 @@ static void launch(Engine *e, int64_t t);
  * instances closing at the same t add their rows together). */
 static void evaluate_events(Engine *e, const Inst *in, int64_t t, const EqValue *rows, size_t nrows)
 {
+    if (e->cfg.box)
+        return; /* a box has no rows: events are the centre's */
     unsigned ncols = e->m->queries[in->query].ncolumns;
     bool any = false;
     for (unsigned v = 0; v < e->m->nevents; v++) {
@@ -541,16 +547,28 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     e->nrows = 0;
     EqWindow w = {in->wstart, end, end - in->wstart};
     const EqQueryDesc *d = &e->prog->queries[in->query];
-    if (e->external[in->query])
-        e->hk->collect(e->hk->ctx, in->query, &in->in); /* measured in the kernel */
+    if (e->external[in->query]) { /* measured in the kernel, or on boxes */
+        if (e->hk->collect_window)
+            e->hk->collect_window(e->hk->ctx, in->query, in->id, in->wstart, end, &in->in);
+        else
+            e->hk->collect(e->hk->ctx, in->query, &in->in);
+    }
     /* the partial tables add up into the instance's own, as the per-core
      * partials of the DPDK engine do */
     for (unsigned k = 0; in->part && k < e->nparts; k++) {
         d->merge(&in->in.table, &in->part[k].table);
         d->clear(&in->part[k].table);
     }
-    d->close(&in->in, &w, collect_row, e);
     e->st.windows++;
+    if (e->cfg.box) { /* the groups go to the centre, which makes the rows */
+        if (in->in.table.count || in->in.table.dropped)
+            e->cfg.box->partial(e->cfg.box->ctx, in->query, in->id, in->wstart, end, &in->in.table);
+        e->st.groups_dropped += in->in.table.dropped;
+        in->in.table.dropped = 0;
+        d->clear(&in->in.table);
+        return;
+    }
+    d->close(&in->in, &w, collect_row, e);
     e->wrote = true;
     if (!mq->aggregate)
         return; /* packet queries emitted their rows as they came */
@@ -732,6 +750,8 @@ void engine_flush(Engine *e) { out_flush(e->cfg.out); }
 
 static void launch(Engine *e, int64_t t)
 {
+    if (e->launch_at != INT64_MIN)
+        t = e->launch_at; /* a box: the centre's launch, the same on every box */
     e->launched = true;
     e->st.first_ts = t;
     for (unsigned q = 0; q < e->m->nqueries; q++) {
@@ -751,6 +771,11 @@ static void packet_row(void *ctx, const EqValue *row)
 {
     Inst *in = ctx;
     Engine *e = in->eng;
+    if (e->cfg.box) {
+        e->cfg.box->row(e->cfg.box->ctx, in->query, in->id, e->now, row);
+        e->st.rows++;
+        return;
+    }
     OutSource src = source_of(in);
     out_packet_row(e->cfg.out, &src, e->now, row, e->has_cur ? &e->cur : NULL);
     e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
@@ -767,16 +792,21 @@ void engine_finish(Engine *e)
     int64_t end = e->now;
     engine_advance(e, end);
     e->finished = true;
+    if (e->cfg.box)
+        engine_flush_open(e); /* the centre closes them, at the last packet of all boxes */
     for (size_t i = 0; i < e->ninst; i++) {
         Inst *in = e->inst[i];
-        if (in->state == I_RUNNING) {
+        if (in->state == I_RUNNING && e->cfg.box) {
+            in->state = I_DONE;
+            e->running[in->query]--;
+        } else if (in->state == I_RUNNING) {
             /* the input ended inside the window: partial, unless the window
              * had no nominal end (no Every and no Within: it is the run) */
             const MQuery *mq = &e->m->queries[in->query];
             close_window(e, in, end, mq->every_ns != 0 || mq->within_ns != 0);
             in->state = I_DONE;
             e->running[in->query]--;
-        } else if (in->state == I_PENDING && e->cfg.notes) {
+        } else if (in->state == I_PENDING && e->cfg.notes && !e->cfg.box) {
             char t[64];
             out_time(t, sizeof t, in->start);
             fprintf(e->cfg.notes, "equery-run: note: query %s did not start: its start (%s) is after the input's end\n",
@@ -826,4 +856,66 @@ void engine_free(Engine *e)
     free(e->wscratch);
     free(e->wst);
     free(e);
+}
+
+/* ---- boxes and their centre (docs/boxes.md) ----------------------------------- */
+
+void engine_launch(Engine *e, int64_t t)
+{
+    if (!e->launched)
+        e->launch_at = t;
+}
+
+bool engine_start(Engine *e, unsigned q, unsigned instance, int64_t start, const EqValue *params)
+{
+    const MQuery *mq = &e->m->queries[q];
+    EqValue *kept = eng_calloc(e, mq->nparams, sizeof *kept);
+    if (!kept)
+        return false;
+    if (mq->nparams)
+        memcpy(kept, params, mq->nparams * sizeof *kept);
+    unsigned before = e->next_id[q];
+    e->next_id[q] = instance - 1; /* the centre's number */
+    Inst *in = new_inst(e, q, start, kept, describe_start(e, q, kept));
+    if (e->next_id[q] < before)
+        e->next_id[q] = before;
+    if (in)
+        e->st.starts++;
+    return in != NULL;
+}
+
+void engine_flush_open(Engine *e)
+{
+    if (!e->cfg.box)
+        return;
+    for (size_t i = 0; i < e->ninst; i++) {
+        Inst *in = e->inst[i];
+        if (in->state != I_RUNNING)
+            continue;
+        const EqQueryDesc *d = &e->prog->queries[in->query];
+        if (e->external[in->query])
+            e->hk->collect(e->hk->ctx, in->query, &in->in);
+        for (unsigned k = 0; in->part && k < e->nparts; k++) {
+            d->merge(&in->in.table, &in->part[k].table);
+            d->clear(&in->part[k].table);
+        }
+        if (in->in.table.count || in->in.table.dropped)
+            e->cfg.box->partial(e->cfg.box->ctx, in->query, in->id, in->wstart, INT64_MAX, &in->in.table);
+        e->st.groups_dropped += in->in.table.dropped;
+        in->in.table.dropped = 0;
+        d->clear(&in->in.table);
+    }
+}
+
+void engine_emit_row(Engine *e, unsigned q, unsigned instance, int64_t ts, const EqValue *row)
+{
+    for (size_t i = 0; i < e->ninst; i++) {
+        Inst *in = e->inst[i];
+        if (in->query == q && in->id == instance) {
+            OutSource src = source_of(in);
+            out_packet_row(e->cfg.out, &src, ts, row, NULL);
+            e->st.rows++;
+            return;
+        }
+    }
 }

@@ -27,7 +27,28 @@ typedef struct {
     void (*started)(void *ctx, unsigned q);
     void (*stopped)(void *ctx, unsigned q);
     void (*collect)(void *ctx, unsigned q, EqInstance *into);
+    /* The same with the window's identity (the centre of boxes merges the
+     * boxes' partials of that window); used instead of collect when set. */
+    void (*collect_window)(void *ctx, unsigned q, unsigned instance, int64_t wstart, int64_t wend, EqInstance *into);
+    /* an instance was created, pending until `start` (the centre tells the
+     * boxes); params: the query's drill-down values */
+    void (*created)(void *ctx, unsigned q, unsigned instance, int64_t start, const EqValue *params);
 } EngineHooks;
+
+/* A box (docs/boxes.md): the engine measures, but a closed window's groups
+ * go to the centre as a partial table instead of becoming rows; events and
+ * triggers are the centre's, which starts instances on the box with
+ * engine_start(). On a capture the box and the centre run in lockstep:
+ * before a frame at or after a window boundary, the box closes its windows
+ * up to the frame (sending their partials) and calls barrier(), which
+ * returns once the centre allows the frame; barrier() may call
+ * engine_start() and engine_launch(). */
+typedef struct {
+    void *ctx;
+    void (*partial)(void *ctx, unsigned q, unsigned instance, int64_t wstart, int64_t wend, const EqTable *t);
+    void (*row)(void *ctx, unsigned q, unsigned instance, int64_t ts, const EqValue *row);
+    void (*barrier)(void *ctx, int64_t ts);
+} EngineBox;
 
 typedef struct {
     const Manifest *m;
@@ -45,6 +66,7 @@ typedef struct {
     const EngineHooks *hooks;  /* NULL: the engine measures every query */
     bool replay;               /* time is a capture's: silences are summarised
                                 * (docs/language.md 10.1 "Silences") */
+    const EngineBox *box;      /* non-NULL: the engine is a box's */
 } EngineConfig;
 
 typedef struct EngineStats {
@@ -121,6 +143,16 @@ typedef struct {
 void engine_intake(Engine *e, const EngineIntake *in);
 /* The same, for one frame measured by every query (INTAKE_ALL). */
 void engine_frame(Engine *e, int linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen, int64_t ts);
+
+/* A box: the launch time the centre chose (before the first frame), and
+ * an instance the centre started, with the centre's number for it. */
+void engine_launch(Engine *e, int64_t t);
+bool engine_start(Engine *e, unsigned q, unsigned instance, int64_t start, const EqValue *params);
+/* A box at the end of its input: each running instance's open window goes
+ * out as a partial (wend INT64_MAX), for the centre to close. */
+void engine_flush_open(Engine *e);
+/* The centre: a packet query's row, measured on a box. */
+void engine_emit_row(Engine *e, unsigned q, unsigned instance, int64_t ts, const EqValue *row);
 
 /* What the program needs of a source. */
 enum {

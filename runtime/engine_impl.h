@@ -68,6 +68,7 @@ struct Engine {
     bool launched, finished;
     int64_t now;
     int64_t last_input; /* the time of the latest frame or sample (INT64_MIN: none yet) */
+    int64_t launch_at;  /* a box: the centre's launch time (INT64_MIN: the first input's) */
     bool wrote;         /* a window closed since the last flush */
     int64_t next_due;   /* no boundary of any instance comes before this */
     OutFrame cur;       /* the frame being measured (packet rows carry it) */

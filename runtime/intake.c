@@ -85,6 +85,21 @@ static int64_t clamp(Engine *e, int64_t ts, int64_t prev)
     return floor;
 }
 
+/* Closes the windows due at ts. A box (EngineBox) first sends the partials
+ * of the windows up to ts, then waits at the barrier for the centre (which
+ * may launch the program and start instances), then lets the instances the
+ * centre started catch up to ts. */
+static void advance_to(Engine *e, int64_t ts)
+{
+    const EngineBox *b = e->cfg.box;
+    if (b && (!e->launched || ts >= e->next_due)) {
+        if (e->launched)
+            engine_advance(e, ts);
+        b->barrier(b->ctx, ts);
+    }
+    engine_advance(e, ts);
+}
+
 /* Up to ENGINE_BURST frames (or samples) of one intake. Parse them all;
  * run every selected grouped query's lookup over all of them (filter, key,
  * hash, prefetch of the group's slot: the table's cache misses overlap);
@@ -168,7 +183,7 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
     for (size_t i = 0; i < n; i++) {
         e->now = fr[i].ts;
         if (it->role == INTAKE_ALL)
-            engine_advance(e, fr[i].ts); /* (a distributor has advanced with its workers idle) */
+            advance_to(e, fr[i].ts); /* (a distributor has advanced with its workers idle) */
         e->st.last_ts = fr[i].ts;
         e->last_input = fr[i].ts;
         e->cur = (OutFrame){fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts, linktype};
@@ -192,14 +207,14 @@ void engine_intake(Engine *e, const EngineIntake *it)
 {
     if (it->n == 0 || e->error)
         return;
-    if (it->role != INTAKE_WORKER && !e->launched)
+    if (it->role != INTAKE_WORKER && !e->launched && !e->cfg.box) /* (a box launches at its barrier) */
         engine_advance(e, it->samples ? it->samples[0].ts : it->frames[0].ts);
     if (it->role == INTAKE_ELSEWHERE) {
         int64_t prev = INT64_MIN;
         for (size_t i = 0; i < it->n; i++) {
             int64_t ts = prev = clamp(e, it->frames[i].ts, prev);
             e->now = ts;
-            engine_advance(e, ts);
+            advance_to(e, ts);
             e->last_input = ts;
         }
         return;

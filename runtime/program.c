@@ -29,11 +29,11 @@ static void remove_tree(const char *dir) { nftw(dir, remove_entry, 8, FTW_DEPTH 
 
 /* Compiles a .eq file into a temporary bundle; its folder, or NULL after
  * printing why (*status set). */
-static char *compile_program(const char *tool, const char *path, bool ebpf, int *status)
+static char *compile_program(const char *tool, const char *path, bool ebpf, FILE *msg, int *status)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(stderr, "%s: error: cannot open '%s': %s\n", tool, path, strerror(errno));
+        fprintf(msg, "%s: error: cannot open '%s': %s\n", tool, path, strerror(errno));
         *status = PROGRAM_USAGE;
         return NULL;
     }
@@ -44,14 +44,14 @@ static char *compile_program(const char *tool, const char *path, bool ebpf, int 
     bool too_big = len > MAX_SOURCE, bad = ferror(f);
     fclose(f);
     if (too_big || bad) {
-        fprintf(stderr, "%s: error: cannot read '%s'%s\n", tool, path, too_big ? ": larger than 16 MiB" : "");
+        fprintf(msg, "%s: error: cannot read '%s'%s\n", tool, path, too_big ? ": larger than 16 MiB" : "");
         free(src);
         *status = PROGRAM_USAGE;
         return NULL;
     }
     src[len] = '\0';
     Compiler c;
-    compiler_init(&c, path, src, len, stderr);
+    compiler_init(&c, path, src, len, msg);
     char *dir = NULL;
     Sema sm;
     if (!parse_program(&c) || !sema_check(&c, &sm)) {
@@ -69,7 +69,7 @@ static char *compile_program(const char *tool, const char *path, bool ebpf, int 
     if (asprintf(&dir, "%s/equery-bundle.XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp") < 0)
         abort();
     if (!mkdtemp(dir)) {
-        fprintf(stderr, "%s: error: cannot create a temporary folder: %s\n", tool, strerror(errno));
+        fprintf(msg, "%s: error: cannot create a temporary folder: %s\n", tool, strerror(errno));
         free(dir);
         dir = NULL;
         *status = PROGRAM_FAILED;
@@ -78,7 +78,7 @@ static char *compile_program(const char *tool, const char *path, bool ebpf, int 
     char err[512];
     if (!bundle_write_target(&c, ir, dir, "equeryc " EQUERY_VERSION, ebpf ? BUNDLE_TARGET_EBPF : BUNDLE_TARGET_C, err,
                              sizeof err)) {
-        fprintf(stderr, "%s: error: %s\n", tool, err);
+        fprintf(msg, "%s: error: %s\n", tool, err);
         remove_tree(dir);
         free(dir);
         dir = NULL;
@@ -97,12 +97,17 @@ int program_open(const char *tool, const char *path, bool verbose, LoadedProgram
 
 int program_open_target(const char *tool, const char *path, bool verbose, bool ebpf, LoadedProgram *p)
 {
+    return program_open_msg(tool, path, verbose, ebpf, stderr, p);
+}
+
+int program_open_msg(const char *tool, const char *path, bool verbose, bool ebpf, FILE *msg, LoadedProgram *p)
+{
     memset(p, 0, sizeof *p);
     struct stat st;
     const char *bundle = path;
     int status = PROGRAM_OK;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        p->tmp_bundle = compile_program(tool, path, ebpf, &status);
+        p->tmp_bundle = compile_program(tool, path, ebpf, msg, &status);
         if (!p->tmp_bundle)
             return status;
         bundle = p->tmp_bundle;
@@ -116,7 +121,7 @@ int program_open_target(const char *tool, const char *path, bool verbose, bool e
     p->m = manifest_load(mpath, err, sizeof err);
     free(mpath);
     if (!p->m) {
-        fprintf(stderr, "%s: error: %s\n", tool, err);
+        fprintf(msg, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }
     if (p->m->komon_config) {
@@ -126,16 +131,16 @@ int program_open_target(const char *tool, const char *path, bool verbose, bool e
         p->komon = komon_config_load(kpath, err, sizeof err);
         free(kpath);
         if (!p->komon) {
-            fprintf(stderr, "%s: error: %s\n", tool, err);
+            fprintf(msg, "%s: error: %s\n", tool, err);
             return PROGRAM_FAILED;
         }
     }
     if (!build_load(bundle, p->m, verbose, &p->ld, err, sizeof err)) {
-        fprintf(stderr, "%s: error: %s\n", tool, err);
+        fprintf(msg, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }
     if (ebpf && !build_bpf(bundle, p->m, verbose, &p->bpf_obj, err, sizeof err)) {
-        fprintf(stderr, "%s: error: %s\n", tool, err);
+        fprintf(msg, "%s: error: %s\n", tool, err);
         return PROGRAM_FAILED;
     }
     return PROGRAM_OK;

@@ -27,6 +27,8 @@ int program_open(const char *tool, const char *path, bool verbose, LoadedProgram
 /* The same for the eBPF engine: a .eq is compiled with --target=ebpf (its
  * KOMon queries refused), and the bundle's program.bpf.c is built too. */
 int program_open_target(const char *tool, const char *path, bool verbose, bool ebpf, LoadedProgram *p);
+/* The same with every message (diagnostics, build errors) to `msg`. */
+int program_open_msg(const char *tool, const char *path, bool verbose, bool ebpf, FILE *msg, LoadedProgram *p);
 void program_close(LoadedProgram *p);
 
 #endif

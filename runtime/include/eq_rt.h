@@ -20,7 +20,7 @@
 
 /* Bumped whenever the layout of anything below changes: the runtime refuses
  * a program built against another version. */
-#define EQ_ABI_VERSION 2
+#define EQ_ABI_VERSION 3
 
 /* ---- values of result rows -------------------------------------------- */
 
@@ -59,6 +59,11 @@ void eq_distinct_add(EqDistinct **set, const void *value, size_t len);
 uint64_t eq_distinct_count(const EqDistinct *set);
 void eq_distinct_merge(EqDistinct **into, const EqDistinct *from);
 void eq_distinct_free(EqDistinct *set);
+/* A set as bytes and back (box partials): serialize returns the bytes
+ * needed and writes them when cap allows; deserialize returns NULL for an
+ * empty set (*ok true) or bytes that are not a set (*ok false). */
+size_t eq_distinct_serialize(const EqDistinct *set, uint8_t *out, size_t cap);
+EqDistinct *eq_distinct_deserialize(const uint8_t *in, size_t len, bool *ok);
 
 /* ---- the group table ---------------------------------------------------- */
 
@@ -232,6 +237,10 @@ typedef struct {
      * rows of a window there after sorting them, so srcid follows the
      * output order. */
     int32_t rowid_column;
+    /* Where the state holds distinct-value sets (EqDistinct *), by offset:
+     * a box sends them as blobs with its partials (docs/boxes.md). */
+    uint32_t ndistinct;
+    const uint32_t *distinct_off;
 } EqQueryDesc;
 
 typedef struct {

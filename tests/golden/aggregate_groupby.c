@@ -273,6 +273,10 @@ static void q_per_service_merge(EqTable *into, const EqTable *from)
     }
 }
 
+/* where the state holds distinct-value sets: a box sends them with
+ * its partials (docs/boxes.md) */
+static const uint32_t q_per_service_distinct[] = {offsetof(q_per_service_state, s0)};
+
 /* ======== query per_ttl: one row per group per window ======== */
 /* aggregate_groupby.eq:13
  *   query per_ttl = Select(sttl, COUNT(*)) Groupby(sttl) Every(5s);
@@ -390,9 +394,9 @@ static void q_per_ttl_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[3] = {
-    {"per_host", sizeof(q_per_host_key), sizeof(q_per_host_state), q_per_host_packet, sizeof(q_per_host_scratch), q_per_host_lookup, q_per_host_update, q_per_host_close, q_per_host_merge, q_per_host_clear, NULL, 3, -1},
-    {"per_service", sizeof(q_per_service_key), sizeof(q_per_service_state), q_per_service_packet, sizeof(q_per_service_scratch), q_per_service_lookup, q_per_service_update, q_per_service_close, q_per_service_merge, q_per_service_clear, NULL, 3, -1},
-    {"per_ttl", sizeof(q_per_ttl_key), sizeof(q_per_ttl_state), q_per_ttl_packet, sizeof(q_per_ttl_scratch), q_per_ttl_lookup, q_per_ttl_update, q_per_ttl_close, q_per_ttl_merge, q_per_ttl_clear, NULL, 2, -1},
+    {"per_host", sizeof(q_per_host_key), sizeof(q_per_host_state), q_per_host_packet, sizeof(q_per_host_scratch), q_per_host_lookup, q_per_host_update, q_per_host_close, q_per_host_merge, q_per_host_clear, NULL, 3, -1, 0, NULL},
+    {"per_service", sizeof(q_per_service_key), sizeof(q_per_service_state), q_per_service_packet, sizeof(q_per_service_scratch), q_per_service_lookup, q_per_service_update, q_per_service_close, q_per_service_merge, q_per_service_clear, NULL, 3, -1, 1, q_per_service_distinct},
+    {"per_ttl", sizeof(q_per_ttl_key), sizeof(q_per_ttl_state), q_per_ttl_packet, sizeof(q_per_ttl_scratch), q_per_ttl_lookup, q_per_ttl_update, q_per_ttl_close, q_per_ttl_merge, q_per_ttl_clear, NULL, 2, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

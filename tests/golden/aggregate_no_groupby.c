@@ -291,9 +291,9 @@ static void q_busy_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[3] = {
-    {"total", sizeof(q_total_key), sizeof(q_total_state), q_total_packet, 0, NULL, NULL, q_total_close, q_total_merge, q_total_clear, NULL, 3, -1},
-    {"load_all", sizeof(q_load_all_key), sizeof(q_load_all_state), q_load_all_packet, 0, NULL, NULL, q_load_all_close, q_load_all_merge, q_load_all_clear, NULL, 2, -1},
-    {"busy", sizeof(q_busy_key), sizeof(q_busy_state), q_busy_packet, 0, NULL, NULL, q_busy_close, q_busy_merge, q_busy_clear, NULL, 1, -1},
+    {"total", sizeof(q_total_key), sizeof(q_total_state), q_total_packet, 0, NULL, NULL, q_total_close, q_total_merge, q_total_clear, NULL, 3, -1, 0, NULL},
+    {"load_all", sizeof(q_load_all_key), sizeof(q_load_all_state), q_load_all_packet, 0, NULL, NULL, q_load_all_close, q_load_all_merge, q_load_all_clear, NULL, 2, -1, 0, NULL},
+    {"busy", sizeof(q_busy_key), sizeof(q_busy_state), q_busy_packet, 0, NULL, NULL, q_busy_close, q_busy_merge, q_busy_clear, NULL, 1, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

@@ -537,10 +537,10 @@ static void q_labels_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[4] = {
-    {"web", sizeof(q_web_key), sizeof(q_web_state), q_web_packet, sizeof(q_web_scratch), q_web_lookup, q_web_update, q_web_close, q_web_merge, q_web_clear, NULL, 3, -1},
-    {"sizes", sizeof(q_sizes_key), sizeof(q_sizes_state), q_sizes_packet, 0, NULL, NULL, q_sizes_close, q_sizes_merge, q_sizes_clear, NULL, 1, -1},
-    {"link", sizeof(q_link_key), sizeof(q_link_state), q_link_packet, sizeof(q_link_scratch), q_link_lookup, q_link_update, q_link_close, q_link_merge, q_link_clear, NULL, 9, -1},
-    {"labels", sizeof(q_labels_key), sizeof(q_labels_state), q_labels_packet, sizeof(q_labels_scratch), q_labels_lookup, q_labels_update, q_labels_close, q_labels_merge, q_labels_clear, NULL, 5, -1},
+    {"web", sizeof(q_web_key), sizeof(q_web_state), q_web_packet, sizeof(q_web_scratch), q_web_lookup, q_web_update, q_web_close, q_web_merge, q_web_clear, NULL, 3, -1, 0, NULL},
+    {"sizes", sizeof(q_sizes_key), sizeof(q_sizes_state), q_sizes_packet, 0, NULL, NULL, q_sizes_close, q_sizes_merge, q_sizes_clear, NULL, 1, -1, 0, NULL},
+    {"link", sizeof(q_link_key), sizeof(q_link_state), q_link_packet, sizeof(q_link_scratch), q_link_lookup, q_link_update, q_link_close, q_link_merge, q_link_clear, NULL, 9, -1, 0, NULL},
+    {"labels", sizeof(q_labels_key), sizeof(q_labels_state), q_labels_packet, sizeof(q_labels_scratch), q_labels_lookup, q_labels_update, q_labels_close, q_labels_merge, q_labels_clear, NULL, 5, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

@@ -486,8 +486,8 @@ static void q_per_source_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[2] = {
-    {"flows", sizeof(q_flows_key), sizeof(q_flows_state), q_flows_packet, sizeof(q_flows_scratch), q_flows_lookup, q_flows_update, q_flows_close, q_flows_merge, q_flows_clear, NULL, 18, -1},
-    {"per_source", sizeof(q_per_source_key), sizeof(q_per_source_state), q_per_source_packet, sizeof(q_per_source_scratch), q_per_source_lookup, q_per_source_update, q_per_source_close, q_per_source_merge, q_per_source_clear, NULL, 4, -1},
+    {"flows", sizeof(q_flows_key), sizeof(q_flows_state), q_flows_packet, sizeof(q_flows_scratch), q_flows_lookup, q_flows_update, q_flows_close, q_flows_merge, q_flows_clear, NULL, 18, -1, 0, NULL},
+    {"per_source", sizeof(q_per_source_key), sizeof(q_per_source_state), q_per_source_packet, sizeof(q_per_source_scratch), q_per_source_lookup, q_per_source_update, q_per_source_close, q_per_source_merge, q_per_source_clear, NULL, 4, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

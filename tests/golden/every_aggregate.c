@@ -259,6 +259,10 @@ static void q_aggs_merge(EqTable *into, const EqTable *from)
     }
 }
 
+/* where the state holds distinct-value sets: a box sends them with
+ * its partials (docs/boxes.md) */
+static const uint32_t q_aggs_distinct[] = {offsetof(q_aggs_state, s2)};
+
 /* ======== query vnf: one row per group per window ======== */
 /* every_aggregate.eq:20
  *   query vnf = Select(MIN(proc_time), MAX(proc_time), AVG(proc_time), SUM(proc_time), AVG(sock_buf))
@@ -392,8 +396,8 @@ static void q_vnf_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[2] = {
-    {"aggs", sizeof(q_aggs_key), sizeof(q_aggs_state), q_aggs_packet, sizeof(q_aggs_scratch), q_aggs_lookup, q_aggs_update, q_aggs_close, q_aggs_merge, q_aggs_clear, NULL, 15, -1},
-    {"vnf", sizeof(q_vnf_key), sizeof(q_vnf_state), q_vnf_packet, 0, NULL, NULL, q_vnf_close, q_vnf_merge, q_vnf_clear, NULL, 5, -1},
+    {"aggs", sizeof(q_aggs_key), sizeof(q_aggs_state), q_aggs_packet, sizeof(q_aggs_scratch), q_aggs_lookup, q_aggs_update, q_aggs_close, q_aggs_merge, q_aggs_clear, NULL, 15, -1, 1, q_aggs_distinct},
+    {"vnf", sizeof(q_vnf_key), sizeof(q_vnf_state), q_vnf_packet, 0, NULL, NULL, q_vnf_close, q_vnf_merge, q_vnf_clear, NULL, 5, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

@@ -514,14 +514,14 @@ static bool ev_reset_fires(const EqValue *row)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[8] = {
-    {"syn_only", sizeof(q_syn_only_key), sizeof(q_syn_only_state), q_syn_only_packet, 0, NULL, NULL, q_syn_only_close, q_syn_only_merge, q_syn_only_clear, NULL, 2, -1},
-    {"syn_or_ack", sizeof(q_syn_or_ack_key), sizeof(q_syn_or_ack_state), q_syn_or_ack_packet, 0, NULL, NULL, q_syn_or_ack_close, q_syn_or_ack_merge, q_syn_or_ack_clear, NULL, 2, -1},
-    {"no_rst", sizeof(q_no_rst_key), sizeof(q_no_rst_state), q_no_rst_packet, 0, NULL, NULL, q_no_rst_close, q_no_rst_merge, q_no_rst_clear, NULL, 2, -1},
-    {"bare_syn", sizeof(q_bare_syn_key), sizeof(q_bare_syn_state), q_bare_syn_packet, 0, NULL, NULL, q_bare_syn_close, q_bare_syn_merge, q_bare_syn_clear, NULL, 2, -1},
-    {"bare_names", sizeof(q_bare_names_key), sizeof(q_bare_names_state), q_bare_names_packet, 0, NULL, NULL, q_bare_names_close, q_bare_names_merge, q_bare_names_clear, NULL, 2, -1},
-    {"raw_byte", sizeof(q_raw_byte_key), sizeof(q_raw_byte_state), q_raw_byte_packet, 0, NULL, NULL, q_raw_byte_close, q_raw_byte_merge, q_raw_byte_clear, NULL, 2, -1},
-    {"any_flag", sizeof(q_any_flag_key), sizeof(q_any_flag_state), q_any_flag_packet, 0, NULL, NULL, q_any_flag_close, q_any_flag_merge, q_any_flag_clear, NULL, 2, -1},
-    {"handshakes", sizeof(q_handshakes_key), sizeof(q_handshakes_state), q_handshakes_packet, sizeof(q_handshakes_scratch), q_handshakes_lookup, q_handshakes_update, q_handshakes_close, q_handshakes_merge, q_handshakes_clear, NULL, 4, -1},
+    {"syn_only", sizeof(q_syn_only_key), sizeof(q_syn_only_state), q_syn_only_packet, 0, NULL, NULL, q_syn_only_close, q_syn_only_merge, q_syn_only_clear, NULL, 2, -1, 0, NULL},
+    {"syn_or_ack", sizeof(q_syn_or_ack_key), sizeof(q_syn_or_ack_state), q_syn_or_ack_packet, 0, NULL, NULL, q_syn_or_ack_close, q_syn_or_ack_merge, q_syn_or_ack_clear, NULL, 2, -1, 0, NULL},
+    {"no_rst", sizeof(q_no_rst_key), sizeof(q_no_rst_state), q_no_rst_packet, 0, NULL, NULL, q_no_rst_close, q_no_rst_merge, q_no_rst_clear, NULL, 2, -1, 0, NULL},
+    {"bare_syn", sizeof(q_bare_syn_key), sizeof(q_bare_syn_state), q_bare_syn_packet, 0, NULL, NULL, q_bare_syn_close, q_bare_syn_merge, q_bare_syn_clear, NULL, 2, -1, 0, NULL},
+    {"bare_names", sizeof(q_bare_names_key), sizeof(q_bare_names_state), q_bare_names_packet, 0, NULL, NULL, q_bare_names_close, q_bare_names_merge, q_bare_names_clear, NULL, 2, -1, 0, NULL},
+    {"raw_byte", sizeof(q_raw_byte_key), sizeof(q_raw_byte_state), q_raw_byte_packet, 0, NULL, NULL, q_raw_byte_close, q_raw_byte_merge, q_raw_byte_clear, NULL, 2, -1, 0, NULL},
+    {"any_flag", sizeof(q_any_flag_key), sizeof(q_any_flag_state), q_any_flag_packet, 0, NULL, NULL, q_any_flag_close, q_any_flag_merge, q_any_flag_clear, NULL, 2, -1, 0, NULL},
+    {"handshakes", sizeof(q_handshakes_key), sizeof(q_handshakes_state), q_handshakes_packet, sizeof(q_handshakes_scratch), q_handshakes_lookup, q_handshakes_update, q_handshakes_close, q_handshakes_merge, q_handshakes_clear, NULL, 4, -1, 0, NULL},
 };
 
 static const EqEventDesc events[1] = {

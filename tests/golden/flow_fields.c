@@ -714,8 +714,8 @@ static void q_senders_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[2] = {
-    {"conn", sizeof(q_conn_key), sizeof(q_conn_state), q_conn_packet, sizeof(q_conn_scratch), q_conn_lookup, q_conn_update, q_conn_close, q_conn_merge, q_conn_clear, NULL, 36, 15},
-    {"senders", sizeof(q_senders_key), sizeof(q_senders_state), q_senders_packet, sizeof(q_senders_scratch), q_senders_lookup, q_senders_update, q_senders_close, q_senders_merge, q_senders_clear, NULL, 4, -1},
+    {"conn", sizeof(q_conn_key), sizeof(q_conn_state), q_conn_packet, sizeof(q_conn_scratch), q_conn_lookup, q_conn_update, q_conn_close, q_conn_merge, q_conn_clear, NULL, 36, 15, 0, NULL},
+    {"senders", sizeof(q_senders_key), sizeof(q_senders_state), q_senders_packet, sizeof(q_senders_scratch), q_senders_lookup, q_senders_update, q_senders_close, q_senders_merge, q_senders_clear, NULL, 4, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

@@ -188,9 +188,9 @@ static void q_all_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[3] = {
-    {"dns", sizeof(q_dns_key), sizeof(q_dns_state), q_dns_packet, 0, NULL, NULL, q_dns_close, q_dns_merge, q_dns_clear, NULL, 6, -1},
-    {"tcp_hdr", sizeof(q_tcp_hdr_key), sizeof(q_tcp_hdr_state), q_tcp_hdr_packet, 0, NULL, NULL, q_tcp_hdr_close, q_tcp_hdr_merge, q_tcp_hdr_clear, NULL, 9, -1},
-    {"all", sizeof(q_all_key), sizeof(q_all_state), q_all_packet, 0, NULL, NULL, q_all_close, q_all_merge, q_all_clear, NULL, 3, -1},
+    {"dns", sizeof(q_dns_key), sizeof(q_dns_state), q_dns_packet, 0, NULL, NULL, q_dns_close, q_dns_merge, q_dns_clear, NULL, 6, -1, 0, NULL},
+    {"tcp_hdr", sizeof(q_tcp_hdr_key), sizeof(q_tcp_hdr_state), q_tcp_hdr_packet, 0, NULL, NULL, q_tcp_hdr_close, q_tcp_hdr_merge, q_tcp_hdr_clear, NULL, 9, -1, 0, NULL},
+    {"all", sizeof(q_all_key), sizeof(q_all_state), q_all_packet, 0, NULL, NULL, q_all_close, q_all_merge, q_all_clear, NULL, 3, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

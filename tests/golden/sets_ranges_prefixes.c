@@ -500,17 +500,17 @@ static void q_macs_merge(EqTable *into, const EqTable *from)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[11] = {
-    {"ports", sizeof(q_ports_key), sizeof(q_ports_state), q_ports_packet, 0, NULL, NULL, q_ports_close, q_ports_merge, q_ports_clear, NULL, 2, -1},
-    {"range", sizeof(q_range_key), sizeof(q_range_state), q_range_packet, 0, NULL, NULL, q_range_close, q_range_merge, q_range_clear, NULL, 2, -1},
-    {"mixed", sizeof(q_mixed_key), sizeof(q_mixed_state), q_mixed_packet, 0, NULL, NULL, q_mixed_close, q_mixed_merge, q_mixed_clear, NULL, 2, -1},
-    {"single", sizeof(q_single_key), sizeof(q_single_state), q_single_packet, 0, NULL, NULL, q_single_close, q_single_merge, q_single_clear, NULL, 2, -1},
-    {"lan", sizeof(q_lan_key), sizeof(q_lan_state), q_lan_packet, 0, NULL, NULL, q_lan_close, q_lan_merge, q_lan_clear, NULL, 2, -1},
-    {"lan6", sizeof(q_lan6_key), sizeof(q_lan6_state), q_lan6_packet, 0, NULL, NULL, q_lan6_close, q_lan6_merge, q_lan6_clear, NULL, 2, -1},
-    {"nets", sizeof(q_nets_key), sizeof(q_nets_state), q_nets_packet, 0, NULL, NULL, q_nets_close, q_nets_merge, q_nets_clear, NULL, 2, -1},
-    {"protos", sizeof(q_protos_key), sizeof(q_protos_state), q_protos_packet, 0, NULL, NULL, q_protos_close, q_protos_merge, q_protos_clear, NULL, 2, -1},
-    {"host6", sizeof(q_host6_key), sizeof(q_host6_state), q_host6_packet, 0, NULL, NULL, q_host6_close, q_host6_merge, q_host6_clear, NULL, 2, -1},
-    {"host_prefix", sizeof(q_host_prefix_key), sizeof(q_host_prefix_state), q_host_prefix_packet, 0, NULL, NULL, q_host_prefix_close, q_host_prefix_merge, q_host_prefix_clear, NULL, 1, -1},
-    {"macs", sizeof(q_macs_key), sizeof(q_macs_state), q_macs_packet, 0, NULL, NULL, q_macs_close, q_macs_merge, q_macs_clear, NULL, 1, -1},
+    {"ports", sizeof(q_ports_key), sizeof(q_ports_state), q_ports_packet, 0, NULL, NULL, q_ports_close, q_ports_merge, q_ports_clear, NULL, 2, -1, 0, NULL},
+    {"range", sizeof(q_range_key), sizeof(q_range_state), q_range_packet, 0, NULL, NULL, q_range_close, q_range_merge, q_range_clear, NULL, 2, -1, 0, NULL},
+    {"mixed", sizeof(q_mixed_key), sizeof(q_mixed_state), q_mixed_packet, 0, NULL, NULL, q_mixed_close, q_mixed_merge, q_mixed_clear, NULL, 2, -1, 0, NULL},
+    {"single", sizeof(q_single_key), sizeof(q_single_state), q_single_packet, 0, NULL, NULL, q_single_close, q_single_merge, q_single_clear, NULL, 2, -1, 0, NULL},
+    {"lan", sizeof(q_lan_key), sizeof(q_lan_state), q_lan_packet, 0, NULL, NULL, q_lan_close, q_lan_merge, q_lan_clear, NULL, 2, -1, 0, NULL},
+    {"lan6", sizeof(q_lan6_key), sizeof(q_lan6_state), q_lan6_packet, 0, NULL, NULL, q_lan6_close, q_lan6_merge, q_lan6_clear, NULL, 2, -1, 0, NULL},
+    {"nets", sizeof(q_nets_key), sizeof(q_nets_state), q_nets_packet, 0, NULL, NULL, q_nets_close, q_nets_merge, q_nets_clear, NULL, 2, -1, 0, NULL},
+    {"protos", sizeof(q_protos_key), sizeof(q_protos_state), q_protos_packet, 0, NULL, NULL, q_protos_close, q_protos_merge, q_protos_clear, NULL, 2, -1, 0, NULL},
+    {"host6", sizeof(q_host6_key), sizeof(q_host6_state), q_host6_packet, 0, NULL, NULL, q_host6_close, q_host6_merge, q_host6_clear, NULL, 2, -1, 0, NULL},
+    {"host_prefix", sizeof(q_host_prefix_key), sizeof(q_host_prefix_state), q_host_prefix_packet, 0, NULL, NULL, q_host_prefix_close, q_host_prefix_merge, q_host_prefix_clear, NULL, 1, -1, 0, NULL},
+    {"macs", sizeof(q_macs_key), sizeof(q_macs_state), q_macs_packet, 0, NULL, NULL, q_macs_close, q_macs_merge, q_macs_clear, NULL, 1, -1, 0, NULL},
 };
 
 /* The one symbol the runtime looks up. */

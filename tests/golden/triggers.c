@@ -305,6 +305,10 @@ static void q_q2_merge(EqTable *into, const EqTable *from)
     }
 }
 
+/* where the state holds distinct-value sets: a box sends them with
+ * its partials (docs/boxes.md) */
+static const uint32_t q_q2_distinct[] = {offsetof(q_q2_state, s0)};
+
 /* ======== query d1: one row per group per window ======== */
 /* triggers.eq:15
  *   query d1 = Select(sport, dport, COUNT(*) AS n)
@@ -950,15 +954,15 @@ static bool ev_deep_fires(const EqValue *row)
 /* ======== the program, as the runtime loads it ======== */
 
 static const EqQueryDesc queries[9] = {
-    {"q1", sizeof(q_q1_key), sizeof(q_q1_state), q_q1_packet, sizeof(q_q1_scratch), q_q1_lookup, q_q1_update, q_q1_close, q_q1_merge, q_q1_clear, NULL, 4, -1},
-    {"q2", sizeof(q_q2_key), sizeof(q_q2_state), q_q2_packet, sizeof(q_q2_scratch), q_q2_lookup, q_q2_update, q_q2_close, q_q2_merge, q_q2_clear, NULL, 2, -1},
-    {"d1", sizeof(q_d1_key), sizeof(q_d1_state), q_d1_packet, sizeof(q_d1_scratch), q_d1_lookup, q_d1_update, q_d1_close, q_d1_merge, q_d1_clear, q_d1_trigger, 3, -1},
-    {"d2", sizeof(q_d2_key), sizeof(q_d2_state), q_d2_packet, 0, NULL, NULL, q_d2_close, q_d2_merge, q_d2_clear, q_d2_trigger, 2, -1},
-    {"d3", sizeof(q_d3_key), sizeof(q_d3_state), q_d3_packet, 0, NULL, NULL, q_d3_close, q_d3_merge, q_d3_clear, q_d3_trigger, 2, -1},
-    {"d4", sizeof(q_d4_key), sizeof(q_d4_state), q_d4_packet, sizeof(q_d4_scratch), q_d4_lookup, q_d4_update, q_d4_close, q_d4_merge, q_d4_clear, q_d4_trigger, 2, -1},
-    {"d5", sizeof(q_d5_key), sizeof(q_d5_state), q_d5_packet, 0, NULL, NULL, q_d5_close, q_d5_merge, q_d5_clear, q_d5_trigger, 1, -1},
-    {"d6", sizeof(q_d6_key), sizeof(q_d6_state), q_d6_packet, 0, NULL, NULL, q_d6_close, q_d6_merge, q_d6_clear, q_d6_trigger, 2, -1},
-    {"d7", sizeof(q_d7_key), sizeof(q_d7_state), q_d7_packet, 0, NULL, NULL, q_d7_close, q_d7_merge, q_d7_clear, q_d7_trigger, 1, -1},
+    {"q1", sizeof(q_q1_key), sizeof(q_q1_state), q_q1_packet, sizeof(q_q1_scratch), q_q1_lookup, q_q1_update, q_q1_close, q_q1_merge, q_q1_clear, NULL, 4, -1, 0, NULL},
+    {"q2", sizeof(q_q2_key), sizeof(q_q2_state), q_q2_packet, sizeof(q_q2_scratch), q_q2_lookup, q_q2_update, q_q2_close, q_q2_merge, q_q2_clear, NULL, 2, -1, 1, q_q2_distinct},
+    {"d1", sizeof(q_d1_key), sizeof(q_d1_state), q_d1_packet, sizeof(q_d1_scratch), q_d1_lookup, q_d1_update, q_d1_close, q_d1_merge, q_d1_clear, q_d1_trigger, 3, -1, 0, NULL},
+    {"d2", sizeof(q_d2_key), sizeof(q_d2_state), q_d2_packet, 0, NULL, NULL, q_d2_close, q_d2_merge, q_d2_clear, q_d2_trigger, 2, -1, 0, NULL},
+    {"d3", sizeof(q_d3_key), sizeof(q_d3_state), q_d3_packet, 0, NULL, NULL, q_d3_close, q_d3_merge, q_d3_clear, q_d3_trigger, 2, -1, 0, NULL},
+    {"d4", sizeof(q_d4_key), sizeof(q_d4_state), q_d4_packet, sizeof(q_d4_scratch), q_d4_lookup, q_d4_update, q_d4_close, q_d4_merge, q_d4_clear, q_d4_trigger, 2, -1, 0, NULL},
+    {"d5", sizeof(q_d5_key), sizeof(q_d5_state), q_d5_packet, 0, NULL, NULL, q_d5_close, q_d5_merge, q_d5_clear, q_d5_trigger, 1, -1, 0, NULL},
+    {"d6", sizeof(q_d6_key), sizeof(q_d6_state), q_d6_packet, 0, NULL, NULL, q_d6_close, q_d6_merge, q_d6_clear, q_d6_trigger, 2, -1, 0, NULL},
+    {"d7", sizeof(q_d7_key), sizeof(q_d7_state), q_d7_packet, 0, NULL, NULL, q_d7_close, q_d7_merge, q_d7_clear, q_d7_trigger, 1, -1, 0, NULL},
 };
 
 static const EqEventDesc events[4] = {
