@@ -66,7 +66,7 @@ work="$build/ebpf-bench"
 rm -rf "$work"
 mkdir -p "$work"
 multiarch=$(gcc -print-multiarch 2>/dev/null || clang -print-multiarch 2>/dev/null || true)
-bpf_cflags=(-O2 -g -target bpf -Wall -Wextra)
+bpf_cflags=(-O2 -g -target bpf -Wall -Wextra -I"$repo/runtime/include")
 [ -n "$multiarch" ] && [ -d "/usr/include/$multiarch" ] && bpf_cflags+=("-I/usr/include/$multiarch")
 
 # the runner, the yardstick, the empty program
@@ -107,7 +107,7 @@ done
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
 dirty=""
-git diff --quiet HEAD -- codegen/ 2>/dev/null || dirty=" (codegen/ modified in the working tree)"
+git diff --quiet HEAD -- codegen/ runtime/include/ 2>/dev/null || dirty=" (codegen/ or runtime/include/ modified in the working tree)"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; kernel $(uname -r); clang $(clang -dumpversion); libbpf $(pkg-config --modversion libbpf)"
 echo "equery: $commit$dirty; RUNS=$RUNS REPEAT=$REPEAT FRAMES=$FRAMES CPU=$CPU MAX_GROUPS=$MAX_GROUPS"
 
@@ -208,7 +208,10 @@ if [ "${EXPLAIN:-1}" != 0 ]; then
         mkdir -p "$work/v-$name"
         cp "$work/$base/program.h" "$work/v-$name/"
         sed "${exprs[@]}" "$work/$base/program.bpf.c" >"$work/v-$name/program.bpf.c"
-        if cmp -s "$work/$base/program.bpf.c" "$work/v-$name/program.bpf.c"; then
+        # the fixed part too: a copy beside program.bpf.c is the one it includes
+        sed "${exprs[@]}" runtime/include/eq_kern.h >"$work/v-$name/eq_kern.h"
+        if cmp -s "$work/$base/program.bpf.c" "$work/v-$name/program.bpf.c" &&
+           cmp -s runtime/include/eq_kern.h "$work/v-$name/eq_kern.h"; then
             echo "(variant $name: its pattern is no longer in the generated code; left out)"
             return 0
         fi
@@ -224,16 +227,16 @@ if [ "${EXPLAIN:-1}" != 0 ]; then
         vorder+=("$base")
         case $base in
         fc)
-            variant fc-noclock fc 's/return (__s64)bpf_ktime_get_ns() + eq_clock_offset;/return 1;/' \
-                -- "the same, the kernel clock not read (eq_now() returns 1)"
-            variant fc-noclock-inline fc 's/return (__s64)bpf_ktime_get_ns() + eq_clock_offset;/return 1;/' \
+            variant fc-noclock fc 's/p->ts = (__s64)bpf_ktime_get_ns() + EQ_CLOCK_OFFSET;/p->ts = 1;/' \
+                -- "the same, the kernel clock not read (eq_ts() takes 1)"
+            variant fc-noclock-inline fc 's/p->ts = (__s64)bpf_ktime_get_ns() + EQ_CLOCK_OFFSET;/p->ts = 1;/' \
                 's/static __noinline int q_/static __always_inline int q_/' \
                 -- "the same, no clock, and the query function inlined (no BPF-to-BPF call)"
             ;;
         gb)
             variant gb-prealloc gb '/__uint(map_flags, BPF_F_NO_PREALLOC)/d' \
                 -- "the same, group maps preallocated (no BPF_F_NO_PREALLOC)"
-            variant gb-noclock gb 's/return (__s64)bpf_ktime_get_ns() + eq_clock_offset;/return 1;/' \
+            variant gb-noclock gb 's/p->ts = (__s64)bpf_ktime_get_ns() + EQ_CLOCK_OFFSET;/p->ts = 1;/' \
                 -- "the same, the kernel clock not read"
             ;;
         loss)

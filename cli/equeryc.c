@@ -23,8 +23,8 @@ enum { MAX_SOURCE = 16 * 1024 * 1024 }; /* bytes; programs are small */
 
 typedef enum { EMIT_NONE, EMIT_TOKENS, EMIT_AST, EMIT_IR, EMIT_C, EMIT_H, EMIT_BPF, EMIT_FIELDS, EMIT_KOMON } Emit;
 static const char *const emit_names[] = {"", "tokens", "ast", "ir", "c", "h", "bpf", "fields", "komon"};
-enum { TARGET_C, TARGET_DPDK, TARGET_EBPF, TARGET_KOMON };
-static const char *const target_names[] = {"c", "dpdk", "ebpf", "komon"};
+/* a target is a backend (backends.def) */
+enum { TARGET_C = BK_C, TARGET_DPDK = BK_DPDK, TARGET_EBPF = BK_EBPF, TARGET_KOMON = BK_KOMON };
 
 static void usage(FILE *out)
 {
@@ -155,8 +155,8 @@ int main(int argc, char **argv)
         case 'o': outdir = optarg; break;
         case OPT_TARGET: {
             target = -1;
-            for (int i = 0; i < 4; i++)
-                if (!strcmp(optarg, target_names[i]))
+            for (int i = 0; i < BK__COUNT; i++)
+                if (!strcmp(optarg, cat_backend_names[i]))
                     target = i;
             if (target < 0)
                 return usage_error("unknown target '%s' (c, dpdk, ebpf, komon)", optarg);

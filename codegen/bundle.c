@@ -125,14 +125,10 @@ static void fill_query(MQuery *mq, const IrProgram *p, const IrQuery *q)
     for (int f = 0; f < F__COUNT; f++)
         if (q->needs[f])
             mq->reads[mq->nreads++] = xstrdup(cat_fields[f].name);
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } backends[] = {{B_C, "c"}, {B_DPDK, "dpdk"}, {B_EBPF, "ebpf"}, {B_KOMON, "komon"}};
-    mq->backends = xcalloc(4, sizeof(char *));
-    for (int i = 0; i < 4; i++)
-        if (q->backends & backends[i].bit)
-            mq->backends[mq->nbackends++] = xstrdup(backends[i].name);
+    mq->backends = xcalloc(BK__COUNT, sizeof(char *));
+    for (int i = 0; i < BK__COUNT; i++)
+        if (q->backends & (1u << i))
+            mq->backends[mq->nbackends++] = xstrdup(cat_backend_names[i]);
 }
 
 Manifest *bundle_manifest(const Compiler *c, const IrProgram *p, const char *c_sha256, const char *compiler_version)

@@ -24,9 +24,4 @@ void cgen_header(FILE *out, const Compiler *c, const IrProgram *p);
  * cgen_header writes for `p` (used by program.c and program.bpf.c). */
 void cgen_include_header(FILE *out, const Compiler *c, const IrProgram *p);
 
-/* The C state member each IR state of `q` is stored in: state i lives in
- * s<slot[i]> (forward and reverse variants of one state share a slot, an
- * array indexed by direction). `slot` has q->nstates entries. */
-void cgen_state_slots(const IrQuery *q, int *slot);
-
 #endif

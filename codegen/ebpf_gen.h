@@ -1,6 +1,7 @@
-/* ebpf_gen.h - the eBPF backend: an XDP program (program.bpf.c of a
- * bundle built with --target=ebpf) that parses each frame once and updates
- * every query's per-group partial states in per-CPU BPF maps. The key and
+/* ebpf_gen.h - the eBPF backend: an XDP and tc program (program.bpf.c of a
+ * bundle built with --target=ebpf, over runtime/include/eq_kern.h) that
+ * parses each frame once and updates every query's per-group partial
+ * states in per-CPU BPF maps. The key and
  * state structs are program.h's, shared with program.c, so that user space
  * merges the CPUs' partial states and closes windows with program.c's own
  * functions. docs/ebpf.md describes the program, its maps and what the
@@ -13,16 +14,6 @@
 
 #include "compiler.h"
 #include "ir.h"
-
-/* Default max_entries of a query's group map: the groups one window of one
- * query can hold, like equery-run's --max-groups. Set another with
- * -DEQ_MAX_GROUPS=N when compiling program.bpf.c, or per map with
- * bpf_map__set_max_entries() before loading. */
-enum { EBPF_MAX_GROUPS_DEFAULT = 65536 };
-
-/* Frames sent to user space for the queries measured there: the bytes
- * copied of each (all the headers the parser reads), and the ring's size. */
-enum { EBPF_SNAP = 256, EBPF_RING_MB = 4 };
 
 /* Reports, as errors located in the source, every query that the eBPF
  * engine cannot run: those over KOMon samples. True when the whole

@@ -9,6 +9,7 @@
  * or a compiler command line must pass these rules first. docs/bundle.md
  * lists them. */
 #include "manifest.h"
+#include "catalog.h"
 
 #include <cyaml/cyaml.h>
 #include <errno.h>
@@ -226,13 +227,7 @@ static void report_cyaml(char *err, size_t errlen, const char *path, cyaml_err_t
 
 /* ---- validation ----------------------------------------------------------- */
 
-/* The value types a column or a drill-down parameter may have: the types
- * of the language that can be a row value (docs/language.md). */
-static const char *const TYPE_NAMES[] = {
-    "bool", "u8", "u16", "u32", "u64", "real", "ipaddr", "mac", "proto", "flags", "duration", "time", "rate", "dir",
-};
 static const char *const START_NAMES[] = {"launch", "at", "offset"};
-static const char *const BACKEND_NAMES[] = {"c", "dpdk", "ebpf", "komon"};
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -259,6 +254,16 @@ static bool one_of(const char *s, const char *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (!strcmp(s, list[i]))
+            return true;
+    return false;
+}
+
+/* The value types a column or a drill-down parameter may have: the types
+ * of the language that can be a row value (types.def's ROWTYPEs). */
+static bool is_row_type(const char *s)
+{
+    for (int t = 0; t < TY__COUNT; t++)
+        if (cat_type_is_row[t] && !strcmp(s, cat_type_names[t]))
             return true;
     return false;
 }
@@ -473,7 +478,7 @@ static bool check_query_shape(const Check *c, const MQuery *q)
         if (!is_identifier(col->name))
             return fail(c, "query '%s': column %u: name '%s' is not an identifier", q->name, i + 1,
                         col->name ? col->name : "");
-        if (!col->type || !one_of(col->type, TYPE_NAMES, COUNT_OF(TYPE_NAMES)))
+        if (!col->type || !is_row_type(col->type))
             return fail(c, "query '%s': column '%s': unknown type '%s'", q->name, col->name,
                         col->type ? col->type : "");
     }
@@ -482,9 +487,9 @@ static bool check_query_shape(const Check *c, const MQuery *q)
             return fail(c, "query '%s': read field '%s' is not a field name", q->name,
                         q->reads[i] ? q->reads[i] : "");
     for (unsigned i = 0; i < q->nbackends; i++)
-        if (!q->backends[i] || !one_of(q->backends[i], BACKEND_NAMES, COUNT_OF(BACKEND_NAMES)))
-            return fail(c, "query '%s': unknown backend '%s' (c, dpdk, ebpf or komon)", q->name,
-                        q->backends[i] ? q->backends[i] : "");
+        if (!q->backends[i] || !one_of(q->backends[i], cat_backend_names, BK__COUNT))
+            return fail(c, "query '%s': unknown backend '%s' (one of: %s)", q->name,
+                        q->backends[i] ? q->backends[i] : "", cat_backends_text(B_ALL));
 
     if (!q->start || !one_of(q->start, START_NAMES, COUNT_OF(START_NAMES)))
         return fail(c, "query '%s': start '%s' is not launch, at or offset", q->name, q->start ? q->start : "");
@@ -572,7 +577,7 @@ static bool check_params(const Program *p, const MQuery *q)
         if (!col)
             return fail(c, "query '%s': parameter '%s.%s': '%s' is not a column of query '%s'", q->name,
                         par->event, par->column, par->column, watched->name);
-        if (!par->type || !one_of(par->type, TYPE_NAMES, COUNT_OF(TYPE_NAMES)))
+        if (!par->type || !is_row_type(par->type))
             return fail(c, "query '%s': parameter '%s.%s': unknown type '%s'", q->name, par->event, par->column,
                         par->type ? par->type : "");
         if (strcmp(par->type, col->type))

@@ -1,9 +1,9 @@
-/* sha256.h - SHA-256 (FIPS 180-4), small and self-contained.
+/* sha256.h - SHA-256 digests, from OpenSSL's libcrypto (libssl-dev).
  *
  * The manifest records the SHA-256 of the program text and of the generated
  * C, and equery-run keys its build cache by the SHA-256 of what it compiles.
- * A local implementation keeps the toolchain free of a crypto library
- * dependency for this one function. */
+ * The digest itself is libcrypto's (EVP); this header keeps the project's
+ * few call shapes: one-shot, hex, and incremental. */
 #ifndef EQUERY_SHA256_H
 #define EQUERY_SHA256_H
 
@@ -13,16 +13,12 @@
 enum {
     SHA256_DIGEST_LEN = 32,                       /* bytes of a digest */
     SHA256_HEX_LEN = 2 * SHA256_DIGEST_LEN,       /* hex digits, without the '\0' */
-    SHA256_BLOCK_LEN = 64,                        /* bytes the compression function eats */
 };
 
 /* Incremental hashing: sha256_init, any number of sha256_update, then
- * sha256_final. The context holds no pointers and needs no clean-up. */
+ * sha256_final, which releases the context (every init needs its final). */
 typedef struct {
-    uint32_t h[8];                     /* chaining state */
-    uint64_t nbytes;                   /* message length so far */
-    uint8_t block[SHA256_BLOCK_LEN];   /* bytes not yet compressed */
-    size_t nblock;
+    void *evp; /* libcrypto's EVP_MD_CTX */
 } Sha256;
 
 void sha256_init(Sha256 *ctx);

@@ -1,19 +1,42 @@
 /* catalog.c - the tables of catalog.h, expanded from the .def lists. */
 #include "catalog.h"
 
+#include <stdio.h>
 #include <strings.h>
 
 const FieldInfo cat_fields[F__COUNT] = {
-#define FIELD(id, name, type, role, partner, backends, desc) \
-    [F_##id] = {name, type, ROLE_##role, F_##partner, backends, desc},
+#define FIELD(id, name, type, role, partner, backends, has, desc) \
+    [F_##id] = {name, type, ROLE_##role, F_##partner, backends, #has, desc},
 #include "fields.def"
 #undef FIELD
 };
 
+#define TYPE(id, name, c) ROWTYPE(id, name, c, -)
 const char *const cat_type_names[TY__COUNT] = {
-#define TYPE(id, name) [TY_##id] = name,
+#define ROWTYPE(id, name, c, row) [TY_##id] = name,
+#include "types.def"
+#undef ROWTYPE
+};
+
+const CRep cat_type_creps[TY__COUNT] = {
+#define ROWTYPE(id, name, c, row) [TY_##id] = CREP_##c,
+#include "types.def"
+#undef ROWTYPE
+};
+#undef TYPE
+
+const bool cat_type_is_row[TY__COUNT] = {
+#define TYPE(id, name, c)
+#define ROWTYPE(id, name, c, row) [TY_##id] = true,
 #include "types.def"
 #undef TYPE
+#undef ROWTYPE
+};
+
+const char *const cat_backend_names[BK__COUNT] = {
+#define BACKEND(id, name) [BK_##id] = name,
+#include "backends.def"
+#undef BACKEND
 };
 
 const char *const cat_op_spellings[OP__COUNT] = {
@@ -128,12 +151,18 @@ int cat_builtin_names(const char **out, int max)
 
 const char *cat_backends_text(unsigned b)
 {
-    static const char *const text[16] = {
-        "", "c", "dpdk", "c dpdk", "ebpf", "c ebpf", "dpdk ebpf", "c dpdk ebpf",
-        "komon", "c komon", "dpdk komon", "c dpdk komon", "ebpf komon", "c ebpf komon",
-        "dpdk ebpf komon", "c dpdk ebpf komon",
-    };
-    return text[b & 15];
+    /* every combination, written out once on first use */
+    enum { TEXT_MAX = 64 };
+    static char text[B_ALL + 1][TEXT_MAX];
+    static bool made;
+    if (!made) {
+        for (unsigned m = 0; m <= B_ALL; m++)
+            for (int k = 0, n = 0; k < BK__COUNT; k++)
+                if (m & (1u << k))
+                    n += snprintf(text[m] + n, TEXT_MAX - (size_t)n, "%s%s", n ? " " : "", cat_backend_names[k]);
+        made = true;
+    }
+    return text[b & B_ALL];
 }
 
 bool ty_is_integer(Type t) { return t == TY_INT || (t >= TY_U8 && t <= TY_U64); }

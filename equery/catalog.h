@@ -8,11 +8,16 @@
 #include <stdint.h>
 
 typedef enum {
-#define TYPE(id, name) TY_##id,
+#define TYPE(id, name, c) TY_##id,
+#define ROWTYPE(id, name, c, row) TY_##id,
 #include "types.def"
 #undef TYPE
+#undef ROWTYPE
     TY__COUNT
 } Type;
+
+/* How generated code holds a value (types.def's `c` column). */
+typedef enum { CREP_U8, CREP_U16, CREP_U32, CREP_U64, CREP_S64, CREP_F64, CREP_ADDR, CREP_MAC } CRep;
 
 typedef enum {
 #define OP(id, spelling, irname) OP_##id,
@@ -35,13 +40,26 @@ typedef enum {
     CL__COUNT
 } Clause;
 
-/* Backends that can compute a field. */
-enum { B_C = 1, B_DPDK = 2, B_EBPF = 4, B_KOMON = 8 };
+/* The backends (backends.def), and their bits in the capabilities of a
+ * field or a query. */
+typedef enum {
+#define BACKEND(id, name) BK_##id,
+#include "backends.def"
+#undef BACKEND
+    BK__COUNT
+} Backend;
+
+enum {
+#define BACKEND(id, name) B_##id = 1u << BK_##id,
+#include "backends.def"
+#undef BACKEND
+    B_ALL = (1u << BK__COUNT) - 1,
+};
 
 typedef enum { ROLE_KEY, ROLE_ATTR, ROLE_FLOW, ROLE_SAMPLE } FieldRole;
 
 typedef enum {
-#define FIELD(id, name, type, role, partner, backends, desc) F_##id,
+#define FIELD(id, name, type, role, partner, backends, has, desc) F_##id,
 #include "fields.def"
 #undef FIELD
     F__COUNT,
@@ -54,11 +72,15 @@ typedef struct {
     FieldRole role;
     FieldId partner;
     unsigned backends;
+    const char *has; /* fields.def's has: EQ_HAS_<has> bits, "ALWAYS" or "NONE" */
     const char *desc;
 } FieldInfo;
 
 extern const FieldInfo cat_fields[F__COUNT];
 extern const char *const cat_type_names[TY__COUNT];
+extern const CRep cat_type_creps[TY__COUNT];
+extern const bool cat_type_is_row[TY__COUNT]; /* a column may have the type (a ROWTYPE) */
+extern const char *const cat_backend_names[BK__COUNT];
 extern const char *const cat_op_spellings[OP__COUNT];
 extern const char *const cat_op_irnames[OP__COUNT];
 extern const char *const cat_agg_names[AGG__COUNT];
@@ -77,7 +99,7 @@ const char *cat_proto_name(int num); /* NULL when it has no name */
 int cat_field_names(const char **out);    /* F__COUNT entries */
 int cat_builtin_names(const char **out, int max); /* fields, aggregates, flags, protocols */
 
-/* Backend bits as text, e.g. "c dpdk ebpf". */
+/* Backend bits as text, e.g. "c dpdk ebpf" (names in backends.def order). */
 const char *cat_backends_text(unsigned b);
 
 bool ty_is_integer(Type t); /* INT U8..U64 */

@@ -478,7 +478,7 @@ static IrQuery *lower_query(L *l, const QueryInfo *qi)
     diag_line_col(l->c->diag, qi->s->span.lo, &q->line, &col);
     q->aggregate = qi->aggregate;
     q->bidir = qi->bidir;
-    q->backends = B_C | B_DPDK | B_EBPF | B_KOMON;
+    q->backends = B_ALL;
     l->qi = qi;
     l->q = q;
     l->states = (PtrVec){0};

@@ -20,7 +20,9 @@ extern char **environ;
 
 /* The flags the generated code is built with (part of the cache key). */
 static const char *const CFLAGS[] = {"-std=gnu11", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-fvisibility=hidden", NULL};
-static const char *const RT_HEADERS[] = {"eq_rt.h", "eq_packet.h", NULL};
+static const char *const RT_HEADERS[] = {"eq_rt.h", "eq_packet.h", "eq_layout.h", NULL};
+/* What program.bpf.c includes of runtime/include (part of its cache key). */
+static const char *const BPF_HEADERS[] = {"eq_kern.h", "eq_ebpf_abi.h", "eq_layout.h", NULL};
 enum { MAX_SOURCE = 64 << 20 };
 
 /* The headers generated code includes: EQUERY_RUNTIME_INCLUDE; else where
@@ -224,6 +226,27 @@ static bool build_into_cache(const char *const *argv, const char *tmp, const cha
     return true;
 }
 
+/* Adds the runtime headers `names` (in folder inc) to a cache key. */
+static bool hash_headers(Sha256 *h, const char *inc, const char *const *names, char *err, size_t errlen)
+{
+    for (int i = 0; names[i]; i++) {
+        char *hp = NULL, *hd;
+        size_t hl = 0;
+        if (asprintf(&hp, "%s/%s", inc, names[i]) < 0)
+            abort();
+        hd = slurp(hp, &hl);
+        if (!hd) {
+            snprintf(err, errlen, "runtime header '%s' not found (set EQUERY_RUNTIME_INCLUDE to runtime/include)", hp);
+            free(hp);
+            return false;
+        }
+        sha256_update(h, hd, hl);
+        free(hd);
+        free(hp);
+    }
+    return true;
+}
+
 bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
@@ -261,20 +284,9 @@ bool build_load(const char *dir, const Manifest *m, bool verbose, Loaded *out, c
         free(hdr);
     }
     free(hdr_path);
-    for (int i = 0; RT_HEADERS[i]; i++) {
-        char *hp = NULL, *hd;
-        size_t hl = 0;
-        if (asprintf(&hp, "%s/%s", inc, RT_HEADERS[i]) < 0)
-            abort();
-        hd = slurp(hp, &hl);
-        if (!hd) {
-            snprintf(err, errlen, "runtime header '%s' not found (set EQUERY_RUNTIME_INCLUDE to runtime/include)", hp);
-            free(hp);
-            goto out;
-        }
-        sha256_update(&h, hd, hl);
-        free(hd);
-        free(hp);
+    if (!hash_headers(&h, inc, RT_HEADERS, err, errlen)) {
+        sha256_final(&h, (uint8_t[SHA256_DIGEST_LEN]){0}); /* releases the context */
+        goto out;
     }
     sha256_update(&h, compiler(), strlen(compiler()) + 1);
     for (int i = 0; CFLAGS[i]; i++)
@@ -352,11 +364,12 @@ bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, cha
     *obj = NULL;
     bool ok = false;
     char *src_path = NULL, *src = NULL, *hdr_path = NULL, *hdr = NULL, *cache = NULL, *out = NULL, *tmp = NULL,
-         *log = NULL, *incdir = NULL;
+         *log = NULL, *incdir = NULL, *rtinc = NULL;
     size_t len = 0, hdr_len = 0;
+    const char *inc = build_include_dir();
     if (asprintf(&src_path, "%s/%s", dir, m->bpf_source ? m->bpf_source : "program.bpf.c") < 0 ||
         asprintf(&hdr_path, "%s/program.h", dir) < 0 ||
-        asprintf(&incdir, "-I%s", dir) < 0)
+        asprintf(&incdir, "-I%s", dir) < 0 || asprintf(&rtinc, "-I%s", inc) < 0)
         abort();
     src = slurp(src_path, &len);
     if (!src) {
@@ -391,6 +404,8 @@ bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, cha
     argv[n++] = "-I" EQ_MULTIARCH_INCLUDE;
     int at_inc = n;
     argv[n++] = incdir;
+    int at_rtinc = n;
+    argv[n++] = rtinc; /* eq_kern.h and the headers it includes */
     argv[n++] = "-c";
     int at_src = n;
     argv[n++] = src_path;
@@ -403,8 +418,12 @@ bool build_bpf(const char *dir, const Manifest *m, bool verbose, char **obj, cha
     sha256_update(&h, src, len);
     sha256_update(&h, "program.h", sizeof "program.h");
     sha256_update(&h, hdr, hdr_len);
+    if (!hash_headers(&h, inc, BPF_HEADERS, err, errlen)) {
+        sha256_final(&h, (uint8_t[SHA256_DIGEST_LEN]){0}); /* releases the context */
+        goto out;
+    }
     for (int i = 0; i < n; i++)
-        if (i != at_src && i != at_out && i != at_inc) /* not the paths of this bundle */
+        if (i != at_src && i != at_out && i != at_inc && i != at_rtinc) /* not paths: their contents count */
             sha256_update(&h, argv[i], strlen(argv[i]) + 1);
     uint8_t digest[32];
     sha256_final(&h, digest);
@@ -433,5 +452,6 @@ out:
     free(tmp);
     free(log);
     free(incdir);
+    free(rtinc);
     return ok;
 }

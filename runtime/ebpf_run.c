@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eq_ebpf_abi.h"
 #include "eq_packet.h"
 #include "table.h"
 
@@ -63,12 +64,6 @@ enum {
 /* Where a tc run records its pid and whether it added the clsact qdisc
  * (tmpfs: gone at reboot, as the attachments are). */
 #define TC_STATE_DIR "/run/equery"
-
-/* The head of a ring record: program.bpf.c's struct eq_frame. */
-typedef struct {
-    int64_t ts;
-    uint32_t wire_len, cap_len;
-} FrameHead;
 
 struct EbpfRun {
     const Manifest *m;
@@ -147,10 +142,11 @@ struct bpf_map *ebpf_section_map(struct bpf_object *obj, const char *suffix)
     return NULL;
 }
 
-static struct bpf_map *query_map(const EbpfRun *r, unsigned q, const char *suffix)
+/* Query q's map named by an EQ_Q_* format of eq_ebpf_abi.h (i: a buffer). */
+static struct bpf_map *query_map(const EbpfRun *r, unsigned q, const char *fmt, unsigned i)
 {
     char name[300];
-    snprintf(name, sizeof name, "q_%s_%s", r->m->queries[q].name, suffix);
+    snprintf(name, sizeof name, fmt, r->m->queries[q].name, i);
     return bpf_object__find_map_by_name(r->obj, name);
 }
 
@@ -160,11 +156,13 @@ static bool set_params(EbpfRun *r, int64_t clock_offset)
     struct bpf_map *rodata = ebpf_section_map(r->obj, ".rodata");
     size_t size = 0;
     const void *init = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
-    long mid = ebpf_var_offset(r->obj, ".rodata", "eq_mid"), off = ebpf_var_offset(r->obj, ".rodata", "eq_clock_offset"),
-         meta = ebpf_var_offset(r->obj, ".rodata", "eq_ts_from_meta");
+    long mid = ebpf_var_offset(r->obj, ".rodata", EQ_ABI_NAME(EQ_MID)),
+         off = ebpf_var_offset(r->obj, ".rodata", EQ_ABI_NAME(EQ_CLOCK_OFFSET)),
+         meta = ebpf_var_offset(r->obj, ".rodata", EQ_ABI_NAME(EQ_TS_FROM_META));
     if (!init || mid < 0 || off < 0 || meta < 0 || (size_t)off + 8 > size) {
-        fprintf(stderr, "equery-run: error: the eBPF object has no parameters eq_mid, eq_clock_offset, "
-                        "eq_ts_from_meta: build the bundle again with this equeryc\n");
+        fprintf(stderr, "equery-run: error: the eBPF object has no parameters " EQ_ABI_NAME(EQ_MID) ", "
+                        EQ_ABI_NAME(EQ_CLOCK_OFFSET) ", " EQ_ABI_NAME(EQ_TS_FROM_META) ": build the bundle again with "
+                        "this equeryc\n");
         return false;
     }
     uint8_t *data = malloc(size);
@@ -183,10 +181,7 @@ static bool set_params(EbpfRun *r, int64_t clock_offset)
     return true;
 }
 
-/* The last lines of the verifier's log, and the query the refused
- * instruction belongs to: the log names the source line
- * ("@ program.bpf.c:LINE"), and program.bpf.c starts each query's section
- * with "======== query NAME". */
+/* The last n lines of a verifier log, each after `indent` and "| ". */
 void ebpf_print_log_tail(FILE *f, const char *log, int n, const char *indent)
 {
     size_t len = strlen(log);
@@ -205,26 +200,37 @@ void ebpf_print_log_tail(FILE *f, const char *log, int n, const char *indent)
     }
 }
 
-static void explain_refusal(const EbpfRun *r, const char *bpf_source)
+/* The query the refused instruction belongs to. The verifier's log names
+ * the source of the instructions it went through ("... @ FILE:LINE"), and
+ * program.bpf.c's #line directives give each query's section the file
+ * name EQ_QUERY_FILE: the last such name before the refusal is its query
+ * (lines of eq_kern.h are inlined helpers of whatever called them; a line
+ * of program.bpf.c outside the queries is none of them). */
+static void explain_refusal(const EbpfRun *r)
 {
     const char *log = r->log;
     fprintf(stderr, "equery-run: the verifier's log, last lines:\n");
     ebpf_print_log_tail(stderr, log, LOG_TAIL_LINES, "  ");
+    char query[300] = "";
     long line = -1;
-    for (const char *p = log; (p = strstr(p, ".bpf.c:")) != NULL; p += 7)
-        line = strtol(p + 7, NULL, 10);
-    FILE *f = line > 0 ? fopen(bpf_source, "r") : NULL;
-    if (!f)
-        return;
-    char buf[512], query[300] = "";
-    for (long n = 1; n <= line && fgets(buf, sizeof buf, f); n++) {
-        const char *q = strstr(buf, "======== query ");
-        if (q && sscanf(q + 15, "%299[^:]", query) == 1)
+    const char *tag = EQ_QUERY_FILE; /* "<prefix>%s<suffix>" */
+    size_t pre = (size_t)(strstr(tag, "%s") - tag);
+    const char *suffix = tag + pre + 2;
+    for (const char *p = log; (p = strstr(p, "@ ")) != NULL;) {
+        p += 2;
+        const char *colon = strchr(p, ':'), *eol = strchr(p, '\n');
+        if (!colon || (eol && colon > eol))
             continue;
-        if (strstr(buf, "======== frames for user space") || strstr(buf, "======== the programs"))
+        size_t flen = (size_t)(colon - p), slen = strlen(suffix);
+        if (flen > pre + slen && !strncmp(p, tag, pre) && !strncmp(colon - slen, suffix, slen) &&
+            flen - pre - slen < sizeof query) {
+            memcpy(query, p + pre, flen - pre - slen);
+            query[flen - pre - slen] = '\0';
+            line = strtol(colon + 1, NULL, 10);
+        } else if (flen == strlen(EQ_PROGRAM_FILE) && !strncmp(p, EQ_PROGRAM_FILE, flen)) {
             query[0] = '\0';
+        }
     }
-    fclose(f);
     for (unsigned i = 0; query[0] && i < r->m->nqueries; i++)
         if (!strcmp(r->m->queries[i].name, query))
             fprintf(stderr, "equery-run: the refused instruction is in query '%s' (%s:%u), program.bpf.c line %ld\n",
@@ -234,6 +240,7 @@ static void explain_refusal(const EbpfRun *r, const char *bpf_source)
 EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest *m, const EqProgramDesc *prog,
                    const EbpfOptions *o, int *status)
 {
+    (void)bpf_source; /* a refusal is traced to its query from the log alone (explain_refusal) */
     *status = EXIT_RUN;
     libbpf_verbose = o->verbose;
     libbpf_set_print(print_libbpf);
@@ -274,11 +281,11 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
         ebpf_close(r);
         return NULL;
     }
-    struct bpf_program *xdp = bpf_object__find_program_by_name(r->obj, "eq_xdp");
-    struct bpf_program *tc = bpf_object__find_program_by_name(r->obj, "eq_tc");
+    struct bpf_program *xdp = bpf_object__find_program_by_name(r->obj, EQ_ABI_NAME(EQ_PROG_XDP));
+    struct bpf_program *tc = bpf_object__find_program_by_name(r->obj, EQ_ABI_NAME(EQ_PROG_TC));
     if (!xdp || !tc) {
-        fprintf(stderr, "equery-run: error: '%s' has no programs eq_xdp and eq_tc: build the bundle again with "
-                        "this equeryc (--target=ebpf)\n",
+        fprintf(stderr, "equery-run: error: '%s' has no programs " EQ_ABI_NAME(EQ_PROG_XDP) " and "
+                        EQ_ABI_NAME(EQ_PROG_TC) ": build the bundle again with this equeryc (--target=ebpf)\n",
                 obj_path);
         ebpf_close(r);
         return NULL;
@@ -292,7 +299,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
         return NULL;
     }
     for (unsigned q = 0; q < n; q++) {
-        struct bpf_map *b0 = query_map(r, q, "0"), *b1 = query_map(r, q, "1");
+        struct bpf_map *b0 = query_map(r, q, EQ_Q_BUFFER, 0), *b1 = query_map(r, q, EQ_Q_BUFFER, 1);
         r->external[q] = b0 && b1;
         if (r->external[q] && o->max_groups && m->queries[q].nkeys > 0) {
             bpf_map__set_max_entries(b0, o->max_groups);
@@ -312,7 +319,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
         if (r->log[0]) {
             fprintf(stderr, "equery-run: error: the kernel's verifier refused the eBPF program (%s)\n",
                     strerror(-err));
-            explain_refusal(r, bpf_source);
+            explain_refusal(r);
             fprintf(stderr, "equery-run: this is a bug in equeryc's eBPF backend: please report it with the program; "
                             "--engine=portable runs the program meanwhile\n");
         } else if (err == -EPERM) {
@@ -342,9 +349,9 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     }
     for (unsigned q = 0; q < n; q++) {
         char var[300];
-        snprintf(var, sizeof var, "q_%s_armed", m->queries[q].name);
+        snprintf(var, sizeof var, EQ_Q_ARMED, m->queries[q].name);
         r->armed_off[q] = ebpf_var_offset(r->obj, ".bss", var);
-        snprintf(var, sizeof var, "q_%s_active", m->queries[q].name);
+        snprintf(var, sizeof var, EQ_Q_ACTIVE, m->queries[q].name);
         r->active_off[q] = ebpf_var_offset(r->obj, ".bss", var);
         if (r->armed_off[q] < 0 || (r->external[q] && r->active_off[q] < 0)) {
             fprintf(stderr, "equery-run: error: the eBPF object does not match the program (no %s): build the "
@@ -377,7 +384,7 @@ static uint32_t get_var(const EbpfRun *r, long off)
 static void clear_buffer(EbpfRun *r, unsigned q, uint32_t b)
 {
     const EqQueryDesc *d = &r->prog->queries[q];
-    struct bpf_map *map = query_map(r, q, b ? "1" : "0");
+    struct bpf_map *map = query_map(r, q, EQ_Q_BUFFER, b);
     int fd = bpf_map__fd(map);
     size_t stride = (d->state_size + 7) / 8 * 8;
     if (r->m->queries[q].nkeys == 0) {
@@ -400,7 +407,7 @@ static void clear_buffer(EbpfRun *r, unsigned q, uint32_t b)
         free(key);
         free(next);
     }
-    struct bpf_map *dm = query_map(r, q, "dropped");
+    struct bpf_map *dm = query_map(r, q, EQ_Q_DROPPED, 0);
     if (dm) {
         uint64_t *zero = calloc((size_t)r->ncpu, sizeof *zero);
         if (!zero)
@@ -436,7 +443,7 @@ static void hook_stopped(void *ctx, unsigned q)
  * programs running at the time have finished). */
 static void wait_for_programs(EbpfRun *r, unsigned q)
 {
-    struct bpf_map *outer = query_map(r, q, "buffers"), *inner = query_map(r, q, "0");
+    struct bpf_map *outer = query_map(r, q, EQ_Q_BUFFERS, 0), *inner = query_map(r, q, EQ_Q_BUFFER, 0);
     uint32_t zero = 0;
     int inner_fd = bpf_map__fd(inner);
     if (bpf_map_update_elem(bpf_map__fd(outer), &zero, &inner_fd, BPF_ANY) != 0)
@@ -444,14 +451,20 @@ static void wait_for_programs(EbpfRun *r, unsigned q)
                 r->m->queries[q].name, strerror(errno));
 }
 
-/* Adds every CPU's partial state of buffer b into `into`. */
-static void read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqInstance *into)
+int ebpf_read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqTable *into, uint64_t *groups)
 {
     const MQuery *mq = &r->m->queries[q];
     const EqQueryDesc *d = &r->prog->queries[q];
-    struct bpf_map *map = query_map(r, q, b ? "1" : "0");
-    int fd = bpf_map__fd(map);
+    struct bpf_map *map = query_map(r, q, EQ_Q_BUFFER, b);
     bool grouped = mq->nkeys > 0;
+    /* the shared layout: the kernel's key and value are program.c's */
+    if (!map || bpf_map__value_size(map) != d->state_size || (grouped && bpf_map__key_size(map) != d->key_size)) {
+        fprintf(stderr, "equery-run: error: query %s: the eBPF object's buffer %u is not program.c's groups: build "
+                        "the bundle again\n",
+                mq->name, b);
+        return EXIT_RUN;
+    }
+    int fd = bpf_map__fd(map);
     size_t stride = (d->state_size + 7) / 8 * 8; /* per-CPU values are 8-byte aligned */
     uint8_t *values = calloc((size_t)r->ncpu, stride);
     uint8_t *key = calloc(1, d->key_size), *next = calloc(1, d->key_size);
@@ -476,6 +489,7 @@ static void read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqInstance *into)
             if (bpf_map_lookup_elem(fd, &zero, values) != 0)
                 break;
         }
+        bool seen = false;
         for (int c = 0; c < r->ncpu; c++) {
             const uint8_t *v = values + (size_t)c * stride;
             int64_t first_ts;
@@ -485,25 +499,29 @@ static void read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqInstance *into)
             if (first_ts < first)
                 first = first_ts;
             bool created;
-            void *s = eq_table_get(&part[c], key, d->key_size, eq_hash(key, d->key_size), &created);
-            if (!s)
+            void *st = eq_table_get(&part[c], key, d->key_size, eq_hash(key, d->key_size), &created);
+            if (!st)
                 abort();
-            memcpy(s, v, d->state_size);
+            memcpy(st, v, d->state_size);
+            seen = true;
         }
+        *groups += seen;
     }
+    /* the partial states add up with program.c's merge(), as the per-core
+     * partials of the portable engine do */
     for (int c = 0; c < r->ncpu; c++) {
-        d->merge(&into->table, &part[c]);
+        d->merge(into, &part[c]);
         d->clear(&part[c]);
         eq_table_free(&part[c]);
     }
-    struct bpf_map *dm = query_map(r, q, "dropped");
+    struct bpf_map *dm = query_map(r, q, EQ_Q_DROPPED, 0);
     if (dm) {
         uint64_t *v = calloc((size_t)r->ncpu, sizeof *v);
         if (!v)
             abort();
         if (bpf_map_lookup_elem(bpf_map__fd(dm), &b, v) == 0)
             for (int c = 0; c < r->ncpu; c++)
-                into->table.dropped += v[c];
+                into->dropped += v[c];
         free(v);
     }
     if (r->latency_pending[q] && first != INT64_MAX) {
@@ -515,20 +533,28 @@ static void read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqInstance *into)
     free(key);
     free(next);
     free(part);
+    return 0;
+}
+
+uint32_t ebpf_switch(EbpfRun *r, unsigned q, bool wait)
+{
+    uint32_t b = get_var(r, r->active_off[q]) & 1;
+    set_var(r, r->active_off[q], 1 - b);
+    if (wait)
+        wait_for_programs(r, q);
+    return b;
 }
 
 static void hook_collect(void *ctx, unsigned q, EqInstance *into)
 {
     EbpfRun *r = ctx;
-    uint32_t b = get_var(r, r->active_off[q]) & 1;
     /* packets go to the other buffer from now on; this one is ours once
      * the programs that read the old index have finished (over a capture
      * none runs while this runs: the switch is made all the same, so the
      * differential tests go through both buffers) */
-    set_var(r, r->active_off[q], 1 - b);
-    if (r->live)
-        wait_for_programs(r, q);
-    read_buffer(r, q, b, into);
+    uint32_t b = ebpf_switch(r, q, r->live);
+    uint64_t groups = 0;
+    ebpf_read_buffer(r, q, b, &into->table, &groups);
     clear_buffer(r, q, b);
 }
 
@@ -545,7 +571,7 @@ const EngineHooks *ebpf_hooks(EbpfRun *r)
 static int on_frame(void *ctx, void *data, size_t size)
 {
     EbpfRun *r = ctx;
-    FrameHead h;
+    struct eq_frame h;
     if (size < sizeof h)
         return 0;
     memcpy(&h, data, sizeof h);
@@ -558,7 +584,7 @@ static int on_frame(void *ctx, void *data, size_t size)
 
 static bool open_ring(EbpfRun *r)
 {
-    struct bpf_map *ring = bpf_object__find_map_by_name(r->obj, "eq_frames");
+    struct bpf_map *ring = bpf_object__find_map_by_name(r->obj, EQ_ABI_NAME(EQ_FRAMES));
     if (!ring)
         return true; /* every query is measured in the kernel */
     r->rb = ring_buffer__new(bpf_map__fd(ring), on_frame, r, NULL);
@@ -592,16 +618,16 @@ static void finish(EbpfRun *r)
     if (r->rb)
         ring_buffer__consume(r->rb);
     engine_finish(r->eng);
-    uint64_t seen[2], lost[1];
-    sum_percpu(r, "eq_seen", seen, 2);
-    sum_percpu(r, "eq_frames_lost", lost, 1);
+    uint64_t seen[sizeof(struct eq_seen_count) / sizeof(uint64_t)], lost[1];
+    sum_percpu(r, EQ_ABI_NAME(EQ_SEEN), seen, 2);
+    sum_percpu(r, EQ_ABI_NAME(EQ_FRAMES_LOST), lost, 1);
     engine_count(r->eng, seen[0], seen[1]);
     r->lost = lost[0];
 }
 
 /* ---- a capture, with BPF_PROG_TEST_RUN --------------------------------------------- */
 
-static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
+int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
     pcap_t *in = !strcmp(r->o.pcap_file, "-")
@@ -634,7 +660,7 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
     uint64_t times = 0;
     int64_t last = INT64_MIN;
     int rc, status = 0;
-    while (!*stop && !engine_error(r->eng) && (rc = pcap_next_ex(in, &h, &data)) == 1) {
+    while (!*stop && !(r->eng && engine_error(r->eng)) && (rc = pcap_next_ex(in, &h, &data)) == 1) {
         uint32_t len = h->len > h->caplen ? h->len : h->caplen;
         if (len < ETH_HLEN_MIN) {
             r->not_fed_short++;
@@ -645,9 +671,12 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
             continue;
         }
         int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision */
-        EqFrame fr = {NULL, 0, len, ts};
-        /* the windows due close before the frame is measured */
-        engine_intake(r->eng, &(EngineIntake){.role = INTAKE_ELSEWHERE, .frames = &fr, .n = 1});
+        if (feed->before && (status = feed->before(feed->ctx, ts)) != 0)
+            break;
+        /* a frame stamped earlier than the one before it is measured at that
+         * one's time, as the engine measures it (and counts it) */
+        if (ts < last && last != INT64_MIN)
+            ts = last;
         memcpy(buf, &ts, META);
         memcpy(buf + META, data, h->caplen);
         memset(buf + META + h->caplen, 0, len - h->caplen); /* XDP sees whole frames */
@@ -666,8 +695,15 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
             status = EXIT_RUN;
             break;
         }
+        if (opts.retval != XDP_PASS) {
+            fprintf(stderr, "equery-run: error: the eBPF program returned %u, not XDP_PASS\n", opts.retval);
+            status = EXIT_RUN;
+            break;
+        }
         if (r->rb)
             ring_buffer__consume(r->rb);
+        if (feed->after && (status = feed->after(feed->ctx, h, buf + META, len, ts)) != 0)
+            break;
     }
     sched_setaffinity(0, sizeof all, &all);
     if (!status && rc == -1 && !*stop) { /* (a signal may interrupt the read) */
@@ -676,6 +712,21 @@ static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
     }
     pcap_close(in);
     return status;
+}
+
+/* The windows due close before a frame is measured (in the kernel). */
+static int engine_before(void *ctx, int64_t ts)
+{
+    EbpfRun *r = ctx;
+    EqFrame fr = {NULL, 0, 0, ts};
+    engine_intake(r->eng, &(EngineIntake){.role = INTAKE_ELSEWHERE, .frames = &fr, .n = 1});
+    return 0;
+}
+
+static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
+{
+    EbpfFeed feed = {.before = engine_before, .ctx = r};
+    return ebpf_feed_pcap(r, &feed, stop);
 }
 
 /* ---- an interface ------------------------------------------------------------------ */
@@ -735,7 +786,7 @@ static int tc_orphan(EbpfRun *r)
             snprintf(name, sizeof name, "%s", info.name);
         close(fd);
     }
-    if (strcmp(name, "eq_tc") != 0) {
+    if (strcmp(name, EQ_ABI_NAME(EQ_PROG_TC)) != 0) {
         fprintf(stderr, "equery-run: error: '%s' (%s) has a tc filter that is not equery's (program '%s') at "
                         "equery's handle 0x%x and priority 0x%x; remove it, or measure with --xdp\n",
                 ifn, dir, name, TC_HANDLE, TC_PRIORITY);

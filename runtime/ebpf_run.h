@@ -33,9 +33,11 @@ typedef struct {
 typedef struct EbpfRun EbpfRun;
 
 /* Opens and loads the object (obj_path: built from the bundle's
- * program.bpf.c at bpf_source). NULL after printing one clear error (no
- * permission, the verifier's refusal with the query it came from, ...);
- * *status is then the exit status. */
+ * program.bpf.c at bpf_source, which is no longer read: a refusal of the
+ * verifier is traced to its query from the log). NULL after printing one
+ * clear error (no permission, the verifier's refusal with the query it
+ * came from, ...); *status is then the exit status. The names it looks
+ * for are those of eq_ebpf_abi.h. */
 EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest *m, const EqProgramDesc *prog,
                    const EbpfOptions *o, int *status);
 /* The engine hooks (engine_new's cfg.hooks): external queries, arming. */
@@ -47,6 +49,32 @@ int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop);
  * said as they are measured). */
 void ebpf_report(const EbpfRun *r, FILE *f);
 void ebpf_close(EbpfRun *r);
+
+/* ---- the pieces tests/ebpf/load_check.c uses too ---- */
+
+struct pcap_pkthdr;
+/* Called around each frame fed: before (with its time), after (with the
+ * frame as the program saw it: padded to its wire length). A non-zero
+ * return stops the feed and is its status. */
+typedef struct {
+    int (*before)(void *ctx, int64_t ts);
+    int (*after)(void *ctx, const struct pcap_pkthdr *h, const uint8_t *frame, uint32_t len, int64_t ts);
+    void *ctx;
+} EbpfFeed;
+
+/* Feeds the capture o.pcap_file to the loaded program with
+ * BPF_PROG_TEST_RUN, each frame's time as XDP metadata, the frames of each
+ * new timestamp on the next CPU (so that groups are split across CPUs);
+ * frames XDP would not see (under an Ethernet header, over one buffer)
+ * are counted, not fed. The ring is drained after each frame. 0 or 3. */
+int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop);
+/* Switches kernel-aggregated query q to its other buffer, waiting (wait)
+ * until no program runs with the old one; returns the old one. */
+uint32_t ebpf_switch(EbpfRun *r, unsigned q, bool wait);
+/* Adds every CPU's partial state of buffer b of query q into `into` with
+ * program.c's merge(), and its dropped packets into into->dropped; *groups
+ * counts the groups read. 0, or 3 after an error message. */
+int ebpf_read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqTable *into, uint64_t *groups);
 
 struct bpf_object;
 struct bpf_map;

@@ -2,7 +2,7 @@
  * SHA-256 test vectors.
  *
  *   gcc -std=gnu11 -Wall -Wextra -Werror -I codegen codegen/manifest.c \
- *       codegen/sha256.c codegen/tests/test_manifest.c -lcyaml -o test_manifest
+ *       codegen/sha256.c codegen/tests/test_manifest.c -lcyaml -lcrypto -o test_manifest
  *
  * Writes its files into a fresh temporary folder and removes them. Prints
  * "manifest: N passed, N failed" and exits non-zero on any failure. */

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "eq_layout.h" /* EQ_HAS_*, EqAddr: laid out as the kernel program's parser lays them */
+
 /* Link types (pcap LINKTYPE_/DLT_ values) the parser understands. */
 enum {
     EQ_LINK_NULL = 0,       /* BSD loopback: 4-byte address family, host order */
@@ -27,20 +29,6 @@ enum {
     EQ_LINK_SLL2 = 276,     /* Linux cooked capture v2 */
     EQ_LINK_IPV4 = 228,
     EQ_LINK_IPV6 = 229,
-};
-
-/* Which headers were found complete within the capture. */
-enum {
-    EQ_HAS_ETH = 1 << 0,   /* smac, dmac */
-    EQ_HAS_SMAC = 1 << 1,  /* source MAC only (Linux cooked capture) */
-    EQ_HAS_VLAN = 1 << 2,  /* outer 802.1Q / 802.1ad tag */
-    EQ_HAS_MPLS = 1 << 3,  /* at least one MPLS label */
-    EQ_HAS_IP4 = 1 << 4,   /* IPv4 header (20 bytes at least) */
-    EQ_HAS_IP6 = 1 << 5,   /* IPv6 fixed header (40 bytes) */
-    EQ_HAS_TCP = 1 << 6,   /* 20-byte TCP header */
-    EQ_HAS_UDP = 1 << 7,   /* 8-byte UDP header */
-    EQ_HAS_ICMP = 1 << 8,  /* ICMP or ICMPv6 type and code */
-    EQ_HAS_L4LEN = 1 << 9, /* payload_len is known */
 };
 
 /* Why a packet is malformed (0: it is not). A malformed packet is still
@@ -90,18 +78,6 @@ int eq_parse(EqPkt *p, int linktype, const uint8_t *data, uint32_t caplen, uint3
 bool eq_link_supported(int linktype);
 const char *eq_malformed_text(int code);
 
-/* An IP address of either family, comparable with memcmp. Three 8-byte
- * words, each written whole by the accessors: code that copies or hashes
- * an address right after extracting it then reads back what it just wrote
- * without the stall of a wide load over narrow stores. */
-typedef struct {
-    union {
-        uint8_t b[16];   /* IPv4: b[0..3], rest zero */
-        uint64_t w[2];   /* the same bytes, as words */
-    };
-    uint64_t v6;         /* 1 for IPv6 */
-} EqAddr;
-
 static inline uint16_t eq_rd16(const uint8_t *q) { return (uint16_t)(q[0] << 8 | q[1]); }
 static inline uint32_t eq_rd32(const uint8_t *q)
 {
@@ -110,7 +86,7 @@ static inline uint32_t eq_rd32(const uint8_t *q)
 
 /* ---- accessors: each returns false when the field is absent ---------- */
 
-static inline bool eq_has_ip(const EqPkt *p) { return p->has & (EQ_HAS_IP4 | EQ_HAS_IP6); }
+static inline bool eq_has_ip(const EqPkt *p) { return p->has & EQ_HAS_IP; }
 
 /* Fills a from the 4 or 16 address bytes at q, in whole words. */
 static inline void eq_addr_from(EqAddr *a, const uint8_t *q, bool v6)
@@ -227,6 +203,9 @@ static inline bool eq_tcp_seq(const EqPkt *p, uint32_t *v)
     return true;
 }
 
+/* stcps: the packet's sequence number (its flow attribute, the first one) */
+static inline bool eq_stcps(const EqPkt *p, uint32_t *v) { return eq_tcp_seq(p, v); }
+
 static inline bool eq_tcp_ack(const EqPkt *p, uint32_t *v)
 {
     if (!(p->has & EQ_HAS_TCP))
@@ -254,6 +233,25 @@ static inline bool eq_stos(const EqPkt *p, uint8_t *v)
         return true;
     }
     return false;
+}
+
+/* The two parts of the TOS / traffic class (RFC 2474, RFC 3168). */
+static inline bool eq_dscp(const EqPkt *p, uint8_t *v)
+{
+    uint8_t tos;
+    if (!eq_stos(p, &tos))
+        return false;
+    *v = tos >> 2;
+    return true;
+}
+
+static inline bool eq_ecn(const EqPkt *p, uint8_t *v)
+{
+    uint8_t tos;
+    if (!eq_stos(p, &tos))
+        return false;
+    *v = tos & 3;
+    return true;
 }
 
 static inline bool eq_sttl(const EqPkt *p, uint8_t *v)

@@ -42,6 +42,8 @@ static void call_accessors(const EqPkt *p)
     sink += eq_tcp_ack(p, &u32) ? u32 : 0;
     sink += eq_swin(p, &u16) ? u16 : 0;
     sink += eq_stos(p, &u8) ? u8 : 0;
+    sink += eq_dscp(p, &u8) ? u8 : 0;
+    sink += eq_ecn(p, &u8) ? u8 : 0;
     sink += eq_sttl(p, &u8) ? u8 : 0;
     sink += eq_sipid(p, &u16) ? u16 : 0;
     sink += eq_smpls(p, &u32) ? u32 : 0;

@@ -797,6 +797,10 @@ static void check_accessors(const char *name, const EqPkt *p, const Expect *e)
     expect_val(name, "proto", on, u8, e->ip.on, e->ip.proto);
     on = eq_stos(p, &u8);
     expect_val(name, "stos", on, u8, e->ip.on, e->ip.tos);
+    on = eq_dscp(p, &u8); /* the TOS byte's parts */
+    expect_val(name, "dscp", on, u8, e->ip.on, e->ip.tos >> 2);
+    on = eq_ecn(p, &u8);
+    expect_val(name, "ecn", on, u8, e->ip.on, e->ip.tos & 3);
     on = eq_sttl(p, &u8);
     expect_val(name, "sttl", on, u8, e->ip.on, e->ip.ttl);
     on = eq_ip_len(p, &u32);
@@ -860,6 +864,8 @@ static void touch_accessors(const EqPkt *p)
     (void)eq_daddr(p, &a);
     (void)eq_proto(p, &u8);
     (void)eq_stos(p, &u8);
+    (void)eq_dscp(p, &u8);
+    (void)eq_ecn(p, &u8);
     (void)eq_sttl(p, &u8);
     (void)eq_flgs(p, &u8);
     (void)eq_svpri(p, &u8);

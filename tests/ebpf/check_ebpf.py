@@ -86,10 +86,14 @@ def skip(why):
     sys.exit(SKIP)
 
 
+RUNTIME_INCLUDE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "runtime", "include")
+
+
 def bpf_cflags():
-    """clang's flags for program.bpf.c: the multiarch include folder holds
+    """clang's flags for program.bpf.c: runtime/include holds eq_kern.h, the
+    fixed part of every program; the multiarch include folder holds
     asm/types.h, which -target bpf does not search by itself."""
-    flags = ["-O2", "-g", "-target", "bpf", "-Wall", "-Wextra", "-Werror"]
+    flags = ["-O2", "-g", "-target", "bpf", "-Wall", "-Wextra", "-Werror", "-I" + os.path.normpath(RUNTIME_INCLUDE)]
     for cc in ("gcc", "clang"):
         try:
             r = run([cc, "-print-multiarch"])

@@ -52,6 +52,9 @@ query icmp_types = Select(sport AS type, dport AS code, COUNT(*) AS messages,
                           SUM(ip_len - payload_len) AS headers)
                    Where(proto in {icmp, icmp6})
                    Groupby(sport, dport);
+query marks = Select(dscp, ecn, COUNT(*) AS frames, MIN(stos) AS tos)
+              Where(dscp > 0 | ecn != 0 | proto == tcp)
+              Groupby(dscp, ecn);
 query no_ip = Select(smac, COUNT(*) AS frames, MAX(pkt_len) AS longest)
               Where(~(proto in {tcp, udp, icmp, icmp6}) & pkt_len > 0)
               Groupby(smac);

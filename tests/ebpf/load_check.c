@@ -7,8 +7,9 @@
  *       program; on a rejection, the last lines of the verifier's log.
  *
  *   load_check --run BUNDLE OBJ.o --pcap FILE --fed OUT.pcap [--flip-every N]
- *       Loads OBJ.o (BUNDLE's program.bpf.c, compiled) with ts taken from
- *       XDP metadata, feeds it every frame of FILE with BPF_PROG_TEST_RUN
+ *       Loads OBJ.o (BUNDLE's program.bpf.c, compiled) as equery-run
+ *       --engine=ebpf does, with runtime/ebpf_run.c's functions (ts taken
+ *       from XDP metadata), feeds it every frame of FILE with BPF_PROG_TEST_RUN
  *       (bpf_prog_test_run_opts), on each CPU in turn (a new CPU for each new
  *       timestamp: of frames with equal times, which is first or last is
  *       only known within one CPU's partial state), and writes the frames
@@ -51,9 +52,6 @@
 
 enum { EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_SKIP = 77 };
 enum { LOG_SIZE = 1 << 22, LOG_TAIL_LINES = 25 };
-enum { META = 8 };           /* the timestamp before each frame */
-enum { MAX_FRAME = 3000 };   /* fits one XDP buffer (a page less headroom and tailroom) */
-enum { ETH_HLEN_MIN = 14 };
 enum { LINK_ETHERNET = 1 }; /* DLT_EN10MB: pcap/bpf.h is left out */
 
 static bool verbose;
@@ -144,86 +142,6 @@ static int load_only(int n, char **paths)
 
 /* ---- mode 2: run over a capture ------------------------------------------------ */
 
-/* Before load: eq_ts_from_meta = 1 (ts from the metadata the feeder puts
- * before each frame). */
-static void set_ts_from_meta(struct bpf_object *obj)
-{
-    struct bpf_map *rodata = ebpf_section_map(obj, ".rodata");
-    size_t size = 0;
-    const void *init = rodata ? bpf_map__initial_value(rodata, &size) : NULL;
-    long off = ebpf_var_offset(obj, ".rodata", "eq_ts_from_meta");
-    if (!init || off < 0 || (size_t)off >= size) {
-        fprintf(stderr, "load_check: no eq_ts_from_meta in the object's .rodata\n");
-        exit(EXIT_FAIL);
-    }
-    uint8_t *data = malloc(size);
-    if (!data)
-        abort();
-    memcpy(data, init, size);
-    data[off] = 1;
-    int err = bpf_map__set_initial_value(rodata, data, size);
-    free(data);
-    if (err) {
-        fprintf(stderr, "load_check: cannot set eq_ts_from_meta: %s\n", strerror(-err));
-        exit(EXIT_FAIL);
-    }
-}
-
-/* Switches every query to buffer `to` (q_NAME_active, in .bss), as a
- * window close will, then waits as it will until no program still runs
- * with the old value: an update of a map-in-map slot returns only after
- * the programs running at the time have finished (the kernel waits for an
- * RCU grace period). Here the slot is given the map it already holds. */
-static int flip_buffers(struct bpf_object *obj, const Manifest *m, uint32_t to)
-{
-    struct bpf_map *bss = ebpf_section_map(obj, ".bss");
-    if (!bss) {
-        fprintf(stderr, "FAIL: no .bss in the object (q_NAME_active)\n");
-        return EXIT_FAIL;
-    }
-    size_t size = bpf_map__value_size(bss);
-    uint8_t *data = calloc(1, size);
-    uint32_t zero = 0;
-    if (!data)
-        abort();
-    int status = 0;
-    if (bpf_map_lookup_elem(bpf_map__fd(bss), &zero, data) != 0) {
-        fprintf(stderr, "FAIL: cannot read .bss: %s\n", strerror(errno));
-        status = EXIT_FAIL;
-    }
-    for (unsigned q = 0; q < m->nqueries && !status; q++) {
-        char var[256];
-        snprintf(var, sizeof var, "q_%s_active", m->queries[q].name);
-        long off = ebpf_var_offset(obj, ".bss", var);
-        if (off < 0)
-            continue; /* measured in user space: no buffers */
-        if ((size_t)off + sizeof to > size) {
-            fprintf(stderr, "FAIL: %s outside the object's .bss\n", var);
-            status = EXIT_FAIL;
-            break;
-        }
-        memcpy(data + off, &to, sizeof to);
-    }
-    if (!status && bpf_map_update_elem(bpf_map__fd(bss), &zero, data, BPF_ANY) != 0) {
-        fprintf(stderr, "FAIL: cannot write .bss: %s\n", strerror(errno));
-        status = EXIT_FAIL;
-    }
-    free(data);
-    if (status)
-        return status;
-    char name[256];
-    snprintf(name, sizeof name, "q_%s_buffers", m->queries[0].name);
-    struct bpf_map *outer = bpf_object__find_map_by_name(obj, name);
-    snprintf(name, sizeof name, "q_%s_0", m->queries[0].name);
-    struct bpf_map *inner = bpf_object__find_map_by_name(obj, name);
-    int inner_fd = inner ? bpf_map__fd(inner) : -1;
-    if (!outer || bpf_map_update_elem(bpf_map__fd(outer), &zero, &inner_fd, BPF_ANY) != 0) {
-        fprintf(stderr, "FAIL: cannot update %s to wait for running programs: %s\n", name, strerror(errno));
-        return EXIT_FAIL;
-    }
-    return 0;
-}
-
 typedef struct {
     EqValue *rows;
     size_t n, cap, ncols;
@@ -253,105 +171,25 @@ static int cmp_rows(const void *a, const void *b, void *arg)
     return out_row_cmp(*(const EqValue *const *)a, *(const EqValue *const *)b, c->types, c->ncols);
 }
 
-/* Reads one buffer of a query's groups: each CPU's partial state of each
- * group goes into part[c] (empty ones, first_ts 0, are left out). */
-static int read_buffer(struct bpf_object *obj, const MQuery *mq, const EqQueryDesc *d, int buf, EqTable *part,
-                       uint64_t *groups)
-{
-    char name[256];
-    snprintf(name, sizeof name, "q_%s_%d", mq->name, buf);
-    struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
-    if (!map) {
-        fprintf(stderr, "FAIL query %s: no map %s in the object\n", mq->name, name);
-        return EXIT_FAIL;
-    }
-    bool grouped = mq->nkeys > 0;
-    /* the shared layout: the kernel's key and value are program.c's */
-    if (bpf_map__value_size(map) != d->state_size || (grouped && bpf_map__key_size(map) != d->key_size)) {
-        fprintf(stderr, "FAIL query %s: map %s has key/value %u/%u bytes, program.c's are %u/%u\n", mq->name, name,
-                bpf_map__key_size(map), bpf_map__value_size(map), d->key_size, d->state_size);
-        return EXIT_FAIL;
-    }
-    int ncpu = libbpf_num_possible_cpus();
-    size_t stride = (d->state_size + 7) / 8 * 8; /* per-CPU values are 8-byte aligned */
-    uint8_t *values = calloc((size_t)ncpu, stride);
-    uint8_t *key = calloc(1, d->key_size), *next = calloc(1, d->key_size);
-    if (!values || !key || !next)
-        abort();
-    int fd = bpf_map__fd(map), status = 0;
-    for (bool more = true, first = true; more; first = false) {
-        if (grouped) {
-            if (bpf_map_get_next_key(fd, first ? NULL : key, next) != 0)
-                break;
-            memcpy(key, next, d->key_size);
-            if (bpf_map_lookup_elem(fd, key, values) != 0) {
-                fprintf(stderr, "FAIL query %s: cannot read %s: %s\n", mq->name, name, strerror(errno));
-                status = EXIT_FAIL;
-                break;
-            }
-        } else {
-            uint32_t zero = 0;
-            memset(key, 0, d->key_size); /* program.c's key of the one group */
-            if (bpf_map_lookup_elem(fd, &zero, values) != 0) {
-                fprintf(stderr, "FAIL query %s: cannot read %s: %s\n", mq->name, name, strerror(errno));
-                status = EXIT_FAIL;
-                break;
-            }
-            more = false;
-        }
-        bool seen = false;
-        for (int c = 0; c < ncpu; c++) {
-            const uint8_t *v = values + (size_t)c * stride;
-            int64_t first_ts;
-            memcpy(&first_ts, v, sizeof first_ts); /* program.h: the state's first member */
-            if (first_ts == 0)
-                continue; /* this CPU saw no packet of the group */
-            bool created;
-            void *s = eq_table_get(&part[c], key, d->key_size, eq_hash(key, d->key_size), &created);
-            if (!s)
-                abort();
-            memcpy(s, v, d->state_size);
-            seen = true;
-        }
-        *groups += seen;
-    }
-    free(values);
-    free(key);
-    free(next);
-    return status;
-}
-
 /* Reads both buffers of query qi, merges the partial states of every CPU
- * and buffer, and prints the rows. */
-static int query_rows(struct bpf_object *obj, const LoadedProgram *lp, unsigned qi, Output *out, int64_t t0,
-                      int64_t t1, uint64_t *groups)
+ * and buffer (ebpf_run.c's reader), and prints the rows. */
+static int query_rows(EbpfRun *r, const LoadedProgram *lp, unsigned qi, Output *out, int64_t t0, int64_t t1,
+                      uint64_t *groups, uint64_t *dropped)
 {
     const MQuery *mq = &lp->m->queries[qi];
     const EqQueryDesc *d = &lp->ld.prog->queries[qi];
-    int ncpu = libbpf_num_possible_cpus(), nparts = 2 * ncpu;
-    EqTable *part = calloc((size_t)nparts, sizeof *part);
     EqInstance in;
     memset(&in, 0, sizeof in);
-    if (!part || !eq_table_init(&in.table, d->key_size, d->state_size, UINT32_MAX))
+    if (!eq_table_init(&in.table, d->key_size, d->state_size, UINT32_MAX))
         abort();
-    for (int k = 0; k < nparts; k++)
-        if (!eq_table_init(&part[k], d->key_size, d->state_size, UINT32_MAX))
-            abort();
-    int status = read_buffer(obj, mq, d, 0, part, groups);
+    int status = ebpf_read_buffer(r, qi, 0, &in.table, groups);
     if (!status)
-        status = read_buffer(obj, mq, d, 1, part + ncpu, groups);
-    /* the partial states add up with program.c's merge(), as the per-core
-     * partials of the portable engine do */
-    for (int k = 0; k < nparts; k++) {
-        d->merge(&in.table, &part[k]);
-        d->clear(&part[k]);
-        eq_table_free(&part[k]);
-    }
-    free(part);
+        status = ebpf_read_buffer(r, qi, 1, &in.table, groups);
+    *dropped = in.table.dropped;
     if (status) {
         d->clear(&in.table);
         eq_table_free(&in.table);
-        return status;
+        return EXIT_FAIL;
     }
     Rows rows = {.ncols = mq->ncolumns ? mq->ncolumns : 1};
     EqWindow w = {t0, t1, t1 - t0};
@@ -362,13 +200,13 @@ static int query_rows(struct bpf_object *obj, const LoadedProgram *lp, unsigned 
         abort();
     for (unsigned c = 0; c < mq->ncolumns; c++)
         types[c] = out_type(mq->columns[c].type);
-    for (size_t r = 0; r < rows.n; r++)
-        order[r] = rows.rows + r * rows.ncols;
+    for (size_t i = 0; i < rows.n; i++)
+        order[i] = rows.rows + i * rows.ncols;
     SortCtx sc = {types, mq->ncolumns};
     qsort_r(order, rows.n, sizeof *order, cmp_rows, &sc);
     if (d->rowid_column >= 0)
-        for (size_t r = 0; r < rows.n; r++)
-            ((EqValue *)order[r])[d->rowid_column] = eq_v_u64(true, r + 1);
+        for (size_t i = 0; i < rows.n; i++)
+            ((EqValue *)order[i])[d->rowid_column] = eq_v_u64(true, i + 1);
     OutSource src = {qi, 1, NULL};
     out_window(out, &src, t0, t1, false, order, rows.n);
     eq_table_free(&in.table);
@@ -378,154 +216,86 @@ static int query_rows(struct bpf_object *obj, const LoadedProgram *lp, unsigned 
     return 0;
 }
 
+/* What the feed keeps: the frames fed (to OUT.pcap), their span and
+ * counts, the buffer switches. */
+typedef struct {
+    EbpfRun *r;
+    const Manifest *m;
+    const bool *external;
+    pcap_dumper_t *fed;
+    uint64_t frames, bytes, flip_every, flips;
+    int64_t t0, t1;
+} Feed;
+
+static int after_frame(void *ctx, const struct pcap_pkthdr *h, const uint8_t *frame, uint32_t len, int64_t ts)
+{
+    Feed *f = ctx;
+    struct pcap_pkthdr fh = *h;
+    fh.caplen = fh.len = len;
+    pcap_dump((u_char *)f->fed, &fh, frame);
+    if (f->frames == 0)
+        f->t0 = ts;
+    f->t1 = ts;
+    f->frames++;
+    f->bytes += len;
+    if (f->flip_every && f->frames % f->flip_every == 0) {
+        /* every kernel-aggregated query to its other buffer, as a window
+         * close will, waiting as it will for the programs that run */
+        for (unsigned q = 0; q < f->m->nqueries; q++)
+            if (f->external[q])
+                ebpf_switch(f->r, q, true);
+        f->flips++;
+    }
+    return 0;
+}
+
 static int run_capture(const char *bundle, const char *objpath, const char *pcap_path, const char *fed_path,
                        uint64_t flip_every)
 {
     LoadedProgram lp;
     if (program_open("load_check", bundle, false, &lp) != PROGRAM_OK)
         return EXIT_FAIL;
-    bool skip = false;
-    struct bpf_object *obj = load(objpath, &skip, set_ts_from_meta);
-    if (!obj)
-        return skip ? EXIT_SKIP : EXIT_FAIL;
-    /* every query runs from the first frame: armed (equery-run arms them as
-     * their instances start) */
-    struct bpf_map *bss = ebpf_section_map(obj, ".bss");
-    size_t bss_size = bss ? bpf_map__value_size(bss) : 0;
-    uint8_t *bss_data = calloc(1, bss_size + 1);
-    uint32_t zero = 0, armed_on = 1;
-    if (!bss || !bss_data || bpf_map_lookup_elem(bpf_map__fd(bss), &zero, bss_data) != 0) {
-        fprintf(stderr, "FAIL: cannot read .bss (q_NAME_armed)\n");
-        return EXIT_FAIL;
-    }
-    for (unsigned q = 0; q < lp.m->nqueries; q++) {
-        char var[256];
-        snprintf(var, sizeof var, "q_%s_armed", lp.m->queries[q].name);
-        long off = ebpf_var_offset(obj, ".bss", var);
-        if (off < 0 || (size_t)off + sizeof armed_on > bss_size) {
-            fprintf(stderr, "FAIL: no %s in the object's .bss\n", var);
-            return EXIT_FAIL;
-        }
-        memcpy(bss_data + off, &armed_on, sizeof armed_on);
-    }
-    if (bpf_map_update_elem(bpf_map__fd(bss), &zero, bss_data, BPF_ANY) != 0) {
-        fprintf(stderr, "FAIL: cannot write .bss: %s\n", strerror(errno));
-        return EXIT_FAIL;
-    }
-    free(bss_data);
-    int prog_fd = bpf_program__fd(bpf_object__find_program_by_name(obj, "eq_xdp"));
-    char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *in = pcap_open_offline_with_tstamp_precision(pcap_path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!in) {
-        fprintf(stderr, "load_check: %s\n", errbuf);
-        return EXIT_FAIL;
-    }
-    if (pcap_datalink(in) != LINK_ETHERNET) {
-        fprintf(stderr, "load_check: %s is not an Ethernet capture (XDP sees Ethernet frames)\n", pcap_path);
-        return EXIT_USAGE;
-    }
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(LINK_ETHERNET, 65535, PCAP_TSTAMP_PRECISION_NANO);
-    pcap_dumper_t *fed = pcap_dump_open(dead, fed_path);
-    if (!fed) {
-        fprintf(stderr, "load_check: %s\n", pcap_geterr(dead));
-        return EXIT_FAIL;
-    }
-    /* the CPUs this process may run on: the frames go to each in turn */
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    sched_getaffinity(0, sizeof all, &all);
-    int cpus[CPU_SETSIZE], ncpus = 0;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &all))
-            cpus[ncpus++] = c;
-    uint8_t buf[META + MAX_FRAME];
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t frames = 0, bytes = 0, shorter = 0, longer = 0, times = 0, flips = 0;
-    int64_t t0 = 0, t1 = 0;
-    int rc;
-    while ((rc = pcap_next_ex(in, &h, &data)) == 1) {
-        uint32_t len = h->len > h->caplen ? h->len : h->caplen;
-        if (len < ETH_HLEN_MIN) {
-            shorter++;
-            continue;
-        }
-        if (len > MAX_FRAME) {
-            longer++;
-            continue;
-        }
-        int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* ns: opened with nanosecond precision */
-        memcpy(buf, &ts, META);
-        memcpy(buf + META, data, h->caplen);
-        memset(buf + META + h->caplen, 0, len - h->caplen);
-        if (frames == 0 || ts != t1) {
-            cpu_set_t one;
-            CPU_ZERO(&one);
-            CPU_SET(cpus[times++ % (uint64_t)ncpus], &one);
-            sched_setaffinity(0, sizeof one, &one);
-        }
-        struct xdp_md ctx = {.data = META, .data_meta = 0, .data_end = META + len};
-        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = META + len, .ctx_in = &ctx,
-                    .ctx_size_in = sizeof ctx, .repeat = 1);
-        if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
-            fprintf(stderr, "FAIL %s: BPF_PROG_TEST_RUN of frame %" PRIu64 ": %s\n", pcap_path, frames + 1,
-                    strerror(errno));
-            return EXIT_FAIL;
-        }
-        if (opts.retval != XDP_PASS) {
-            fprintf(stderr, "FAIL %s: eq_xdp returned %u, not XDP_PASS\n", pcap_path, opts.retval);
-            return EXIT_FAIL;
-        }
-        struct pcap_pkthdr fh = *h;
-        fh.caplen = fh.len = len;
-        pcap_dump((u_char *)fed, &fh, buf + META);
-        if (frames == 0)
-            t0 = ts;
-        t1 = ts;
-        frames++;
-        bytes += len;
-        if (flip_every && frames % flip_every == 0) {
-            int st = flip_buffers(obj, lp.m, (uint32_t)(frames / flip_every % 2));
-            if (st)
-                return st;
-            flips++;
-        }
-    }
-    sched_setaffinity(0, sizeof all, &all);
-    if (rc == -1) {
-        fprintf(stderr, "load_check: %s: %s\n", pcap_path, pcap_geterr(in));
-        return EXIT_FAIL;
-    }
-    pcap_dump_close(fed);
-    pcap_close(dead);
-    pcap_close(in);
-    fprintf(stderr, "load_check: %s: fed %" PRIu64 " frames (%" PRIu64 " bytes) on %d CPUs", pcap_path, frames,
-            bytes, ncpus);
-    if (shorter || longer)
-        fprintf(stderr, "; not fed: %" PRIu64 " shorter than an Ethernet header, %" PRIu64 " longer than %d bytes",
-                shorter, longer, MAX_FRAME);
-    if (flips)
-        fprintf(stderr, "; buffers flipped %" PRIu64 " times", flips);
-    fputc('\n', stderr);
-    Output *out = out_new(stdout, FMT_JSON, lp.m);
+    /* loaded as equery-run --engine=ebpf --pcap loads it: ts from the metadata */
+    EbpfOptions o = {.pcap_file = pcap_path, .verbose = verbose, .notes = stderr};
     int status = 0;
+    EbpfRun *r = ebpf_open(objpath, NULL, lp.m, lp.ld.prog, &o, &status);
+    if (!r)
+        return status;
+    /* every query runs from the first frame: armed, as equery-run arms
+     * them when their instances start */
+    const EngineHooks *hooks = ebpf_hooks(r);
+    for (unsigned q = 0; q < lp.m->nqueries; q++)
+        hooks->started(hooks->ctx, q);
+    pcap_t *dead = pcap_open_dead_with_tstamp_precision(LINK_ETHERNET, 65535, PCAP_TSTAMP_PRECISION_NANO);
+    Feed f = {.r = r, .m = lp.m, .external = hooks->external, .flip_every = flip_every};
+    f.fed = pcap_dump_open(dead, fed_path);
+    if (!f.fed) {
+        fprintf(stderr, "load_check: %s\n", pcap_geterr(dead));
+        ebpf_close(r);
+        return EXIT_FAIL;
+    }
+    EbpfFeed feed = {.after = after_frame, .ctx = &f};
+    /* (no signal stops this feed) */
+    static volatile sig_atomic_t never;
+    status = ebpf_feed_pcap(r, &feed, &never);
+    pcap_dump_close(f.fed);
+    pcap_close(dead);
+    if (status)
+        return EXIT_FAIL; /* (said by ebpf_feed_pcap) */
+    fprintf(stderr, "load_check: %s: fed %" PRIu64 " frames (%" PRIu64 " bytes) on %ld CPUs", pcap_path, f.frames,
+            f.bytes, sysconf(_SC_NPROCESSORS_ONLN));
+    if (f.flips)
+        fprintf(stderr, "; buffers flipped %" PRIu64 " times", f.flips);
+    fputc('\n', stderr);
+    ebpf_report(r, stderr);
+    Output *out = out_new(stdout, FMT_JSON, lp.m);
     uint64_t all_dropped = 0;
     for (unsigned qi = 0; qi < lp.m->nqueries && !status; qi++) {
         uint64_t groups = 0, dropped = 0;
-        if (frames)
-            status = query_rows(obj, &lp, qi, out, t0, t1, &groups);
-        char name[256];
-        snprintf(name, sizeof name, "q_%s_dropped", lp.m->queries[qi].name);
-        struct bpf_map *dm = bpf_object__find_map_by_name(obj, name);
-        if (dm) {
-            int ncpu = libbpf_num_possible_cpus();
-            uint64_t *v = calloc((size_t)ncpu, sizeof *v);
-            for (uint32_t b = 0; v && b < 2; b++)
-                if (bpf_map_lookup_elem(bpf_map__fd(dm), &b, v) == 0)
-                    for (int c = 0; c < ncpu; c++)
-                        dropped += v[c];
-            free(v);
-        }
+        if (!hooks->external[qi])
+            continue; /* measured in user space: no groups in the kernel */
+        if (f.frames)
+            status = query_rows(r, &lp, qi, out, f.t0, f.t1, &groups, &dropped);
         fprintf(stderr, "load_check: query %s: %" PRIu64 " groups in the map, %" PRIu64 " packets dropped\n",
                 lp.m->queries[qi].name, groups, dropped);
         all_dropped += dropped;
@@ -533,7 +303,7 @@ static int run_capture(const char *bundle, const char *objpath, const char *pcap
     fprintf(stderr, "load_check: packets in dropped groups %" PRIu64 "\n", all_dropped);
     out_flush(out);
     out_free(out);
-    bpf_object__close(obj);
+    ebpf_close(r);
     program_close(&lp);
     return status;
 }

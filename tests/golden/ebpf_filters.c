@@ -55,7 +55,7 @@ static void q_web_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, 
     uint8_t f_flgs = {0};
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: and(eq(proto, tcp), in(dport, {80, 443, 8080, 8000..8999}), in(sport, 1024..65535), flag(flgs, SYN), noflag(flgs, ACK), in(saddr, {10.0.0.0/8, 2001:db8::/32}), ne(daddr, 192.0.2.1)) */
-    if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_dport && (((uint64_t)f_dport == UINT64_C(80)) || ((uint64_t)f_dport == UINT64_C(443)) || ((uint64_t)f_dport == UINT64_C(8080)) || ((uint64_t)f_dport >= UINT64_C(8000) && (uint64_t)f_dport <= UINT64_C(8999)))) && (h_sport && ((uint64_t)f_sport >= UINT64_C(1024))) && (h_flgs && ((uint64_t)f_flgs & 0x02)) && (h_flgs && !((uint64_t)f_flgs & 0x10)) && (h_saddr && (eq_addr_in(&f_saddr, &q_web_c0, 8) || eq_addr_in(&f_saddr, &q_web_c1, 32))) && (h_daddr && eq_addr_cmp(&f_daddr, &q_web_c2) != 0)))
+    if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_dport && (((uint64_t)f_dport == UINT64_C(80)) || ((uint64_t)f_dport == UINT64_C(443)) || ((uint64_t)f_dport == UINT64_C(8080)) || ((uint64_t)f_dport >= UINT64_C(8000) && (uint64_t)f_dport <= UINT64_C(8999)))) && (h_sport && ((uint64_t)f_sport >= UINT64_C(1024))) && (h_flgs && ((uint64_t)f_flgs & 0x02)) && (h_flgs && !((uint64_t)f_flgs & 0x10)) && (h_saddr && (eq_addr_in(&f_saddr, &q_web_c0, 8) || eq_addr_in(&f_saddr, &q_web_c1, 32))) && (h_daddr && !eq_addr_eq(&f_daddr, &q_web_c2))))
         return;
     /* the group */
     q_web_key k = {

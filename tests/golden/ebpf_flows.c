@@ -154,8 +154,8 @@ static void q_flows_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info
         return;
     uint8_t f_flgs = {0};
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_stcps = 0;
-    bool h_stcps = eq_tcp_seq(p, &f_stcps);
+    uint32_t f_stcps = {0};
+    bool h_stcps = eq_stcps(p, &f_stcps);
     uint8_t f_sttl = {0};
     bool h_sttl = eq_sttl(p, &f_sttl);
     uint16_t f_swin = {0};
@@ -211,10 +211,10 @@ static void q_flows_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     }
     if (!s->s9_has[d]) {
         if (h_stcps) {
-        s->s9[d] = (uint64_t)f_stcps;
-        s->s9_has[d] = 1;
-        s->s9_ts[d] = p->ts;
-    }
+            s->s9[d] = (uint64_t)f_stcps;
+            s->s9_has[d] = 1;
+            s->s9_ts[d] = p->ts;
+        }
     }
     if (h_swin) {
         s->s11[d] = (uint64_t)f_swin;

@@ -267,8 +267,8 @@ static void q_conn_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
         return;
     uint8_t f_flgs = {0};
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_stcps = 0;
-    bool h_stcps = eq_tcp_seq(p, &f_stcps);
+    uint32_t f_stcps = {0};
+    bool h_stcps = eq_stcps(p, &f_stcps);
     uint8_t f_stos = {0};
     bool h_stos = eq_stos(p, &f_stos);
     uint8_t f_sttl = {0};
@@ -362,10 +362,10 @@ static void q_conn_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
     }
     if (!s->s28_has[d]) {
         if (h_stcps) {
-        s->s28[d] = (uint64_t)f_stcps;
-        s->s28_has[d] = 1;
-        s->s28_ts[d] = p->ts;
-    }
+            s->s28[d] = (uint64_t)f_stcps;
+            s->s28_has[d] = 1;
+            s->s28_ts[d] = p->ts;
+        }
     }
     if (h_flgs) {
         s->s30 |= (uint64_t)f_flgs;

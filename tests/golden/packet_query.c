@@ -93,8 +93,8 @@ static void q_tcp_hdr_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     bool h_proto = eq_proto(p, &f_proto);
     uint8_t f_flgs = {0};
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_stcps = 0;
-    bool h_stcps = eq_tcp_seq(p, &f_stcps);
+    uint32_t f_stcps = {0};
+    bool h_stcps = eq_stcps(p, &f_stcps);
     uint8_t f_stos = {0};
     bool h_stos = eq_stos(p, &f_stos);
     uint8_t f_sttl = {0};
@@ -106,7 +106,7 @@ static void q_tcp_hdr_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     uint32_t f_tcp_ack = {0};
     bool h_tcp_ack = eq_tcp_ack(p, &f_tcp_ack);
     /* Where: and(eq(proto, tcp), eq(daddr, 192.168.1.10)) */
-    if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_daddr && eq_addr_cmp(&f_daddr, &q_tcp_hdr_c0) == 0)))
+    if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_daddr && eq_addr_eq(&f_daddr, &q_tcp_hdr_c0))))
         return;
     /* a packet query: one row per packet */
     EqValue row[9];

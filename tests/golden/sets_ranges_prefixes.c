@@ -383,7 +383,7 @@ static void q_host6_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
     /* Where: and(eq(saddr, 2001:db8::1), ne(daddr, ::ffff:10.0.0.1)) */
-    if (!((h_saddr && eq_addr_cmp(&f_saddr, &q_host6_c0) == 0) && (h_daddr && eq_addr_cmp(&f_daddr, &q_host6_c1) != 0)))
+    if (!((h_saddr && eq_addr_eq(&f_saddr, &q_host6_c0)) && (h_daddr && !eq_addr_eq(&f_daddr, &q_host6_c1))))
         return;
     /* a packet query: one row per packet */
     EqValue row[2];

@@ -364,7 +364,7 @@ static void q_d1_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     uint16_t f_dport = {0};
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: and(eq(saddr, lossy.saddr), eq(daddr, lossy.daddr)) */
-    if (!((h_saddr && in->params[0].present && eq_addr_cmp(&f_saddr, &in->params[0].ip) == 0) && (h_daddr && in->params[1].present && eq_addr_cmp(&f_daddr, &in->params[1].ip) == 0)))
+    if (!((h_saddr && in->params[0].present && eq_addr_eq(&f_saddr, &in->params[0].ip)) && (h_daddr && in->params[1].present && eq_addr_eq(&f_daddr, &in->params[1].ip))))
         return;
     /* the group */
     q_d1_key k = {
@@ -498,7 +498,7 @@ static void q_d2_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     uint32_t f_pkt_len = {0};
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     /* Where: and(eq(daddr, fanin.daddr), ne(saddr, busy.saddr)) */
-    if (!((h_daddr && in->params[0].present && eq_addr_cmp(&f_daddr, &in->params[0].ip) == 0) && (h_saddr && in->params[1].present && eq_addr_cmp(&f_saddr, &in->params[1].ip) != 0)))
+    if (!((h_daddr && in->params[0].present && eq_addr_eq(&f_daddr, &in->params[0].ip)) && (h_saddr && in->params[1].present && !eq_addr_eq(&f_saddr, &in->params[1].ip))))
         return;
     /* a packet query: one row per packet */
     EqValue row[2];
@@ -551,7 +551,7 @@ static void q_d3_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     uint16_t f_dport = {0};
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(saddr, lossy.saddr) */
-    if (!(h_saddr && in->params[0].present && eq_addr_cmp(&f_saddr, &in->params[0].ip) == 0))
+    if (!(h_saddr && in->params[0].present && eq_addr_eq(&f_saddr, &in->params[0].ip)))
         return;
     /* a packet query: one row per packet */
     EqValue row[2];
@@ -724,7 +724,7 @@ static void q_d5_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     uint16_t f_dport = {0};
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(daddr, lossy.daddr) */
-    if (!(h_daddr && in->params[0].present && eq_addr_cmp(&f_daddr, &in->params[0].ip) == 0))
+    if (!(h_daddr && in->params[0].present && eq_addr_eq(&f_daddr, &in->params[0].ip)))
         return;
     /* a packet query: one row per packet */
     EqValue row[1];
@@ -778,7 +778,7 @@ static void q_d6_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
     /* Where: eq(daddr, fanin.daddr) */
-    if (!(h_daddr && in->params[0].present && eq_addr_cmp(&f_daddr, &in->params[0].ip) == 0))
+    if (!(h_daddr && in->params[0].present && eq_addr_eq(&f_daddr, &in->params[0].ip)))
         return;
     q_d6_key k;
     memset(&k, 0, sizeof k);

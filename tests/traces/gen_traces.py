@@ -807,6 +807,36 @@ def gen_decade_gap():
     return t
 
 
+def gen_dscp_ecn():
+    """Known DSCP and ECN values (the TOS byte, the IPv6 traffic class); every
+    other trace sends TOS 0."""
+    t = Trace("dscp_ecn")
+    S = L()
+    A, B = Host(0xd1, "192.0.2.1"), Host(0xd2, "198.51.100.1")
+    # IPv4 UDP 192.0.2.1:5000 -> 198.51.100.1:6000, one every ms:
+    # (TOS, how many): DSCP 46 (EF) with ECN 0; DSCP 10 (AF11) with ECN 2
+    # (ECT(0)); ECN 3 (CE) alone; TOS 0
+    k = 0
+    for tos, n in ((0xB8, 3), (0x2A, 2), (0x03, 1), (0x00, 2)):
+        for _ in range(n):
+            ip = S["IP"](src=A.ip, dst=B.ip, id=A.next_id(), ttl=A.ttl, tos=tos)
+            t.add(k * 1000, bytes(eth(A, B) / ip / udp(5000, 6000, b"x" * 20)))
+            k += 1
+    # IPv6 TCP 2001:db8::1:40000 -> 2001:db8::2:80, traffic class 0xB9
+    # (DSCP 46, ECN 1: ECT(1)) twice, then 0x83 (DSCP 32, ECN 3) once
+    for tc, n in ((0xB9, 2), (0x83, 1)):
+        for _ in range(n):
+            ip6 = S["IPv6"](src="2001:db8::1", dst="2001:db8::2", hlim=64, tc=tc)
+            t.add(k * 1000, bytes(S["Ether"](src=mac(0xd3), dst=mac(0xd4)) / ip6 /
+                                  tcp(40000, 80, "A", seq=1000 + k, ack=1, win=512)))
+            k += 1
+    # an ARP request: no IP header, so no DSCP and no ECN
+    arp = bytes(S["Ether"](src=mac(0xd1), dst="ff:ff:ff:ff:ff:ff", type=0x0806)) + bytes.fromhex(
+        "0001080006040001" + "0200000000d1" + "c0000201" + "000000000000" + "c6336401")
+    t.add(k * 1000, arp)
+    return t
+
+
 def inet_csum(data):
     if len(data) % 2:
         data += b"\x00"
@@ -1093,6 +1123,7 @@ TRACES = [
     ("loss_chain_parts", gen_loss_chain_parts),
     ("mixed_snaplen", gen_mixed_snaplen),
     ("late", gen_late),
+    ("dscp_ecn", gen_dscp_ecn),
 ]
 TRACE_NAMES = [n for n, _ in TRACES]
 PCAPNG_TOO = {"tcp_retrans"}  # also written as NAME.pcapng (same packets)
