@@ -217,7 +217,8 @@ bool boxrun_control(BoxRun *r, const uint8_t *frame, size_t len, char *err, size
         p->params = calloc(starts[i].nparams + 1, sizeof(EqValue));
         if (!p->params)
             break;
-        memcpy(p->params, starts[i].params, starts[i].nparams * sizeof(EqValue));
+        if (starts[i].nparams)
+            memcpy(p->params, starts[i].params, starts[i].nparams * sizeof(EqValue));
         r->npending++;
     }
     pthread_cond_broadcast(&r->cv);

@@ -120,7 +120,8 @@ static void hook_created(void *ctx, unsigned q, unsigned instance, int64_t start
     s->params = calloc(mq->nparams + 1, sizeof(EqValue));
     if (!s->params)
         return;
-    memcpy(s->params, params, mq->nparams * sizeof(EqValue));
+    if (mq->nparams)
+        memcpy(s->params, params, mq->nparams * sizeof(EqValue));
     s->query = q;
     s->instance = instance;
     s->start = start;
@@ -252,7 +253,8 @@ static bool take_row(Centre *c, unsigned b, const Frame *f, char *err, size_t er
     row.vals = calloc(ncols + 1, sizeof(EqValue));
     if (!row.vals)
         goto oom;
-    memcpy(row.vals, r.p, (size_t)ncols * sizeof(EqValue));
+    if (ncols)
+        memcpy(row.vals, r.p, (size_t)ncols * sizeof(EqValue));
     if (c->nrows == c->caprows) {
         size_t cap = c->caprows ? 2 * c->caprows : 64;
         RowRec *g = realloc(c->rows, cap * sizeof *g);
@@ -364,6 +366,8 @@ static void advance(Centre *c, int64_t t)
  * `until`. Later rows wait: a box behind may still send earlier ones. */
 static void emit_rows(Centre *c, int64_t until)
 {
+    if (c->nrows == 0)
+        return;
     qsort(c->rows, c->nrows, sizeof *c->rows, cmp_rows);
     size_t i = 0;
     for (; i < c->nrows && c->rows[i].ts < until; i++) {
