@@ -86,7 +86,8 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
 {
     FILE *notes = o && o->notes ? o->notes : stderr;
     char err[512];
-    KomonOpts ko = {.port = cfg->port, .cbsize = cfg->cbsize, .verbose = o && o->verbose};
+    KomonOpts ko = {.port = cfg->port, .cbsize = cfg->cbsize, .verbose = o && o->verbose,
+                   .who = "equery-run"};
     struct feed f = {.eng = eng, .port = cfg->port};
     struct komon_ctl c;
     int rc = 0;
