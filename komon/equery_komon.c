@@ -359,7 +359,7 @@ int main(int argc, char **argv)
             return 2;
         }
         KomonOpts ko = {.port = o.port, .cbsize = (uint32_t)o.cbsize, .inflight = (uint32_t)o.inflight,
-                        .verbose = o.verbose};
+                        .verbose = o.verbose, .who = "equery-komon"};
         Komon *k = komon_load(&ko, err, sizeof(err));
         if (!k) {
             fprintf(stderr, "equery-komon: %s\n", err);

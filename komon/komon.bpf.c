@@ -148,8 +148,12 @@ static __always_inline void sock_fill(const struct komon_ctl *c, __u32 *bytes, _
     if (BPF_CORE_READ(sk, __sk_common.skc_num) != komon_port)
         return;
     *bytes = (__u32)BPF_CORE_READ(sk, sk_backlog.rmem_alloc.counter);
-    *dgrams = BPF_CORE_READ(sk, sk_receive_queue.qlen) +
-              BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
+    /* The reader queue first: the VNF's recvmsg moves the whole receive
+     * queue into it, so read the other way round a move between the two
+     * reads would count those datagrams twice. This way it can only count
+     * fewer: every datagram counted was still unread at or after ts_in. */
+    __u32 reader = BPF_CORE_READ((struct udp_sock *)sk, reader_queue.qlen);
+    *dgrams = reader + BPF_CORE_READ(sk, sk_receive_queue.qlen);
 }
 
 SEC("tp_btf/netif_receive_skb")

@@ -9,18 +9,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpffs.h"
 #include "komon.skel.h"
 
-#define BPF_FS_MAGIC_NUM 0xcafe4a11
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
-#define BPF_FS_ROOT "/sys/fs/bpf"
 
 /* The pinned objects of one probe, in its folder. */
 static const char *const pin_maps[] = {"ctl", "samples", "inflight", "events", "stats"};
@@ -102,10 +100,9 @@ static bool has_bpf_caps(void)
     return (eff & (1ull << CAP_BPF_BIT)) && (eff & (1ull << CAP_PERFMON_BIT));
 }
 
-bool komon_can_load(char *err, size_t errlen)
+/* Root or the capabilities, and kernel BTF. */
+static bool can_load_probe(char *err, size_t errlen)
 {
-    struct statfs fs;
-
     if (geteuid() != 0 && !has_bpf_caps()) {
         errf(err, errlen, "not root, and without CAP_BPF and CAP_PERFMON: %s", perm_hint());
         return false;
@@ -115,8 +112,16 @@ bool komon_can_load(char *err, size_t errlen)
              BTF_VMLINUX);
         return false;
     }
-    if (statfs(BPF_FS_ROOT, &fs) != 0 || (unsigned long)fs.f_type != BPF_FS_MAGIC_NUM) {
-        errf(err, errlen, "no BPF filesystem at %s (mount it: mount -t bpf bpf %s)", BPF_FS_ROOT, BPF_FS_ROOT);
+    return true;
+}
+
+bool komon_can_load(char *err, size_t errlen)
+{
+    if (!can_load_probe(err, errlen))
+        return false;
+    if (!komon_bpffs_mounted()) {
+        errf(err, errlen, "no BPF filesystem at %s (mount it: mount -t bpf bpf %s; komon_load mounts it when it can)",
+             KOMON_BPFFS_ROOT, KOMON_BPFFS_ROOT);
         return false;
     }
     return true;
@@ -187,7 +192,9 @@ Komon *komon_load(const KomonOpts *o, char *err, size_t errlen)
         return NULL;
     }
     uint32_t inflight = o->inflight ? o->inflight : (2 * cbsize > KOMON_DEFAULT_INFLIGHT ? 2 * cbsize : KOMON_DEFAULT_INFLIGHT);
-    if (!komon_can_load(err, errlen))
+    if (!can_load_probe(err, errlen))
+        return NULL;
+    if (komon_bpffs_ensure(o->who, err, errlen) < 0)
         return NULL;
 
     verbose_print = o->verbose;

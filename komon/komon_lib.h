@@ -25,6 +25,7 @@ typedef struct {
     uint32_t cbsize;    /* sample buffer capacity; 0: KOMON_DEFAULT_CBSIZE_LIB */
     uint32_t inflight;  /* in-flight map size; 0: max(KOMON_DEFAULT_INFLIGHT, 2*cbsize) */
     bool verbose;       /* libbpf's messages on stderr */
+    const char *who;    /* the program, for the note that it mounted bpffs (NULL: equery-komon) */
 } KomonOpts;
 
 enum { KOMON_DEFAULT_CBSIZE_LIB = 4096, KOMON_MAX_CBSIZE_LIB = 1 << 20 };
@@ -35,7 +36,9 @@ typedef int (*komon_sample_fn)(void *ctx, const struct komon_sample *s);
 /* Checks that a probe can be loaded here (root or CAP_BPF, BTF, bpffs);
  * false with a one-line reason in err. */
 bool komon_can_load(char *err, size_t errlen);
-/* Loads, attaches and pins a probe for o->port; NULL with a message. */
+/* Loads, attaches and pins a probe for o->port; NULL with a message.
+ * Mounts the BPF filesystem first if it is missing (bpffs.h), with a note
+ * on stderr. */
 Komon *komon_load(const KomonOpts *o, char *err, size_t errlen);
 /* Opens the probe another process pinned for `port`; port 0: the only
  * one loaded. NULL with a message. */

@@ -8,9 +8,15 @@
  * EqSample stamped in CLOCK_REALTIME (the probe's CLOCK_MONOTONIC plus an
  * offset measured at start) and goes to engine_intake(). Every
  * POLL_MS the engine advances to the current time, so windows close when
- * no sample arrives. */
+ * no sample arrives.
+ *
+ * EQUERY_KOMON_SAMPLES=FILE also writes every raw sample fed, in the
+ * format of `equery-komon read` (payload head and CLOCK_MONOTONIC ts_out
+ * included), so that an evaluation or a test can join them with the
+ * VNF's own records packet by packet (tests/live/komon_query.sh). */
 #include "komon_run.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +30,7 @@ struct feed {
     int64_t offset;     /* CLOCK_REALTIME - CLOCK_MONOTONIC */
     uint16_t port;
     uint64_t fed;
+    FILE *raw;          /* EQUERY_KOMON_SAMPLES, or NULL */
 };
 
 static int64_t realtime_ns(void)
@@ -46,6 +53,10 @@ static int on_sample(void *ctx, const struct komon_sample *s)
     };
 
     engine_intake(f->eng, &(EngineIntake){.role = INTAKE_ALL, .samples = &e, .n = 1});
+    if (f->raw)
+        fprintf(f->raw, "%u;%u;%u;%llu;%u;%u;%u;%llu;%llu\n", s->interval, s->seq, s->slot,
+                (unsigned long long)s->proc_ns, s->sock_buf, s->queued, s->len, (unsigned long long)s->head,
+                (unsigned long long)s->ts_out);
     f->fed++;
     return 0;
 }
@@ -86,7 +97,8 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
 {
     FILE *notes = o && o->notes ? o->notes : stderr;
     char err[512];
-    KomonOpts ko = {.port = cfg->port, .cbsize = cfg->cbsize, .verbose = o && o->verbose};
+    KomonOpts ko = {.port = cfg->port, .cbsize = cfg->cbsize, .verbose = o && o->verbose,
+                   .who = "equery-run"};
     struct feed f = {.eng = eng, .port = cfg->port};
     struct komon_ctl c;
     int rc = 0;
@@ -95,13 +107,26 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
         fprintf(stderr, "equery-run: error: KOMon port 0 is not a UDP port to monitor (1..65535)\n");
         return 3;
     }
+    const char *raw = getenv("EQUERY_KOMON_SAMPLES");
+    if (raw && *raw) {
+        f.raw = fopen(raw, "w");
+        if (!f.raw) {
+            fprintf(stderr, "equery-run: error: EQUERY_KOMON_SAMPLES=%s: %s\n", raw, strerror(errno));
+            return 3;
+        }
+        fprintf(f.raw, "# interval;seq;slot;proc_ns;sock_buf;queued;len;head;ts_out\n");
+    }
     Komon *k = komon_load(&ko, err, sizeof(err));
     if (!k) {
         fprintf(stderr, "equery-run: error: %s\n", err);
+        if (f.raw)
+            fclose(f.raw);
         return 3;
     }
     if (komon_set_samplesize(k, (long)cfg->samplesize, err, sizeof(err))) {
         fprintf(stderr, "equery-run: error: %s\n", err);
+        if (f.raw)
+            fclose(f.raw);
         komon_close(k);
         return 3;
     }
@@ -142,6 +167,8 @@ int komon_run(Engine *eng, const KomonConfig *cfg, const KomonRunOptions *o, vol
                 (unsigned long long)c.stale);
     if (rc)
         fprintf(stderr, "equery-run: error: reading the KOMon samples failed\n");
+    if (f.raw)
+        fclose(f.raw);
     komon_close(k);
     return rc;
 }

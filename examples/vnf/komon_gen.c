@@ -5,7 +5,9 @@
  * first 8 bytes are a per-run random prefix and a sequence number, so
  * KOMon's payload hash tells them apart and the VNF's ground truth can be
  * joined with the probe's samples. Replies are drained and counted; the
- * last line says how many were sent and received, and at what rate. */
+ * last line says how many were sent and received, and at what rate.
+ * --log FILE writes `head;t_send` for every datagram at exit (t_send:
+ * CLOCK_MONOTONIC ns just before its sendto, the probe's clock). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +29,7 @@ enum {
     SLEEP_SLACK_NS = 100000, /* sleep when the next packet is further than this; spin otherwise */
     DRAIN_BURST = 64,
     TAIL_NS = 300000000,     /* replies still counted after the last send */
+    MAX_RECORDS = 1 << 24,   /* --log records kept (256 MiB at most) */
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -60,7 +63,7 @@ static uint64_t drain(int fd, char *buf, size_t len)
 static void usage(FILE *f)
 {
     fputs("usage: komon-gen --dst IPV4 --port P [--pps N] [--size BYTES] [--duration S] [--count N]\n"
-          "                 [--src-port P]\n",
+          "                 [--src-port P] [--log FILE]\n",
           f);
 }
 
@@ -70,11 +73,13 @@ int main(int argc, char **argv)
     long port = 0, size = 128, src_port = 0;
     double pps = 1000, duration = 0;
     long long count = 0;
+    const char *log_path = NULL;
     static const struct option longopts[] = {
         {"dst", required_argument, NULL, 'd'},      {"port", required_argument, NULL, 'p'},
         {"pps", required_argument, NULL, 'r'},      {"size", required_argument, NULL, 's'},
         {"duration", required_argument, NULL, 't'}, {"count", required_argument, NULL, 'n'},
-        {"src-port", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+        {"src-port", required_argument, NULL, 'P'}, {"log", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int ch;
@@ -88,6 +93,7 @@ int main(int argc, char **argv)
         case 't': duration = atof(optarg); break;
         case 'n': count = atoll(optarg); break;
         case 'P': src_port = strtol(optarg, NULL, 10); break;
+        case 'l': log_path = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -118,7 +124,9 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
 
     char *payload = calloc(1, (size_t)size), *rbuf = malloc(MAX_SIZE);
-    if (!payload || !rbuf)
+    size_t cap = 1 << 16, nrec = 0;
+    uint64_t (*rec)[2] = log_path ? malloc(cap * sizeof(*rec)) : NULL;
+    if (!payload || !rbuf || (log_path && !rec))
         return 1;
     /* the run prefix: the high 24 bits of the 8-byte head */
     uint64_t prefix = ((uint64_t)mono_ns() ^ ((uint64_t)getpid() << 16)) & 0xffffff;
@@ -147,6 +155,20 @@ int main(int argc, char **argv)
         }
         uint64_t head = (prefix << 40) | (seq & ((1ull << 40) - 1));
         memcpy(payload, &head, sizeof(head));
+        if (rec) {
+            if (nrec == cap && cap < MAX_RECORDS) {
+                uint64_t (*r2)[2] = realloc(rec, 2 * cap * sizeof(*rec));
+                if (r2) {
+                    rec = r2;
+                    cap *= 2;
+                }
+            }
+            if (nrec < cap) {
+                rec[nrec][0] = head;
+                rec[nrec][1] = mono_ns();
+                nrec++;
+            }
+        }
         if (sendto(fd, payload, (size_t)size, 0, (struct sockaddr *)&to, sizeof(to)) == size)
             sent++;
         else
@@ -167,6 +189,17 @@ int main(int argc, char **argv)
     printf("komon-gen: sent %llu in %.3f s (%.0f pps), received %llu (%.0f pps), send errors %llu\n",
            (unsigned long long)sent, secs, secs > 0 ? (double)sent / secs : 0.0, (unsigned long long)received,
            secs > 0 ? (double)received / secs : 0.0, (unsigned long long)errors);
+    if (log_path) {
+        FILE *f = fopen(log_path, "w");
+        if (!f) {
+            fprintf(stderr, "komon-gen: cannot write %s: %s\n", log_path, strerror(errno));
+            return 1;
+        }
+        for (size_t i = 0; i < nrec; i++)
+            fprintf(f, "%llu;%llu\n", (unsigned long long)rec[i][0], (unsigned long long)rec[i][1]);
+        fclose(f);
+    }
+    free(rec);
     free(payload);
     free(rbuf);
     close(fd);

@@ -5,9 +5,13 @@
  * distribution around --delay, sendto back to the sender (or to
  * --reply-to). It measures its own processing time, CLOCK_MONOTONIC from
  * just after recvfrom returns to just before sendto, and keeps it with the
- * packet's first 8 payload bytes (the generator's sequence number); on
- * exit (SIGINT/SIGTERM) it writes them to --log as `head;proc_ns` lines,
- * the ground truth that the driver joins with KOMon's samples by payload. */
+ * packet's first 8 payload bytes (the generator's sequence number) and
+ * three times; on exit (SIGINT/SIGTERM) it writes them to --log as
+ * `head;proc_ns;t_recv;t_send;t_sent` lines in the order it read the
+ * packets (t_recv: recvfrom returned, t_send: sendto called, t_sent:
+ * sendto returned; CLOCK_MONOTONIC ns, the probe's clock): the ground
+ * truth that the driver and the tests join with KOMon's samples by
+ * payload. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -39,7 +43,7 @@ enum dist {
 
 struct record {
     uint64_t head;
-    uint64_t proc_ns;
+    uint64_t t_recv, t_send, t_sent;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -224,6 +228,7 @@ int main(int argc, char **argv)
         const struct sockaddr_in *to = have_reply_to ? &reply_to : &from;
         if (sendto(fd, buf, (size_t)len, 0, (const struct sockaddr *)to, sizeof(*to)) == len)
             sent++;
+        uint64_t t2 = rec ? mono_ns() : 0;
         if (rec) {
             if (n == cap && cap < MAX_RECORDS) {
                 struct record *r2 = realloc(rec, 2 * cap * sizeof(*rec));
@@ -236,7 +241,9 @@ int main(int argc, char **argv)
                 uint64_t head = 0;
                 memcpy(&head, buf, (size_t)len < sizeof(head) ? (size_t)len : sizeof(head));
                 rec[n].head = head;
-                rec[n].proc_ns = t1 - t0;
+                rec[n].t_recv = t0;
+                rec[n].t_send = t1;
+                rec[n].t_sent = t2;
                 n++;
             } else {
                 dropped_records++;
@@ -251,7 +258,9 @@ int main(int argc, char **argv)
             return 1;
         }
         for (size_t i = 0; i < n; i++)
-            fprintf(f, "%llu;%llu\n", (unsigned long long)rec[i].head, (unsigned long long)rec[i].proc_ns);
+            fprintf(f, "%llu;%llu;%llu;%llu;%llu\n", (unsigned long long)rec[i].head,
+                    (unsigned long long)(rec[i].t_send - rec[i].t_recv), (unsigned long long)rec[i].t_recv,
+                    (unsigned long long)rec[i].t_send, (unsigned long long)rec[i].t_sent);
         fclose(f);
         if (dropped_records)
             fprintf(stderr, "komon-vnf: %llu records over the limit were not kept\n",

@@ -10,6 +10,10 @@
            share of sampled packets matched, the buffer fill. Works on the
            original's published data too (../shared/komon-reference).
   plot     kernel vs VNF figures (python3-matplotlib).
+  check    what the probe guarantees, packet by packet, against the VNF's
+           (and the generator's) own records of the same packets; exit 1
+           with every violation listed. What the tests assert: no timing
+           threshold, so machine noise cannot make it pass or fail.
 """
 import argparse
 import glob
@@ -29,9 +33,10 @@ def cmd_join(a):
     vnf = {}
     with open(a.vnf) as f:
         for line in f:
-            head, _, proc = line.strip().partition(";")
-            if head and head not in vnf:
-                vnf[head] = int(proc)
+            # head;proc_ns[;t_recv;t_send;t_sent]
+            p = line.strip().split(";")
+            if len(p) >= 2 and p[0] not in vnf:
+                vnf[p[0]] = int(p[1])
     samples = []
     with open(a.kernel) as f:
         for line in f:
@@ -79,6 +84,97 @@ def cmd_join(a):
     print(f"komon_results: {name}: {len(samples)} of {wanted} sampled packets measured, "
           f"{len(samples) - unmatched_vnf} with the VNF's own time", file=sys.stderr)
     return 0
+
+
+def read_samples(path):
+    """equery-komon read (or follow, or EQUERY_KOMON_SAMPLES) lines."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("#") or not line.strip():
+                continue
+            p = line.strip().split(";")
+            out.append(dict(interval=int(p[0]), seq=int(p[1]), slot=int(p[2]), proc=int(p[3]),
+                            sock_buf=int(p[4]), queued=int(p[5]), len=int(p[6]), head=p[7], ts_out=int(p[8])))
+    return out
+
+
+def cmd_check(a):
+    """Per packet, with the probe's timestamps and the endpoints' on the same
+    clock (CLOCK_MONOTONIC):
+      matched   every sample is a packet the VNF read (and the generator sent)
+      order     gen t_send <= ts_in <= VNF t_recv, VNF t_send <= ts_out <= VNF t_sent:
+                the probe saw the packet enter after it was sent and before the
+                VNF read it, and leave inside the VNF's sendto
+      vnf       kernel time >= the VNF's own time for the packet
+      queue     the `queued` datagrams the probe saw ahead of the packet are the
+                ones the VNF read just before it, each read after the packet
+                arrived: kernel time >= the VNF's time on them and on the
+                packet (the probe reads the queue after ts_in and can only
+                count fewer, komon.bpf.c)"""
+    samples = read_samples(a.kernel)
+    recs, index = [], {}
+    with open(a.vnf) as f:
+        for line in f:
+            p = line.strip().split(";")
+            if len(p) < 5:
+                print(f"komon_results check: {a.vnf}: want head;proc_ns;t_recv;t_send;t_sent lines", file=sys.stderr)
+                return 2
+            index.setdefault(p[0], len(recs))
+            recs.append((int(p[1]), int(p[2]), int(p[3]), int(p[4])))
+    gen = {}
+    if a.gen:
+        with open(a.gen) as f:
+            for line in f:
+                p = line.strip().split(";")
+                if len(p) >= 2:
+                    gen.setdefault(p[0], int(p[1]))
+    bad = []
+    diffs, waits = [], []
+    for s in samples:
+        what = f"sample interval {s['interval']} seq {s['seq']} head {s['head']}"
+        ts_in = s["ts_out"] - s["proc"]
+        if a.gen and s["head"] not in gen:
+            bad.append(f"{what}: not a packet the generator sent")
+        i = index.get(s["head"])
+        if i is None:
+            bad.append(f"{what}: no VNF record of this packet")
+            continue
+        vproc, t_recv, t_send, t_sent = recs[i]
+        if a.gen and s["head"] in gen and ts_in < gen[s["head"]]:
+            bad.append(f"{what}: enters the stack at {ts_in}, before the generator sent it at {gen[s['head']]}")
+        if ts_in > t_recv:
+            bad.append(f"{what}: enters the stack at {ts_in}, after the VNF read it at {t_recv}")
+        if not t_send <= s["ts_out"] <= t_sent:
+            bad.append(f"{what}: leaves at {s['ts_out']}, outside the VNF's sendto [{t_send}, {t_sent}]")
+        if s["proc"] < vproc:
+            bad.append(f"{what}: kernel time {s['proc']} ns below the VNF's own {vproc} ns")
+        q = s["queued"]
+        ahead = recs[max(0, i - q):i]
+        late = sum(1 for r in ahead if r[1] >= ts_in)
+        if i < q or late < q:
+            bad.append(f"{what}: the probe saw {q} datagrams queued ahead, but of the {len(ahead)} the VNF read "
+                       f"just before it only {late} were read after it arrived")
+        busy = vproc + sum(r[0] for r in ahead)
+        if s["proc"] < busy:
+            bad.append(f"{what}: kernel time {s['proc']} ns below the VNF's time on it and the {q} queued ahead "
+                       f"({busy} ns)")
+        diffs.append(s["proc"] - vproc)
+        waits.append(t_recv - ts_in)
+    if a.expect is not None and len(samples) != a.expect:
+        bad.append(f"{len(samples)} samples, want {a.expect}")
+    if not samples:
+        bad.append("no samples")
+    for b in bad[:20]:
+        print("FAIL: " + b)
+    if len(bad) > 20:
+        print(f"FAIL: ... and {len(bad) - 20} more")
+    if diffs:
+        d = sorted(diffs)
+        print(f"komon_results check: {len(samples)} samples, {len(bad)} violations; "
+              f"kernel - VNF median {statistics.median(d) / 1e3:.1f} us, p90 {d[int(0.9 * (len(d) - 1))] / 1e3:.1f} us, "
+              f"max {d[-1] / 1e3:.1f} us; queued ahead max {max(s['queued'] for s in samples)} (figures only, not asserted)")
+    return 1 if bad else 0
 
 
 def read_rows(path):
@@ -281,8 +377,14 @@ def main():
     pl.add_argument("--title", default="")
     ov = sub.add_parser("overhead")
     ov.add_argument("log")
+    ck = sub.add_parser("check")
+    ck.add_argument("--kernel", required=True, help="samples: equery-komon read/follow, or EQUERY_KOMON_SAMPLES")
+    ck.add_argument("--vnf", required=True, help="komon-vnf --log")
+    ck.add_argument("--gen", help="komon-gen --log")
+    ck.add_argument("--expect", type=int, help="the number of samples wanted")
     a = ap.parse_args()
-    return {"join": cmd_join, "analyze": cmd_analyze, "plot": cmd_plot, "overhead": cmd_overhead}[a.cmd](a)
+    return {"join": cmd_join, "analyze": cmd_analyze, "plot": cmd_plot, "overhead": cmd_overhead,
+            "check": cmd_check}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@
 #   KOMON_VNF_ARGS  more options for komon-vnf (e.g. --poll)
 #   KOMON_VNF_RT    N: run the VNF with real-time priority N (chrt -f N), so that
 #                   other work on the machine does not preempt it
+#   KOMON_PIN       1 (the default with 2 or more CPUs): the VNF on CPU 1, the
+#                   generator on CPU 0 (taskset); 0: wherever the scheduler puts
+#                   them. Sharing a CPU ruins the measurement (docs/komon.md)
 #   KOMON_DURATION  seconds of traffic when KOMON_PROBE=0 (default 5)
 #   KOMON_TIMEOUT_MS  how long an interval may wait for its samples (default 500)
 # Needs root (namespaces, the probe).
@@ -29,7 +32,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 
 if [ $# -lt 6 ]; then
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
 intervals=$1 packets=$2 sleep_s=$3 load=$4 size=$5 delay=$6 dist=${7:-0} rep=${8:-1}
@@ -82,12 +85,15 @@ for ns in "$ns_vnf" "$ns_gen"; do ip -n "$ns" link set lo up; done
 ip -n "$ns_vnf" link set "kv$tag" up
 ip -n "$ns_gen" link set "kg$tag" up
 
-# KOMON_PIN=1: the VNF and the generator on different CPUs. Not the
-# default: on this machine (KVM guest) a VNF alone on its CPU sleeps deeper
-# and wakes ~40 us later (docs/komon.md)
+# The VNF and the generator (with the softirq that carries its packets
+# into the VNF's namespace) on different CPUs: on one CPU the VNF waits for
+# the generator's time slice and the kernel times grow by milliseconds
+# (docs/komon.md, "Setups"). The default when there are two CPUs or more.
 pin_vnf=() pin_gen=()
-if [ "${KOMON_PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+if [ "${KOMON_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
     pin_vnf=(taskset -c 1) pin_gen=(taskset -c 0)
+elif [ "${KOMON_PIN:-1}" = 1 ]; then
+    echo "run_test.sh: note: not pinned ($(nproc) CPU, or no taskset): the VNF and the generator share a CPU" >&2
 fi
 
 if [ "$probe" = 1 ]; then

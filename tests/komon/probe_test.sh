@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The probe loads, attaches, measures a known artificial delay, and
-# detaches leaving nothing attached (docs/komon.md).
+# The probe loads, attaches, measures the example VNF at delays 0 and
+# 300 us (each sample checked against the VNF's own record of the same
+# packet), and detaches leaving nothing attached (docs/komon.md).
 source "$(dirname "$0")/lib.sh"
 
 before=$(komon_prog_ids)
@@ -26,35 +27,37 @@ grep -q "already loaded for port $PORT" "$TMP/err" || fail "second load: unclear
 ok "second load for port $PORT refused: $(cat "$TMP/err")"
 
 make_netns
-# median of the probe's processing times over N samples with the VNF at DELAY us
+# N samples with the VNF at DELAY us, checked packet by packet against the
+# VNF's and the generator's own records of the same packets
+# (komon_results.py check): each sample is a packet both saw; it entered
+# the stack after it was sent and before the VNF read it, and left inside
+# the VNF's sendto; its kernel time is at least the VNF's own, and at least
+# the VNF's time on it and on the datagrams the probe saw queued ahead of
+# it. No timing threshold: the machine's noise moves the figures, not the
+# verdict.
 measure() {
     local delay=$1 n=40
-    ip netns exec "$NS_VNF" "$VNF" --port "$PORT" --delay "$delay" --log "$TMP/vnf_$delay.log" 2>/dev/null &
+    ip netns exec "$NS_VNF" "${PIN_VNF[@]}" "$VNF" --port "$PORT" --delay "$delay" --log "$TMP/vnf_$delay.log" 2>/dev/null &
     local vpid=$!
     PIDS+=("$vpid")
     sleep 0.2
-    ip netns exec "$NS_GEN" "$GEN" --dst 198.18.0.2 --port "$PORT" --pps 1000 --duration 3 >/dev/null &
+    ip netns exec "$NS_GEN" "${PIN_GEN[@]}" "$GEN" --dst 198.18.0.2 --port "$PORT" --pps 1000 --duration 2 \
+        --log "$TMP/gen_$delay.log" >/dev/null &
     local gpid=$!
     PIDS+=("$gpid")
     sleep 0.3
     "$KOMON" samplesize "$n" --port "$PORT"
     "$KOMON" start --port "$PORT"
-    "$KOMON" wait --port "$PORT" --timeout-ms 2000 || fail "delay $delay: the interval did not complete ($(status done) of $n)"
+    "$KOMON" wait --port "$PORT" --timeout-ms 5000 || fail "delay $delay: the interval did not complete ($(status done) of $n)"
     "$KOMON" read --port "$PORT" >"$TMP/read_$delay"
     wait "$gpid"
     kill "$vpid"; wait "$vpid" || true
-    local got
-    got=$(grep -vc '^#' "$TMP/read_$delay")
-    [ "$got" -eq "$n" ] || fail "delay $delay: $got samples, want $n"
-    grep -v '^#' "$TMP/read_$delay" | cut -d';' -f4 | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+    python3 "$RESULTS" check --kernel "$TMP/read_$delay" --vnf "$TMP/vnf_$delay.log" --gen "$TMP/gen_$delay.log" \
+        --expect "$n" || fail "delay $delay us: the samples do not agree with the VNF's and the generator's records"
+    ok "delay $delay us: $n samples, each matched and accounted for by the VNF's records"
 }
-base=$(measure 0)
-m300=$(measure 300)
-echo "median at delay 0: $base ns; at delay 300 us: $m300 ns"
-# within 40 us of the delay plus the baseline
-diff=$(( m300 - base - 300000 ))
-[ "${diff#-}" -le 40000 ] || fail "delay 300 us measured as $m300 ns, baseline $base ns: off by $diff ns (> 40 us)"
-ok "300 us delay measured within 40 us (off by $diff ns)"
+measure 0
+measure 300
 
 "$KOMON" unload --port "$PORT"
 sleep 0.2
