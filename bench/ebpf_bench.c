@@ -70,6 +70,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eq_ebpf_abi.h" /* EQ_Q_ARMED: how the generator names a query's switch */
+
 enum { MAX_FRAME = 3000, ETH_HLEN_MIN = 14, LINK_ETHERNET = 1, MAX_PROGS = 16 };
 
 typedef struct {
@@ -246,7 +248,7 @@ static bool listed(const char *list, const char *name, size_t len)
     return false;
 }
 
-/* Sets every global q_NAME_armed (u32, .bss or .data) of a loaded object
+/* Sets every global EQ_Q_ARMED (q_NAME_armed: u32, .bss or .data) of a loaded object
  * whose NAME is in p->arm to 1, through the section's map; prints them. */
 static bool arm_queries(Prog *p)
 {
@@ -271,17 +273,21 @@ static bool arm_queries(Prog *p)
             free(data);
             return false;
         }
+        /* EQ_Q_ARMED is PREFIX%sSUFFIX */
+        const char *fmt = EQ_Q_ARMED, *hole = strstr(fmt, "%s");
+        size_t lp = (size_t)(hole - fmt), lsuf = strlen(hole + 2);
         const struct btf_var_secinfo *vs = btf_var_secinfos(sec);
         int armed = 0;
         for (int i = 0; i < btf_vlen(sec); i++, vs++) {
             const char *var = btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
             size_t len = strlen(var);
-            if (len > 8 && !strncmp(var, "q_", 2) && !strcmp(var + len - 6, "_armed") && vs->size == 4 &&
+            if (len > lp + lsuf && !strncmp(var, fmt, lp) && !strcmp(var + len - lsuf, hole + 2) && vs->size == 4 &&
                 vs->offset + 4 <= vsize) {
-                bool on = listed(p->arm, var + 2, len - 8);
+                int nlen = (int)(len - lp - lsuf);
+                bool on = listed(p->arm, var + lp, (size_t)nlen);
                 uint32_t one = on;
                 memcpy(data + vs->offset, &one, 4);
-                printf("arm %s: %.*s %s\n", p->name, (int)(len - 8), var + 2, on ? "armed" : "not armed");
+                printf("arm %s: %.*s %s\n", p->name, nlen, var + lp, on ? "armed" : "not armed");
                 armed++;
             }
         }

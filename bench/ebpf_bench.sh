@@ -71,7 +71,7 @@ bpf_cflags=(-O2 -g -target bpf -Wall -Wextra -I"$repo/runtime/include")
 
 # the runner, the yardstick, the empty program
 # shellcheck disable=SC2046
-cc -O2 -g -Wall -Wextra -o "$work/ebpf_bench" bench/ebpf_bench.c $(pkg-config --cflags --libs libbpf) -lpcap
+cc -O2 -g -Wall -Wextra -I"$repo/runtime/include" -o "$work/ebpf_bench" bench/ebpf_bench.c $(pkg-config --cflags --libs libbpf) -lpcap
 clang "${bpf_cflags[@]}" -c bench/xdp_handwritten.bpf.c -o "$work/handwritten.o"
 cat >"$work/empty.bpf.c" <<'EOF'
 /* The empty XDP program: what BPF_PROG_TEST_RUN costs by itself. */

@@ -65,6 +65,16 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+/* "unknown KIND 'ARG' (a, b, c)": the choices from their one list. */
+static int unknown_choice(const char *kind, const char *arg, const char *const *names, int n)
+{
+    fprintf(stderr, "equeryc: error: unknown %s '%s' (", kind, arg);
+    for (int i = 0; i < n; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", names[i]);
+    fputs(")\nTry 'equeryc --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
 /* Reads all of `path` ('-': standard input) into a NUL-terminated buffer. */
 static char *read_source(const char *path, size_t *len)
 {
@@ -149,7 +159,8 @@ int main(int argc, char **argv)
                 if (!strcmp(optarg, emit_names[i]))
                     emit = (Emit)i;
             if (emit == EMIT_NONE)
-                return usage_error("unknown --emit stage '%s' (tokens, ast, ir, c, h, bpf, fields, komon)", optarg);
+                return unknown_choice("--emit stage", optarg, emit_names + 1,
+                                      (int)(sizeof emit_names / sizeof emit_names[0]) - 1);
             break;
         }
         case 'o': outdir = optarg; break;
@@ -159,7 +170,7 @@ int main(int argc, char **argv)
                 if (!strcmp(optarg, cat_backend_names[i]))
                     target = i;
             if (target < 0)
-                return usage_error("unknown target '%s' (c, dpdk, ebpf, komon)", optarg);
+                return unknown_choice("target", optarg, cat_backend_names, BK__COUNT);
             break;
         }
         case 'h': usage(stdout); return 0;

@@ -9,14 +9,17 @@
 
 #include "output.h"
 
+/* The column types a manifest may name (types.def's ROWTYPEs), each
+ * with the class a row holds it in. */
 static const struct {
     const char *name;
     EqType type;
 } type_names[] = {
-    {"bool", EQ_T_BOOL}, {"integer", EQ_T_U64}, {"u8", EQ_T_U64}, {"u16", EQ_T_U64}, {"u32", EQ_T_U64},
-    {"u64", EQ_T_U64}, {"real", EQ_T_REAL}, {"ipaddr", EQ_T_IP}, {"mac", EQ_T_MAC}, {"proto", EQ_T_PROTO},
-    {"flags", EQ_T_FLAGS}, {"duration", EQ_T_DURATION}, {"time", EQ_T_TIME}, {"rate", EQ_T_RATE},
-    {"dir", EQ_T_DIR},
+#define TYPE(id, name, c)
+#define ROWTYPE(id, name, c, row) {name, EQ_T_##row},
+#include "types.def"
+#undef TYPE
+#undef ROWTYPE
 };
 
 EqType out_type(const char *name)
