@@ -23,6 +23,7 @@ enum {
     VLAN_TCI_LEN = 2,      /* a tag after its TPID: TCI, then the next ethertype */
     VLAN_TAG_LEN = 4,
     MPLS_LSE_LEN = 4,      /* one label stack entry */
+    PW_CW_LEN = 4,         /* a pseudowire's control word (RFC 4385) */
     SLL_ALEN_OFF = 4,      /* Linux cooked v1: type, ARPHRD, address length (16 bits) */
     SLL_ADDR_OFF = 6,      /* 8 bytes of link-layer address */
     SLL_PROTO_OFF = 14,
@@ -150,7 +151,8 @@ static bool is_vlan_tpid(uint16_t type)
 }
 
 /* Walks the VLAN tags following an ethertype field that held *type, the
- * tag itself being at *off. Records the outer tag and counts them; leaves
+ * tag itself being at *off. Records the outer tag and the second (QinQ's
+ * inner) and counts them; leaves
  * *type on the first non-VLAN ethertype and *off just after it. False, with
  * the packet marked, when a tag is cut or there are more than VLAN_MAX. */
 static bool skip_vlan_tags(EqPkt *p, uint16_t *type, uint32_t *off)
@@ -169,6 +171,9 @@ static bool skip_vlan_tags(EqPkt *p, uint16_t *type, uint32_t *off)
             p->vlan_tpid = *type;
             p->vlan_tci = eq_rd16(tag);
             p->has |= EQ_HAS_VLAN;
+        } else if (p->nvlan == 1) {
+            p->vlan_itci = eq_rd16(tag);
+            p->has |= EQ_HAS_VLAN2;
         }
         p->nvlan++;
         *type = eq_rd16(tag + VLAN_TCI_LEN);
@@ -196,10 +201,33 @@ static NetProto ip_version_at(EqPkt *p, uint32_t off)
     }
 }
 
+/* What follows the bottom of an MPLS stack, told by its first nibble: 4
+ * IPv4, 6 IPv6, 0 the control word of a pseudowire (RFC 4385), taken as
+ * Ethernet over MPLS (RFC 4448) as tshark does: the control word, an
+ * Ethernet frame, its VLAN tags, IPv4 or IPv6.
+ * Anything else (a pseudowire without a control word, say) carries no IP
+ * that can be told apart from the first byte of a MAC address. */
+static NetProto mpls_payload(EqPkt *p, uint32_t *off)
+{
+    if (!captured(p, *off, 1) || p->data[*off] >> 4 != 0)
+        return ip_version_at(p, *off);
+    if (!captured(p, *off, PW_CW_LEN + ETH_HLEN)) {
+        mark(p, EQ_MAL_TRUNCATED);
+        return NET_NONE;
+    }
+    uint16_t type = eq_rd16(p->data + *off + PW_CW_LEN + ETH_TYPE_OFF);
+    *off += PW_CW_LEN + ETH_HLEN;
+    if (!skip_vlan_tags(p, &type, off))
+        return NET_NONE;
+    /* IP within the pseudowire's frame; not another MPLS stack, which the
+     * kernel's bounded parser would not follow either */
+    return type == ETHERTYPE_IPV4 ? NET_IP4 : type == ETHERTYPE_IPV6 ? NET_IP6 : NET_NONE;
+}
+
 /* Walks an MPLS label stack at *off down to the bottom-of-stack entry and
  * guesses the payload from its first nibble, MPLS having no payload type.
- * A payload that is neither IPv4 nor IPv6 (a pseudowire, say) is not an
- * error: there is just no IP. */
+ * A payload that is neither IPv4, IPv6 nor Ethernet with a control word is
+ * not an error: there is just no IP (mpls_payload). */
 static NetProto parse_mpls(EqPkt *p, uint32_t *off)
 {
     for (;;) {
@@ -219,7 +247,7 @@ static NetProto parse_mpls(EqPkt *p, uint32_t *off)
         p->nmpls++;
         *off += MPLS_LSE_LEN;
         if (lse & MPLS_BOS)
-            return ip_version_at(p, *off);
+            return mpls_payload(p, off);
     }
 }
 

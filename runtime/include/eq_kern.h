@@ -44,6 +44,8 @@ typedef struct EqDistinct EqDistinct;
 /* Bounds of the parser's walks (runtime/packet.c walks 8 VLAN tags, 16
  * MPLS labels and 8 IPv6 extension headers): larger bounds make the
  * verifier's work grow fast (docs/ebpf.md). */
+#define EQ_PW_CW_LEN 4 /* a pseudowire's control word (RFC 4385) */
+
 #ifndef EQ_VLAN_MAX
 #define EQ_VLAN_MAX 2
 #endif
@@ -227,6 +229,9 @@ struct eq_pkt {
 #endif
 #ifdef EQ_NEED_SVPRI
     __u8 svpri;
+#endif
+#ifdef EQ_NEED_SIVID
+    __u16 sivid;
 #endif
 #ifdef EQ_NEED_PKT_LEN
     __u32 pkt_len;
@@ -455,9 +460,45 @@ static __always_inline void eq_parse_ip6(struct eq_pkt *p, __u8 *l3, __u8 *end)
     eq_parse_l4(p, cur, end, room, EQ_IPPROTO_ICMPV6);
 }
 
+/* Walks at most EQ_VLAN_MAX VLAN tags from *cur, *type being the
+ * ethertype before them; records the first tag met (outer) and the second
+ * (QinQ's inner), as packet.c's skip_vlan_tags does. False if a tag is cut. */
+static __always_inline bool eq_vlan_tags(struct eq_pkt *p, __be16 *type, __u8 **cur, __u8 *end)
+{
+#pragma unroll
+    for (int i = 0; i < EQ_VLAN_MAX; i++) {
+        if (*type != bpf_htons(ETH_P_8021Q) && *type != bpf_htons(ETH_P_8021AD) && *type != bpf_htons(ETH_P_QINQ1))
+            break;
+        __u8 *tag = *cur;
+        if (tag + 4 > end)
+            return false;
+        if (!(p->has & EQ_HAS_VLAN)) { /* the outer tag */
+            p->has |= EQ_HAS_VLAN;
+#ifdef EQ_NEED_SVLAN
+            p->svlan = bpf_ntohs(*type);
+#endif
+#ifdef EQ_NEED_SVID
+            p->svid = ((__u16)tag[0] << 8 | tag[1]) & 0x0fff;
+#endif
+#ifdef EQ_NEED_SVPRI
+            p->svpri = tag[0] >> 5;
+#endif
+        } else if (!(p->has & EQ_HAS_VLAN2)) { /* the second: QinQ's inner tag */
+            p->has |= EQ_HAS_VLAN2;
+#ifdef EQ_NEED_SIVID
+            p->sivid = ((__u16)tag[0] << 8 | tag[1]) & 0x0fff;
+#endif
+        }
+        *type = *(__be16 *)(tag + 2);
+        *cur = tag + 4;
+    }
+    return true;
+}
+
 /* The frame: Ethernet, at most EQ_VLAN_MAX VLAN tags, an MPLS stack of at
- * most EQ_MPLS_MAX labels (its payload told by the first nibble), IPv4 or
- * IPv6. Other ethertypes (ARP, LLDP, ...) carry no IP and are not an error. */
+ * most EQ_MPLS_MAX labels (its payload told by the first nibble: IPv4, IPv6,
+ * or a pseudowire's control word and an Ethernet frame with its own tags),
+ * IPv4 or IPv6. Other ethertypes (ARP, LLDP, ...) carry no IP and are not an error. */
 static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts, struct eq_pkt *p)
 {
     p->ts = ts;
@@ -478,33 +519,15 @@ static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts,
 #endif
     __be16 type = eth->h_proto;
     __u8 *cur = (__u8 *)(eth + 1);
-#pragma unroll
-    for (int i = 0; i < EQ_VLAN_MAX; i++) {
-        if (type != bpf_htons(ETH_P_8021Q) && type != bpf_htons(ETH_P_8021AD) && type != bpf_htons(ETH_P_QINQ1))
-            break;
-        if (cur + 4 > end)
-            return; /* a tag cut */
-        if (i == 0) { /* the outer tag */
-            p->has |= EQ_HAS_VLAN;
-#ifdef EQ_NEED_SVLAN
-            p->svlan = bpf_ntohs(type);
-#endif
-#ifdef EQ_NEED_SVID
-            p->svid = ((__u16)cur[0] << 8 | cur[1]) & 0x0fff;
-#endif
-#ifdef EQ_NEED_SVPRI
-            p->svpri = cur[0] >> 5;
-#endif
-        }
-        type = *(__be16 *)(cur + 2);
-        cur += 4;
-    }
-    int net = 0; /* 4 or 6: what follows at cur */
+    if (!eq_vlan_tags(p, &type, &cur, end))
+        return;
+    int net = 0; /* 4 or 6: what follows at cur; 0 after an MPLS stack: a pseudowire */
     if (type == bpf_htons(ETH_P_IP)) {
         net = 4;
     } else if (type == bpf_htons(ETH_P_IPV6)) {
         net = 6;
     } else if (type == bpf_htons(ETH_P_MPLS_UC) || type == bpf_htons(ETH_P_MPLS_MC)) {
+        net = -1; /* until the bottom of the stack says */
 #pragma unroll
         for (int i = 0; i < EQ_MPLS_MAX; i++) {
             if (cur + 4 > end)
@@ -523,6 +546,18 @@ static __always_inline void eq_parse(__u8 *data, __u8 *end, __u32 len, __s64 ts,
                 net = cur[0] >> 4;
                 break;
             }
+        }
+        if (net == 0) { /* a pseudowire's control word, then Ethernet (packet.c's mpls_payload) */
+            if (cur + EQ_PW_CW_LEN + sizeof(struct ethhdr) > end)
+                return;
+            type = ((struct ethhdr *)(cur + EQ_PW_CW_LEN))->h_proto;
+            cur += EQ_PW_CW_LEN + sizeof(struct ethhdr);
+            if (!eq_vlan_tags(p, &type, &cur, end))
+                return;
+            if (type == bpf_htons(ETH_P_IP))
+                net = 4;
+            else if (type == bpf_htons(ETH_P_IPV6))
+                net = 6;
         }
     }
     if (net == 4)

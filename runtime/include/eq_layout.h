@@ -20,6 +20,7 @@ enum {
     EQ_HAS_UDP = 1 << 7,   /* 8-byte UDP header */
     EQ_HAS_ICMP = 1 << 8,  /* ICMP or ICMPv6 type and code */
     EQ_HAS_L4LEN = 1 << 9, /* payload_len is known */
+    EQ_HAS_VLAN2 = 1 << 10, /* a second VLAN tag (QinQ's inner, customer tag) */
     /* the groups the field catalogue names (fields.def's `has`): a field is
      * present when any of the group's headers is */
     EQ_HAS_SRC_MAC = EQ_HAS_ETH | EQ_HAS_SMAC,

@@ -65,6 +65,7 @@ typedef struct {
     uint16_t l4;           /* offset of the transport header */
     uint16_t vlan_tpid;    /* outer tag's TPID (0x8100, 0x88a8, 0x9100) */
     uint16_t vlan_tci;     /* outer tag's TCI: priority (3 bits), DEI, VID (12 bits) */
+    uint16_t vlan_itci;    /* the second tag's TCI (QinQ's inner tag), with EQ_HAS_VLAN2 */
     uint32_t mpls_top;     /* the top (first) label stack entry, raw 32 bits */
     uint32_t ip_len;       /* IPv4 total length; IPv6 payload length + 40 */
     uint32_t payload_len;  /* transport payload bytes, from the IP and transport lengths */
@@ -296,6 +297,14 @@ static inline bool eq_svid(const EqPkt *p, uint16_t *v)
     if (!(p->has & EQ_HAS_VLAN))
         return false;
     *v = p->vlan_tci & 0x0fff;
+    return true;
+}
+
+static inline bool eq_sivid(const EqPkt *p, uint16_t *v)
+{
+    if (!(p->has & EQ_HAS_VLAN2))
+        return false;
+    *v = p->vlan_itci & 0x0fff;
     return true;
 }
 

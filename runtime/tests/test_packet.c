@@ -55,6 +55,7 @@ typedef struct {
         uint16_t tpid, vid;
         uint8_t pri;
     } vlan;
+    Opt ivid; /* the second tag's VID (QinQ's inner) */
     Opt payload;
 } Expect;
 
@@ -234,12 +235,30 @@ static const uint8_t eth_mpls2_ip4_tcp[] = {
     0x00, 0x00, 0x00, 0x00,
 };
 
-/* MPLS, one label, then an Ethernet pseudowire control word: no IP. */
-static const uint8_t eth_mpls_pw[] = {
+/* MPLS, one label, an Ethernet pseudowire's control word, and the capture
+ * ends inside the customer's Ethernet header: truncated. */
+static const uint8_t eth_mpls_pw_cut[] = {
     ETH(0x88, 0x47),
     0x00, 0x01, 0x01, 0xff, /* label 16, S 1, TTL 255 */
     0x00, 0x00, 0x00, 0x00, /* control word (first nibble 0) */
     0x00, 0x11, 0x22, 0x33,
+};
+
+/* Ethernet over MPLS (RFC 4448): label 16, the control word, the
+ * customer's frame with 802.1Q VID 1, IPv4 ICMP echo request (as frames
+ * 142-179 of ../shared/traces/mixed_small_vlan_mpls_ipv6.pcap). */
+static const uint8_t eth_mpls_pw_vlan_icmp[] = {
+    ETH(0x88, 0x47),
+    0x00, 0x01, 0x01, 0xff, /* label 16, S 1, TTL 255 */
+    0x00, 0x00, 0x00, 0x00, /* control word */
+    0xcc, 0x00, 0x0a, 0x64, 0x00, 0x00, 0xcc, 0x07, 0x0d, 0x08, 0x00, 0x00, 0x81, 0x00, /* customer MACs, 802.1Q */
+    0x20, 0x01, 0x08, 0x00, /* PCP 1, VID 1; IPv4 */
+    0x45, 0x00, 0x00, 0x1c, /* total length 28 */
+    0x00, 0x05, 0x00, 0x00,
+    0xff, 0x01, 0x00, 0x00, /* TTL 255, ICMP */
+    192, 168, 1, 1, 192, 168, 1, 2,
+    0x08, 0x00, 0x00, 0x00, /* echo request */
+    0x00, 0x01, 0x00, 0x01,
 };
 
 /* MPLS, one label (bottom of stack), and the capture ends there. */
@@ -619,15 +638,19 @@ static const Case cases[] = {
     {"qinq 802.1ad vid 100 over 802.1q vid 200", EQ_LINK_ETHERNET, FRAME(eth_qinq_ip4_udp), 0,
      {.ipver = 4, .nvlan = 2, .smac = MAC_B, .dmac = MAC_A,
       .ip = IP(ADDR4(10, 1, 1, 1), ADDR4(10, 1, 1, 2), P_UDP, 0, 64, 28), .ipid = SOME(2),
-      .ports = PORTS(1000, 2000), .vlan = VLAN(0x88a8, 100, 3), .payload = SOME(0)}},
+      .ports = PORTS(1000, 2000), .vlan = VLAN(0x88a8, 100, 3), .ivid = SOME(200), .payload = SOME(0)}},
     {"0x9100 tag with arp", EQ_LINK_ETHERNET, FRAME(eth_9100_arp), 0,
      {.nvlan = 1, .smac = MAC_B, .dmac = MAC_A, .vlan = VLAN(0x9100, 10, 7)}},
     {"mpls two labels ipv4 tcp", EQ_LINK_ETHERNET, FRAME(eth_mpls2_ip4_tcp), 0,
      {.ipver = 4, .nmpls = 2, .smac = MAC_B, .dmac = MAC_A,
       .ip = IP(ADDR4(172, 16, 0, 1), ADDR4(172, 16, 0, 2), P_TCP, 0, 63, 40), .ipid = SOME(3),
       .ports = PORTS(80, 40000), .tcp = TCP(TH_ACK, 1, 2, 256), .mpls = SOME(1000), .payload = SOME(0)}},
-    {"mpls pseudowire: no ip", EQ_LINK_ETHERNET, FRAME(eth_mpls_pw), 0,
-     {.nmpls = 1, .smac = MAC_B, .dmac = MAC_A, .mpls = SOME(16)}},
+    {"mpls pseudowire cut in the customer frame", EQ_LINK_ETHERNET, FRAME(eth_mpls_pw_cut), 0,
+     {.malformed = EQ_MAL_TRUNCATED, .nmpls = 1, .smac = MAC_B, .dmac = MAC_A, .mpls = SOME(16)}},
+    {"mpls pseudowire with control word, vlan, icmp", EQ_LINK_ETHERNET, FRAME(eth_mpls_pw_vlan_icmp), 0,
+     {.ipver = 4, .nmpls = 1, .nvlan = 1, .smac = MAC_B, .dmac = MAC_A,
+      .ip = IP(ADDR4(192, 168, 1, 1), ADDR4(192, 168, 1, 2), P_ICMP, 0, 255, 28), .ipid = SOME(5),
+      .ports = PORTS(8, 0), .mpls = SOME(16), .vlan = VLAN(0x8100, 1, 1), .payload = SOME(0)}},
     {"mpls cut after the stack", EQ_LINK_ETHERNET, FRAME(eth_mpls_cut), 0,
      {.malformed = EQ_MAL_TRUNCATED, .nmpls = 1, .smac = MAC_B, .dmac = MAC_A, .mpls = SOME(16)}},
     {"mpls sixteen labels", EQ_LINK_ETHERNET, FRAME(eth_mpls16_ip4), 0,
@@ -636,7 +659,7 @@ static const Case cases[] = {
     {"mpls seventeen labels", EQ_LINK_ETHERNET, FRAME(eth_mpls17), 0,
      {.malformed = EQ_MAL_BAD_LINK, .nmpls = 16, .smac = MAC_B, .dmac = MAC_A, .mpls = SOME(1)}},
     {"nine vlan tags", EQ_LINK_ETHERNET, FRAME(eth_vlan9), 0,
-     {.malformed = EQ_MAL_BAD_LINK, .nvlan = 8, .smac = MAC_B, .dmac = MAC_A, .vlan = VLAN(0x8100, 1, 0)}},
+     {.malformed = EQ_MAL_BAD_LINK, .nvlan = 8, .smac = MAC_B, .dmac = MAC_A, .vlan = VLAN(0x8100, 1, 0), .ivid = SOME(2)}},
     {"sll ipv4 udp", EQ_LINK_SLL, FRAME(sll_ip4_udp), 0,
      {.ipver = 4, .smac = MAC_B, .ip = IP(ADDR4(10, 0, 0, 2), ADDR4(10, 0, 0, 3), P_UDP, 0, 64, 31),
       .ipid = SOME(4), .ports = PORTS(12345, 123), .payload = SOME(3)}},
@@ -827,6 +850,8 @@ static void check_accessors(const char *name, const EqPkt *p, const Expect *e)
     expect_val(name, "svid", on, u16, e->vlan.on, e->vlan.vid);
     on = eq_svpri(p, &u8);
     expect_val(name, "svpri", on, u8, e->vlan.on, e->vlan.pri);
+    on = eq_sivid(p, &u16);
+    expect_val(name, "sivid", on, u16, e->ivid.on, e->ivid.v);
     on = eq_payload_len(p, &u32);
     expect_val(name, "payload_len", on, u32, e->payload.on, e->payload.v);
     on = eq_pkt_len(p, &u32);
@@ -875,6 +900,7 @@ static void touch_accessors(const EqPkt *p)
     (void)eq_sipid(p, &u16);
     (void)eq_svlan(p, &u16);
     (void)eq_svid(p, &u16);
+    (void)eq_sivid(p, &u16);
     (void)eq_tcp_seq(p, &u32);
     (void)eq_tcp_ack(p, &u32);
     (void)eq_smpls(p, &u32);

@@ -19,7 +19,7 @@ query flows = Select(saddr, daddr, sport, dport, proto, spkts, dpkts, sload, dlo
               Groupby(saddr, daddr, sport, dport, proto);
 
 # VLAN tags and MPLS labels, each side.
-query tagged = Select(saddr, daddr, svid, dvid, svpri, dvpri, svlan, dvlan, smpls, dmpls, pkts)
+query tagged = Select(saddr, daddr, svid, dvid, sivid, divid, svpri, dvpri, svlan, dvlan, smpls, dmpls, pkts)
                Where(svid in 1..4094 | smpls > 0)
                Groupby(saddr, daddr);
 

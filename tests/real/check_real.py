@@ -86,16 +86,15 @@ def known(file, check, item, metric, eq, other, why):
 
 # Frames 142-179 (10 frames): ICMP echo carried in an Ethernet pseudowire over
 # MPLS (labels 19 and 16, a control word, the customer's Ethernet header,
-# VLAN 1, IPv4). tshark's pwethheuristic dissects the inner frame; equery's
-# parser (runtime/packet.c, parse_mpls) takes an MPLS payload as IP only by
-# its first nibble (4 or 6), and a control word starts with 0, so these frames
-# have no IP for equery (they count in the totals and in the row without
-# addresses). argus does not find the IP either: it records them as non-IP
-# frames, reading the MAC addresses from the control word on.
-known("mixed_small_vlan_mpls_ipv6.pcap", "ip-conv", "192.168.1.1 <-> 192.168.1.2", "conversation",
-      "absent",
+# VLAN 1, IPv4). equery's parser follows the control word into the
+# customer's frame (runtime/packet.c, mpls_payload), as tshark's
+# pwethheuristic does, and both count the same packets and bytes (ip-conv
+# agrees). argus 3.0.8 does not: it records them as non-IP frames, reading
+# the MAC addresses from the control word on.
+known("mixed_small_vlan_mpls_ipv6.pcap", "argus-proto", "proto 1 192.168.1.1 <-> 192.168.1.2", "flow",
       "192.168.1.1 > 192.168.1.2 5 frames 720 bytes; 192.168.1.2 > 192.168.1.1 5 frames 720 bytes",
-      "IPv4 inside an MPLS Ethernet pseudowire: tshark finds it, equery does not look inside pseudowires")
+      "absent",
+      "IPv4 inside an MPLS Ethernet pseudowire: equery and tshark find it, argus does not look inside pseudowires")
 
 # Frames 52 and 77 re-send the end of already-sent data together with new data
 # (52: bytes 3401090124-3401090488, of which up to 3401090147 were sent in

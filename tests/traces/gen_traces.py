@@ -837,6 +837,55 @@ def gen_dscp_ecn():
     return t
 
 
+def gen_pseudowire():
+    """Ethernet over MPLS pseudowires (RFC 4448) with and without the
+    control word (RFC 4385), as tests/traces/README.md section 15 describes."""
+    t = Trace("pseudowire")
+    S = L()
+    # the provider edge routers' frames carry the customer's frame
+    pe1, pe2 = Host(0xe1, "203.0.113.1"), Host(0xe2, "203.0.113.2")
+    A, B = Host(0xa1, "192.168.7.1"), Host(0xa2, "192.168.7.2")
+    C, D = Host(0xc1, "192.168.8.1"), Host(0xc2, "192.168.8.2")
+    # customer MACs as on a real capture of this (cc:..., not 02:...), so
+    # that tshark's heuristic takes the control word as one too
+    for h, m in ((A, "cc:00:0a:64:00:a1"), (B, "cc:00:0a:64:00:a2"),
+                 (C, "cc:00:0a:64:00:c1"), (D, "cc:00:0a:64:00:c2")):
+        h.mac = m
+    cw = b"\x00\x00\x00\x00"  # control word: first nibble 0, no flags, sequence 0
+
+    def pw(label, inner, control_word=True):
+        outer = bytes(eth(pe1, pe2) / S["MPLS"](label=label, s=1, ttl=255))
+        return outer + (cw if control_word else b"") + inner
+
+    k = 0
+    # P: label 5000, control word, ICMP echo A -> B and replies, 3 each, untagged inside
+    for i in range(3):
+        for src, dst, typ in ((A, B, 8), (B, A, 0)):
+            inner = bytes(eth(src, dst) / ipv4(src, dst) /
+                          S["ICMP"](type=typ, id=0x77, seq=i + 1) / S["Raw"](b"p" * 32))
+            t.add(k * 1000, pw(5000, inner))
+            k += 1
+    # Q: label 6000, control word, inner frame tagged 802.1Q VID 30, UDP C -> D, 4 frames
+    for i in range(4):
+        inner = bytes(eth(C, D) / S["Dot1Q"](vlan=30) / ipv4(C, D) / udp(7000, 7001, b"q" * 50))
+        t.add(k * 1000, pw(6000, inner))
+        k += 1
+    # R: label 7000, no control word; the customer frame's destination MAC
+    # starts with 0x4 (a locally administered 42:..), which reads as IPv4's
+    # version nibble: not IP, and no IP fields (2 frames)
+    for i in range(2):
+        inner = bytes(S["Ether"](src=mac(0xa1), dst="42:00:00:00:00:a2") / ipv4(A, B) /
+                      udp(7100, 7101, b"r" * 20))
+        t.add(k * 1000, pw(7000, inner, control_word=False))
+        k += 1
+    # S: label 8000, control word, cut inside the customer's Ethernet header
+    # (caplen 26: outer 14 + label 4 + control word 4 + 4 bytes): truncated
+    inner = bytes(eth(A, B) / ipv4(A, B) / udp(7200, 7201, b"s" * 10))
+    frame = pw(8000, inner)
+    t.add(k * 1000, frame[:26], wirelen=len(frame))
+    return t
+
+
 def inet_csum(data):
     if len(data) % 2:
         data += b"\x00"
@@ -1124,6 +1173,7 @@ TRACES = [
     ("mixed_snaplen", gen_mixed_snaplen),
     ("late", gen_late),
     ("dscp_ecn", gen_dscp_ecn),
+    ("pseudowire", gen_pseudowire),
 ]
 TRACE_NAMES = [n for n, _ in TRACES]
 PCAPNG_TOO = {"tcp_retrans"}  # also written as NAME.pcapng (same packets)
