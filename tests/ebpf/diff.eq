@@ -5,11 +5,6 @@
 # with equery-run. The rows must be the same, every column. No Every: one
 # window per capture. Between them, the queries read every field the eBPF
 # backend extracts and use every state and test it generates.
-#
-# Keep the queries in decreasing order of their number of columns: at a
-# window close, equery-run sizes its row buffer for the columns of the
-# query whose rows first made it grow (runtime/engine.c collect_row), so a
-# query with more columns after one with many rows overruns it.
 
 # Conversations, both directions in one row: the flow attributes of each side.
 query flows = Select(saddr, daddr, sport, dport, proto, spkts, dpkts, sload, dload,
