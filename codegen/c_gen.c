@@ -58,7 +58,8 @@ static void extract_field(G *g, FieldId f)
         fprintf(g->o, "    %s f_%s[6] = {0};\n    bool h_%s = eq_%s(p, f_%s);\n", ct, n, n, n, n);
     else /* initialised although the accessor sets it when present: the
           * compiler cannot see that a value is read only when present */
-        fprintf(g->o, "    %s f_%s = {0};\n    bool h_%s = eq_%s(p, &f_%s);\n", ct, n, n, n, n);
+        fprintf(g->o, "    %s f_%s = %s;\n    bool h_%s = eq_%s(p, &f_%s);\n", ct, n,
+                cat_type_creps[cat_fields[f].type] == CREP_ADDR ? "{0}" : "0", n, n, n);
 }
 
 /* ---- per-query declarations --------------------------------------------- */

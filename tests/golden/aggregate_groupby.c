@@ -39,7 +39,7 @@ static void q_per_host_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     x->pass = 0;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
     /* Where: eq(proto, tcp) */
     if (!(h_proto && (uint64_t)f_proto == UINT64_C(6)))
@@ -62,7 +62,7 @@ static void q_per_host_update(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     const q_per_host_scratch *x = scratch;
     if (!x->pass)
         return;
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     bool created;
     q_per_host_state *s = eq_table_get(&in->table, &x->ck, sizeof(q_per_host_key), x->tag, &created);
@@ -172,9 +172,9 @@ static void q_per_service_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo
     x->pass = 0;
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* the group */
     q_per_service_key k = {
@@ -300,7 +300,7 @@ static void q_per_ttl_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     (void)info;
     q_per_ttl_scratch *x = scratch;
     x->pass = 0;
-    uint8_t f_sttl = {0};
+    uint8_t f_sttl = 0;
     bool h_sttl = eq_sttl(p, &f_sttl);
     /* the group */
     q_per_ttl_key k = {

@@ -26,7 +26,7 @@ static void q_total_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info
 {
     (void)in;
     (void)info;
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     q_total_key k;
     memset(&k, 0, sizeof k);
@@ -121,7 +121,7 @@ static void q_load_all_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *i
 {
     (void)in;
     (void)info;
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     q_load_all_key k;
     memset(&k, 0, sizeof k);

@@ -46,13 +46,13 @@ static void q_web_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, 
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: and(eq(proto, tcp), in(dport, {80, 443, 8080, 8000..8999}), in(sport, 1024..65535), flag(flgs, SYN), noflag(flgs, ACK), in(saddr, {10.0.0.0/8, 2001:db8::/32}), ne(daddr, 192.0.2.1)) */
     if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_dport && (((uint64_t)f_dport == UINT64_C(80)) || ((uint64_t)f_dport == UINT64_C(443)) || ((uint64_t)f_dport == UINT64_C(8080)) || ((uint64_t)f_dport >= UINT64_C(8000) && (uint64_t)f_dport <= UINT64_C(8999)))) && (h_sport && ((uint64_t)f_sport >= UINT64_C(1024))) && (h_flgs && ((uint64_t)f_flgs & 0x02)) && (h_flgs && !((uint64_t)f_flgs & 0x10)) && (h_saddr && (eq_addr_in(&f_saddr, &q_web_c0, 8) || eq_addr_in(&f_saddr, &q_web_c1, 32))) && (h_daddr && !eq_addr_eq(&f_daddr, &q_web_c2))))
@@ -173,13 +173,13 @@ static void q_sizes_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     bool h_smac = eq_smac(p, f_smac);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     int64_t f_ts = p->ts;
     bool h_ts = true;
-    uint32_t f_ip_len = {0};
+    uint32_t f_ip_len = 0;
     bool h_ip_len = eq_ip_len(p, &f_ip_len);
-    uint32_t f_payload_len = {0};
+    uint32_t f_payload_len = 0;
     bool h_payload_len = eq_payload_len(p, &f_payload_len);
     /* Where: and(gt(sub(pkt_len, ip_len), 18), ge(mul(payload_len, 8), 1000), eq(smac, 02:00:00:00:00:01), gt(ts, 2026-01-01T00:00:00Z), lt(daddr, 198.51.100.0)) */
     if (!(((h_pkt_len && h_ip_len) && ((uint64_t)(uint64_t)f_pkt_len - (uint64_t)(uint64_t)f_ip_len) > UINT64_C(18)) && ((h_payload_len && 1) && ((uint64_t)(uint64_t)f_payload_len * (uint64_t)UINT64_C(8)) >= UINT64_C(1000)) && (h_smac && memcmp(f_smac, q_sizes_c0, 6) == 0) && (h_ts && (int64_t)f_ts > (int64_t)INT64_C(1767225600000000000)) && (h_daddr && eq_addr_cmp(&f_daddr, &q_sizes_c1) < 0)))
@@ -289,13 +289,13 @@ static void q_link_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
-    uint16_t f_svid = {0};
+    uint16_t f_svid = 0;
     bool h_svid = eq_svid(p, &f_svid);
     /* the group */
     q_link_key k = {
@@ -428,13 +428,13 @@ static void q_labels_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *inf
     x->pass = 0;
     uint32_t f_mid = info->mid;
     bool h_mid = true;
-    uint32_t f_smpls = {0};
+    uint32_t f_smpls = 0;
     bool h_smpls = eq_smpls(p, &f_smpls);
-    uint16_t f_svlan = {0};
+    uint16_t f_svlan = 0;
     bool h_svlan = eq_svlan(p, &f_svlan);
-    uint16_t f_svid = {0};
+    uint16_t f_svid = 0;
     bool h_svid = eq_svid(p, &f_svid);
-    uint8_t f_svpri = {0};
+    uint8_t f_svpri = 0;
     bool h_svpri = eq_svpri(p, &f_svpri);
     /* Where: or(in(svid, 1..4094), gt(smpls, 0)) */
     if (!((h_svid && ((uint64_t)f_svid >= UINT64_C(1) && (uint64_t)f_svid <= UINT64_C(4094))) || (h_smpls && (uint64_t)f_smpls > UINT64_C(0))))

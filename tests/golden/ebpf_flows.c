@@ -108,13 +108,13 @@ static void q_flows_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: and(in(proto, {tcp, udp}), noflag(flgs, RST)) */
     if (!((h_proto && (((uint64_t)f_proto == UINT64_C(6)) || ((uint64_t)f_proto == UINT64_C(17)))) && (h_flgs && !((uint64_t)f_flgs & 0x04))))
@@ -152,15 +152,15 @@ static void q_flows_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     const q_flows_scratch *x = scratch;
     if (!x->pass)
         return;
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_stcps = {0};
+    uint32_t f_stcps = 0;
     bool h_stcps = eq_stcps(p, &f_stcps);
-    uint8_t f_sttl = {0};
+    uint8_t f_sttl = 0;
     bool h_sttl = eq_sttl(p, &f_sttl);
-    uint16_t f_swin = {0};
+    uint16_t f_swin = 0;
     bool h_swin = eq_swin(p, &f_swin);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     int64_t f_ts = p->ts;
     bool h_ts = true;
@@ -395,7 +395,7 @@ static void q_per_source_update(EqInstance *in, const EqPkt *p, const EqPktInfo 
         return;
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint32_t f_payload_len = {0};
+    uint32_t f_payload_len = 0;
     bool h_payload_len = eq_payload_len(p, &f_payload_len);
     bool created;
     q_per_source_state *s = eq_table_get(&in->table, &x->ck, sizeof(q_per_source_key), x->tag, &created);

@@ -78,17 +78,17 @@ static void q_aggs_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
         return;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint8_t f_sttl = {0};
+    uint8_t f_sttl = 0;
     bool h_sttl = eq_sttl(p, &f_sttl);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     int64_t f_ts = p->ts;
     bool h_ts = true;
-    uint32_t f_ip_len = {0};
+    uint32_t f_ip_len = 0;
     bool h_ip_len = eq_ip_len(p, &f_ip_len);
-    uint32_t f_payload_len = {0};
+    uint32_t f_payload_len = 0;
     bool h_payload_len = eq_payload_len(p, &f_payload_len);
-    uint32_t f_tcp_seq = {0};
+    uint32_t f_tcp_seq = 0;
     bool h_tcp_seq = eq_tcp_seq(p, &f_tcp_seq);
     bool created;
     q_aggs_state *s = eq_table_get(&in->table, &x->ck, sizeof(q_aggs_key), x->tag, &created);
@@ -280,7 +280,7 @@ static void q_vnf_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
 {
     (void)in;
     (void)info;
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     int64_t f_proc_time = info->proc_time;
     bool h_proc_time = info->has_sample;

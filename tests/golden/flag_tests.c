@@ -24,7 +24,7 @@ static void q_syn_only_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: and(flag(flgs, SYN), noflag(flgs, ACK)) */
     if (!((h_flgs && ((uint64_t)f_flgs & 0x02)) && (h_flgs && !((uint64_t)f_flgs & 0x10))))
@@ -69,7 +69,7 @@ static void q_syn_or_ack_packet(EqInstance *in, const EqPkt *p, const EqPktInfo 
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: or(flag(flgs, SYN), flag(flgs, ACK)) */
     if (!((h_flgs && ((uint64_t)f_flgs & 0x02)) || (h_flgs && ((uint64_t)f_flgs & 0x10))))
@@ -114,7 +114,7 @@ static void q_no_rst_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *inf
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: noflag(flgs, RST) */
     if (!(h_flgs && !((uint64_t)f_flgs & 0x04)))
@@ -159,7 +159,7 @@ static void q_bare_syn_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: flag(flgs, SYN) */
     if (!(h_flgs && ((uint64_t)f_flgs & 0x02)))
@@ -204,9 +204,9 @@ static void q_bare_names_packet(EqInstance *in, const EqPkt *p, const EqPktInfo 
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: and(eq(proto, tcp), flag(flgs, FIN), noflag(flgs, ACK)) */
     if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_flgs && ((uint64_t)f_flgs & 0x01)) && (h_flgs && !((uint64_t)f_flgs & 0x10))))
@@ -251,7 +251,7 @@ static void q_raw_byte_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: or(eq(flgs, 18), eq(flgs, 0)) */
     if (!((h_flgs && (uint64_t)f_flgs == UINT64_C(18)) || (h_flgs && (uint64_t)f_flgs == UINT64_C(0))))
@@ -296,7 +296,7 @@ static void q_any_flag_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: ne(flgs, 0) */
     if (!(h_flgs && (uint64_t)f_flgs != UINT64_C(0)))
@@ -378,7 +378,7 @@ static void q_handshakes_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo 
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     /* Where: or(flag(flgs, SYN), flag(flgs, FIN), flag(flgs, RST)) */
     if (!((h_flgs && ((uint64_t)f_flgs & 0x02)) || (h_flgs && ((uint64_t)f_flgs & 0x01)) || (h_flgs && ((uint64_t)f_flgs & 0x04))))
@@ -410,7 +410,7 @@ static void q_handshakes_update(EqInstance *in, const EqPkt *p, const EqPktInfo 
     const q_handshakes_scratch *x = scratch;
     if (!x->pass)
         return;
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
     bool created;
     q_handshakes_state *s = eq_table_get(&in->table, &x->ck, sizeof(q_handshakes_key), x->tag, &created);

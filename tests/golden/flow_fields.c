@@ -225,11 +225,11 @@ static void q_conn_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(proto, tcp) */
     if (!(h_proto && (uint64_t)f_proto == UINT64_C(6)))
@@ -265,27 +265,27 @@ static void q_conn_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
     const q_conn_scratch *x = scratch;
     if (!x->pass)
         return;
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_stcps = {0};
+    uint32_t f_stcps = 0;
     bool h_stcps = eq_stcps(p, &f_stcps);
-    uint8_t f_stos = {0};
+    uint8_t f_stos = 0;
     bool h_stos = eq_stos(p, &f_stos);
-    uint8_t f_sttl = {0};
+    uint8_t f_sttl = 0;
     bool h_sttl = eq_sttl(p, &f_sttl);
-    uint16_t f_sipid = {0};
+    uint16_t f_sipid = 0;
     bool h_sipid = eq_sipid(p, &f_sipid);
-    uint32_t f_smpls = {0};
+    uint32_t f_smpls = 0;
     bool h_smpls = eq_smpls(p, &f_smpls);
-    uint16_t f_swin = {0};
+    uint16_t f_swin = 0;
     bool h_swin = eq_swin(p, &f_swin);
-    uint16_t f_svlan = {0};
+    uint16_t f_svlan = 0;
     bool h_svlan = eq_svlan(p, &f_svlan);
-    uint16_t f_svid = {0};
+    uint16_t f_svid = 0;
     bool h_svid = eq_svid(p, &f_svid);
-    uint8_t f_svpri = {0};
+    uint8_t f_svpri = 0;
     bool h_svpri = eq_svpri(p, &f_svpri);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     int64_t f_ts = p->ts;
     bool h_ts = true;
@@ -626,9 +626,9 @@ static void q_senders_update(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     const q_senders_scratch *x = scratch;
     if (!x->pass)
         return;
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     bool created;
     q_senders_state *s = eq_table_get(&in->table, &x->ck, sizeof(q_senders_key), x->tag, &created);

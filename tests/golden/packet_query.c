@@ -25,17 +25,17 @@ static void q_dns_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     int64_t f_ts = p->ts;
     bool h_ts = true;
-    uint32_t f_payload_len = {0};
+    uint32_t f_payload_len = 0;
     bool h_payload_len = eq_payload_len(p, &f_payload_len);
     /* Where: and(eq(proto, udp), eq(dport, 53), gt(pkt_len, 512)) */
     if (!((h_proto && (uint64_t)f_proto == UINT64_C(17)) && (h_dport && (uint64_t)f_dport == UINT64_C(53)) && (h_pkt_len && (uint64_t)f_pkt_len > UINT64_C(512))))
@@ -89,21 +89,21 @@ static void q_tcp_hdr_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
-    uint8_t f_flgs = {0};
+    uint8_t f_flgs = 0;
     bool h_flgs = eq_flgs(p, &f_flgs);
-    uint32_t f_stcps = {0};
+    uint32_t f_stcps = 0;
     bool h_stcps = eq_stcps(p, &f_stcps);
-    uint8_t f_stos = {0};
+    uint8_t f_stos = 0;
     bool h_stos = eq_stos(p, &f_stos);
-    uint8_t f_sttl = {0};
+    uint8_t f_sttl = 0;
     bool h_sttl = eq_sttl(p, &f_sttl);
-    uint16_t f_swin = {0};
+    uint16_t f_swin = 0;
     bool h_swin = eq_swin(p, &f_swin);
-    uint32_t f_tcp_seq = {0};
+    uint32_t f_tcp_seq = 0;
     bool h_tcp_seq = eq_tcp_seq(p, &f_tcp_seq);
-    uint32_t f_tcp_ack = {0};
+    uint32_t f_tcp_ack = 0;
     bool h_tcp_ack = eq_tcp_ack(p, &f_tcp_ack);
     /* Where: and(eq(proto, tcp), eq(daddr, 192.168.1.10)) */
     if (!((h_proto && (uint64_t)f_proto == UINT64_C(6)) && (h_daddr && eq_addr_eq(&f_daddr, &q_tcp_hdr_c0))))
@@ -155,7 +155,7 @@ static void q_all_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     bool h_smac = eq_smac(p, f_smac);
     uint8_t f_dmac[6] = {0};
     bool h_dmac = eq_dmac(p, f_dmac);
-    uint32_t f_ip_len = {0};
+    uint32_t f_ip_len = 0;
     bool h_ip_len = eq_ip_len(p, &f_ip_len);
     /* a packet query: one row per packet */
     EqValue row[3];

@@ -22,7 +22,7 @@ static void q_ports_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: in(dport, {80, 443, 8080}) */
     if (!(h_dport && (((uint64_t)f_dport == UINT64_C(80)) || ((uint64_t)f_dport == UINT64_C(443)) || ((uint64_t)f_dport == UINT64_C(8080)))))
@@ -65,7 +65,7 @@ static void q_range_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: in(dport, 1024..49151) */
     if (!(h_dport && ((uint64_t)f_dport >= UINT64_C(1024) && (uint64_t)f_dport <= UINT64_C(49151))))
@@ -108,7 +108,7 @@ static void q_mixed_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: in(dport, {22, 3389, 6000..6063}) */
     if (!(h_dport && (((uint64_t)f_dport == UINT64_C(22)) || ((uint64_t)f_dport == UINT64_C(3389)) || ((uint64_t)f_dport >= UINT64_C(6000) && (uint64_t)f_dport <= UINT64_C(6063)))))
@@ -151,7 +151,7 @@ static void q_single_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *inf
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(dport, 80) */
     if (!(h_dport && (uint64_t)f_dport == UINT64_C(80)))
@@ -334,7 +334,7 @@ static void q_protos_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *inf
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
     /* Where: in(proto, {tcp, udp, 132}) */
     if (!(h_proto && (((uint64_t)f_proto == UINT64_C(6)) || ((uint64_t)f_proto == UINT64_C(17)) || ((uint64_t)f_proto == UINT64_C(132)))))

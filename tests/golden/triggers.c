@@ -61,7 +61,7 @@ static void q_q1_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint8_t f_proto = {0};
+    uint8_t f_proto = 0;
     bool h_proto = eq_proto(p, &f_proto);
     /* Where: eq(proto, tcp) */
     if (!(h_proto && (uint64_t)f_proto == UINT64_C(6)))
@@ -359,9 +359,9 @@ static void q_d1_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: and(eq(saddr, lossy.saddr), eq(daddr, lossy.daddr)) */
     if (!((h_saddr && in->params[0].present && eq_addr_eq(&f_saddr, &in->params[0].ip)) && (h_daddr && in->params[1].present && eq_addr_eq(&f_daddr, &in->params[1].ip))))
@@ -495,7 +495,7 @@ static void q_d2_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     bool h_saddr = eq_saddr(p, &f_saddr);
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint32_t f_pkt_len = {0};
+    uint32_t f_pkt_len = 0;
     bool h_pkt_len = eq_pkt_len(p, &f_pkt_len);
     /* Where: and(eq(daddr, fanin.daddr), ne(saddr, busy.saddr)) */
     if (!((h_daddr && in->params[0].present && eq_addr_eq(&f_daddr, &in->params[0].ip)) && (h_saddr && in->params[1].present && !eq_addr_eq(&f_saddr, &in->params[1].ip))))
@@ -546,9 +546,9 @@ static void q_d3_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint16_t f_sport = {0};
+    uint16_t f_sport = 0;
     bool h_sport = eq_sport(p, &f_sport);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(saddr, lossy.saddr) */
     if (!(h_saddr && in->params[0].present && eq_addr_eq(&f_saddr, &in->params[0].ip)))
@@ -721,7 +721,7 @@ static void q_d5_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     (void)info;
     EqAddr f_daddr = {0};
     bool h_daddr = eq_daddr(p, &f_daddr);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(daddr, lossy.daddr) */
     if (!(h_daddr && in->params[0].present && eq_addr_eq(&f_daddr, &in->params[0].ip)))
@@ -870,7 +870,7 @@ static void q_d7_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
     (void)info;
     EqAddr f_saddr = {0};
     bool h_saddr = eq_saddr(p, &f_saddr);
-    uint16_t f_dport = {0};
+    uint16_t f_dport = 0;
     bool h_dport = eq_dport(p, &f_dport);
     /* Where: eq(dport, deep.dport) */
     if (!(h_dport && in->params[0].present && (uint64_t)f_dport == in->params[0].u))
