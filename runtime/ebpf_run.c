@@ -49,7 +49,14 @@
 enum {
     EXIT_RUN = 3,
     META = 8,             /* the timestamp before each fed frame (XDP metadata) */
-    MAX_FRAME = 3000,     /* fits one XDP buffer (a page less headroom and tailroom) */
+    /* BPF_PROG_TEST_RUN takes a frame for a multi-buffer XDP program as a
+     * first buffer (a page less head- and tailroom, about 3.5 kB) and up to
+     * MAX_SKB_FRAGS (17 by default) pages of fragments: about 73 kB. A
+     * longer frame, or one the kernel refuses as too long, is counted and
+     * reported, not fed. */
+    MAX_FRAME = 18 * 4096,
+    FIRST_BUFFER = 3000,
+    FEED_BATCH = 256,     /* frames fed on one CPU before the next takes over */  /* a frame up to this long always fits the first buffer */
     ETH_HLEN_MIN = 14,
     LOG_SIZE = 1 << 22,
     LOG_TAIL_LINES = 20,
@@ -657,7 +664,7 @@ int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop
     static uint8_t buf[META + MAX_FRAME];
     struct pcap_pkthdr *h;
     const u_char *data;
-    uint64_t times = 0;
+    uint64_t times = 0, batch = FEED_BATCH;
     int64_t last = INT64_MIN;
     int rc, status = 0;
     while (!*stop && !(r->eng && engine_error(r->eng)) && (rc = pcap_next_ex(in, &h, &data)) == 1) {
@@ -680,17 +687,26 @@ int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop
         memcpy(buf, &ts, META);
         memcpy(buf + META, data, h->caplen);
         memset(buf + META + h->caplen, 0, len - h->caplen); /* XDP sees whole frames */
-        if (ts != last && ncpus > 1) {
+        /* the frames go to every CPU in turn, FEED_BATCH at a time (the
+         * per-CPU maps are merged as live), never splitting frames of one
+         * time: a move to another CPU costs a migration, microseconds to
+         * milliseconds when that CPU is busy */
+        if (ts != last && ncpus > 1 && ++batch >= FEED_BATCH) {
             cpu_set_t one;
             CPU_ZERO(&one);
             CPU_SET(cpus[times++ % (uint64_t)ncpus], &one);
             sched_setaffinity(0, sizeof one, &one);
+            batch = 0;
         }
         last = ts;
         struct xdp_md ctx = {.data = META, .data_meta = 0, .data_end = META + len};
         LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = META + len, .ctx_in = &ctx,
                     .ctx_size_in = sizeof ctx, .repeat = 1);
         if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
+            if (len > FIRST_BUFFER && (errno == ENOMEM || errno == EINVAL || errno == E2BIG)) {
+                r->not_fed_long++; /* more fragments than the kernel takes */
+                continue;
+            }
             fprintf(stderr, "equery-run: error: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
             status = EXIT_RUN;
             break;
@@ -997,7 +1013,8 @@ void ebpf_report(const EbpfRun *r, FILE *f)
                 r->lost);
     if (r->not_fed_short || r->not_fed_long)
         fprintf(f, "equery-run: warning: %" PRIu64 " frames were not fed to the eBPF program: %" PRIu64
-                   " shorter than an Ethernet header, %" PRIu64 " longer than one XDP buffer (%d bytes)\n",
+                   " shorter than an Ethernet header, %" PRIu64 " longer than BPF_PROG_TEST_RUN takes (a first buffer and "
+                   "MAX_SKB_FRAGS pages, at most %d bytes)\n",
                 r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, MAX_FRAME);
 }
 

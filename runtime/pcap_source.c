@@ -324,6 +324,8 @@ static int live_run(void *s, Engine *e, volatile sig_atomic_t *stop)
     PcapSource *r = s;
     r->eng = e;
     int fd = pcap_get_selectable_fd(r->p);
+    if (r->o.notes) /* as the eBPF engine says it, once the capture runs */
+        fprintf(r->o.notes, "equery-run: measuring on %s with libpcap\n", r->o.iface);
     engine_advance(e, source_now(CLOCK_REALTIME));
     int status = 0;
     while (!*stop && !engine_error(e)) {

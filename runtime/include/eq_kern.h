@@ -667,13 +667,21 @@ static __always_inline struct eq_frame *eq_run(__u8 *data, __u8 *end, __u32 len,
     return 0;
 }
 
-/* XDP: frames as the driver receives them (equery-run --xdp IFACE). */
-SEC("xdp")
+/* XDP: frames as the driver receives them (equery-run --xdp IFACE).
+ * Multi-buffer aware (xdp.frags: BPF_F_XDP_HAS_FRAGS): a frame longer
+ * than one buffer (a jumbo frame, a GRO aggregate, a long frame fed by
+ * BPF_PROG_TEST_RUN) comes as a first buffer and fragments. Its length is
+ * the whole frame's (bpf_xdp_get_buff_len), the copy for user space reads
+ * across the fragments (bpf_xdp_load_bytes); the headers are parsed in the
+ * first buffer, which holds a page less head- and tailroom (about 3.5 kB)
+ * with veth, generic XDP and BPF_PROG_TEST_RUN: headers that go on past
+ * it read as cut (docs/ebpf.md). */
+SEC("xdp.frags")
 int EQ_PROG_XDP(struct xdp_md *ctx)
 {
     __u8 *data = (__u8 *)(long)ctx->data, *end = (__u8 *)(long)ctx->data_end;
     struct eq_pkt p = {.ts = eq_meta_ts(ctx)};
-    struct eq_frame *f = eq_run(data, end, (__u32)(end - data), &p);
+    struct eq_frame *f = eq_run(data, end, (__u32)bpf_xdp_get_buff_len(ctx), &p);
 #ifdef EQ_FRAMES_UP
     if (f)
         eq_frame_done(f, bpf_xdp_load_bytes(ctx, 0, f->data, EQ_CAP(f->cap_len)));

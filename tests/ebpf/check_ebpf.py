@@ -319,10 +319,14 @@ def differential(o, res, bundle, obj, trace, name, run_args=(), load_args=()):
     res.ok(name, note)
 
 
+MAX_FED = 18 * 4096  # runtime/ebpf_run.c MAX_FRAME
+
+
 def padded_pcap(src, dst):
     """The frames of an Ethernet capture as XDP sees them (what equery-run
     --engine=ebpf feeds): whole frames, a frame cut by the snaplen padded
-    with zeros to its wire length; none under 14 bytes or over 3000. Returns
+    with zeros to its wire length; none under 14 bytes or over MAX_FED (the
+    longest frame runtime/ebpf_run.c feeds to BPF_PROG_TEST_RUN). Returns
     the number written, or None when src is not a classic pcap."""
     with open(src, "rb") as f:
         data = f.read()
@@ -340,7 +344,7 @@ def padded_pcap(src, dst):
         frame = data[pos + 16:pos + 16 + cap]
         pos += 16 + cap
         length = max(cap, wire)
-        if length < 14 or length > 3000:
+        if length < 14 or length > MAX_FED:
             continue
         frame = frame + b"\0" * (length - len(frame))
         out.append(struct.pack(endian + "IIII", sec, frac, length, length) + frame)
