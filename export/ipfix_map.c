@@ -1,0 +1,167 @@
+/* ipfix_map.c - columns to IPFIX information elements; see ipfix_map.h. */
+#include "ipfix_map.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const IpfixElement ipfix_elements[] = {
+#define ELEMENT(name, id, type, len, origin) {#name, id, type, len, origin},
+#include "ipfix_elements.def"
+#undef ELEMENT
+};
+const size_t ipfix_nelements = sizeof ipfix_elements / sizeof ipfix_elements[0];
+
+const char *const ipfix_type_names[] = {
+    [IPFIX_T_U8] = "unsigned8",     [IPFIX_T_U16] = "unsigned16",   [IPFIX_T_U32] = "unsigned32",
+    [IPFIX_T_U64] = "unsigned64",   [IPFIX_T_S64] = "signed64",     [IPFIX_T_F64] = "float64",
+    [IPFIX_T_BOOL] = "boolean",     [IPFIX_T_MAC] = "macAddress",   [IPFIX_T_IPV4] = "ipv4Address",
+    [IPFIX_T_IPV6] = "ipv6Address", [IPFIX_T_MS] = "dateTimeMilliseconds",
+};
+
+/* The standard element for an origin, of an address family when `type`
+ * is an address type (else any). */
+static const IpfixElement *element_for(const char *origin, IpfixType want, bool addr)
+{
+    if (!origin)
+        return NULL;
+    /* a packet query's field is what the same key would be */
+    char buf[64];
+    if (!strncmp(origin, "field:", 6)) {
+        snprintf(buf, sizeof buf, "key:%s", origin + 6);
+        origin = buf;
+    }
+    for (size_t i = 0; i < ipfix_nelements; i++)
+        if (!strcmp(ipfix_elements[i].origin, origin) && (!addr || ipfix_elements[i].type == want))
+            return &ipfix_elements[i];
+    return NULL;
+}
+
+/* An enterprise element's type and length, from the column's type. */
+static void enterprise_type(const char *coltype, IpfixType *t, uint16_t *len)
+{
+    static const struct {
+        const char *name;
+        IpfixType t;
+        uint16_t len;
+    } types[] = {
+        {"real", IPFIX_T_F64, 8},   {"ipaddr", IPFIX_T_IPV4, 4}, {"mac", IPFIX_T_MAC, 6},
+        {"proto", IPFIX_T_U8, 1},   {"flags", IPFIX_T_U16, 2},   {"duration", IPFIX_T_S64, 8},
+        {"bool", IPFIX_T_BOOL, 1},  {"dir", IPFIX_T_U8, 1},
+    };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(types[i].name, coltype)) {
+            *t = types[i].t;
+            *len = types[i].len;
+            return;
+        }
+    *t = IPFIX_T_U64; /* integers, rates (bit/s), times (ns since the epoch) */
+    *len = 8;
+}
+
+static bool map_query(const MQuery *q, uint32_t pen, IpfixQueryMap *qm)
+{
+    qm->exported = q->aggregate;
+    qm->nfields = q->ncolumns + 2;
+    qm->fields = calloc(qm->nfields, sizeof *qm->fields);
+    if (!qm->fields)
+        return false;
+    const char *window[2] = {"window:start", "window:end"};
+    for (int w = 0; w < 2; w++) {
+        IpfixField *f = &qm->fields[w];
+        f->column = w == 0 ? IPFIX_COL_WINDOW_START : IPFIX_COL_WINDOW_END;
+        f->std = element_for(window[w], IPFIX_T_MS, false);
+        f->id = f->std->id;
+        f->type = f->std->type;
+        f->len = f->std->len;
+    }
+    for (unsigned c = 0; c < q->ncolumns; c++) {
+        IpfixField *f = &qm->fields[c + 2];
+        const MColumn *col = &q->columns[c];
+        bool addr = !strcmp(col->type, "ipaddr");
+        f->column = (int)c;
+        const IpfixElement *e = element_for(col->origin, IPFIX_T_IPV4, addr);
+        f->why = "";
+        /* an element used by an earlier column is not used twice */
+        for (unsigned k = 2; e && k < c + 2; k++)
+            if (qm->fields[k].std == e) {
+                f->why = q->columns[qm->fields[k].column].name;
+                e = NULL;
+            }
+        if (e) {
+            f->std = e;
+            f->std6 = addr ? element_for(col->origin, IPFIX_T_IPV6, true) : NULL;
+            f->id = e->id;
+            f->type = e->type;
+            f->len = e->len;
+        } else {
+            f->id = (uint16_t)(c + 1);
+            f->pen = pen;
+            enterprise_type(col->type, &f->type, &f->len);
+        }
+    }
+    return true;
+}
+
+IpfixQueryMap *ipfix_map_new(const Manifest *m, uint32_t pen)
+{
+    IpfixQueryMap *maps = calloc(m->nqueries + 1, sizeof *maps);
+    if (!maps)
+        return NULL;
+    for (unsigned q = 0; q < m->nqueries; q++)
+        if (!map_query(&m->queries[q], pen, &maps[q])) {
+            ipfix_map_free(maps, m);
+            return NULL;
+        }
+    return maps;
+}
+
+void ipfix_map_free(IpfixQueryMap *maps, const Manifest *m)
+{
+    if (!maps)
+        return;
+    for (unsigned q = 0; q < m->nqueries; q++)
+        free(maps[q].fields);
+    free(maps);
+}
+
+size_t ipfix_map_template_max(const IpfixQueryMap *qm)
+{
+    size_t n = 4; /* template id, field count */
+    for (unsigned i = 0; i < qm->nfields; i++)
+        n += qm->fields[i].pen ? 8 : 4;
+    return n;
+}
+
+size_t ipfix_map_record_max(const IpfixQueryMap *qm)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < qm->nfields; i++)
+        n += qm->fields[i].type == IPFIX_T_IPV4 ? 16 : qm->fields[i].len;
+    return n;
+}
+
+void ipfix_map_describe(FILE *f, const MQuery *mq, const IpfixQueryMap *qm, unsigned q, const char *file,
+                        uint32_t pen)
+{
+    fprintf(f, "%s:%u: query '%s': IPFIX data records, template ids %u to %u:\n", file, mq->line, mq->name,
+            IPFIX_TEMPLATE_BASE + q * IPFIX_TEMPLATES_PER_QUERY,
+            IPFIX_TEMPLATE_BASE + (q + 1) * IPFIX_TEMPLATES_PER_QUERY - 1);
+    for (unsigned i = 0; i < qm->nfields; i++) {
+        const IpfixField *fl = &qm->fields[i];
+        const char *name = fl->column == IPFIX_COL_WINDOW_START ? "(window start)"
+                           : fl->column == IPFIX_COL_WINDOW_END ? "(window end)"
+                                                                : mq->columns[fl->column].name;
+        if (fl->std6)
+            fprintf(f, "  %-16s -> %s (%u) or %s (%u)\n", name, fl->std->name, fl->std->id, fl->std6->name,
+                    fl->std6->id);
+        else if (fl->std)
+            fprintf(f, "  %-16s -> %s (%u), %s\n", name, fl->std->name, fl->std->id, ipfix_type_names[fl->type]);
+        else {
+            const char *t = fl->type == IPFIX_T_IPV4 ? "ipv4Address or ipv6Address" : ipfix_type_names[fl->type];
+            fprintf(f, "  %-16s -> enterprise %u element %u, %s", name, pen, fl->id, t);
+            if (*fl->why)
+                fprintf(f, " (the standard element went to '%s')", fl->why);
+            fputc('\n', f);
+        }
+    }
+}
