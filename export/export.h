@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ipfix_map.h"
+#include "ipfix_msg.h"
 #include "manifest.h"
 #include "output.h"
 

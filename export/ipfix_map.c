@@ -143,7 +143,7 @@ size_t ipfix_map_record_max(const IpfixQueryMap *qm)
 void ipfix_map_describe(FILE *f, const MQuery *mq, const IpfixQueryMap *qm, unsigned q, const char *file,
                         uint32_t pen)
 {
-    fprintf(f, "%s:%u: query '%s': IPFIX data records, template ids %u to %u:\n", file, mq->line, mq->name,
+    fprintf(f, "%s:%u: note: query '%s' goes out as IPFIX data records, template ids %u to %u:\n", file, mq->line, mq->name,
             IPFIX_TEMPLATE_BASE + q * IPFIX_TEMPLATES_PER_QUERY,
             IPFIX_TEMPLATE_BASE + (q + 1) * IPFIX_TEMPLATES_PER_QUERY - 1);
     for (unsigned i = 0; i < qm->nfields; i++) {
