@@ -61,6 +61,18 @@ static void enterprise_type(const char *coltype, IpfixType *t, uint16_t *len)
 static bool map_query(const MQuery *q, uint32_t pen, IpfixQueryMap *qm)
 {
     qm->exported = q->aggregate;
+    qm->proto_col = qm->sport_col = qm->dport_col = -1;
+    for (unsigned c = 0; c < q->ncolumns; c++) {
+        const char *o = q->columns[c].origin ? q->columns[c].origin : "";
+        int *at = !strcmp(o, "key:proto") ? &qm->proto_col : !strcmp(o, "key:sport") ? &qm->sport_col
+                : !strcmp(o, "key:dport") ? &qm->dport_col : NULL;
+        if (at && *at < 0)
+            *at = (int)c;
+    }
+    if (qm->proto_col >= 0 && qm->sport_col >= 0 && qm->dport_col >= 0) {
+        qm->icmp4 = element_for("icmp:1", IPFIX_T_U16, false);
+        qm->icmp6 = element_for("icmp:58", IPFIX_T_U16, false);
+    }
     qm->nfields = q->ncolumns + 2;
     qm->fields = calloc(qm->nfields, sizeof *qm->fields);
     if (!qm->fields)
@@ -154,6 +166,11 @@ void ipfix_map_describe(FILE *f, const MQuery *mq, const IpfixQueryMap *qm, unsi
         if (fl->std6)
             fprintf(f, "  %-16s -> %s (%u) or %s (%u)\n", name, fl->std->name, fl->std->id, fl->std6->name,
                     fl->std6->id);
+        else if (qm->icmp4 && (fl->column == qm->sport_col || fl->column == qm->dport_col))
+            fprintf(f, "  %-16s -> %s (%u), %s; of an ICMP or ICMPv6 row: %s (%u) or %s (%u), with %s\n", name,
+                    fl->std->name, fl->std->id, ipfix_type_names[fl->type], qm->icmp4->name, qm->icmp4->id,
+                    qm->icmp6->name, qm->icmp6->id,
+                    fl->column == qm->sport_col ? "dport (type * 256 + code)" : "sport");
         else if (fl->std)
             fprintf(f, "  %-16s -> %s (%u), %s\n", name, fl->std->name, fl->std->id, ipfix_type_names[fl->type]);
         else {

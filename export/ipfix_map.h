@@ -67,6 +67,9 @@ typedef struct {
 
 typedef struct {
     bool exported;               /* aggregate queries only: packet rows are not flows */
+    int proto_col, sport_col, dport_col; /* the proto, sport and dport keys' columns (-1: none):
+                                          * all three, and an ICMP row carries icmpTypeCode */
+    const IpfixElement *icmp4, *icmp6;
     unsigned nfields;
     IpfixField *fields;
 } IpfixQueryMap;

@@ -24,9 +24,18 @@
 #include "ipfix_map.h"
 #include "ipfix_msg.h"
 
+/* What a column is in a record. */
+enum {
+    SIG_ABSENT,
+    SIG_PRESENT, /* (an IPv4 address) */
+    SIG_V6,      /* an IPv6 address */
+    SIG_ICMP4,   /* sport of an ICMP row: icmpTypeCodeIPv4 with dport (which is SIG_ABSENT) */
+    SIG_ICMP6,
+};
+
 /* One template of a query: which columns are present, which addresses v6. */
 typedef struct {
-    uint8_t *sig;   /* per column: 0 absent, 1 present (an IPv4 address), 2 an IPv6 address */
+    uint8_t *sig;   /* per column: SIG_* */
     uint8_t *tmpl;  /* the template record */
     size_t tlen;
     uint16_t id;
@@ -163,12 +172,17 @@ static size_t make_template(const IpfixQueryMap *qm, const uint8_t *sig, uint16_
     uint16_t count = 0;
     for (unsigned i = 0; i < qm->nfields; i++) {
         const IpfixField *f = &qm->fields[i];
-        uint8_t st = f->column < 0 ? 1 : sig[f->column];
-        if (!st)
+        uint8_t st = f->column < 0 ? SIG_PRESENT : sig[f->column];
+        if (st == SIG_ABSENT)
             continue;
-        bool v6 = st == 2;
+        bool v6 = st == SIG_V6;
         uint16_t eid = v6 && f->std6 ? f->std6->id : f->id;
         uint16_t len = v6 ? 16 : f->len;
+        if (st == SIG_ICMP4 || st == SIG_ICMP6) {
+            const IpfixElement *e = st == SIG_ICMP4 ? qm->icmp4 : qm->icmp6;
+            eid = e->id;
+            len = e->len;
+        }
         put16(out + n, (uint16_t)(eid | (f->pen ? 0x8000 : 0)));
         put16(out + n + 2, len);
         n += 4;
@@ -266,7 +280,14 @@ static void ipfix_window(void *ctx, const OutSource *src, int64_t start, int64_t
     for (size_t r = 0; r < n; r++) {
         const EqValue *row = rows[r];
         for (unsigned c = 0; c < nc; c++)
-            s->sig[c] = !row[c].present ? 0 : qm->fields[c + 2].type == IPFIX_T_IPV4 && row[c].ip.v6 ? 2 : 1;
+            s->sig[c] = !row[c].present                                           ? SIG_ABSENT
+                        : qm->fields[c + 2].type == IPFIX_T_IPV4 && row[c].ip.v6 ? SIG_V6
+                                                                                  : SIG_PRESENT;
+        if (qm->icmp4 && row[qm->proto_col].present && (row[qm->proto_col].u == 1 || row[qm->proto_col].u == 58) &&
+            row[qm->sport_col].present && row[qm->dport_col].present) {
+            s->sig[qm->sport_col] = row[qm->proto_col].u == 1 ? SIG_ICMP4 : SIG_ICMP6;
+            s->sig[qm->dport_col] = SIG_ABSENT;
+        }
         if (refresh_due(s))
             send_templates(s);
         const Variant *v = variant_of(s, src->query);
@@ -281,7 +302,9 @@ static void ipfix_window(void *ctx, const OutSource *src, int64_t start, int64_t
                 put_be(rec + len, ms(start), 8), len += 8;
             else if (f->column == IPFIX_COL_WINDOW_END)
                 put_be(rec + len, ms(end), 8), len += 8;
-            else if (row[f->column].present)
+            else if (s->sig[f->column] == SIG_ICMP4 || s->sig[f->column] == SIG_ICMP6)
+                put_be(rec + len, (row[qm->sport_col].u & 0xff) << 8 | (row[qm->dport_col].u & 0xff), 2), len += 2;
+            else if (s->sig[f->column] != SIG_ABSENT)
                 len += encode_value(f, &row[f->column], rec + len);
         }
         ipfix_msg_add(&s->msg, v->id, rec, len);

@@ -1,0 +1,382 @@
+#!/usr/bin/env python3
+"""The exporters against real tools (standard library only; docs/export.md).
+
+Usage:
+  check_export.py ipfixdump --equery-run PATH --traces DIR
+      Each case writes an IPFIX file (--ipfix-file) and decodes it with
+      libfixbuf's ipfixDump; the text must equal tests/export/ipfixdump/
+      NAME.txt (EQUERY_UPDATE_GOLDEN=1 rewrites them: review the diff).
+  check_export.py nfcapd --equery-run PATH --traces DIR [--shared DIR]
+      Starts nfcapd on a free loopback port with a temporary folder (stopped
+      and removed at the end, whatever happens), exports captures to it with
+      --ipfix while the same run writes its rows as CSV, and checks with
+      nfdump that every flow arrived with the CSV's packets and bytes, and
+      that nfcapd counted no sequence failure.
+  check_export.py pcap --equery-run PATH --traces DIR [--shared DIR]
+      --pcap-out of packet queries read back with tshark: the same packets
+      (timestamps to the nanosecond, lengths) as the queries' CSV rows,
+      each frame once.
+
+Prints PASS/FAIL/SKIP lines and a summary; exit status 0 when all passed,
+1 when one failed, 77 when the tool the mode needs is not installed.
+"""
+
+import argparse
+import datetime
+import difflib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAMS = os.path.join(HERE, "programs")
+
+# (name, program, capture, extra equery-run arguments)
+IPFIXDUMP_CASES = [
+    ("flows_ipv6", "flows.eq", "ipv6.pcap", []),
+    ("mixed_vlan", "mixed.eq", "vlan_mpls.pcap", []),
+    ("hosts_mtu", "hosts.eq", "loss_chain.pcap", ["--ipfix-mtu", "100", "--mid", "7"]),
+    ("flows_refresh", "flows.eq", "loss_chain.pcap", ["--ipfix-template-refresh", "2"]),
+]
+
+# captures exported to nfcapd: generated ones, then real ones when present
+NFCAPD_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "bench_mixed.pcap", "vlan_mpls.pcap"]
+NFCAPD_SHARED = ["mixed_example_15s.pcap", "ipv6_mixed_tcp_udp_icmp6_dns.pcap", "icmp_ping_plus_ssh.pcap"]
+
+PCAP_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "syn_flood.pcap", "vlan_mpls.pcap"]
+PCAP_SHARED = ["mixed_example_15s.pcap", "flood_syn_spoofed.pcap"]
+
+
+class Result:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def ok(self, name, note=""):
+        self.passed += 1
+        print("PASS %s%s" % (name, " (%s)" % note if note else ""))
+
+    def fail(self, name, why):
+        self.failed += 1
+        print("FAIL %s: %s" % (name, why))
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print("SKIP %s: %s" % (name, why))
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300, **kw)
+
+
+def update_mode():
+    return os.environ.get("EQUERY_UPDATE_GOLDEN", "") not in ("", "0", "false", "no")
+
+
+def captures(args, names, shared_names):
+    out = [(n, os.path.join(args.traces, n)) for n in names]
+    if args.shared and os.path.isdir(args.shared):
+        out += [(n, os.path.join(args.shared, n)) for n in shared_names
+                if os.path.exists(os.path.join(args.shared, n))]
+    return out
+
+
+def ms_of(iso):
+    """2026-01-01T00:00:00.400100Z -> milliseconds since the epoch (floor)."""
+    d = datetime.datetime.strptime(iso[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 1000 + d.microsecond // 1000
+
+
+def ns_of(iso):
+    base, frac = iso.rstrip("Z").split(".")
+    d = datetime.datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 10**9 + int(frac.ljust(9, "0"))
+
+
+# ---- ipfixDump ----------------------------------------------------------------
+
+def mode_ipfixdump(args, res):
+    if not shutil.which("ipfixDump"):
+        print("SKIP: ipfixDump is not installed (Debian: libfixbuf-tools)")
+        return 77
+    work = tempfile.mkdtemp(prefix="eq-ipfixdump.")
+    try:
+        for name, prog, cap, extra in IPFIXDUMP_CASES:
+            f = os.path.join(work, name + ".ipfix")
+            r = run([args.equery_run, os.path.join(PROGRAMS, prog), "--pcap", os.path.join(args.traces, cap),
+                     "--format", "none", "--quiet", "--ipfix-file", f] + extra)
+            if r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+                continue
+            d = run(["ipfixDump", "--in", f])
+            if d.returncode != 0:
+                res.fail(name, "ipfixDump: exit %d: %s" % (d.returncode, d.stderr.decode()))
+                continue
+            got = d.stdout.decode()
+            golden = os.path.join(HERE, "ipfixdump", name + ".txt")
+            want = open(golden).read() if os.path.exists(golden) else None
+            if want == got:
+                res.ok(name)
+            elif update_mode():
+                with open(golden, "w") as g:
+                    g.write(got)
+                res.ok(name, "updated")
+            else:
+                diff = "".join(difflib.unified_diff((want or "").splitlines(True), got.splitlines(True),
+                                                    golden, "ipfixDump output"))
+                res.fail(name, "ipfixDump's decoding differs from %s\n%s" % (golden, diff))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ---- nfcapd -------------------------------------------------------------------
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Nfcapd:
+    """nfcapd on 127.0.0.1:PORT writing into a folder of its own."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_udp_port()
+        self.log = open(os.path.join(folder, "..", "nfcapd.log"), "w")
+        self.proc = subprocess.Popen(["nfcapd", "-b", "127.0.0.1", "-p", str(self.port), "-w", folder,
+                                      "-B", "16000000"], stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        # ready when its socket is bound
+        for _ in range(100):
+            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            try:
+                probe.bind(("127.0.0.1", self.port))
+                probe.close()
+                time.sleep(0.05)
+            except OSError:
+                probe.close()
+                return
+            if self.proc.poll() is not None:
+                break
+        raise RuntimeError("nfcapd did not start on 127.0.0.1:%d" % self.port)
+
+    def stop(self):
+        """SIGTERM: nfcapd writes its open file and exits."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def csv_flows(text):
+    """The flows of equery-run's CSV: (saddr, daddr, proto, sport, dport, start ms, end ms) -> [packets, bytes]."""
+    flows = {}
+    for line in text.splitlines():
+        f = line.split(",")
+        if f[0] != "row":
+            continue
+        start, end, saddr, daddr, proto, sport, dport, count, ipbytes = f[3:12]
+        # a record leaves an absent port out; nfdump shows 0
+        key = (saddr, daddr, int(proto), sport or "0", dport or "0", ms_of(start), ms_of(end))
+        flows.setdefault(key, [0, 0, 0])
+        flows[key][0] += int(count)
+        flows[key][1] += int(ipbytes)
+        flows[key][2] += 1
+    return flows
+
+
+def nfdump_flows(records):
+    flows = {}
+    for r in records:
+        if r.get("type") != "FLOW":
+            continue
+        saddr = r.get("src4_addr") or r.get("src6_addr")
+        daddr = r.get("dst4_addr") or r.get("dst6_addr")
+        proto = r["proto"]
+        if proto in (1, 58):
+            # an ICMP row goes out as icmpTypeCode (the query's sport and
+            # dport are ICMP's type and code, docs/fields.md)
+            sport, dport = str(r.get("icmp_type", "")), str(r.get("icmp_code", ""))
+        else:
+            sport, dport = str(r.get("src_port", "")), str(r.get("dst_port", ""))
+        key = (saddr, daddr, proto, sport, dport, ms_of(r["first"] + "000Z"), ms_of(r["last"] + "000Z"))
+        flows.setdefault(key, [0, 0, 0])
+        flows[key][0] += r["in_packets"]
+        flows[key][1] += r["in_bytes"]
+        flows[key][2] += 1
+    return flows
+
+
+def mode_nfcapd(args, res):
+    for tool in ("nfcapd", "nfdump"):
+        if not shutil.which(tool):
+            print("SKIP: %s is not installed (Debian: nfdump)" % tool)
+            return 77
+    work = tempfile.mkdtemp(prefix="eq-nfcapd.")
+    folder = os.path.join(work, "flows")
+    os.mkdir(folder)
+    caps = captures(args, NFCAPD_TRACES, NFCAPD_SHARED)
+    collector = None
+    expected = {}
+    env = dict(os.environ, TZ="UTC")
+    try:
+        collector = Nfcapd(folder)
+        for i, (name, path) in enumerate(caps):
+            # one observation domain per capture (--mid): each run is an
+            # exporter of its own, whose sequence numbers start at 0
+            rows = os.path.join(work, name + ".csv")
+            r = run([args.equery_run, os.path.join(PROGRAMS, "flows.eq"), "--pcap", path, "--format", "csv",
+                     "-o", rows, "--quiet", "--mid", str(i + 1), "--ipfix", "127.0.0.1:%d" % collector.port])
+            if r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+                continue
+            expected[i + 1] = (name, csv_flows(open(rows).read()))
+            time.sleep(0.2)  # (nfcapd drains its socket)
+        time.sleep(0.5)
+        collector.stop()
+        files = [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.startswith("nfcapd.")]
+        if not files:
+            res.fail("nfcapd", "nfcapd wrote no file: %s" % open(os.path.join(work, "nfcapd.log")).read())
+            return 0
+        # nfdump 1.7 has no exporter domain in its JSON: read every flow,
+        # then assign each to its capture by the flow's key and counts
+        got = {}
+        for f in files:
+            d = run(["nfdump", "-r", f, "-o", "json"], env=env)
+            if d.returncode != 0:
+                res.fail("nfdump", "nfdump -r %s: %s" % (f, d.stderr.decode()))
+                return 0
+            text = d.stdout.decode().strip()
+            if text:
+                for k, v in nfdump_flows(json.loads(text)).items():
+                    got.setdefault(k, [0, 0, 0])
+                    for j in range(3):
+                        got[k][j] += v[j]
+        want = {}
+        for _, (_, flows) in sorted(expected.items()):
+            for k, v in flows.items():
+                want.setdefault(k, [0, 0, 0])
+                for j in range(3):
+                    want[k][j] += v[j]
+        for _, (name, flows) in sorted(expected.items()):
+            bad = [(k, v, got.get(k)) for k, v in flows.items() if got.get(k) != want[k]]
+            pk = sum(v[0] for v in flows.values())
+            by = sum(v[1] for v in flows.values())
+            if bad:
+                k, v, g = bad[0]
+                res.fail(name, "%d of %d flows differ; e.g. %s: CSV %s, nfdump %s" % (len(bad), len(flows), k, v, g))
+            else:
+                res.ok(name, "%d flows, %d packets, %d bytes" % (len(flows), pk, by))
+        extra = [k for k in got if k not in want]
+        if extra:
+            res.fail("nfdump", "%d flows nfdump has and no CSV row; e.g. %s" % (len(extra), extra[0]))
+        # nfcapd's own counts: flows and no sequence failure
+        seq_fail = None
+        nflows = 0
+        for f in files:
+            info = run(["nfdump", "-r", f, "-I"], env=env).stdout.decode()
+            for line in info.splitlines():
+                if line.startswith("Sequence failures:"):
+                    seq_fail = (seq_fail or 0) + int(line.split(":")[1])
+                if line.startswith("Flows:"):
+                    nflows += int(line.split(":")[1])
+        total = sum(v[2] for v in want.values())
+        if seq_fail != 0:
+            res.fail("sequence", "nfdump -I reports %s sequence failures" % seq_fail)
+        elif nflows != total:
+            res.fail("flows", "nfcapd stored %d flows, the CSV has %d rows" % (nflows, total))
+        else:
+            res.ok("sequence", "nfdump -I: %d flows, 0 sequence failures" % nflows)
+    finally:
+        if collector:
+            collector.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ---- pcap out -----------------------------------------------------------------
+
+def tshark_frames(path):
+    r = run(["tshark", "-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len",
+             "-e", "frame.cap_len"])
+    if r.returncode != 0:
+        raise RuntimeError("tshark -r %s: %s" % (path, r.stderr.decode()))
+    out = []
+    for line in r.stdout.decode().splitlines():
+        t, wire, cap = line.split("\t")
+        sec, frac = t.split(".")
+        out.append((int(sec) * 10**9 + int(frac.ljust(9, "0")), int(wire), int(cap)))
+    return out
+
+
+def mode_pcap(args, res):
+    if not shutil.which("tshark"):
+        print("SKIP: tshark is not installed")
+        return 77
+    work = tempfile.mkdtemp(prefix="eq-pcapout.")
+    try:
+        for name, path in captures(args, PCAP_TRACES, PCAP_SHARED):
+            out = os.path.join(work, name)
+            r = run([args.equery_run, os.path.join(PROGRAMS, "packets.eq"), "--pcap", path, "--format", "csv",
+                     "--quiet", "--pcap-out", out])
+            if r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+                continue
+            # (ts, pkt_len) of each query's rows; syns and dns match no frame
+            # in common, again matches the frames of syns: written once
+            per_query = {"syns": [], "dns": [], "again": []}
+            for line in r.stdout.decode().splitlines():
+                f = line.split(",")
+                if f[0] == "row":
+                    per_query[f[1]].append((ns_of(f[5]), int(f[6])))
+            want = sorted(per_query["syns"] + per_query["dns"])
+            frames = tshark_frames(out)
+            got = sorted((t, wire) for t, wire, _ in frames)
+            caps_ok = all(cap <= wire for _, wire, cap in frames)
+            if per_query["syns"] != per_query["again"]:
+                res.fail(name, "queries syns and again matched different packets")
+            elif got != want:
+                res.fail(name, "tshark reads %d frames, the queries matched %d; first difference: %s" % (
+                    len(got), len(want), next(((g, w) for g, w in zip(got, want) if g != w), None)))
+            elif not caps_ok:
+                res.fail(name, "a frame's captured length exceeds its length on the wire")
+            else:
+                res.ok(name, "%d frames (%d rows), timestamps and lengths equal" % (
+                    len(got), sum(len(v) for v in per_query.values())))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["ipfixdump", "nfcapd", "pcap"])
+    ap.add_argument("--equery-run", required=True)
+    ap.add_argument("--traces", required=True)
+    ap.add_argument("--shared")
+    args = ap.parse_args()
+    args.equery_run = os.path.abspath(args.equery_run)
+    res = Result()
+    rc = {"ipfixdump": mode_ipfixdump, "nfcapd": mode_nfcapd, "pcap": mode_pcap}[args.mode](args, res)
+    if rc == 77:
+        return 77
+    print("export %s: %d passed, %d failed%s" % (args.mode, res.passed, res.failed,
+                                                   ", %d skipped" % res.skipped if res.skipped else ""))
+    return 1 if res.failed or res.passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
