@@ -355,9 +355,10 @@ static bool ipfix_close(void *ctx)
                 s->rows_left_out, IPFIX_TEMPLATES_PER_QUERY);
     if (s->udp) {
         if (s->send_failed) {
-            fprintf(stderr, "equery-run: error: %" PRIu64 " of %" PRIu64 " IPFIX messages (%" PRIu64
-                            " data records) could not be sent to %s: %s\n",
-                    s->send_failed, s->msg.messages, s->send_failed_records, s->target, strerror(s->send_errno));
+            /* (a refusal comes back with the send after the lost message) */
+            fprintf(stderr, "equery-run: error: IPFIX messages to %s failed (%s): at least %" PRIu64 " of %" PRIu64
+                            " messages (%" PRIu64 " data records) were lost\n",
+                    s->target, strerror(s->send_errno), s->send_failed, s->msg.messages, s->send_failed_records);
             ok = false;
         }
         close(s->fd);
@@ -414,8 +415,8 @@ void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char
         if (rec > need)
             need = rec;
         if (need > o->mtu) {
-            snprintf(err, errlen, "--ipfix-mtu %u is too small: query '%s' needs messages of %zu bytes for its "
-                                  "template and records",
+            snprintf(err, errlen, "--ipfix-mtu %u is too small: query '%s' needs messages of at least %zu bytes "
+                                  "(its template or its largest record, with the message and set headers)",
                      o->mtu, m->queries[q].name, need);
             free_sink(s);
             return NULL;

@@ -113,7 +113,7 @@ def mode_ipfixdump(args, res):
             if r.returncode != 0:
                 res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
                 continue
-            d = run(["ipfixDump", "--in", f])
+            d = run(["ipfixDump", "--hexdump=16", "--in", f])
             if d.returncode != 0:
                 res.fail(name, "ipfixDump: exit %d: %s" % (d.returncode, d.stderr.decode()))
                 continue
