@@ -17,6 +17,10 @@ Usage:
       (timestamps to the nanosecond, lengths) as the queries' CSV rows,
       each frame once.
 
+  check_export.py doc --repo DIR
+      Every element of export/ipfix_elements.def is in docs/export.md's
+      table, with its id, and the table names no other.
+
 Prints PASS/FAIL/SKIP lines and a summary; exit status 0 when all passed,
 1 when one failed, 77 when the tool the mode needs is not installed.
 """
@@ -361,16 +365,50 @@ def mode_pcap(args, res):
     return 0
 
 
+# ---- the documentation's table -------------------------------------------------
+
+def mode_doc(args, res):
+    import re
+    elements = re.findall(r"^ELEMENT\((\w+),\s*(\d+),", open(os.path.join(args.repo, "export", "ipfix_elements.def")).read(),
+                          re.M)
+    rows = [l for l in open(os.path.join(args.repo, "docs", "export.md")).read().splitlines()
+            if l.startswith("| ") and "`" in l]
+    documented = {}
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) < 4:
+            continue
+        names = re.findall(r"`(\w+)`", cells[1])
+        ids = [i.strip() for i in cells[2].split("/")]
+        for n, i in zip(names, ids):
+            documented[n] = i
+    for name, eid in elements:
+        if documented.get(name) != eid:
+            res.fail(name, "docs/export.md's table has %s, the catalogue id %s" % (documented.get(name), eid))
+        else:
+            res.ok(name)
+    known = {n for n, _ in elements}
+    for n in documented:
+        if n not in known:
+            res.fail(n, "in docs/export.md's table, not in export/ipfix_elements.def")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["ipfixdump", "nfcapd", "pcap"])
-    ap.add_argument("--equery-run", required=True)
-    ap.add_argument("--traces", required=True)
+    ap.add_argument("mode", choices=["ipfixdump", "nfcapd", "pcap", "doc"])
+    ap.add_argument("--equery-run")
+    ap.add_argument("--traces")
+    ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(HERE)))
     ap.add_argument("--shared")
     args = ap.parse_args()
-    args.equery_run = os.path.abspath(args.equery_run)
+    if args.mode != "doc" and not (args.equery_run and args.traces):
+        ap.error("%s needs --equery-run and --traces" % args.mode)
+    if args.equery_run:
+        args.equery_run = os.path.abspath(args.equery_run)
     res = Result()
-    rc = {"ipfixdump": mode_ipfixdump, "nfcapd": mode_nfcapd, "pcap": mode_pcap}[args.mode](args, res)
+    rc = {"ipfixdump": mode_ipfixdump, "nfcapd": mode_nfcapd, "pcap": mode_pcap,
+          "doc": mode_doc}[args.mode](args, res)
     if rc == 77:
         return 77
     print("export %s: %d passed, %d failed%s" % (args.mode, res.passed, res.failed,
