@@ -58,7 +58,7 @@ static void enterprise_type(const char *coltype, IpfixType *t, uint16_t *len)
     *len = 8;
 }
 
-static bool map_query(const MQuery *q, uint32_t pen, IpfixQueryMap *qm)
+static bool map_query(const MQuery *q, uint32_t pen, IpfixQueryMap *qm, unsigned *next_id)
 {
     qm->exported = q->aggregate;
     qm->proto_col = qm->sport_col = qm->dport_col = -1;
@@ -106,7 +106,9 @@ static bool map_query(const MQuery *q, uint32_t pen, IpfixQueryMap *qm)
             f->type = e->type;
             f->len = e->len;
         } else {
-            f->id = (uint16_t)(c + 1);
+            /* numbered in program order over the exported queries, so
+             * that an id means one column (RFC 5610 records name it) */
+            f->id = (uint16_t)(qm->exported && *next_id < 0x7fff ? (*next_id)++ : 0x7fff);
             f->pen = pen;
             enterprise_type(col->type, &f->type, &f->len);
         }
@@ -114,13 +116,88 @@ static bool map_query(const MQuery *q, uint32_t pen, IpfixQueryMap *qm)
     return true;
 }
 
+/* ---- RFC 5610 type records ------------------------------------------------ */
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v >> 16);
+    put16(p + 2, v & 0xffff);
+}
+
+size_t ipfix_type_template(uint8_t *out)
+{
+    /* the fields libfixbuf's collectors look for (fbInfoModelTypeInfoRecord) */
+    static const uint16_t fields[][2] = {
+        {346, 4},      /* privateEnterpriseNumber (scope) */
+        {303, 2},      /* informationElementId (scope) */
+        {339, 1},      /* informationElementDataType */
+        {344, 1},      /* informationElementSemantics */
+        {345, 2},      /* informationElementUnits */
+        {342, 8},      /* informationElementRangeBegin */
+        {343, 8},      /* informationElementRangeEnd */
+        {341, 65535},  /* informationElementName (variable length) */
+        {340, 65535},  /* informationElementDescription */
+    };
+    size_t n = sizeof fields / sizeof fields[0];
+    put16(out, IPFIX_TYPE_TEMPLATE_ID);
+    put16(out + 2, (unsigned)n);
+    put16(out + 4, 2);
+    for (size_t i = 0; i < n; i++) {
+        put16(out + 6 + 4 * i, fields[i][0]);
+        put16(out + 8 + 4 * i, fields[i][1]);
+    }
+    return 6 + 4 * n;
+}
+
+static size_t put_string(uint8_t *p, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > 254)
+        n = 254;
+    p[0] = (uint8_t)n;
+    memcpy(p + 1, s, n);
+    return n + 1;
+}
+
+size_t ipfix_type_record(const MQuery *mq, const IpfixField *f, uint8_t *out)
+{
+    /* RFC 5610 data type codes, in the order of IpfixType */
+    static const uint8_t codes[] = {
+        [IPFIX_T_U8] = 1,   [IPFIX_T_U16] = 2,   [IPFIX_T_U32] = 3,   [IPFIX_T_U64] = 4,
+        [IPFIX_T_S64] = 8,  [IPFIX_T_F64] = 10,  [IPFIX_T_BOOL] = 11, [IPFIX_T_MAC] = 12,
+        [IPFIX_T_IPV4] = 18, [IPFIX_T_IPV6] = 19, [IPFIX_T_MS] = 15,
+    };
+    const MColumn *col = &mq->columns[f->column];
+    char name[256], desc[256];
+    snprintf(name, sizeof name, "%s.%s", mq->name, col->name);
+    snprintf(desc, sizeof desc, "equery: column %s (%s) of query %s", col->name, col->type, mq->name);
+    size_t n = 0;
+    put32(out, f->pen);
+    put16(out + 4, f->id);
+    out[6] = f->type == IPFIX_T_IPV4 ? 0 : codes[f->type]; /* an address: 4 or 16 octets, octetArray */
+    out[7] = 0; /* semantics: default */
+    put16(out + 8, 0); /* units: none */
+    memset(out + 10, 0, 16); /* range: none */
+    n = 26;
+    n += put_string(out + n, name);
+    n += put_string(out + n, desc);
+    return n;
+}
+
 IpfixQueryMap *ipfix_map_new(const Manifest *m, uint32_t pen)
 {
     IpfixQueryMap *maps = calloc(m->nqueries + 1, sizeof *maps);
     if (!maps)
         return NULL;
+    unsigned next_id = 1;
     for (unsigned q = 0; q < m->nqueries; q++)
-        if (!map_query(&m->queries[q], pen, &maps[q])) {
+        if (!map_query(&m->queries[q], pen, &maps[q], &next_id)) {
             ipfix_map_free(maps, m);
             return NULL;
         }

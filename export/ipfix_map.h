@@ -58,7 +58,8 @@ typedef struct {
     int column;                  /* the column, or IPFIX_COL_WINDOW_* */
     const IpfixElement *std;     /* the standard element (IPv4 one for an address), or NULL */
     const IpfixElement *std6;    /* an address column's IPv6 element */
-    uint16_t id;                 /* the element id (enterprise: column index + 1) */
+    uint16_t id;                 /* the element id (enterprise: 1, 2, ... over the program's exported
+                                  * queries' enterprise columns, in order) */
     uint32_t pen;                /* 0: IANA */
     IpfixType type;              /* (IPv4 for an address: IPFIX_T_IPV6 in a record that needs it) */
     uint16_t len;
@@ -73,6 +74,17 @@ typedef struct {
     unsigned nfields;
     IpfixField *fields;
 } IpfixQueryMap;
+
+/* RFC 5610: the information element type records that describe the
+ * enterprise elements (name "query.column", type), as data records of an
+ * options template with this id. */
+enum { IPFIX_TYPE_TEMPLATE_ID = 65535 };
+/* The options template record (set id 3); returns its length. */
+size_t ipfix_type_template(uint8_t *out);
+/* The type record of field f of query mq; returns its length (at most
+ * IPFIX_TYPE_RECORD_MAX). */
+enum { IPFIX_TYPE_RECORD_MAX = 4 + 2 + 1 + 1 + 2 + 8 + 8 + 1 + 255 + 1 + 255 };
+size_t ipfix_type_record(const MQuery *mq, const IpfixField *f, uint8_t *out);
 
 /* Maps every query of m; NULL when memory is short. */
 IpfixQueryMap *ipfix_map_new(const Manifest *m, uint32_t pen);

@@ -16,6 +16,7 @@ enum {
     IPFIX_HEADER_LEN = 16,
     IPFIX_SET_HEADER_LEN = 4,
     IPFIX_SET_TEMPLATE = 2,
+    IPFIX_SET_OPTIONS_TEMPLATE = 3,
     IPFIX_MSG_MAX = 65535,
     /* the smallest --ipfix-mtu: a header, a set header and a small record */
     IPFIX_MTU_MIN = 64,
@@ -40,8 +41,9 @@ typedef struct {
 void ipfix_msg_init(IpfixMsg *m, size_t mtu, uint32_t domain, IpfixEmit emit, void *ctx);
 /* The export time (seconds since the epoch) of messages finished from now. */
 void ipfix_msg_time(IpfixMsg *m, uint32_t t);
-/* Adds a record to a set of `set_id` (2: template set, >= 256: data set
- * of that template); false when it can fit no message of this mtu. */
+/* Adds a record to a set of `set_id` (2: template set, 3: options
+ * template set, >= 256: data set of that template); false when it can fit
+ * no message of this mtu. */
 bool ipfix_msg_add(IpfixMsg *m, uint16_t set_id, const uint8_t *rec, size_t len);
 /* Ends the open message, if any, and emits it. */
 void ipfix_msg_flush(IpfixMsg *m);

@@ -62,6 +62,8 @@ typedef struct {
     uint64_t send_failed, send_failed_records;
     int send_errno;
     uint64_t rows_left_out; /* rows of a query beyond its template ids */
+    bool types_sent;     /* the RFC 5610 type records of the enterprise elements */
+    uint64_t rows, type_records; /* data records: rows, and type records (files) */
     bool write_failed;
     int write_errno;
 } IpfixSink;
@@ -223,8 +225,34 @@ static size_t encode_value(const IpfixField *f, const EqValue *v, uint8_t *p)
 
 static uint64_t ms(int64_t ns) { return ns < 0 ? 0 : (uint64_t)(ns / 1000000); }
 
+/* RFC 5610: the options template and a type record per enterprise
+ * element, so that a reader knows their names and types. In files only,
+ * as RFC 5655 (8.1.5) recommends: over UDP, nfcapd 1.7 counts each options
+ * record of a template it does not know as a sequence failure. */
+static void send_types(IpfixSink *s)
+{
+    uint8_t rec[IPFIX_TYPE_RECORD_MAX];
+    bool any = false;
+    s->types_sent = true;
+    if (s->udp)
+        return;
+    for (unsigned q = 0; q < s->m->nqueries; q++)
+        for (unsigned i = 0; i < s->maps[q].nfields; i++) {
+            const IpfixField *f = &s->maps[q].fields[i];
+            if (!s->maps[q].exported || !f->pen)
+                continue;
+            if (!any)
+                ipfix_msg_add(&s->msg, IPFIX_SET_OPTIONS_TEMPLATE, rec, ipfix_type_template(rec));
+            any = true;
+            ipfix_msg_add(&s->msg, IPFIX_TYPE_TEMPLATE_ID, rec, ipfix_type_record(&s->m->queries[q], f, rec));
+            s->type_records++;
+        }
+    s->types_sent = true;
+}
+
 static void send_templates(IpfixSink *s)
 {
+    send_types(s);
     for (unsigned q = 0; q < s->m->nqueries; q++)
         for (unsigned k = 0; k < s->tq[q].n; k++)
             ipfix_msg_add(&s->msg, IPFIX_SET_TEMPLATE, s->tq[q].v[k].tmpl, s->tq[q].v[k].tlen);
@@ -277,6 +305,8 @@ static void ipfix_window(void *ctx, const OutSource *src, int64_t start, int64_t
         s->tmpl_time = s->msg.export_time;
     unsigned nc = s->m->queries[src->query].ncolumns;
     uint8_t rec[IPFIX_MSG_MAX];
+    if (!s->types_sent)
+        send_types(s);
     for (size_t r = 0; r < n; r++) {
         const EqValue *row = rows[r];
         for (unsigned c = 0; c < nc; c++)
@@ -308,6 +338,7 @@ static void ipfix_window(void *ctx, const OutSource *src, int64_t start, int64_t
                 len += encode_value(f, &row[f->column], rec + len);
         }
         ipfix_msg_add(&s->msg, v->id, rec, len);
+        s->rows++;
     }
 }
 
@@ -324,9 +355,13 @@ static void ipfix_finish(void *ctx, const struct EngineStats *st)
     (void)st;
     IpfixSink *s = ctx;
     ipfix_msg_flush(&s->msg);
-    if (!s->quiet)
-        fprintf(stderr, "equery-run: ipfix: %" PRIu64 " data records in %" PRIu64 " messages %s %s\n",
-                s->msg.records, s->msg.messages, s->udp ? "sent to" : "written to", s->target);
+    if (s->quiet)
+        return;
+    fprintf(stderr, "equery-run: ipfix: %" PRIu64 " rows in %" PRIu64 " messages %s %s", s->rows, s->msg.messages,
+            s->udp ? "sent to" : "written to", s->target);
+    if (s->type_records)
+        fprintf(stderr, " (and %" PRIu64 " records describing enterprise elements)", s->type_records);
+    fputc('\n', stderr);
 }
 
 static void free_sink(IpfixSink *s)
@@ -414,9 +449,17 @@ void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char
         size_t rec = IPFIX_HEADER_LEN + IPFIX_SET_HEADER_LEN + ipfix_map_record_max(&s->maps[q]);
         if (rec > need)
             need = rec;
+        uint8_t t[IPFIX_TYPE_RECORD_MAX];
+        for (unsigned i = 0; !o->udp && i < s->maps[q].nfields; i++)
+            if (s->maps[q].fields[i].pen) {
+                size_t tl = IPFIX_HEADER_LEN + IPFIX_SET_HEADER_LEN +
+                            ipfix_type_record(&m->queries[q], &s->maps[q].fields[i], t);
+                if (tl > need)
+                    need = tl;
+            }
         if (need > o->mtu) {
             snprintf(err, errlen, "--ipfix-mtu %u is too small: query '%s' needs messages of at least %zu bytes "
-                                  "(its template or its largest record, with the message and set headers)",
+                                  "(its template, its largest record or the description of an enterprise element, with the message and set headers)",
                      o->mtu, m->queries[q].name, need);
             free_sink(s);
             return NULL;

@@ -4,7 +4,8 @@
 Usage:
   check_export.py ipfixdump --equery-run PATH --traces DIR
       Each case writes an IPFIX file (--ipfix-file) and decodes it with
-      libfixbuf's ipfixDump; the text must equal tests/export/ipfixdump/
+      libfixbuf's ipfixDump --rfc5610 (which learns the enterprise elements
+      from the file's type records); the text must equal tests/export/ipfixdump/
       NAME.txt (EQUERY_UPDATE_GOLDEN=1 rewrites them: review the diff).
   check_export.py nfcapd --equery-run PATH --traces DIR [--shared DIR]
       Starts nfcapd on a free loopback port with a temporary folder (stopped
@@ -49,8 +50,11 @@ IPFIXDUMP_CASES = [
     ("flows_refresh", "flows.eq", "loss_chain.pcap", ["--ipfix-template-refresh", "2"]),
 ]
 
-# captures exported to nfcapd: generated ones, then real ones when present
+# captures exported to nfcapd (program flows.eq): generated ones, then real
+# ones when present; and runs of other programs (enterprise elements,
+# template refresh by time and by messages)
 NFCAPD_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "bench_mixed.pcap", "vlan_mpls.pcap"]
+NFCAPD_MORE = [("mixed.eq", "attacks.pcap", ["--ipfix-template-refresh", "5", "--ipfix-template-refresh-messages", "100"])]
 NFCAPD_SHARED = ["mixed_example_15s.pcap", "ipv6_mixed_tcp_udp_icmp6_dns.pcap", "icmp_ping_plus_ssh.pcap"]
 
 PCAP_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "syn_flood.pcap", "vlan_mpls.pcap"]
@@ -117,7 +121,7 @@ def mode_ipfixdump(args, res):
             if r.returncode != 0:
                 res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
                 continue
-            d = run(["ipfixDump", "--hexdump=16", "--in", f])
+            d = run(["ipfixDump", "--rfc5610", "--in", f])
             if d.returncode != 0:
                 res.fail(name, "ipfixDump: exit %d: %s" % (d.returncode, d.stderr.decode()))
                 continue
@@ -186,11 +190,12 @@ class Nfcapd:
 
 
 def csv_flows(text):
-    """The flows of equery-run's CSV: (saddr, daddr, proto, sport, dport, start ms, end ms) -> [packets, bytes]."""
+    """The flows of equery-run's CSV: (saddr, daddr, proto, sport, dport, start ms, end ms) -> [packets, bytes].
+    The query's first columns are those of programs/flows.eq."""
     flows = {}
     for line in text.splitlines():
         f = line.split(",")
-        if f[0] != "row":
+        if f[0] != "row" or f[1] != "flows":
             continue
         start, end, saddr, daddr, proto, sport, dport, count, ipbytes = f[3:12]
         # a record leaves an absent port out; nfdump shows 0
@@ -238,12 +243,15 @@ def mode_nfcapd(args, res):
     env = dict(os.environ, TZ="UTC")
     try:
         collector = Nfcapd(folder)
-        for i, (name, path) in enumerate(caps):
+        runs = [(name, path, "flows.eq", []) for name, path in caps]
+        runs += [("%s over %s" % (prog, cap), os.path.join(args.traces, cap), prog, extra)
+                 for prog, cap, extra in NFCAPD_MORE]
+        for i, (name, path, prog, extra) in enumerate(runs):
             # one observation domain per capture (--mid): each run is an
             # exporter of its own, whose sequence numbers start at 0
-            rows = os.path.join(work, name + ".csv")
-            r = run([args.equery_run, os.path.join(PROGRAMS, "flows.eq"), "--pcap", path, "--format", "csv",
-                     "-o", rows, "--quiet", "--mid", str(i + 1), "--ipfix", "127.0.0.1:%d" % collector.port])
+            rows = os.path.join(work, "%d.csv" % i)
+            r = run([args.equery_run, os.path.join(PROGRAMS, prog), "--pcap", path, "--format", "csv",
+                     "-o", rows, "--quiet", "--mid", str(i + 1), "--ipfix", "127.0.0.1:%d" % collector.port] + extra)
             if r.returncode != 0:
                 res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
                 continue
