@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "engine.h"
 #include "export.h"
 #include "output.h"
@@ -525,7 +526,16 @@ static int add_exports(Options *o, const LoadedProgram *prog, Output *out)
             return usage_error("--pcap-out writes the packets that packet queries (no aggregates) match, and "
                                "'%s' has none",
                                o->program);
-        void *s = pcap_sink_new(o->pcap_out, (uint32_t)o->snaplen, o->quiet, err, sizeof err);
+        /* the snapshot length of the captures read, else the live one */
+        uint32_t snaplen = (uint32_t)o->snaplen;
+        if (o->npcaps && strcmp(o->pcaps[0], "-") != 0) {
+            unsigned skipped = 0;
+            CapMerge *cm = cap_merge_open(o->pcaps, o->npcaps, err, sizeof err, &skipped);
+            if (cm && cap_merge_snaplen(cm))
+                snaplen = cap_merge_snaplen(cm);
+            cap_merge_close(cm);
+        }
+        void *s = pcap_sink_new(o->pcap_out, snaplen, o->quiet, err, sizeof err);
         if (!s) {
             fprintf(stderr, "equery-run: error: %s\n", err);
             return EXIT_RUN;

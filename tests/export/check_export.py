@@ -358,6 +358,12 @@ def mode_pcap(args, res):
             frames = tshark_frames(out)
             got = sorted((t, wire) for t, wire, _ in frames)
             caps_ok = all(cap <= wire for _, wire, cap in frames)
+            # the header keeps the capture's snapshot length
+            with open(path, "rb") as f_in, open(out, "rb") as f_out:
+                h_in, h_out = f_in.read(24), f_out.read(24)
+            snap_in = int.from_bytes(h_in[16:20], "little" if h_in[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1")
+                                     else "big")
+            snap_out = int.from_bytes(h_out[16:20], "little")
             if per_query["syns"] != per_query["again"]:
                 res.fail(name, "queries syns and again matched different packets")
             elif got != want:
@@ -365,9 +371,11 @@ def mode_pcap(args, res):
                     len(got), len(want), next(((g, w) for g, w in zip(got, want) if g != w), None)))
             elif not caps_ok:
                 res.fail(name, "a frame's captured length exceeds its length on the wire")
+            elif snap_out != snap_in:
+                res.fail(name, "snapshot length %d in the header, the capture's is %d" % (snap_out, snap_in))
             else:
-                res.ok(name, "%d frames (%d rows), timestamps and lengths equal" % (
-                    len(got), sum(len(v) for v in per_query.values())))
+                res.ok(name, "%d frames (%d rows), timestamps and lengths equal, snapshot length %d" % (
+                    len(got), sum(len(v) for v in per_query.values()), snap_out))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
