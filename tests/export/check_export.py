@@ -163,19 +163,22 @@ class Nfcapd:
         self.proc = subprocess.Popen(["nfcapd", "-b", "127.0.0.1", "-p", str(self.port), "-w", folder,
                                       "-B", "16000000"], stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
-        # ready when its socket is bound
-        for _ in range(100):
-            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                probe.bind(("127.0.0.1", self.port))
-                probe.close()
-                time.sleep(0.05)
-            except OSError:
-                probe.close()
+        # ready when its socket is bound (read from /proc/net/udp: binding
+        # the port ourselves to probe it could take it from nfcapd)
+        for _ in range(200):
+            if self.bound():
                 return
             if self.proc.poll() is not None:
                 break
-        raise RuntimeError("nfcapd did not start on 127.0.0.1:%d" % self.port)
+            time.sleep(0.05)
+        self.stop()  # (nothing is left running)
+        raise RuntimeError("nfcapd did not start on 127.0.0.1:%d: %s" % (
+            self.port, open(os.path.join(folder, "..", "nfcapd.log")).read()))
+
+    def bound(self):
+        want = ":%04X" % self.port
+        with open("/proc/net/udp") as f:
+            return any(line.split()[1].endswith(want) for line in f.readlines()[1:])
 
     def stop(self):
         """SIGTERM: nfcapd writes its open file and exits."""
