@@ -138,6 +138,23 @@ def mode_ipfixdump(args, res):
                 diff = "".join(difflib.unified_diff((want or "").splitlines(True), got.splitlines(True),
                                                     golden, "ipfixDump output"))
                 res.fail(name, "ipfixDump's decoding differs from %s\n%s" % (golden, diff))
+        # the same bytes whatever measures: partial tables merged, the DPDK
+        # engine (when equery-run has it)
+        base = os.path.join(work, "same.ipfix")
+        common = [args.equery_run, os.path.join(PROGRAMS, "mixed.eq"), "--pcap",
+                  os.path.join(args.traces, "attacks.pcap"), "--format", "none", "--quiet"]
+        run(common + ["--ipfix-file", base])
+        for name, extra in (("same_partitions", ["--partitions", "4"]), ("same_dpdk", ["--engine=dpdk"])):
+            f = os.path.join(work, name + ".ipfix")
+            r = run(common + ["--ipfix-file", f] + extra)
+            if r.returncode != 0 and name == "same_dpdk":
+                res.skip(name, "equery-run --engine=dpdk: %s" % r.stderr.decode().strip().splitlines()[-1:])
+            elif r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+            elif open(f, "rb").read() != open(base, "rb").read():
+                res.fail(name, "%s gives another IPFIX file than the portable engine" % " ".join(extra))
+            else:
+                res.ok(name, "%s: the same %d bytes" % (" ".join(extra), os.path.getsize(f)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
