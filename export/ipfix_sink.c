@@ -247,7 +247,6 @@ static void send_types(IpfixSink *s)
             ipfix_msg_add(&s->msg, IPFIX_TYPE_TEMPLATE_ID, rec, ipfix_type_record(&s->m->queries[q], f, rec));
             s->type_records++;
         }
-    s->types_sent = true;
 }
 
 static void send_templates(IpfixSink *s)
@@ -276,7 +275,8 @@ static const Variant *variant_of(IpfixSink *s, unsigned q)
     for (unsigned k = 0; k < t->n; k++)
         if (!memcmp(t->v[k].sig, s->sig, nc))
             return &t->v[k];
-    if (t->n == IPFIX_TEMPLATES_PER_QUERY || q >= (65536 - IPFIX_TEMPLATE_BASE) / IPFIX_TEMPLATES_PER_QUERY)
+    /* (the ids stop below the type records' options template, 65535) */
+    if (t->n == IPFIX_TEMPLATES_PER_QUERY || q >= (IPFIX_TYPE_TEMPLATE_ID - IPFIX_TEMPLATE_BASE) / IPFIX_TEMPLATES_PER_QUERY)
         return NULL;
     Variant *v = &t->v[t->n];
     v->sig = malloc(nc + 1);
@@ -386,8 +386,10 @@ static bool ipfix_close(void *ctx)
     bool ok = true;
     if (s->rows_left_out)
         fprintf(stderr, "equery-run: warning: %" PRIu64 " rows were left out of the IPFIX export: their queries "
-                        "needed more than %d templates (sets of present values and address families)\n",
-                s->rows_left_out, IPFIX_TEMPLATES_PER_QUERY);
+                        "needed more than %d templates (sets of present values and address families), or came "
+                        "after the %dth query\n",
+                s->rows_left_out, IPFIX_TEMPLATES_PER_QUERY,
+                (IPFIX_TYPE_TEMPLATE_ID - IPFIX_TEMPLATE_BASE) / IPFIX_TEMPLATES_PER_QUERY);
     if (s->udp) {
         if (s->send_failed) {
             /* (a refusal comes back with the send after the lost message) */
