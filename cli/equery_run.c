@@ -20,7 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "engine.h"
+#include "export.h"
 #include "output.h"
 #include "program.h"
 #include "source.h"
@@ -63,6 +65,10 @@ typedef struct {
     int snaplen;
     bool promisc, progress, quiet, verbose;
     FolderRotate rotate;    /* --rotate */
+    bool format_none;       /* --format none: no text output */
+    IpfixOptions ipfix;     /* --ipfix, --ipfix-file and their settings */
+    bool ipfix_set;         /* an --ipfix-* setting was given */
+    const char *pcap_out;   /* --pcap-out FILE */
 } Options;
 
 static void usage(FILE *f)
@@ -94,7 +100,8 @@ static void usage(FILE *f)
           "  --tc IFACE           measure in the kernel with a tc (sched_cls) program on IFACE\n"
           "  --direction D        ingress (default) or egress, with --tc\n"
           "output:\n"
-          "  --format FMT         table (default on a terminal), csv, or json (default otherwise)\n"
+          "  --format FMT         table (default on a terminal), csv, json (default otherwise),\n"
+          "                       or none (nothing on standard output: when exporting)\n"
           "  -o, --output FILE    write results to FILE instead of standard output\n"
           "  -o, --output DIR/    a folder of tables: one file per query, event, triggered\n"
           "                       query's starts and gaps, each with its header (csv or json)\n"
@@ -102,6 +109,17 @@ static void usage(FILE *f)
           "                       size=N[k|M|G] bytes, named after its first record's time\n"
           "  --quiet              no summary at the end\n"
           "  --no-progress        no progress line on a terminal\n"
+          "export (docs/export.md):\n"
+          "  --ipfix HOST:PORT    send the rows of aggregate queries as IPFIX over UDP to a\n"
+          "                       collector (nfcapd -p PORT, ...); [IPV6]:PORT for IPv6\n"
+          "  --ipfix-file FILE    write them as an IPFIX file (RFC 5655)\n"
+          "  --ipfix-pen N        enterprise number of the elements with no IANA one\n"
+          "                       (default 32473, the documentation PEN of RFC 5612)\n"
+          "  --ipfix-mtu N        the largest IPFIX message, bytes (default 1400)\n"
+          "  --ipfix-template-refresh S  send the templates again every S seconds of\n"
+          "                       export time (default 600; 0: never)\n"
+          "  --ipfix-template-refresh-messages N  and, over UDP, every N messages (default 0: never)\n"
+          "  --pcap-out FILE      write the packets the packet queries matched to a pcap file\n"
           "limits:\n"
           "  --max-groups N       groups per query window (default 1000000); more are dropped and counted\n"
           "  --max-instances N    running instances of one triggered query (default 64)\n"
@@ -200,7 +218,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -215,10 +233,17 @@ static int parse_options(int argc, char **argv, Options *o)
         {"xdp", required_argument, 0, O_XDP},         {"xdp-mode", required_argument, 0, O_XDPMODE},
         {"tc", required_argument, 0, O_TC},           {"direction", required_argument, 0, O_DIR},
         {"rotate", required_argument, 0, O_ROTATE},
+        {"ipfix", required_argument, 0, O_IPFIX},     {"ipfix-file", required_argument, 0, O_IPFIX_FILE},
+        {"ipfix-pen", required_argument, 0, O_IPFIX_PEN}, {"ipfix-mtu", required_argument, 0, O_IPFIX_MTU},
+        {"ipfix-template-refresh", required_argument, 0, O_IPFIX_REFRESH},
+        {"ipfix-template-refresh-messages", required_argument, 0, O_IPFIX_REFRESH_MSGS},
+        {"pcap-out", required_argument, 0, O_PCAP_OUT},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
-                   .snaplen = DEFAULT_SNAPLEN, .progress = true};
+                   .snaplen = DEFAULT_SNAPLEN, .progress = true,
+                   .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT}};
+    char perr[320], host[256], port[8];
     opterr = 0;
     int c;
     uint32_t v;
@@ -238,8 +263,12 @@ static int parse_options(int argc, char **argv, Options *o)
                 o->format = FMT_CSV;
             else if (!strcmp(optarg, "json"))
                 o->format = FMT_JSON;
+            else if (!strcmp(optarg, "none"))
+                o->format_none = true;
             else
-                return usage_error("unknown format '%s' (table, csv, json)", optarg);
+                return usage_error("unknown format '%s' (table, csv, json, none)", optarg);
+            if (strcmp(optarg, "none") != 0)
+                o->format_none = false;
             break;
         case 'o': o->output = optarg; break;
         case O_MAXG:
@@ -312,6 +341,33 @@ static int parse_options(int argc, char **argv, Options *o)
                 return usage_error("--snaplen needs a number from 64 to 262144, not '%s'", optarg);
             o->snaplen = (int)v;
             break;
+        case O_IPFIX:
+            if (!ipfix_parse_target(optarg, host, sizeof host, port, sizeof port, perr, sizeof perr))
+                return usage_error("%s", perr);
+            o->ipfix.udp = optarg;
+            break;
+        case O_IPFIX_FILE: o->ipfix.file = optarg; break;
+        case O_IPFIX_PEN:
+            if (!parse_u32(optarg, &o->ipfix.pen, 1))
+                return usage_error("--ipfix-pen needs a number from 1 to 4294967295, not '%s'", optarg);
+            o->ipfix_set = true;
+            break;
+        case O_IPFIX_MTU:
+            if (!parse_u32(optarg, &o->ipfix.mtu, IPFIX_MTU_MIN) || o->ipfix.mtu > IPFIX_MSG_MAX)
+                return usage_error("--ipfix-mtu needs a number from 64 to 65535, not '%s'", optarg);
+            o->ipfix_set = true;
+            break;
+        case O_IPFIX_REFRESH:
+            if (!parse_u32(optarg, &o->ipfix.refresh_s, 0))
+                return usage_error("--ipfix-template-refresh needs a number of seconds (0: never), not '%s'", optarg);
+            o->ipfix_set = true;
+            break;
+        case O_IPFIX_REFRESH_MSGS:
+            if (!parse_u32(optarg, &o->ipfix.refresh_msgs, 0))
+                return usage_error("--ipfix-template-refresh-messages needs a number (0: never), not '%s'", optarg);
+            o->ipfix_set = true;
+            break;
+        case O_PCAP_OUT: o->pcap_out = optarg; break;
         case O_PROMISC: o->promisc = true; break;
         case O_QUIET: o->quiet = true; break;
         case O_NOPROG: o->progress = false; break;
@@ -371,6 +427,18 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "a folder of tables (-o DIR/) holds csv or json files, not --format table");
     if (o->workers && !o->dpdk)
         return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
+    if (o->ipfix.udp && o->ipfix.file)
+        return usage_error("%s", "give either --ipfix HOST:PORT or --ipfix-file FILE, not both");
+    if (o->ipfix_set && !o->ipfix.udp && !o->ipfix.file)
+        return usage_error("%s", "the --ipfix-* settings are for an IPFIX export: give --ipfix HOST:PORT or "
+                                 "--ipfix-file FILE");
+    if (o->ipfix.refresh_msgs && !o->ipfix.udp)
+        return usage_error("%s", "--ipfix-template-refresh-messages is for --ipfix HOST:PORT (UDP)");
+    if (o->format_none && o->output)
+        return usage_error("%s", "--format none writes no text: drop -o, or give another format");
+    if (o->pcap_out && (o->dpdk || o->ebpf))
+        return usage_error("%s", "--pcap-out is for the portable engine (--pcap, --iface): the DPDK and eBPF "
+                                 "engines do not hand their frames over");
     return 0;
 }
 
@@ -429,6 +497,58 @@ static void summary(const EngineStats *st, double secs, bool quiet)
                 st->conversations_evicted);
 }
 
+/* The exporters the options ask for (export.h), as sinks of `out`. */
+static int add_exports(Options *o, const LoadedProgram *prog, Output *out)
+{
+    char err[512];
+    if (o->ipfix.udp || o->ipfix.file) {
+        int st = 0;
+        o->ipfix.domain = o->mid;
+        o->ipfix.quiet = o->quiet;
+        void *s = ipfix_sink_new(&o->ipfix, prog->m, stderr, err, sizeof err, &st);
+        if (!s) {
+            if (st == EXIT_USAGE)
+                return usage_error("%s", err);
+            fprintf(stderr, "equery-run: error: %s\n", err);
+            return st;
+        }
+        if (!out_add(out, &ipfix_sink_ops, s)) {
+            ipfix_sink_ops.close(s);
+            fprintf(stderr, "equery-run: error: too many outputs\n");
+            return EXIT_RUN;
+        }
+    }
+    if (o->pcap_out) {
+        bool any = false;
+        for (unsigned q = 0; q < prog->m->nqueries; q++)
+            any |= !prog->m->queries[q].aggregate;
+        if (!any)
+            return usage_error("--pcap-out writes the packets that packet queries (no aggregates) match, and "
+                               "'%s' has none",
+                               o->program);
+        /* the snapshot length of the captures read, else the live one */
+        uint32_t snaplen = (uint32_t)o->snaplen;
+        if (o->npcaps && strcmp(o->pcaps[0], "-") != 0) {
+            unsigned skipped = 0;
+            CapMerge *cm = cap_merge_open(o->pcaps, o->npcaps, err, sizeof err, &skipped);
+            if (cm && cap_merge_snaplen(cm))
+                snaplen = cap_merge_snaplen(cm);
+            cap_merge_close(cm);
+        }
+        void *s = pcap_sink_new(o->pcap_out, snaplen, o->quiet, err, sizeof err);
+        if (!s) {
+            fprintf(stderr, "equery-run: error: %s\n", err);
+            return EXIT_RUN;
+        }
+        if (!out_add(out, &pcap_sink_ops, s)) {
+            pcap_sink_ops.close(s);
+            fprintf(stderr, "equery-run: error: too many outputs\n");
+            return EXIT_RUN;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Options o;
@@ -470,13 +590,16 @@ int main(int argc, char **argv)
         }
         if (!o.format_set)
             o.format = isatty(fileno(of)) ? FMT_TABLE : FMT_JSON;
-        out = out_new(of, o.format, prog.m);
+        out = out_new(o.format_none ? NULL : of, o.format, prog.m);
     }
     if (!out) {
         fprintf(stderr, "equery-run: error: out of memory\n");
         status = EXIT_RUN;
         goto done;
     }
+    status = add_exports(&o, &prog, out);
+    if (status)
+        goto done;
     bool komon = !o.pcap_file && !o.iface && !o.eal_args && !o.xdp_iface && !o.tc_iface;
     if (komon && !prog.komon) {
         status = usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk "

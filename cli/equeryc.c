@@ -14,6 +14,8 @@
 #include "c_gen.h"
 #include "compiler.h"
 #include "ebpf_gen.h"
+#include "ipfix_check.h"
+#include "ipfix_map.h"
 #include "ir.h"
 #include "komon_config.h"
 #include "sema.h"
@@ -50,6 +52,11 @@ static void usage(FILE *out)
           "                      DPDK engine runs: checks that every query can run there,\n"
           "                      docs/dpdk.md); ebpf (docs/ebpf.md); komon (the C\n"
           "                      bundle with its KOMon probe configuration, docs/komon.md)\n"
+          "  --export=ipfix      with --check: how each query goes out as IPFIX\n"
+          "                      (equery-run --ipfix): which column becomes which\n"
+          "                      information element, and a warning for each packet\n"
+          "                      query, which is left out (docs/export.md)\n"
+          "  --ipfix-pen=N       the enterprise number shown for --export=ipfix\n"
           "  -h, --help          show this help\n"
           "  --version           show the version\n"
           "\n"
@@ -137,17 +144,21 @@ static void emit_fields(FILE *out)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_CHECK = 256, OPT_EMIT, OPT_TARGET, OPT_VERSION };
+    enum { OPT_CHECK = 256, OPT_EMIT, OPT_TARGET, OPT_VERSION, OPT_EXPORT, OPT_PEN };
     static const struct option opts[] = {
         {"check", no_argument, 0, OPT_CHECK},  {"emit", required_argument, 0, OPT_EMIT},
         {"output", required_argument, 0, 'o'}, {"target", required_argument, 0, OPT_TARGET},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, OPT_VERSION},
+        {"export", required_argument, 0, OPT_EXPORT}, {"ipfix-pen", required_argument, 0, OPT_PEN},
         {0, 0, 0, 0},
     };
     bool check_only = false;
     Emit emit = EMIT_NONE;
     const char *outdir = NULL;
     int target = TARGET_C;
+    bool export_ipfix = false;
+    unsigned long pen = IPFIX_PEN_DEFAULT;
+    char *pen_end;
     opterr = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
@@ -173,12 +184,25 @@ int main(int argc, char **argv)
                 return unknown_choice("target", optarg, cat_backend_names, BK__COUNT);
             break;
         }
+        case OPT_EXPORT:
+            if (strcmp(optarg, "ipfix") != 0)
+                return usage_error("unknown export '%s' (ipfix)", optarg);
+            export_ipfix = true;
+            break;
+        case OPT_PEN:
+            errno = 0;
+            pen = strtoul(optarg, &pen_end, 10);
+            if (errno || *pen_end || !*optarg || *optarg == '-' || pen < 1 || pen > UINT32_MAX)
+                return usage_error("--ipfix-pen needs a number from 1 to 4294967295, not '%s'", optarg);
+            break;
         case 'h': usage(stdout); return 0;
         case OPT_VERSION: printf("equeryc %s\n", EQUERY_VERSION); return 0;
         case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
         default: return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (export_ipfix && !check_only)
+        return usage_error("%s", "--export=ipfix goes with --check");
     if (emit == EMIT_FIELDS) {
         emit_fields(stdout);
         return 0;
@@ -279,6 +303,8 @@ int main(int argc, char **argv)
         if (status)
             goto done;
     }
+    if (check_only && export_ipfix)
+        ipfix_check(&c, ir, (uint32_t)pen, stderr);
     if (check_only)
         goto done;
     char *dir = outdir ? strdup(outdir) : NULL;

@@ -75,6 +75,28 @@ static void collect_events(const IrExpr *e, bool *used)
         collect_events(e->args[i], used);
 }
 
+/* A column's origin for the manifest (manifest.h), when it is a plain key,
+ * field or state over all directions; NULL when it is computed. */
+static char *column_origin(const IrQuery *q, const IrExpr *e)
+{
+    char buf[64];
+    if (e->kind == X_KEY)
+        snprintf(buf, sizeof buf, "key:%s", cat_fields[q->keys[e->idx]].name);
+    else if (e->kind == X_FIELD)
+        snprintf(buf, sizeof buf, "field:%s", cat_fields[e->idx].name);
+    else if (e->kind == X_STATE && q->states[e->idx]->dir == DIR_ANY) {
+        const IrState *st = q->states[e->idx];
+        if (!st->arg)
+            snprintf(buf, sizeof buf, "%s", ir_state_names[st->kind]);
+        else if (st->arg->kind == X_FIELD)
+            snprintf(buf, sizeof buf, "%s:%s", ir_state_names[st->kind], cat_fields[st->arg->idx].name);
+        else
+            return NULL;
+    } else
+        return NULL;
+    return xstrdup(buf);
+}
+
 static void fill_query(MQuery *mq, const IrProgram *p, const IrQuery *q)
 {
     mq->name = xstrdup(q->name);
@@ -90,6 +112,7 @@ static void fill_query(MQuery *mq, const IrProgram *p, const IrQuery *q)
     for (int i = 0; i < q->ncolumns; i++) {
         mq->columns[i].name = xstrdup(q->columns[i].name);
         mq->columns[i].type = xstrdup(cat_type_names[q->columns[i].ty]);
+        mq->columns[i].origin = column_origin(q, q->columns[i].e);
     }
     mq->every_ns = (uint64_t)q->every_ns;
     mq->within_ns = (uint64_t)q->within_ns;

@@ -44,6 +44,7 @@ static const cyaml_schema_value_t name_entry = {
 static const cyaml_schema_field_t column_fields[] = {
     STRING("name", CYAML_FLAG_DEFAULT, MColumn, name),
     STRING("type", CYAML_FLAG_DEFAULT, MColumn, type),
+    STRING("origin", CYAML_FLAG_OPTIONAL, MColumn, origin),
     CYAML_FIELD_END,
 };
 
@@ -291,6 +292,30 @@ static bool is_identifier(const char *s)
     return true;
 }
 
+/* A column's origin (manifest.h): "key:FIELD", "field:FIELD", "STATE" or
+ * "STATE:FIELD", the names from the catalogues. */
+static const char *const state_names[] = {
+#define STATE(id, name, merge, desc) name,
+#include "states.def"
+#undef STATE
+};
+
+static bool is_origin(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    if (colon && cat_field(colon + 1) < 0)
+        return false;
+    if (colon && (n == 3 && !strncmp(s, "key", 3)))
+        return true;
+    if (colon && (n == 5 && !strncmp(s, "field", 5)))
+        return true;
+    for (size_t k = 0; k < sizeof state_names / sizeof state_names[0]; k++)
+        if (strlen(state_names[k]) == n && !strncmp(s, state_names[k], n))
+            return true;
+    return false;
+}
+
 /* A file directly inside the bundle folder. Besides '/' and "..", a
  * leading '-' is refused so that the name cannot read as a compiler option,
  * and a leading '.' so that it is never hidden or "." itself. */
@@ -481,6 +506,10 @@ static bool check_query_shape(const Check *c, const MQuery *q)
         if (!col->type || !is_row_type(col->type))
             return fail(c, "query '%s': column '%s': unknown type '%s'", q->name, col->name,
                         col->type ? col->type : "");
+        if (col->origin && !is_origin(col->origin))
+            return fail(c, "query '%s': column '%s': origin '%s' is not key:FIELD, field:FIELD, STATE or "
+                           "STATE:FIELD",
+                        q->name, col->name, col->origin);
     }
     for (unsigned i = 0; i < q->nreads; i++)
         if (!is_identifier(q->reads[i]))

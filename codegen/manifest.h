@@ -16,6 +16,11 @@ enum { MANIFEST_VERSION = 1 };
 typedef struct {
     char *name;
     char *type;       /* a type name of the language: u64, real, ipaddr, mac, proto, flags, duration, time, rate, dir, bool, u8.. */
+    char *origin;     /* what the column is, when it is plain (exporters map it, export/ipfix_map.c):
+                       * "key:FIELD" (a Groupby key), "field:FIELD" (a packet query's field),
+                       * "STATE" or "STATE:FIELD" (a partial state over all directions:
+                       * "count", "sum:ip_len", "min:ts"; names of equery/states.def);
+                       * NULL for a computed column */
 } MColumn;
 
 typedef struct {

@@ -68,6 +68,7 @@ struct CapReader {
     uint64_t size;      /* the file's size, 0 for a stream */
     bool ng, swapped, nanos;
     int linktype;       /* pcap: the file's; pcapng: the first interface's */
+    uint32_t snaplen;   /* pcap: the file's; pcapng: the largest of the interfaces read (0: none yet) */
     NgIface *ifaces;
     unsigned nifaces;
     int64_t last_ts;    /* pcapng simple packet blocks have no time: the previous one */
@@ -181,6 +182,7 @@ static bool pcap_header(CapReader *r, uint32_t magic)
         return false;
     }
     r->linktype = (int)(rd32(r, h + 20) & LINKTYPE_MASK);
+    r->snaplen = rd32(r, h + 16);
     r->pos += PCAP_HDR;
     return true;
 }
@@ -311,6 +313,8 @@ static int ng_next(CapReader *r, CapPacket *p)
             }
             if (r->linktype < 0)
                 r->linktype = i->linktype;
+            if (i->snaplen > r->snaplen)
+                r->snaplen = i->snaplen;
             continue;
         }
         if (type != NG_EPB && type != NG_SPB && type != NG_OPB)
@@ -471,6 +475,8 @@ uint64_t cap_offset(const CapReader *r) { return r->consumed + r->pos; }
 uint64_t cap_size(const CapReader *r) { return r->size; }
 
 int cap_linktype(const CapReader *r) { return r->linktype; }
+
+uint32_t cap_snaplen(const CapReader *r) { return r->snaplen; }
 
 void cap_close(CapReader *r)
 {
@@ -652,6 +658,15 @@ uint64_t cap_merge_size(const CapMerge *m)
 }
 
 int cap_merge_linktype(const CapMerge *m) { return m->n ? cap_linktype(m->r[0]) : -1; }
+
+uint32_t cap_merge_snaplen(const CapMerge *m)
+{
+    uint32_t n = 0;
+    for (unsigned i = 0; i < m->n; i++)
+        if (cap_snaplen(m->r[i]) > n)
+            n = cap_snaplen(m->r[i]);
+    return n;
+}
 
 void cap_merge_close(CapMerge *m)
 {

@@ -45,6 +45,9 @@ uint64_t cap_size(const CapReader *r);
 /* The link type of the first interface (pcap: the file's), or -1 before
  * a pcapng file has described one. */
 int cap_linktype(const CapReader *r);
+/* The snapshot length the capture declares (pcap: the header's; pcapng: the
+ * largest of the interfaces described so far), 0 when none yet. */
+uint32_t cap_snaplen(const CapReader *r);
 void cap_close(CapReader *r);
 
 /* ---- several captures, merged in time order ---------------------------- */
@@ -64,6 +67,8 @@ uint64_t cap_merge_offset(const CapMerge *m);
 uint64_t cap_merge_size(const CapMerge *m);
 /* The link type of the first capture's first interface. */
 int cap_merge_linktype(const CapMerge *m);
+/* The largest snapshot length of the captures (0: none declared yet). */
+uint32_t cap_merge_snaplen(const CapMerge *m);
 void cap_merge_close(CapMerge *m);
 
 #endif

@@ -74,6 +74,7 @@ struct Engine {
     OutFrame cur;       /* the frame being measured (packet rows carry it) */
     bool has_cur;       /* cur is a frame (not a KOMon sample, not between frames) */
     uint64_t bursts;    /* bursts measured so far */
+    uint64_t frames;    /* frames measured so far (OutFrame.seq) */
     /* rows of the window being closed */
     EqValue *rows;
     size_t nrows, caprows; /* caprows: capacity in values (rows of ncols) */

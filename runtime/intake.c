@@ -186,7 +186,7 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
             advance_to(e, fr[i].ts); /* (a distributor has advanced with its workers idle) */
         e->st.last_ts = fr[i].ts;
         e->last_input = fr[i].ts;
-        e->cur = (OutFrame){fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts, linktype};
+        e->cur = (OutFrame){fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts, linktype, ++e->frames};
         e->has_cur = !it->samples;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];

@@ -32,6 +32,8 @@ typedef struct {
     uint32_t caplen, wirelen;
     int64_t ts;
     int linktype; /* EQ_LINK_* (DLT values) */
+    uint64_t seq; /* the frame's number in the run, from 1: the rows of several
+                   * packet queries on one frame carry the same */
 } OutFrame;
 
 /* A sink: what it does with each kind of record. Every function may be

@@ -150,6 +150,7 @@ static void compare_query(const MQuery *w, const MQuery *g)
     for (unsigned i = 0; i < w->ncolumns && i < g->ncolumns; i++) {
         compare_str(FIELD(columns.name), w->columns[i].name, g->columns[i].name);
         compare_str(FIELD(columns.type), w->columns[i].type, g->columns[i].type);
+        compare_str(FIELD(columns.origin), w->columns[i].origin, g->columns[i].origin);
     }
     check(w->every_ns == g->every_ns, "%s", FIELD(every_ns));
     check(w->within_ns == g->within_ns, "%s", FIELD(within_ns));
@@ -198,11 +199,13 @@ static void compare_manifest(const Manifest *w, const Manifest *g)
 static void test_round_trip(void)
 {
     char *q1_keys[] = {"saddr", "daddr"};
-    MColumn q1_columns[] = {{"saddr", "ipaddr"}, {"daddr", "ipaddr"}, {"pkts", "u64"}, {"loss", "u64"}};
+    MColumn q1_columns[] = {{"saddr", "ipaddr", "key:saddr"}, {"daddr", "ipaddr", "key:daddr"}, {"pkts", "u64", "count"},
+                           {"loss", "u64", NULL}};
     char *q1_reads[] = {"saddr", "daddr", "proto", "sport", "dport", "flgs", "ts", "payload_len", "tcp_seq"};
     char *q1_backends[] = {"c", "dpdk"};
     char *q2_keys[] = {"saddr", "daddr"};
-    MColumn q2_columns[] = {{"saddr", "ipaddr"}, {"daddr", "ipaddr"}, {"bps", "u64"}, {"first", "time"}};
+    MColumn q2_columns[] = {{"saddr", "ipaddr", "key:saddr"}, {"daddr", "ipaddr", "key:daddr"}, {"bps", "u64", NULL},
+                           {"first", "time", "min:ts"}};
     char *q2_trigger_events[] = {"e1"};
     MParam q2_params[] = {{"e1", "saddr", "ipaddr"}, {"e1", "daddr", "ipaddr"}};
     char *q2_reads[] = {"saddr", "daddr", "pkt_len", "ts"};

@@ -10,7 +10,8 @@ _equery_run()
         --pcap) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --iface|--xdp|--tc) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
-        --format) COMPREPLY=($(compgen -W "table csv json" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "table csv json none" -- "$cur")); return ;;
+        --ipfix-file|--pcap-out) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --xdp-mode) COMPREPLY=($(compgen -W "native generic" -- "$cur")); return ;;
         --direction) COMPREPLY=($(compgen -W "ingress egress" -- "$cur")); return ;;
         --rotate) COMPREPLY=($(compgen -W "windows= size=" -- "$cur")); return ;;
@@ -19,7 +20,8 @@ _equery_run()
         COMPREPLY=($(compgen -W "--pcap --iface --capture-filter --snaplen --engine=portable --engine=dpdk
             --engine=ebpf --dpdk --workers --rx-queues --promisc --xdp --xdp-mode --tc --direction --format
             --output --rotate --quiet --no-progress --max-groups --max-instances --mid --partitions --verbose
-            --help --version" -- "$cur"))
+            --ipfix --ipfix-file --ipfix-pen --ipfix-mtu --ipfix-template-refresh
+            --ipfix-template-refresh-messages --pcap-out --help --version" -- "$cur"))
         return
     fi
     COMPREPLY=($(compgen -f -X '!*.eq' -- "$cur") $(compgen -d -- "$cur"))
@@ -30,7 +32,8 @@ _equeryc()
     local cur=${COMP_WORDS[COMP_CWORD]}
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--check --emit=tokens --emit=ast --emit=ir --emit=c --emit=h --emit=bpf
-            --emit=fields --emit=komon --output --target=c --target=dpdk --target=ebpf --target=komon --help
+            --emit=fields --emit=komon --output --target=c --target=dpdk --target=ebpf --target=komon
+            --export=ipfix --ipfix-pen --help
             --version" -- "$cur"))
         return
     fi

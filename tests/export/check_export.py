@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""The exporters against real tools (standard library only; docs/export.md).
+
+Usage:
+  check_export.py ipfixdump --equery-run PATH --traces DIR
+      Each case writes an IPFIX file (--ipfix-file) and decodes it with
+      libfixbuf's ipfixDump --rfc5610 (which learns the enterprise elements
+      from the file's type records); the text must equal tests/export/ipfixdump/
+      NAME.txt (EQUERY_UPDATE_GOLDEN=1 rewrites them: review the diff).
+  check_export.py nfcapd --equery-run PATH --traces DIR [--shared DIR]
+      Starts nfcapd on a free loopback port with a temporary folder (stopped
+      and removed at the end, whatever happens), exports captures to it with
+      --ipfix while the same run writes its rows as CSV, and checks with
+      nfdump that every flow arrived with the CSV's packets and bytes, and
+      that nfcapd counted no sequence failure.
+  check_export.py pcap --equery-run PATH --traces DIR [--shared DIR]
+      --pcap-out of packet queries read back with tshark: the same packets
+      (timestamps to the nanosecond, lengths) as the queries' CSV rows,
+      each frame once.
+
+  check_export.py doc --repo DIR
+      Every element of export/ipfix_elements.def is in docs/export.md's
+      table, with its id, and the table names no other.
+
+Prints PASS/FAIL/SKIP lines and a summary; exit status 0 when all passed,
+1 when one failed, 77 when the tool the mode needs is not installed.
+"""
+
+import argparse
+import datetime
+import difflib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROGRAMS = os.path.join(HERE, "programs")
+
+# (name, program, capture, extra equery-run arguments)
+IPFIXDUMP_CASES = [
+    ("flows_ipv6", "flows.eq", "ipv6.pcap", []),
+    ("mixed_vlan", "mixed.eq", "vlan_mpls.pcap", []),
+    ("hosts_mtu", "hosts.eq", "loss_chain.pcap", ["--ipfix-mtu", "100", "--mid", "7"]),
+    ("flows_refresh", "flows.eq", "loss_chain.pcap", ["--ipfix-template-refresh", "2"]),
+]
+
+# captures exported to nfcapd (program flows.eq): generated ones, then real
+# ones when present; and runs of other programs (enterprise elements,
+# template refresh by time and by messages)
+NFCAPD_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "bench_mixed.pcap", "vlan_mpls.pcap"]
+NFCAPD_MORE = [("mixed.eq", "attacks.pcap", ["--ipfix-template-refresh", "5", "--ipfix-template-refresh-messages", "100"])]
+NFCAPD_SHARED = ["mixed_example_15s.pcap", "ipv6_mixed_tcp_udp_icmp6_dns.pcap", "icmp_ping_plus_ssh.pcap"]
+
+PCAP_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "syn_flood.pcap", "vlan_mpls.pcap"]
+PCAP_SHARED = ["mixed_example_15s.pcap", "flood_syn_spoofed.pcap"]
+
+
+class Result:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+
+    def ok(self, name, note=""):
+        self.passed += 1
+        print("PASS %s%s" % (name, " (%s)" % note if note else ""))
+
+    def fail(self, name, why):
+        self.failed += 1
+        print("FAIL %s: %s" % (name, why))
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print("SKIP %s: %s" % (name, why))
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300, **kw)
+
+
+def update_mode():
+    return os.environ.get("EQUERY_UPDATE_GOLDEN", "") not in ("", "0", "false", "no")
+
+
+def captures(args, names, shared_names):
+    out = [(n, os.path.join(args.traces, n)) for n in names]
+    if args.shared and os.path.isdir(args.shared):
+        out += [(n, os.path.join(args.shared, n)) for n in shared_names
+                if os.path.exists(os.path.join(args.shared, n))]
+    return out
+
+
+def ms_of(iso):
+    """2026-01-01T00:00:00.400100Z -> milliseconds since the epoch (floor)."""
+    d = datetime.datetime.strptime(iso[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 1000 + d.microsecond // 1000
+
+
+def ns_of(iso):
+    base, frac = iso.rstrip("Z").split(".")
+    d = datetime.datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 10**9 + int(frac.ljust(9, "0"))
+
+
+# ---- ipfixDump ----------------------------------------------------------------
+
+def mode_ipfixdump(args, res):
+    if not shutil.which("ipfixDump"):
+        print("SKIP: ipfixDump is not installed (Debian: libfixbuf-tools)")
+        return 77
+    work = tempfile.mkdtemp(prefix="eq-ipfixdump.")
+    try:
+        for name, prog, cap, extra in IPFIXDUMP_CASES:
+            f = os.path.join(work, name + ".ipfix")
+            r = run([args.equery_run, os.path.join(PROGRAMS, prog), "--pcap", os.path.join(args.traces, cap),
+                     "--format", "none", "--quiet", "--ipfix-file", f] + extra)
+            if r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+                continue
+            d = run(["ipfixDump", "--rfc5610", "--in", f])
+            if d.returncode != 0:
+                res.fail(name, "ipfixDump: exit %d: %s" % (d.returncode, d.stderr.decode()))
+                continue
+            got = d.stdout.decode()
+            golden = os.path.join(HERE, "ipfixdump", name + ".txt")
+            want = open(golden).read() if os.path.exists(golden) else None
+            if want == got:
+                res.ok(name)
+            elif update_mode():
+                with open(golden, "w") as g:
+                    g.write(got)
+                res.ok(name, "updated")
+            else:
+                diff = "".join(difflib.unified_diff((want or "").splitlines(True), got.splitlines(True),
+                                                    golden, "ipfixDump output"))
+                res.fail(name, "ipfixDump's decoding differs from %s\n%s" % (golden, diff))
+        # the same bytes whatever measures: partial tables merged, the DPDK
+        # engine (when equery-run has it)
+        base = os.path.join(work, "same.ipfix")
+        common = [args.equery_run, os.path.join(PROGRAMS, "mixed.eq"), "--pcap",
+                  os.path.join(args.traces, "attacks.pcap"), "--format", "none", "--quiet"]
+        run(common + ["--ipfix-file", base])
+        for name, extra in (("same_partitions", ["--partitions", "4"]), ("same_dpdk", ["--engine=dpdk"])):
+            f = os.path.join(work, name + ".ipfix")
+            r = run(common + ["--ipfix-file", f] + extra)
+            if r.returncode != 0 and name == "same_dpdk":
+                res.skip(name, "equery-run --engine=dpdk: %s" % r.stderr.decode().strip().splitlines()[-1:])
+            elif r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+            elif open(f, "rb").read() != open(base, "rb").read():
+                res.fail(name, "%s gives another IPFIX file than the portable engine" % " ".join(extra))
+            else:
+                res.ok(name, "%s: the same %d bytes" % (" ".join(extra), os.path.getsize(f)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ---- nfcapd -------------------------------------------------------------------
+
+def free_udp_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Nfcapd:
+    """nfcapd on 127.0.0.1:PORT writing into a folder of its own."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.port = free_udp_port()
+        self.log = open(os.path.join(folder, "..", "nfcapd.log"), "w")
+        self.proc = subprocess.Popen(["nfcapd", "-b", "127.0.0.1", "-p", str(self.port), "-w", folder,
+                                      "-B", "16000000"], stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        # ready when its socket is bound (read from /proc/net/udp: binding
+        # the port ourselves to probe it could take it from nfcapd)
+        for _ in range(200):
+            if self.bound():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()  # (nothing is left running)
+        raise RuntimeError("nfcapd did not start on 127.0.0.1:%d: %s" % (
+            self.port, open(os.path.join(folder, "..", "nfcapd.log")).read()))
+
+    def bound(self):
+        want = ":%04X" % self.port
+        with open("/proc/net/udp") as f:
+            return any(line.split()[1].endswith(want) for line in f.readlines()[1:])
+
+    def stop(self):
+        """SIGTERM: nfcapd writes its open file and exits."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def csv_flows(text):
+    """The flows of equery-run's CSV: (saddr, daddr, proto, sport, dport, start ms, end ms) -> [packets, bytes].
+    The query's first columns are those of programs/flows.eq."""
+    flows = {}
+    for line in text.splitlines():
+        f = line.split(",")
+        if f[0] != "row" or f[1] != "flows":
+            continue
+        start, end, saddr, daddr, proto, sport, dport, count, ipbytes = f[3:12]
+        # a record leaves an absent port out; nfdump shows 0
+        key = (saddr, daddr, int(proto), sport or "0", dport or "0", ms_of(start), ms_of(end))
+        flows.setdefault(key, [0, 0, 0])
+        flows[key][0] += int(count)
+        flows[key][1] += int(ipbytes)
+        flows[key][2] += 1
+    return flows
+
+
+def nfdump_flows(records):
+    flows = {}
+    for r in records:
+        if r.get("type") != "FLOW":
+            continue
+        saddr = r.get("src4_addr") or r.get("src6_addr")
+        daddr = r.get("dst4_addr") or r.get("dst6_addr")
+        proto = r["proto"]
+        if proto in (1, 58):
+            # an ICMP row goes out as icmpTypeCode (the query's sport and
+            # dport are ICMP's type and code, docs/fields.md)
+            sport, dport = str(r.get("icmp_type", "")), str(r.get("icmp_code", ""))
+        else:
+            sport, dport = str(r.get("src_port", "")), str(r.get("dst_port", ""))
+        key = (saddr, daddr, proto, sport, dport, ms_of(r["first"] + "000Z"), ms_of(r["last"] + "000Z"))
+        flows.setdefault(key, [0, 0, 0])
+        flows[key][0] += r["in_packets"]
+        flows[key][1] += r["in_bytes"]
+        flows[key][2] += 1
+    return flows
+
+
+def mode_nfcapd(args, res):
+    for tool in ("nfcapd", "nfdump"):
+        if not shutil.which(tool):
+            print("SKIP: %s is not installed (Debian: nfdump)" % tool)
+            return 77
+    work = tempfile.mkdtemp(prefix="eq-nfcapd.")
+    folder = os.path.join(work, "flows")
+    os.mkdir(folder)
+    caps = captures(args, NFCAPD_TRACES, NFCAPD_SHARED)
+    collector = None
+    expected = {}
+    env = dict(os.environ, TZ="UTC")
+    try:
+        collector = Nfcapd(folder)
+        runs = [(name, path, "flows.eq", []) for name, path in caps]
+        runs += [("%s over %s" % (prog, cap), os.path.join(args.traces, cap), prog, extra)
+                 for prog, cap, extra in NFCAPD_MORE]
+        for i, (name, path, prog, extra) in enumerate(runs):
+            # one observation domain per capture (--mid): each run is an
+            # exporter of its own, whose sequence numbers start at 0
+            rows = os.path.join(work, "%d.csv" % i)
+            r = run([args.equery_run, os.path.join(PROGRAMS, prog), "--pcap", path, "--format", "csv",
+                     "-o", rows, "--quiet", "--mid", str(i + 1), "--ipfix", "127.0.0.1:%d" % collector.port] + extra)
+            if r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+                continue
+            expected[i + 1] = (name, csv_flows(open(rows).read()))
+            time.sleep(0.2)  # (nfcapd drains its socket)
+        time.sleep(0.5)
+        collector.stop()
+        files = [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.startswith("nfcapd.")]
+        if not files:
+            res.fail("nfcapd", "nfcapd wrote no file: %s" % open(os.path.join(work, "nfcapd.log")).read())
+            return 0
+        # nfdump 1.7 has no exporter domain in its JSON: read every flow,
+        # then assign each to its capture by the flow's key and counts
+        got = {}
+        for f in files:
+            d = run(["nfdump", "-r", f, "-o", "json"], env=env)
+            if d.returncode != 0:
+                res.fail("nfdump", "nfdump -r %s: %s" % (f, d.stderr.decode()))
+                return 0
+            text = d.stdout.decode().strip()
+            if text:
+                for k, v in nfdump_flows(json.loads(text)).items():
+                    got.setdefault(k, [0, 0, 0])
+                    for j in range(3):
+                        got[k][j] += v[j]
+        want = {}
+        for _, (_, flows) in sorted(expected.items()):
+            for k, v in flows.items():
+                want.setdefault(k, [0, 0, 0])
+                for j in range(3):
+                    want[k][j] += v[j]
+        for _, (name, flows) in sorted(expected.items()):
+            bad = [(k, v, got.get(k)) for k, v in flows.items() if got.get(k) != want[k]]
+            pk = sum(v[0] for v in flows.values())
+            by = sum(v[1] for v in flows.values())
+            if bad:
+                k, v, g = bad[0]
+                res.fail(name, "%d of %d flows differ; e.g. %s: CSV %s, nfdump %s" % (len(bad), len(flows), k, v, g))
+            else:
+                res.ok(name, "%d flows, %d packets, %d bytes" % (len(flows), pk, by))
+        extra = [k for k in got if k not in want]
+        if extra:
+            res.fail("nfdump", "%d flows nfdump has and no CSV row; e.g. %s" % (len(extra), extra[0]))
+        # nfcapd's own counts: flows and no sequence failure
+        seq_fail = None
+        nflows = 0
+        for f in files:
+            info = run(["nfdump", "-r", f, "-I"], env=env).stdout.decode()
+            for line in info.splitlines():
+                if line.startswith("Sequence failures:"):
+                    seq_fail = (seq_fail or 0) + int(line.split(":")[1])
+                if line.startswith("Flows:"):
+                    nflows += int(line.split(":")[1])
+        total = sum(v[2] for v in want.values())
+        if seq_fail != 0:
+            res.fail("sequence", "nfdump -I reports %s sequence failures" % seq_fail)
+        elif nflows != total:
+            res.fail("flows", "nfcapd stored %d flows, the CSV has %d rows" % (nflows, total))
+        else:
+            res.ok("sequence", "nfdump -I: %d flows, 0 sequence failures" % nflows)
+    finally:
+        if collector:
+            collector.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ---- pcap out -----------------------------------------------------------------
+
+def tshark_frames(path):
+    r = run(["tshark", "-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len",
+             "-e", "frame.cap_len"])
+    if r.returncode != 0:
+        raise RuntimeError("tshark -r %s: %s" % (path, r.stderr.decode()))
+    out = []
+    for line in r.stdout.decode().splitlines():
+        t, wire, cap = line.split("\t")
+        sec, frac = t.split(".")
+        out.append((int(sec) * 10**9 + int(frac.ljust(9, "0")), int(wire), int(cap)))
+    return out
+
+
+def mode_pcap(args, res):
+    if not shutil.which("tshark"):
+        print("SKIP: tshark is not installed")
+        return 77
+    work = tempfile.mkdtemp(prefix="eq-pcapout.")
+    try:
+        for name, path in captures(args, PCAP_TRACES, PCAP_SHARED):
+            out = os.path.join(work, name)
+            r = run([args.equery_run, os.path.join(PROGRAMS, "packets.eq"), "--pcap", path, "--format", "csv",
+                     "--quiet", "--pcap-out", out])
+            if r.returncode != 0:
+                res.fail(name, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+                continue
+            # (ts, pkt_len) of each query's rows; syns and dns match no frame
+            # in common, again matches the frames of syns: written once
+            per_query = {"syns": [], "dns": [], "again": []}
+            for line in r.stdout.decode().splitlines():
+                f = line.split(",")
+                if f[0] == "row":
+                    per_query[f[1]].append((ns_of(f[5]), int(f[6])))
+            want = sorted(per_query["syns"] + per_query["dns"])
+            frames = tshark_frames(out)
+            got = sorted((t, wire) for t, wire, _ in frames)
+            caps_ok = all(cap <= wire for _, wire, cap in frames)
+            # the header keeps the capture's snapshot length
+            with open(path, "rb") as f_in, open(out, "rb") as f_out:
+                h_in, h_out = f_in.read(24), f_out.read(24)
+            snap_in = int.from_bytes(h_in[16:20], "little" if h_in[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1")
+                                     else "big")
+            snap_out = int.from_bytes(h_out[16:20], "little")
+            if per_query["syns"] != per_query["again"]:
+                res.fail(name, "queries syns and again matched different packets")
+            elif got != want:
+                res.fail(name, "tshark reads %d frames, the queries matched %d; first difference: %s" % (
+                    len(got), len(want), next(((g, w) for g, w in zip(got, want) if g != w), None)))
+            elif not caps_ok:
+                res.fail(name, "a frame's captured length exceeds its length on the wire")
+            elif snap_out != snap_in:
+                res.fail(name, "snapshot length %d in the header, the capture's is %d" % (snap_out, snap_in))
+            else:
+                res.ok(name, "%d frames (%d rows), timestamps and lengths equal, snapshot length %d" % (
+                    len(got), sum(len(v) for v in per_query.values()), snap_out))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ---- the documentation's table -------------------------------------------------
+
+def mode_doc(args, res):
+    import re
+    elements = re.findall(r"^ELEMENT\((\w+),\s*(\d+),", open(os.path.join(args.repo, "export", "ipfix_elements.def")).read(),
+                          re.M)
+    rows = [l for l in open(os.path.join(args.repo, "docs", "export.md")).read().splitlines()
+            if l.startswith("| ") and "`" in l]
+    documented = {}
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if len(cells) < 4:
+            continue
+        names = re.findall(r"`(\w+)`", cells[1])
+        ids = [i.strip() for i in cells[2].split("/")]
+        for n, i in zip(names, ids):
+            documented[n] = i
+    for name, eid in elements:
+        if documented.get(name) != eid:
+            res.fail(name, "docs/export.md's table has %s, the catalogue id %s" % (documented.get(name), eid))
+        else:
+            res.ok(name)
+    known = {n for n, _ in elements}
+    for n in documented:
+        if n not in known:
+            res.fail(n, "in docs/export.md's table, not in export/ipfix_elements.def")
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("mode", choices=["ipfixdump", "nfcapd", "pcap", "doc"])
+    ap.add_argument("--equery-run")
+    ap.add_argument("--traces")
+    ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(HERE)))
+    ap.add_argument("--shared")
+    args = ap.parse_args()
+    if args.mode != "doc" and not (args.equery_run and args.traces):
+        ap.error("%s needs --equery-run and --traces" % args.mode)
+    if args.equery_run:
+        args.equery_run = os.path.abspath(args.equery_run)
+    res = Result()
+    rc = {"ipfixdump": mode_ipfixdump, "nfcapd": mode_nfcapd, "pcap": mode_pcap,
+          "doc": mode_doc}[args.mode](args, res)
+    if rc == 77:
+        return 77
+    print("export %s: %d passed, %d failed%s" % (args.mode, res.passed, res.failed,
+                                                   ", %d skipped" % res.skipped if res.skipped else ""))
+    return 1 if res.failed or res.passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

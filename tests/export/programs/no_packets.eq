@@ -1,0 +1,1 @@
+query flows = Select(saddr, COUNT(*)) Groupby(saddr) Every(1s);
