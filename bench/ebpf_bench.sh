@@ -28,7 +28,10 @@
 #
 # Environment: RUNS (5), REPEAT (1000), FRAMES (200), CPU (0), MAX_GROUPS
 # (131072: the generated group maps' max_entries, above the 100,000 groups),
-# TRACES ("small64 mixed"), EQUERYC (default BUILD_DIR/equeryc), EXPLAIN (1).
+# TRACES ("small64 mixed"), EQUERYC (default BUILD_DIR/equeryc), EXPLAIN (1),
+# OLD_EQUERYC: an older build's equeryc, whose programs are timed in the
+# same run beside the current ones (rows "generated, old"; a change to the
+# generator or eq_kern.h side by side with what it replaced).
 # A program the eBPF backend refuses gets a row saying so, with the reason.
 #
 # EXPLAIN=1 (the default) then times, over the first trace, copies of the
@@ -103,6 +106,10 @@ for entry in "${programs[@]}"; do
     arm[$name]=$(awk '/^- name: /{if (n != "" && !t) print n; n=$3; t=0} /^  trigger: /{t=1}
                       END{if (n != "" && !t) print n}' "$work/$name/manifest.yaml" | paste -sd ,)
     objs+=("$name=$work/$name.o@${arm[$name]:-none}")
+    if [ -n "${OLD_EQUERYC:-}" ] && "$OLD_EQUERYC" --target=ebpf -o "$work/$name-old" "$prog" 2>/dev/null; then
+        clang "${bpf_cflags[@]}" -c "$work/$name-old/program.bpf.c" -o "$work/$name-old.o"
+        objs+=("${name}_old=$work/$name-old.o@${arm[$name]:-none}")
+    fi
 done
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo "?")
@@ -141,6 +148,7 @@ for entry in "${programs[@]}"; do
             echo "| ${label[$name]} | $t | refused by the backend (${refused[$name]}) | | | | | | |"
         else
             row "$work/$t.out" "$t" "$name" "${label[$name]}, generated"
+            [ -f "$work/$name-old.o" ] && row "$work/$t.out" "$t" "${name}_old" "${label[$name]}, generated, old ($OLD_EQUERYC)"
         fi
     done
     if [ "$name" = fc ]; then
