@@ -40,6 +40,7 @@ typedef struct {
     uint32_t off;      /* offset of the next byte to scan */
     uint32_t last_end; /* end of the last token returned */
     uint32_t prev_end; /* end of the token before it */
+    int last_tok;      /* the last token returned (0 at the start) */
 } LexState;
 
 int lex_run(Compiler *c, int (*fn)(Compiler *c, void *scanner, void *arg), void *arg);
