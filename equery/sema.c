@@ -590,14 +590,16 @@ static Type check_dot(S *s, Scope *sc, Expr *e)
                    e->name);
         return e->ty = TY_ERROR;
     }
-    if (ei < 0 || !(q->guaranteed & (1ULL << ei))) {
+    if (ei < 0 || !(q->avail & (1ULL << ei))) {
         diag_error(s->d, e->span, "'%s' may not have fired when '%s' starts, so '%s' has no value", e->name, q->s->name,
                    expr_text(s, e));
         if (mentions_event(q->when, i))
             diag_note(s->d, true, q->when->span,
-                      "a drill-down value needs its event in every alternative of When, and not under '~'");
+                      "a drill-down value needs its event, or an event up the chain, in every alternative of When, "
+                      "and not under '~'");
         else
-            diag_note(s->d, true, q->when->span, "'%s' is not one of the events in When(%s)", e->name,
+            diag_note(s->d, true, q->when->span,
+                      "'%s' is not in When(%s), nor up the chain that starts the queries its events watch", e->name,
                       expr_text(s, q->when));
         return e->ty = TY_ERROR;
     }
@@ -1371,6 +1373,35 @@ static uint64_t check_when(S *s, Expr *e, bool *ok, bool *fires)
     return 0;
 }
 
+/* The events whose values every instance started by When expression e
+ * has: an event that fires to start it, and (transitively) the events up
+ * the chain of that event's query. `&` unites, `|` keeps what both
+ * alternatives have, `~` has none. */
+static uint64_t when_avail(S *s, const Expr *e)
+{
+    switch (e->kind) {
+    case E_NAME: {
+        if (e->res != R_EVENT)
+            return 0;
+        int ei = s->sm->event_index[e->ref];
+        uint64_t v = ei >= 0 ? 1ULL << ei : 0;
+        const EventInfo *ev = s->sm->event[e->ref];
+        if (ev && ev->query >= 0) {
+            QueryInfo *wq = check_query(s, ev->query); /* NULL in a cycle (reported elsewhere) */
+            if (wq && !wq->when_bad)
+                v |= wq->avail;
+        }
+        return v;
+    }
+    case E_UNARY: return 0;
+    case E_BINARY: {
+        uint64_t a = when_avail(s, e->a), b = when_avail(s, e->b);
+        return e->op == OP_AND ? a | b : a & b;
+    }
+    default: return 0;
+    }
+}
+
 /* Does the query select or test a reverse-direction (d) flow field? */
 static const Expr *find_reverse_field(const Expr *e)
 {
@@ -1452,6 +1483,68 @@ static void check_select(S *s, QueryInfo *q, ClauseNode *cl)
     }
 }
 
+/* OrderBy(col [desc], ...) Limit(N): the rows of each window, in that
+ * order (then in key order), the first N of them. */
+static void check_order(S *s, QueryInfo *q)
+{
+    ClauseNode *cl = q->s->clauses;
+    if (cl[CL_ORDERBY].present) {
+        if (!q->aggregate && !q->broken)
+            diag_error(s->d, cl[CL_ORDERBY].kw,
+                       "OrderBy orders the rows of a window, and '%s' is a packet query (one row per packet, as "
+                       "it comes): aggregate it (Groupby, COUNT, ...)",
+                       q->s->name);
+        for (int i = 0; i < cl[CL_ORDERBY].items.n; i++) {
+            Expr *e = cl[CL_ORDERBY].items.v[i];
+            Column *col = find_column(q, e->name);
+            if (!col) {
+                const char **cands = ar_alloc(s->a, sizeof(char *) * (size_t)(q->columns.n + 1));
+                for (int k = 0; k < q->columns.n; k++)
+                    cands[k] = ((Column *)q->columns.v[k])->name;
+                const char *best = diag_closest(e->name, cands, q->columns.n);
+                diag_error(s->d, e->span, "OrderBy takes columns of Select, and '%s' has no column '%s'%s%s%s",
+                           q->s->name, e->name, best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+                if (best)
+                    diag_fixit(s->d, best);
+                continue;
+            }
+            bool twice = false;
+            for (int k = 0; k < q->order.n && !twice; k++)
+                twice = !strcmp(((Expr *)q->order.v[k])->name, col->name);
+            if (twice) {
+                diag_error(s->d, e->span, "'%s' appears twice in OrderBy", col->name);
+                continue;
+            }
+            for (e->col = 0; q->columns.v[e->col] != col; e->col++)
+                ;
+            e->ty = col->ty;
+            pv_push(s->a, &q->order, e);
+        }
+    }
+    if (cl[CL_LIMIT].present && cl[CL_LIMIT].items.n == 1) {
+        Expr *e = cl[CL_LIMIT].items.v[0];
+        Scope cs = {.ctx = CTX_CONST};
+        Type t = check(s, &cs, e);
+        if (t == TY_ERROR)
+            return;
+        if (t != TY_INT || !e->is_const) {
+            diag_error(s->d, e->span, "Limit needs a number of rows, such as 10, not %s", describe(s, e));
+            return;
+        }
+        if (e->v.i <= 0 || e->v.i > UINT32_MAX) {
+            diag_error(s->d, e->span, "Limit must be from 1 to %u rows", UINT32_MAX);
+            return;
+        }
+        if (!cl[CL_ORDERBY].present) {
+            diag_error(s->d, cl[CL_LIMIT].kw,
+                       "Limit keeps the first rows in the order OrderBy gives: add OrderBy(COLUMN desc) for the top "
+                       "rows");
+            return;
+        }
+        q->limit = e->v.i;
+    }
+}
+
 static QueryInfo *check_query(S *s, int stmt)
 {
     QueryInfo *q = s->sm->query[stmt];
@@ -1477,6 +1570,8 @@ static QueryInfo *check_query(S *s, int stmt)
             }
         }
         q->when_bad = !ok;
+        if (ok)
+            q->avail = when_avail(s, q->when);
     }
     if (cl[CL_GROUPBY].present)
         check_groupby(s, q, &cl[CL_GROUPBY]);
@@ -1525,6 +1620,7 @@ static QueryInfo *check_query(S *s, int stmt)
                      "Within is shorter than Every: the query stops before its first window closes, and emits one "
                      "partial window");
     }
+    check_order(s, q);
     check_samples(s, q);
     if (q->every_ns < 0)
         q->every_ns = 0;
