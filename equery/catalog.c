@@ -222,7 +222,7 @@ static const struct {
     {"ip.tos", "stos", NULL}, {"ip.dsfield", "stos", NULL}, {"flags", "flgs", NULL}, {"tcp.flags", "flgs", NULL},
     {"tcpflags", "flgs", NULL}, {"win", "swin", NULL}, {"window", "swin", NULL},
     {"tcp.window_size", "swin", NULL}, {"tcp.seq", "tcp_seq", NULL}, {"tcp.ack", "tcp_ack", NULL},
-    {"seq", "tcp_seq", NULL}, {"ack", "tcp_ack", NULL}, {"vlan", "svid", NULL}, {"vlan.id", "svid", NULL},
+    {"seq", "tcp_seq", NULL}, {"vlan", "svid", NULL}, {"vlan.id", "svid", NULL}, /* (ack is the flag ACK) */
     {"vid", "svid", NULL}, {"time", "ts", NULL}, {"timestamp", "ts", NULL}, {"frame.time", "ts", NULL},
     {"frame.time_epoch", "ts", NULL}, {"packets", "pkts", NULL}, {"npkts", "pkts", NULL},
     {"bytes", "SUM(pkt_len)",
