@@ -143,7 +143,15 @@ static void fill_query(MQuery *mq, const IrProgram *p, const IrQuery *q)
         mq->params[i].event = xstrdup(ev->name);
         mq->params[i].column = xstrdup(col->name);
         mq->params[i].type = xstrdup(cat_type_names[col->ty]);
+        mq->params[i].carried = q->params[i].carried;
     }
+    mq->norder = (unsigned)q->norder;
+    mq->order = q->norder ? xcalloc((size_t)q->norder, sizeof(MOrder)) : NULL;
+    for (int i = 0; i < q->norder; i++) {
+        mq->order[i].column = xstrdup(q->columns[q->order_cols[i]].name);
+        mq->order[i].desc = q->order_desc[i];
+    }
+    mq->limit = (uint64_t)q->limit;
     mq->reads = xcalloc(F__COUNT, sizeof(char *));
     for (int f = 0; f < F__COUNT; f++)
         if (q->needs[f])

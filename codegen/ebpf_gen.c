@@ -118,8 +118,9 @@ const char *ebpf_user_reason(const IrQuery *q)
             return f == F_LOSS || f == F_SLOSS || f == F_DLOSS
                        ? "it reads TCP loss: the TCP sequence tracker runs in user space"
                        : "it reads fields the kernel program does not compute";
-    if (q->nparams > 0)
-        return "it reads drill-down values, which its instances each have their own of";
+    for (int i = 0; i < q->nparams; i++)
+        if (!q->params[i].carried) /* (a carried value is only kept, in user space, for the queries it starts) */
+            return "it reads drill-down values, which its instances each have their own of";
     bool real = false, sdiv = false;
     scan_arith(q->filter, &real, &sdiv);
     for (int i = 0; i < q->nstates; i++) {

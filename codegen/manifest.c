@@ -58,11 +58,22 @@ static const cyaml_schema_field_t param_fields[] = {
     STRING("event", CYAML_FLAG_DEFAULT, MParam, event),
     STRING("column", CYAML_FLAG_DEFAULT, MParam, column),
     STRING("type", CYAML_FLAG_DEFAULT, MParam, type),
+    CYAML_FIELD_BOOL("carried", CYAML_FLAG_OPTIONAL, MParam, carried),
     CYAML_FIELD_END,
 };
 
 static const cyaml_schema_value_t param_entry = {
     CYAML_VALUE_MAPPING(CYAML_FLAG_FLOW, MParam, param_fields),
+};
+
+static const cyaml_schema_field_t order_fields[] = {
+    STRING("column", CYAML_FLAG_DEFAULT, MOrder, column),
+    CYAML_FIELD_BOOL("desc", CYAML_FLAG_DEFAULT, MOrder, desc),
+    CYAML_FIELD_END,
+};
+
+static const cyaml_schema_value_t order_entry = {
+    CYAML_VALUE_MAPPING(CYAML_FLAG_FLOW, MOrder, order_fields),
 };
 
 static const cyaml_schema_field_t query_fields[] = {
@@ -80,6 +91,8 @@ static const cyaml_schema_field_t query_fields[] = {
     SEQUENCE("trigger_events", CYAML_FLAG_OPTIONAL | CYAML_FLAG_FLOW, MQuery, trigger_events, ntrigger_events,
              &name_entry, 0),
     SEQUENCE("params", CYAML_FLAG_OPTIONAL, MQuery, params, nparams, &param_entry, 0),
+    SEQUENCE("order", CYAML_FLAG_OPTIONAL, MQuery, order, norder, &order_entry, 0),
+    CYAML_FIELD_UINT("limit", CYAML_FLAG_OPTIONAL, MQuery, limit),
     SEQUENCE("reads", CYAML_FLAG_OPTIONAL | CYAML_FLAG_FLOW, MQuery, reads, nreads, &name_entry, 0),
     SEQUENCE("backends", CYAML_FLAG_OPTIONAL | CYAML_FLAG_FLOW, MQuery, backends, nbackends, &name_entry, 0),
     CYAML_FIELD_END,
@@ -490,10 +503,17 @@ static bool check_query_shape(const Check *c, const MQuery *q)
 {
     if (!has_storage(q->keys, q->nkeys) || !has_storage(q->columns, q->ncolumns) ||
         !has_storage(q->trigger_events, q->ntrigger_events) || !has_storage(q->params, q->nparams) ||
-        !has_storage(q->reads, q->nreads) || !has_storage(q->backends, q->nbackends))
+        !has_storage(q->reads, q->nreads) || !has_storage(q->backends, q->nbackends) ||
+        !has_storage(q->order, q->norder))
         return fail(c, "query '%s': a list has entries but no storage", q->name);
     if (q->ncolumns == 0)
         return fail(c, "query '%s': no columns", q->name);
+    for (unsigned i = 0; i < q->norder; i++)
+        if (!q->order[i].column || !find_column(q, q->order[i].column))
+            return fail(c, "query '%s': order: '%s' is not a column", q->name,
+                        q->order[i].column ? q->order[i].column : "");
+    if (q->limit && !q->norder)
+        return fail(c, "query '%s': a limit without an order", q->name);
 
     for (unsigned i = 0; i < q->nkeys; i++)
         if (!is_identifier(q->keys[i]))
@@ -596,10 +616,21 @@ static bool check_params(const Program *p, const MQuery *q)
             return fail(c, "query '%s': parameter '%s.%s': event '%s' is not defined", q->name, par->event,
                         par->column, par->event);
         /* The value comes from the row that fired the event, so only an
-         * event of this query's trigger can supply it. */
-        if (!contains(q->trigger_events, q->ntrigger_events, par->event))
-            return fail(c, "query '%s': parameter '%s.%s': event '%s' is not in the trigger", q->name, par->event,
-                        par->column, par->event);
+         * event of this query's trigger can supply it, or the instance
+         * that fired one (up the chain), which then carries it. */
+        bool source = contains(q->trigger_events, q->ntrigger_events, par->event);
+        for (unsigned k = 0; k < q->ntrigger_events && !source; k++) {
+            long tk = lookup(p->events, m->nevents, q->trigger_events[k]);
+            long wq = tk < 0 ? -1 : lookup(p->queries, m->nqueries, m->events[tk].query);
+            for (unsigned j = 0; wq >= 0 && j < m->queries[wq].nparams && !source; j++)
+                source = !strcmp(m->queries[wq].params[j].event, par->event) &&
+                         !strcmp(m->queries[wq].params[j].column, par->column);
+        }
+        if (!source)
+            return fail(c,
+                        "query '%s': parameter '%s.%s': event '%s' is not in the trigger, nor carried by a query "
+                        "of it",
+                        q->name, par->event, par->column, par->event);
         const MEvent *e = &m->events[ei];
         const MQuery *watched = &m->queries[lookup(p->queries, m->nqueries, e->query)];
         const MColumn *col = find_column(watched, par->column);

@@ -27,7 +27,13 @@ typedef struct {
     char *event;      /* the event whose firing row gives the value */
     char *column;     /* the column of that event's query */
     char *type;
+    bool carried;     /* not read by the query: kept for the queries it starts (docs/language.md 9.3) */
 } MParam;
+
+typedef struct {
+    char *column;     /* a column of the query */
+    bool desc;        /* descending */
+} MOrder;
 
 typedef struct {
     char *name;
@@ -47,11 +53,24 @@ typedef struct {
     unsigned ntrigger_events;
     MParam *params;
     unsigned nparams;
+    MOrder *order;       /* OrderBy: each window's rows in this order (then in key order) */
+    unsigned norder;
+    uint64_t limit;      /* Limit: the first rows of each window kept; 0: all */
     char **reads;        /* packet fields the code extracts */
     unsigned nreads;
     char **backends;     /* c, dpdk, ebpf, komon */
     unsigned nbackends;
 } MQuery;
+
+/* The parameters a query reads, which come first; the carried ones after
+ * them are only kept for the queries it starts, and not shown. */
+static inline unsigned mq_shown_params(const MQuery *q)
+{
+    unsigned n = 0;
+    while (n < q->nparams && !q->params[n].carried)
+        n++;
+    return n;
+}
 
 typedef struct {
     char *name;

@@ -122,6 +122,8 @@ void ast_dump(FILE *out, const Program *p, const Diag *d)
                         fprintf(out, " as %s", it->alias);
                 } else {
                     ast_print_expr(out, cl->items.v[k]);
+                    if (c == CL_ORDERBY && ((const Expr *)cl->items.v[k])->desc)
+                        fputs(" desc", out);
                 }
                 fputc('\n', out);
             }

@@ -48,6 +48,7 @@ struct Expr {
     const char *member; /* E_DOT right part */
     Span name_span, member_span;
     bool star, distinct; /* E_CALL */
+    bool desc;          /* an OrderBy item: descending */
     PtrVec items;       /* E_SET: Expr* */
     Value v;            /* E_LIT; for checked constant expressions, their value */
     /* checker annotations */

@@ -177,3 +177,71 @@ uint64_t ty_max(Type t)
     default: return UINT64_MAX;
     }
 }
+
+/* Application protocols people test with proto: their usual port. */
+static const struct {
+    const char *name;
+    int port;
+} app_protos[] = {
+    {"http", 80}, {"https", 443}, {"dns", 53}, {"ssh", 22}, {"smtp", 25}, {"ntp", 123}, {"ftp", 21},
+    {"telnet", 23}, {"snmp", 161}, {"tls", 443}, {"quic", 443}, {"dhcp", 67}, {"bgp", 179}, {"imap", 143},
+    {"pop3", 110}, {"ldap", 389}, {"rdp", 3389}, {"sip", 5060}, {"syslog", 514}, {"mqtt", 1883},
+};
+
+int cat_app_port(const char *name)
+{
+    for (size_t i = 0; i < sizeof app_protos / sizeof app_protos[0]; i++)
+        if (!strcasecmp(name, app_protos[i].name))
+            return app_protos[i].port;
+    return -1;
+}
+
+/* Names from tcpdump, Wireshark (display filters, dotted) and Argus (ra
+ * fields), with the EQuery field or expression they mean. */
+static const struct {
+    const char *name, *to, *hint;
+} aliases[] = {
+    {"src_ip", "saddr", NULL}, {"dst_ip", "daddr", NULL}, {"srcip", "saddr", NULL}, {"dstip", "daddr", NULL},
+    {"src_addr", "saddr", NULL}, {"dst_addr", "daddr", NULL}, {"srcaddr", "saddr", NULL},
+    {"dstaddr", "daddr", NULL}, {"sip", "saddr", NULL}, {"dip", "daddr", NULL}, {"src", "saddr", NULL},
+    {"dst", "daddr", NULL}, {"ip_src", "saddr", NULL}, {"ip_dst", "daddr", NULL}, {"ip.src", "saddr", NULL},
+    {"ip.dst", "daddr", NULL}, {"ipv6.src", "saddr", NULL}, {"ipv6.dst", "daddr", NULL},
+    {"ip.addr", "saddr", "; Wireshark's ip.addr matches either side: test saddr and daddr"},
+    {"host", "saddr", "; tcpdump's host matches either side: test saddr and daddr"},
+    {"src_port", "sport", NULL}, {"dst_port", "dport", NULL}, {"srcport", "sport", NULL},
+    {"dstport", "dport", NULL}, {"sp", "sport", NULL}, {"dp", "dport", NULL}, {"tcp.srcport", "sport", NULL},
+    {"tcp.dstport", "dport", NULL}, {"udp.srcport", "sport", NULL}, {"udp.dstport", "dport", NULL},
+    {"port", "dport", "; tcpdump's port matches either side: test sport and dport"},
+    {"tcp.port", "dport", "; Wireshark's tcp.port matches either side: test sport and dport"},
+    {"udp.port", "dport", "; Wireshark's udp.port matches either side: test sport and dport"},
+    {"src_mac", "smac", NULL}, {"dst_mac", "dmac", NULL}, {"eth.src", "smac", NULL}, {"eth.dst", "dmac", NULL},
+    {"ether_src", "smac", NULL}, {"ether_dst", "dmac", NULL}, {"protocol", "proto", NULL},
+    {"ip.proto", "proto", NULL}, {"ipv6.nxt", "proto", NULL}, {"ip_proto", "proto", NULL},
+    {"len", "pkt_len", NULL}, {"length", "pkt_len", NULL}, {"frame.len", "pkt_len", NULL},
+    {"ip.len", "ip_len", NULL}, {"ttl", "sttl", NULL}, {"ip.ttl", "sttl", NULL}, {"tos", "stos", NULL},
+    {"ip.tos", "stos", NULL}, {"ip.dsfield", "stos", NULL}, {"flags", "flgs", NULL}, {"tcp.flags", "flgs", NULL},
+    {"tcpflags", "flgs", NULL}, {"win", "swin", NULL}, {"window", "swin", NULL},
+    {"tcp.window_size", "swin", NULL}, {"tcp.seq", "tcp_seq", NULL}, {"tcp.ack", "tcp_ack", NULL},
+    {"seq", "tcp_seq", NULL}, {"vlan", "svid", NULL}, {"vlan.id", "svid", NULL}, /* (ack is the flag ACK) */
+    {"vid", "svid", NULL}, {"time", "ts", NULL}, {"timestamp", "ts", NULL}, {"frame.time", "ts", NULL},
+    {"frame.time_epoch", "ts", NULL}, {"packets", "pkts", NULL}, {"npkts", "pkts", NULL},
+    {"bytes", "SUM(pkt_len)",
+     "; the bytes of a group are SUM(pkt_len) (frame bytes, as Argus and tshark count them) or SUM(ip_len) (IP "
+     "bytes); in a packet query, pkt_len"},
+    {"sbytes", "SUM(pkt_len)", "; forward bytes: sload is the forward rate, or count with SUM(pkt_len) and Where"},
+    {"dbytes", "SUM(pkt_len)", "; reverse bytes: dload is the reverse rate, or count with SUM(pkt_len) and Where"},
+    {"octets", "SUM(pkt_len)", "; the bytes of a group are SUM(pkt_len) (frame bytes) or SUM(ip_len) (IP bytes)"},
+    {"dur", "ltime - stime", NULL}, {"duration", "ltime - stime", NULL},
+    {"rate", "load", NULL}, {"bps", "load", NULL},
+};
+
+const char *cat_alias(const char *name, const char **hint)
+{
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (!strcasecmp(name, aliases[i].name)) {
+            if (hint)
+                *hint = aliases[i].hint;
+            return aliases[i].to;
+        }
+    return NULL;
+}

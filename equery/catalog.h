@@ -98,6 +98,13 @@ const char *cat_proto_name(int num); /* NULL when it has no name */
 /* All builtin names of a kind, for suggestions. */
 int cat_field_names(const char **out);    /* F__COUNT entries */
 int cat_builtin_names(const char **out, int max); /* fields, aggregates, flags, protocols */
+/* An application protocol people write where an IP protocol goes
+ * (proto == http): its usual port, or -1. */
+int cat_app_port(const char *name);
+/* What other tools (tcpdump, Wireshark, Argus) call a field: the EQuery
+ * spelling (a field, or an expression such as SUM(pkt_len)) and a hint,
+ * or NULL. */
+const char *cat_alias(const char *name, const char **hint);
 
 /* Backend bits as text, e.g. "c dpdk ebpf" (names in backends.def order). */
 const char *cat_backends_text(unsigned b);

@@ -70,6 +70,7 @@ typedef struct {
 
 typedef struct {
     int event, column; /* drill-down value: column of the row that fired event */
+    bool carried;      /* not read by the query: kept for the queries it starts (after the others) */
 } IrParam;
 
 typedef struct {
@@ -92,6 +93,11 @@ typedef struct {
     IrExpr *trigger;     /* NULL: starts at Start (or launch) */
     int nparams;
     IrParam *params;
+    int norder;          /* OrderBy: the rows of a window in this order (then in key order) */
+    int *order_cols;     /* column indices */
+    bool *order_desc;
+    int64_t limit;       /* Limit: the first rows kept per window; 0: all */
+    uint64_t avail;       /* bit per event: events every instance descends from (drill-down values up the chain) */
     bool needs[F__COUNT]; /* packet fields the query reads */
     unsigned backends;    /* B_* bits of the backends able to run it */
 } IrQuery;

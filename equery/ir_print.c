@@ -80,6 +80,14 @@ static void print_query(FILE *out, const IrProgram *p, const IrQuery *q)
         ir_print_expr(out, p, q, q->having);
         fputc('\n', out);
     }
+    if (q->norder) {
+        fputs("  order    ", out);
+        for (int i = 0; i < q->norder; i++)
+            fprintf(out, "%s %s %s", i ? "," : "", q->columns[q->order_cols[i]].name, q->order_desc[i] ? "desc" : "asc");
+        fputs(", then key\n", out);
+    }
+    if (q->limit)
+        fprintf(out, "  limit     %" PRId64 " rows per window\n", q->limit);
     fputs("  window    ", out);
     if (q->every_ns) {
         fputs("every ", out);
@@ -114,7 +122,8 @@ static void print_query(FILE *out, const IrProgram *p, const IrQuery *q)
         fputs("  params   ", out);
         for (int i = 0; i < q->nparams; i++) {
             const IrEvent *ev = p->events[q->params[i].event];
-            fprintf(out, " %s.%s", ev->name, p->queries[ev->query]->columns[q->params[i].column].name);
+            fprintf(out, " %s.%s%s", ev->name, p->queries[ev->query]->columns[q->params[i].column].name,
+                    q->params[i].carried ? " (carried)" : "");
         }
         fputc('\n', out);
     }

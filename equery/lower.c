@@ -513,6 +513,16 @@ static IrQuery *lower_query(L *l, const QueryInfo *qi)
     q->params = ar_alloc(l->a, sizeof(IrParam) * (size_t)(q->nparams + 1));
     for (int i = 0; i < q->nparams; i++)
         q->params[i] = *(IrParam *)l->params.v[i];
+    q->avail = qi->avail;
+    q->norder = qi->order.n;
+    q->order_cols = ar_alloc(l->a, sizeof(int) * (size_t)(q->norder + 1));
+    q->order_desc = ar_alloc(l->a, sizeof(bool) * (size_t)(q->norder + 1));
+    for (int i = 0; i < q->norder; i++) {
+        const Expr *o = qi->order.v[i];
+        q->order_cols[i] = o->col;
+        q->order_desc[i] = o->desc;
+    }
+    q->limit = qi->limit;
     q->every_ns = qi->every_ns;
     q->within_ns = qi->within_ns;
     q->start_kind = qi->start_kind;
@@ -553,6 +563,46 @@ static void add_starts(L *l, const IrExpr *t, int query, bool neg)
         add_starts(l, t->args[i], query, neg);
 }
 
+static bool has_param(const IrQuery *q, int event, int column)
+{
+    for (int i = 0; i < q->nparams; i++)
+        if (q->params[i].event == event && q->params[i].column == column)
+            return true;
+    return false;
+}
+
+/* Drill-down values up the chain: a value e.col of an event e that is not
+ * in the query's When comes from the instance whose row fired the When's
+ * event, which must keep it. So the query an event of the When watches
+ * carries every such value that it has from its own ancestry (after its
+ * own parameters), and so on up, until the chain reaches e itself. */
+static void carry_params(L *l)
+{
+    IrProgram *p = l->p;
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (int v = 0; v < p->nevents; v++) {
+            IrEvent *ev = p->events[v];
+            IrQuery *carrier = p->queries[ev->query];
+            for (int k = 0; k < ev->nstarts; k++) {
+                const IrQuery *q = p->queries[ev->starts[k]];
+                for (int i = 0; i < q->nparams; i++) {
+                    const IrParam *par = &q->params[i];
+                    if (par->event == v || !(carrier->avail & (1ULL << par->event)) ||
+                        has_param(carrier, par->event, par->column))
+                        continue;
+                    IrParam *grown = ar_alloc(l->a, sizeof(IrParam) * (size_t)(carrier->nparams + 2));
+                    memcpy(grown, carrier->params, sizeof(IrParam) * (size_t)carrier->nparams);
+                    grown[carrier->nparams] = (IrParam){par->event, par->column, true};
+                    carrier->params = grown;
+                    carrier->nparams++;
+                    changed = true;
+                }
+            }
+        }
+    }
+}
+
 IrProgram *ir_lower(Compiler *c, const Sema *sm)
 {
     int n = c->prog.stmts.n;
@@ -588,5 +638,6 @@ IrProgram *ir_lower(Compiler *c, const Sema *sm)
     for (int i = 0; i < l.p->nqueries; i++)
         if (l.p->queries[i]->trigger)
             add_starts(&l, l.p->queries[i]->trigger, i, false);
+    carry_params(&l);
     return l.p;
 }

@@ -92,6 +92,10 @@ static void collect_names(S *s)
     for (int i = 0; i < n; i++) {
         Stmt *st = stmt_at(s, i);
         const char *kind = builtin_kind(st->name);
+        /* a query is only named as QUERY.COLUMN: its name may be a field's
+         * (query loss = ...; loss.loss), which is read in another namespace */
+        if (kind && st->kind == S_QUERY && cat_field(st->name) >= 0)
+            kind = NULL;
         if (kind) {
             diag_error(s->d, st->name_span, "'%s' is %s and cannot name %s %s", st->name, kind,
                        st->kind == S_EVENT ? "an" : "a", ast_stmt_kind_names[st->kind]);
@@ -119,11 +123,35 @@ static void unknown_name(S *s, Span at, const char *what, const char *name, bool
     enum { MAXC = 256 };
     const char *cands[MAXC];
     int n = 0;
-    if (fields)
+    /* a statement of this very name was refused where it is defined: that
+     * error says it all (no "did you mean" of the same name) */
+    for (int i = 0; i < s->c->prog.stmts.n; i++)
+        if (!strcmp(stmt_at(s, i)->name, name))
+            return;
+    if (fields) {
+        const char *hint = NULL, *to = cat_alias(name, &hint);
+        if (to) {
+            if (hint) {
+                diag_error(s->d, at, "unknown field '%s'%s", name, hint);
+            } else {
+                diag_error(s->d, at, "unknown field '%s'; EQuery calls it '%s'", name, to);
+                diag_fixit(s->d, to);
+            }
+            return;
+        }
+        int port = cat_app_port(name);
+        if (port >= 0) {
+            diag_error(s->d, at,
+                       "'%s' is not an IP protocol (proto is tcp, udp, icmp, icmp6 or a number): test its port, e.g. "
+                       "dport == %d",
+                       name, port);
+            return;
+        }
         n = cat_builtin_names(cands, MAXC);
+    }
     for (int i = 0; i < s->c->prog.stmts.n && n < MAXC; i++) {
         Stmt *st = stmt_at(s, i);
-        if (stmt_kinds & (1 << st->kind))
+        if ((stmt_kinds & (1 << st->kind)) && strcmp(st->name, name))
             cands[n++] = st->name;
     }
     const char *best = diag_closest(name, cands, n);
@@ -341,6 +369,8 @@ static bool fold_arith(S *s, Expr *e, const Value *a, const Value *b, Value *out
 static Type check_name(S *s, Scope *sc, Expr *e)
 {
     int i = lookup(s, e->name);
+    if (i >= 0 && stmt_at(s, i)->kind == S_QUERY && builtin_kind(e->name))
+        i = -1; /* a query named like a field: the bare name is the field */
     if (i >= 0) {
         Stmt *st = stmt_at(s, i);
         if (st->kind == S_CONST) {
@@ -486,6 +516,20 @@ static bool mentions_event(const Expr *e, int ev)
 static Type check_dot(S *s, Scope *sc, Expr *e)
 {
     int i = lookup(s, e->name);
+    if (i < 0 && sc->ctx == CTX_QUERY) {
+        /* Wireshark's dotted names: ip.src, tcp.dstport */
+        const char *dotted = ar_printf(s->a, "%s.%s", e->name, e->member);
+        const char *hint = NULL, *to = cat_alias(dotted, &hint);
+        if (to) {
+            if (hint) {
+                diag_error(s->d, e->span, "unknown field '%s'%s", dotted, hint);
+            } else {
+                diag_error(s->d, e->span, "unknown field '%s'; EQuery calls it '%s'", dotted, to);
+                diag_fixit(s->d, to);
+            }
+            return e->ty = TY_ERROR;
+        }
+    }
     if (i < 0) {
         unknown_name(s, e->name_span, sc->ctx == CTX_EVENT ? "query" : "event", e->name, false,
                      sc->ctx == CTX_EVENT ? 1 << S_QUERY : 1 << S_EVENT);
@@ -546,14 +590,16 @@ static Type check_dot(S *s, Scope *sc, Expr *e)
                    e->name);
         return e->ty = TY_ERROR;
     }
-    if (ei < 0 || !(q->guaranteed & (1ULL << ei))) {
+    if (ei < 0 || !(q->avail & (1ULL << ei))) {
         diag_error(s->d, e->span, "'%s' may not have fired when '%s' starts, so '%s' has no value", e->name, q->s->name,
                    expr_text(s, e));
         if (mentions_event(q->when, i))
             diag_note(s->d, true, q->when->span,
-                      "a drill-down value needs its event in every alternative of When, and not under '~'");
+                      "a drill-down value needs its event, or an event up the chain, in every alternative of When, "
+                      "and not under '~'");
         else
-            diag_note(s->d, true, q->when->span, "'%s' is not one of the events in When(%s)", e->name,
+            diag_note(s->d, true, q->when->span,
+                      "'%s' is not in When(%s), nor up the chain that starts the queries its events watch", e->name,
                       expr_text(s, q->when));
         return e->ty = TY_ERROR;
     }
@@ -1076,6 +1122,69 @@ static void blame_mixed(S *s, QueryInfo *q, const Expr *e)
     blame_packet_fields(s, q, e);
 }
 
+/* Is e a comparison `X == FLAG` (or ~=) of a flags value with a flag name? */
+static bool is_flag_compare(const Expr *e)
+{
+    if (e->kind != E_BINARY || (e->op != OP_EQ && e->op != OP_NE))
+        return false;
+    return e->a->ty == TY_FLAGS && !e->a->is_const && e->b->kind == E_NAME && e->b->res == R_FLAG;
+}
+
+/* `flgs == SYN|ACK` reads as `(flgs == SYN) | ACK`, which is not what a
+ * tcpdump user means (the byte is exactly SYN+ACK): warn, with the
+ * spelling that means that. */
+static void warn_flag_compare(S *s, const Expr *e)
+{
+    if (!e || e->ty == TY_ERROR)
+        return;
+    if (e->kind == E_BINARY && e->op == OP_OR) {
+        PtrVec ops = {0};
+        flatten(e, OP_OR, &ops, s->a);
+        const Expr *cmp = ops.v[0];
+        bool names = ops.n > 1 && is_flag_compare(cmp);
+        int64_t mask = names ? cmp->b->v.i : 0;
+        for (int i = 1; i < ops.n && names; i++) {
+            const Expr *x = ops.v[i];
+            names = x->kind == E_NAME && x->res == R_FLAG;
+            mask |= names ? x->v.i : 0;
+        }
+        if (names) {
+            static const char *const tcpdump[8] = {"tcp-fin", "tcp-syn", "tcp-rst", "tcp-push",
+                                                   "tcp-ack", "tcp-urg", "tcp-ece", "tcp-cwr"};
+            const char *subject = expr_text(s, cmp->a);
+            bool eq = cmp->op == OP_EQ;
+            char *rest = "", *names_and = "", *td = "", *both = ar_strndup(s->a, subject, strlen(subject));
+            int nflags = 0;
+            for (int i = 1; i < ops.n; i++)
+                rest = ar_printf(s->a, "%s | %s", rest, expr_text(s, ops.v[i]));
+            for (int bit = 0; bit < 8; bit++) {
+                if (!(mask & (1 << bit)))
+                    continue;
+                const char *fn = cat_flag_name(1 << bit);
+                names_and = ar_printf(s->a, "%s%s%s", names_and, nflags ? "+" : "", fn);
+                td = ar_printf(s->a, "%s%s%s", td, nflags ? "|" : "", tcpdump[bit]);
+                both = ar_printf(s->a, "%s & %s", both, fn);
+                nflags++;
+            }
+            diag_warning(s->d, e->span,
+                         "this reads as '(%s)%s': a comparison binds tighter than '|'; for a flag byte %s exactly "
+                         "%s (tcpdump's 'tcp[tcpflags] %s %s') write %s %s 0x%02" PRIx64 "%s%s",
+                         expr_text(s, cmp), rest, eq ? "of" : "other than", names_and, eq ? "==" : "!=", td, subject,
+                         eq ? "==" : "~=", mask, eq ? ", and for all of them set, " : "", eq ? both : "");
+            diag_fixit(s->d, ar_printf(s->a, "%s %s 0x%02" PRIx64, subject, eq ? "==" : "~=", mask));
+            return;
+        }
+        for (int i = 0; i < ops.n; i++)
+            warn_flag_compare(s, ops.v[i]);
+        return;
+    }
+    if (e->kind == E_BINARY || e->kind == E_UNARY) {
+        warn_flag_compare(s, e->a);
+        if (e->kind == E_BINARY)
+            warn_flag_compare(s, e->b);
+    }
+}
+
 /* Where: each top-level conjunct is either a packet filter or, when it
  * tests aggregates or flow fields, a test of result rows. */
 static void check_where_levels(S *s, QueryInfo *q, Expr *e)
@@ -1264,6 +1373,35 @@ static uint64_t check_when(S *s, Expr *e, bool *ok, bool *fires)
     return 0;
 }
 
+/* The events whose values every instance started by When expression e
+ * has: an event that fires to start it, and (transitively) the events up
+ * the chain of that event's query. `&` unites, `|` keeps what both
+ * alternatives have, `~` has none. */
+static uint64_t when_avail(S *s, const Expr *e)
+{
+    switch (e->kind) {
+    case E_NAME: {
+        if (e->res != R_EVENT)
+            return 0;
+        int ei = s->sm->event_index[e->ref];
+        uint64_t v = ei >= 0 ? 1ULL << ei : 0;
+        const EventInfo *ev = s->sm->event[e->ref];
+        if (ev && ev->query >= 0) {
+            QueryInfo *wq = check_query(s, ev->query); /* NULL in a cycle (reported elsewhere) */
+            if (wq && !wq->when_bad)
+                v |= wq->avail;
+        }
+        return v;
+    }
+    case E_UNARY: return 0;
+    case E_BINARY: {
+        uint64_t a = when_avail(s, e->a), b = when_avail(s, e->b);
+        return e->op == OP_AND ? a | b : a & b;
+    }
+    default: return 0;
+    }
+}
+
 /* Does the query select or test a reverse-direction (d) flow field? */
 static const Expr *find_reverse_field(const Expr *e)
 {
@@ -1345,6 +1483,68 @@ static void check_select(S *s, QueryInfo *q, ClauseNode *cl)
     }
 }
 
+/* OrderBy(col [desc], ...) Limit(N): the rows of each window, in that
+ * order (then in key order), the first N of them. */
+static void check_order(S *s, QueryInfo *q)
+{
+    ClauseNode *cl = q->s->clauses;
+    if (cl[CL_ORDERBY].present) {
+        if (!q->aggregate && !q->broken)
+            diag_error(s->d, cl[CL_ORDERBY].kw,
+                       "OrderBy orders the rows of a window, and '%s' is a packet query (one row per packet, as "
+                       "it comes): aggregate it (Groupby, COUNT, ...)",
+                       q->s->name);
+        for (int i = 0; i < cl[CL_ORDERBY].items.n; i++) {
+            Expr *e = cl[CL_ORDERBY].items.v[i];
+            Column *col = find_column(q, e->name);
+            if (!col) {
+                const char **cands = ar_alloc(s->a, sizeof(char *) * (size_t)(q->columns.n + 1));
+                for (int k = 0; k < q->columns.n; k++)
+                    cands[k] = ((Column *)q->columns.v[k])->name;
+                const char *best = diag_closest(e->name, cands, q->columns.n);
+                diag_error(s->d, e->span, "OrderBy takes columns of Select, and '%s' has no column '%s'%s%s%s",
+                           q->s->name, e->name, best ? "; did you mean '" : "", best ? best : "", best ? "'?" : "");
+                if (best)
+                    diag_fixit(s->d, best);
+                continue;
+            }
+            bool twice = false;
+            for (int k = 0; k < q->order.n && !twice; k++)
+                twice = !strcmp(((Expr *)q->order.v[k])->name, col->name);
+            if (twice) {
+                diag_error(s->d, e->span, "'%s' appears twice in OrderBy", col->name);
+                continue;
+            }
+            for (e->col = 0; q->columns.v[e->col] != col; e->col++)
+                ;
+            e->ty = col->ty;
+            pv_push(s->a, &q->order, e);
+        }
+    }
+    if (cl[CL_LIMIT].present && cl[CL_LIMIT].items.n == 1) {
+        Expr *e = cl[CL_LIMIT].items.v[0];
+        Scope cs = {.ctx = CTX_CONST};
+        Type t = check(s, &cs, e);
+        if (t == TY_ERROR)
+            return;
+        if (t != TY_INT || !e->is_const) {
+            diag_error(s->d, e->span, "Limit needs a number of rows, such as 10, not %s", describe(s, e));
+            return;
+        }
+        if (e->v.i <= 0 || e->v.i > UINT32_MAX) {
+            diag_error(s->d, e->span, "Limit must be from 1 to %u rows", UINT32_MAX);
+            return;
+        }
+        if (!cl[CL_ORDERBY].present) {
+            diag_error(s->d, cl[CL_LIMIT].kw,
+                       "Limit keeps the first rows in the order OrderBy gives: add OrderBy(COLUMN desc) for the top "
+                       "rows");
+            return;
+        }
+        q->limit = e->v.i;
+    }
+}
+
 static QueryInfo *check_query(S *s, int stmt)
 {
     QueryInfo *q = s->sm->query[stmt];
@@ -1370,6 +1570,8 @@ static QueryInfo *check_query(S *s, int stmt)
             }
         }
         q->when_bad = !ok;
+        if (ok)
+            q->avail = when_avail(s, q->when);
     }
     if (cl[CL_GROUPBY].present)
         check_groupby(s, q, &cl[CL_GROUPBY]);
@@ -1377,8 +1579,8 @@ static QueryInfo *check_query(S *s, int stmt)
     Scope sc = {.ctx = CTX_QUERY, .q = q, .in_where = true};
     if (cl[CL_WHERE].present && cl[CL_WHERE].items.n == 1) {
         q->where = cl[CL_WHERE].items.v[0];
-        if (check(s, &sc, q->where) != TY_ERROR)
-            want_bool(s, q->where, "Where");
+        if (check(s, &sc, q->where) != TY_ERROR && want_bool(s, q->where, "Where"))
+            warn_flag_compare(s, q->where);
     }
     q->aggregate = cl[CL_GROUPBY].present || (q->where && q->where->has_agg);
     for (int i = 0; i < q->columns.n; i++) {
@@ -1418,6 +1620,7 @@ static QueryInfo *check_query(S *s, int stmt)
                      "Within is shorter than Every: the query stops before its first window closes, and emits one "
                      "partial window");
     }
+    check_order(s, q);
     check_samples(s, q);
     if (q->every_ns < 0)
         q->every_ns = 0;
@@ -1468,6 +1671,7 @@ static void check_event(S *s, EventInfo *ev)
     Expr *e = ev->s->value;
     const Expr *flag = NULL;
     if (check(s, &sc, e) != TY_ERROR && want_bool(s, e, "an event")) {
+        warn_flag_compare(s, e);
         if (ev->query < 0)
             diag_error(s->d, e->span, "event '%s' reads no query; write a condition on QUERY.COLUMN, e.g. q1.loss > 10",
                        ev->s->name);
@@ -1589,9 +1793,20 @@ bool sema_check(Compiler *c, Sema *out)
             check_event(&s, out->event[i]);
         }
     }
+    bool any_query = false;
     for (int i = 0; i < n; i++)
-        if (out->query[i])
+        if (out->query[i]) {
             check_query(&s, i);
+            any_query = true;
+        }
+    if (!any_query) {
+        /* at the end of the last statement, or at the start of a file
+         * without one */
+        uint32_t at = n ? stmt_at(&s, n - 1)->span.hi : 0;
+        diag_error(c->diag, (Span){at, at},
+                   "the program has no queries: there is nothing to measure (write one, e.g. query q = "
+                   "Select(pkts) Every(1s);)");
+    }
     check_cycles(&s);
     return diag_errors(c->diag) == before;
 }

@@ -35,6 +35,10 @@ typedef struct {
     bool when_bad;       /* the When clause has errors (drill-downs are not judged) */
     bool broken;         /* errors were reported in the query's clauses */
     uint64_t guaranteed; /* bit per event index: events certain to have fired at start */
+    uint64_t avail;      /* bit per event index: events whose firing every instance descends from
+                            (guaranteed ones, and those of the queries they watch, transitively) */
+    PtrVec order;        /* OrderBy: Expr* E_NAME, col = the column's index, desc */
+    int64_t limit;       /* Limit: rows kept per window after OrderBy; 0: all */
     const Expr *agg_cause; /* the first aggregate or flow field, which makes it an aggregate query */
     bool ungrouped[F__COUNT]; /* "not in Groupby" reported for this field */
 } QueryInfo;

@@ -65,7 +65,7 @@ bool val_parse_int(const char *s, Value *v, const char **why)
     char *end;
     unsigned long long x = strtoull(s, &end, 0);
     if (errno || *end || x > (unsigned long long)INT64_MAX) {
-        *why = "integer too large (the largest is 9223372036854775807)";
+        *why = "integer too large (the largest is 2^63-1, 9223372036854775807)";
         return false;
     }
     v->ty = TY_INT;

@@ -40,6 +40,7 @@ typedef struct {
     uint32_t off;      /* offset of the next byte to scan */
     uint32_t last_end; /* end of the last token returned */
     uint32_t prev_end; /* end of the token before it */
+    int last_tok;      /* the last token returned (0 at the start) */
 } LexState;
 
 int lex_run(Compiler *c, int (*fn)(Compiler *c, void *scanner, void *arg), void *arg);
@@ -47,6 +48,7 @@ int lex_run(Compiler *c, int (*fn)(Compiler *c, void *scanner, void *arg), void 
 
 %code {
 #include <string.h>
+#include <strings.h>
 
 int eqylex(EQYSTYPE *lval, Span *lloc, void *scanner);
 void *eqyget_extra(void *scanner);
@@ -83,14 +85,14 @@ static PtrVec one(Compiler *c, void *p);
 
 %token KW_CONST "'const'" KW_QUERY "'query'" KW_EVENT "'event'"
 %token KW_SELECT "'Select'" KW_WHERE "'Where'" KW_GROUPBY "'Groupby'" KW_WHEN "'When'"
-%token KW_START "'Start'" KW_WITHIN "'Within'" KW_EVERY "'Every'"
+%token KW_START "'Start'" KW_WITHIN "'Within'" KW_EVERY "'Every'" KW_ORDERBY "'OrderBy'" KW_LIMIT "'Limit'"
 %token KW_AS "'as'" KW_IN "'in'" KW_DISTINCT "'distinct'"
 %token <str> T_IDENT "identifier"
 %token <expr> T_LITERAL "literal"
 %token T_EQ "'=='" T_NE "'~='" T_LE "'<='" T_GE "'>='" T_DOTDOT "'..'"
 
-%type <expr> expr primary
-%type <list> select_items expr_list set_items
+%type <expr> expr primary order_item
+%type <list> select_items expr_list set_items order_items
 %type <item> select_item
 %type <clause> clause
 %type <stmt> clauses
@@ -149,10 +151,43 @@ clause_kw
     | KW_START   { $$ = CL_START; }
     | KW_WITHIN  { $$ = CL_WITHIN; }
     | KW_EVERY   { $$ = CL_EVERY; }
+    | KW_LIMIT   { $$ = CL_LIMIT; }
     ;
 
 clause
     : clause_kw '(' select_items ')' { $$ = clause_new(c, $1, @1, @$, $3); }
+    | KW_ORDERBY '(' order_items ')' {
+        $$ = ar_alloc(c->arena, sizeof *$$);
+        $$->kind = CL_ORDERBY;
+        $$->node.present = true;
+        $$->node.kw = @1;
+        $$->node.span = @$;
+        $$->node.items = $3;
+    }
+    ;
+
+/* OrderBy(col [asc|desc], ...): columns of Select; asc and desc are not
+ * reserved (they mean something only here). */
+order_items
+    : order_item                 { $$ = one(c, $1); }
+    | order_items ',' order_item { $$ = $1; pv_push(c->arena, &$$, $3); }
+    ;
+
+order_item
+    : T_IDENT {
+        $$ = ast_expr(c->arena, E_NAME, @1);
+        $$->name = $1;
+    }
+    | T_IDENT T_IDENT {
+        $$ = ast_expr(c->arena, E_NAME, @1);
+        $$->name = $1;
+        if (!strcasecmp($2, "desc"))
+            $$->desc = true;
+        else if (strcasecmp($2, "asc")) {
+            diag_error(c->diag, @2, "unknown order '%s': write 'asc' or 'desc' after the column", $2);
+            diag_fixit(c->diag, ($2[0] | 0x20) == 'a' ? "asc" : "desc");
+        }
+    }
     ;
 
 select_items
@@ -365,6 +400,7 @@ static bool is_keyword(yysymbol_kind_t k)
     case YYSYMBOL_KW_CONST: case YYSYMBOL_KW_QUERY: case YYSYMBOL_KW_EVENT: case YYSYMBOL_KW_SELECT:
     case YYSYMBOL_KW_WHERE: case YYSYMBOL_KW_GROUPBY: case YYSYMBOL_KW_WHEN: case YYSYMBOL_KW_START:
     case YYSYMBOL_KW_WITHIN: case YYSYMBOL_KW_EVERY: case YYSYMBOL_KW_AS: case YYSYMBOL_KW_IN:
+    case YYSYMBOL_KW_ORDERBY: case YYSYMBOL_KW_LIMIT:
     case YYSYMBOL_KW_DISTINCT:
         return true;
     default: return false;

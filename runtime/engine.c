@@ -116,6 +116,9 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->param_event = eng_calloc(e, m->nqueries, sizeof *e->param_event);
     e->param_col = eng_calloc(e, m->nqueries, sizeof *e->param_col);
     e->types = eng_calloc(e, m->nqueries, sizeof *e->types);
+    e->param_src = eng_calloc(e, m->nqueries, sizeof *e->param_src);
+    e->shown = eng_calloc(e, m->nqueries, sizeof *e->shown);
+    e->ev_stride = eng_calloc(e, m->nevents, sizeof *e->ev_stride);
     if (e->error) {
         snprintf(err, errlen, "%s", e->error);
         engine_free(e);
@@ -155,6 +158,41 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
             e->param_event[q][i] = (unsigned)ev;
             e->param_col[q][i] = (unsigned)col;
         }
+        e->shown[q] = mq_shown_params(mq);
+        /* Which firings can supply each value: the event itself, when it
+         * starts q; or an event that starts q on a query whose instances
+         * carry the value (it came down the chain to them). */
+        e->param_src[q] = eng_calloc(e, (size_t)mq->nparams * m->nevents, sizeof(int));
+        for (unsigned i = 0; e->param_src[q] && e->param_event[q] && i < mq->nparams; i++) {
+            for (unsigned v = 0; v < m->nevents; v++) {
+                int *src = &e->param_src[q][i * m->nevents + v];
+                *src = PARAM_NONE;
+                bool starts = false;
+                for (unsigned k = 0; k < m->events[v].nstarts; k++)
+                    starts |= !strcmp(m->events[v].starts[k], mq->name);
+                if (!starts)
+                    continue;
+                if (v == e->param_event[q][i]) {
+                    *src = PARAM_DIRECT;
+                    continue;
+                }
+                int wq = find_query(m, m->events[v].query);
+                for (unsigned j = 0; wq >= 0 && j < m->queries[wq].nparams; j++)
+                    if (!strcmp(m->queries[wq].params[j].event, mq->params[i].event) &&
+                        !strcmp(m->queries[wq].params[j].column, mq->params[i].column))
+                        *src = (int)j;
+            }
+        }
+    }
+    for (unsigned v = 0; v < m->nevents; v++) {
+        int wq = find_query(m, m->events[v].query);
+        if (e->ev_stride && wq >= 0)
+            e->ev_stride[v] = m->queries[wq].ncolumns + m->queries[wq].nparams;
+    }
+    if (e->error) {
+        snprintf(err, errlen, "%s", e->error);
+        engine_free(e);
+        return NULL;
     }
     e->nparts = cfg->partitions >= 1 ? cfg->partitions : 1;
     uint32_t scratch = 0;
@@ -322,7 +360,7 @@ static void evaluate_events(Engine *e, const Inst *in, int64_t t, const EqValue 
 {
     if (e->cfg.box)
         return; /* a box has no rows: events are the centre's */
-    unsigned ncols = e->m->queries[in->query].ncolumns;
+    unsigned ncols = e->m->queries[in->query].ncolumns, nparams = e->m->queries[in->query].nparams;
     bool any = false;
     for (unsigned v = 0; v < e->m->nevents; v++) {
         if (e->prog->events[v].query != in->query)
@@ -340,9 +378,12 @@ static void evaluate_events(Engine *e, const Inst *in, int64_t t, const EqValue 
             OutSource src = source_of(in);
             out_event(e->cfg.out, v, &src, t, row);
             e->st.events++;
+            /* the row, and the drill-down values of the instance that
+             * made it: those are its ancestry, for the queries it starts */
+            size_t stride = e->ev_stride[v];
             if (s->nrows == s->cap) {
                 size_t cap = s->cap ? 2 * s->cap : 8;
-                EqValue *grown = realloc(s->rows, cap * ncols * sizeof(EqValue));
+                EqValue *grown = realloc(s->rows, cap * stride * sizeof(EqValue));
                 if (!grown) {
                     e->error = OOM;
                     return;
@@ -350,7 +391,9 @@ static void evaluate_events(Engine *e, const Inst *in, int64_t t, const EqValue 
                 s->rows = grown;
                 s->cap = cap;
             }
-            memcpy(s->rows + s->nrows * ncols, row, ncols * sizeof(EqValue));
+            memcpy(s->rows + s->nrows * stride, row, ncols * sizeof(EqValue));
+            if (nparams)
+                memcpy(s->rows + s->nrows * stride + ncols, in->params, nparams * sizeof(EqValue));
             s->nrows++;
             s->fired = true;
             any = true;
@@ -392,12 +435,12 @@ static char *describe_start(Engine *e, unsigned q, const EqValue *params)
     if (!f)
         return NULL; /* (the instance is then shown without its trigger) */
     fprintf(f, "%s", mq->trigger);
-    for (unsigned i = 0; i < mq->nparams; i++) {
+    for (unsigned i = 0; i < e->shown[q]; i++) {
         char buf[64];
         out_value(buf, sizeof buf, &params[i], out_type(mq->params[i].type), true);
         fprintf(f, "%s%s.%s=%s", i ? ", " : " (", mq->params[i].event, mq->params[i].column, buf);
     }
-    if (mq->nparams)
+    if (e->shown[q])
         fputc(')', f);
     fclose(f);
     return s;
@@ -410,7 +453,8 @@ static void start_one(Engine *e, unsigned q, int64_t t, EqValue *params)
     const MQuery *mq = &e->m->queries[q];
     for (size_t i = 0; i < e->ninst; i++) {
         Inst *in = e->inst[i];
-        if (in->query == q && in->state != I_DONE && same_params(in->params, params, mq->nparams)) {
+        /* (the carried values are the first firing's: they do not make an instance of their own) */
+        if (in->query == q && in->state != I_DONE && same_params(in->params, params, e->shown[q])) {
             free(params);
             return;
         }
@@ -447,50 +491,70 @@ static void start_one(Engine *e, unsigned q, int64_t t, EqValue *params)
     free(params);
 }
 
+/* The firing that supplies parameter i of q at a trigger at t: of the
+ * events that start q and can give it (the event itself, or one whose
+ * query's instances carry it), one that fired at this very close, else
+ * one that fired in its query's latest window; the event itself first
+ * either way. Sets *off to where the value is in that event's kept rows;
+ * -1 when none has rows. */
+static int param_source(Engine *e, unsigned q, unsigned i, int64_t t, size_t *off)
+{
+    unsigned nev = e->m->nevents, ev = e->param_event[q][i];
+    const int *src = &e->param_src[q][i * nev];
+    int best = -1, rank = 0;
+    for (unsigned v = 0; v < nev; v++) {
+        if (src[v] == PARAM_NONE || e->ev[v].nrows == 0)
+            continue;
+        int r = (e->ev[v].at == t ? 2 : 0) + (v == ev ? 1 : 0) + 1;
+        if (r > rank) {
+            best = (int)v;
+            rank = r;
+        }
+    }
+    if (best < 0)
+        return -1;
+    if (src[best] == PARAM_DIRECT)
+        *off = e->param_col[q][i];
+    else
+        *off = e->m->queries[e->prog->events[best].query].ncolumns + (size_t)src[best];
+    return best;
+}
+
 /* Starts q if its When holds: once per combination of the firing rows of the
- * events its drill-down values come from. */
+ * events its drill-down values come from (directly, or up the chain from
+ * the instances whose rows fired them). */
 static void maybe_start(Engine *e, unsigned q, int64_t t)
 {
     const EqQueryDesc *d = &e->prog->queries[q];
     const MQuery *mq = &e->m->queries[q];
     if (!d->trigger || !d->trigger(e->fired))
         return;
-    /* the distinct events the parameters use, and a counter over their rows */
-    unsigned nev = 0, *evs = eng_calloc(e, mq->nparams, sizeof *evs);
-    size_t *pick = eng_calloc(e, mq->nparams, sizeof *pick);
-    if (!evs || !pick) {
-        free(evs);
-        free(pick);
-        return;
-    }
-    for (unsigned i = 0; i < mq->nparams; i++) {
-        unsigned v = e->param_event[q][i], k = 0;
-        while (k < nev && evs[k] != v)
+    /* the distinct events the parameters come from, and a counter over their rows */
+    unsigned nev = 0, *evs = eng_calloc(e, mq->nparams, sizeof *evs), *from = eng_calloc(e, mq->nparams, sizeof *from);
+    size_t *pick = eng_calloc(e, mq->nparams, sizeof *pick), *off = eng_calloc(e, mq->nparams, sizeof *off);
+    bool ok = evs && from && pick && off;
+    for (unsigned i = 0; ok && i < mq->nparams; i++) {
+        int v = param_source(e, q, i, t, &off[i]);
+        if (v < 0) {
+            ok = false; /* (the checker sees to it that every value has a source) */
+            break;
+        }
+        unsigned k = 0;
+        while (k < nev && evs[k] != (unsigned)v)
             k++;
         if (k == nev)
-            evs[nev++] = v;
+            evs[nev++] = (unsigned)v;
+        from[i] = k;
     }
-    for (;;) {
+    while (ok) {
         EqValue *params = eng_calloc(e, mq->nparams, sizeof *params);
         if (!params)
             break;
-        bool ok = true;
         for (unsigned i = 0; i < mq->nparams; i++) {
-            unsigned v = e->param_event[q][i], k = 0;
-            while (evs[k] != v)
-                k++;
-            const EventState *s = &e->ev[v];
-            if (s->nrows == 0) {
-                ok = false;
-                break;
-            }
-            unsigned ncols = e->m->queries[e->prog->events[v].query].ncolumns;
-            params[i] = s->rows[pick[k] * ncols + e->param_col[q][i]];
+            unsigned v = evs[from[i]];
+            params[i] = e->ev[v].rows[pick[from[i]] * e->ev_stride[v] + off[i]];
         }
-        if (ok)
-            start_one(e, q, t, params);
-        else
-            free(params);
+        start_one(e, q, t, params);
         /* next combination */
         unsigned k = 0;
         while (k < nev) {
@@ -498,10 +562,12 @@ static void maybe_start(Engine *e, unsigned q, int64_t t)
                 break;
             pick[k++] = 0;
         }
-        if (k == nev || !ok)
+        if (k == nev)
             break;
     }
+    free(off);
     free(pick);
+    free(from);
     free(evs);
 }
 
@@ -531,12 +597,27 @@ static void collect_row(void *ctx, const EqValue *row)
 typedef struct {
     const EqType *types;
     unsigned ncols;
+    unsigned norder;     /* OrderBy: these columns first */
+    const int *order;
+    const bool *desc;
 } SortCtx;
 
+/* Rows in OrderBy's order, a row with no value in an order column after
+ * those with one, in either direction; then in key order (all columns),
+ * so that every engine prints the same rows in the same order. */
 static int cmp_rows_ctx(const void *a, const void *b, void *arg)
 {
     const SortCtx *c = arg;
-    return out_row_cmp(*(const EqValue *const *)a, *(const EqValue *const *)b, c->types, c->ncols);
+    const EqValue *x = *(const EqValue *const *)a, *y = *(const EqValue *const *)b;
+    for (unsigned i = 0; i < c->norder; i++) {
+        const EqValue *u = &x[c->order[i]], *v = &y[c->order[i]];
+        if (u->present != v->present)
+            return u->present ? -1 : 1;
+        int r = out_value_cmp(u, v, c->types[c->order[i]]);
+        if (r)
+            return c->desc[i] ? -r : r;
+    }
+    return out_row_cmp(x, y, c->types, c->ncols);
 }
 
 /* Closes the window [wstart, end) of an instance; len is what load divides by. */
@@ -581,8 +662,28 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     }
     for (size_t r = 0; r < e->nrows; r++)
         order[r] = e->rows + r * e->ncols;
-    SortCtx sc = {e->types[in->query], mq->ncolumns};
+    int *order_col = eng_calloc(e, mq->norder, sizeof *order_col);
+    bool *order_desc = eng_calloc(e, mq->norder, sizeof *order_desc);
+    if (!order_col || !order_desc) {
+        free(order_col);
+        free(order_desc);
+        free(order);
+        free(sorted);
+        return;
+    }
+    SortCtx sc = {e->types[in->query], mq->ncolumns, 0, order_col, order_desc};
+    for (unsigned i = 0; i < mq->norder; i++) {
+        int c = find_column(mq, mq->order[i].column);
+        if (c >= 0) {
+            order_col[sc.norder] = c;
+            order_desc[sc.norder++] = mq->order[i].desc;
+        }
+    }
     qsort_r(order, e->nrows, sizeof *order, cmp_rows_ctx, &sc);
+    free(order_col);
+    free(order_desc);
+    if (mq->limit && e->nrows > mq->limit)
+        e->nrows = mq->limit; /* Limit: the first rows in that order (the others are not seen, by events either) */
     /* srcid numbers the rows in the order they are printed */
     int32_t rc = e->prog->queries[in->query].rowid_column;
     if (rc >= 0)
@@ -838,6 +939,11 @@ void engine_free(Engine *e)
         if (e->param_col)
             free(e->param_col[q]);
     }
+    for (unsigned q = 0; e->param_src && q < e->m->nqueries; q++)
+        free(e->param_src[q]);
+    free(e->param_src);
+    free(e->shown);
+    free(e->ev_stride);
     free(e->types);
     free(e->param_event);
     free(e->param_col);

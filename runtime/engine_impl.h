@@ -25,10 +25,12 @@ typedef struct {
     unsigned silent_shown; /* windows of the current silence closed as usual */
 } Inst;
 
+enum { PARAM_NONE = -2, PARAM_DIRECT = -1 };
+
 typedef struct {
     bool fired;
     int64_t at;     /* the close that set the state */
-    EqValue *rows;  /* the rows that fired, ncolumns values each */
+    EqValue *rows;  /* the rows that fired, each its columns then the params of the instance that made it */
     size_t nrows, cap;
 } EventState;
 
@@ -59,6 +61,11 @@ struct Engine {
     bool *fired;        /* per event, as the trigger functions read it */
     unsigned **param_event; /* per query, per param: event index */
     unsigned **param_col;   /* per query, per param: column index in the event's query */
+    int **param_src;        /* per query, [param * nevents + event]: how a firing of that event supplies
+                               the value: PARAM_NONE, PARAM_DIRECT (its row), or the index of the carried
+                               parameter of the instance whose row fired it (up the chain) */
+    unsigned *shown;        /* per query: parameters that are not carried (they come first) */
+    unsigned *ev_stride;    /* per event: values kept per firing row (columns, then the instance's params) */
     EqType **types;     /* per query, per column */
     TcpTrack **tcp;     /* one sequence tracker per partition */
     unsigned nparts;

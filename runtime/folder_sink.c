@@ -155,7 +155,7 @@ static void starts_header(Folder *o, Table *t, const void *arg)
     const MQuery *q = arg;
     (void)o;
     fputs("instance,time,trigger,started,note", t->f);
-    for (unsigned i = 0; i < q->nparams; i++) {
+    for (unsigned i = 0; i < mq_shown_params(q); i++) {
         char name[256];
         snprintf(name, sizeof name, "%s.%s", q->params[i].event, q->params[i].column);
         csv_field(t->f, name, false);
@@ -256,7 +256,7 @@ static void folder_start(void *ctx, const OutSource *src, int64_t t, const char 
         csv_field(tb->f, trigger, false);
         csv_field(tb->f, note ? "false" : "true", false);
         csv_field(tb->f, note ? note : "", false);
-        for (unsigned i = 0; i < q->nparams; i++) {
+        for (unsigned i = 0; i < mq_shown_params(q); i++) {
             out_value(buf, sizeof buf, &params[i], out_type(q->params[i].type), false);
             csv_field(tb->f, buf, false);
         }
@@ -270,7 +270,7 @@ static void folder_start(void *ctx, const OutSource *src, int64_t t, const char 
         json_text(tb->f, note);
     else
         fputs("null", tb->f);
-    for (unsigned i = 0; i < q->nparams; i++) {
+    for (unsigned i = 0; i < mq_shown_params(q); i++) {
         snprintf(buf, sizeof buf, "%s.%s", q->params[i].event, q->params[i].column);
         json_key(tb->f, buf, false);
         out_json_value(tb->f, &params[i], out_type(q->params[i].type));

@@ -112,5 +112,7 @@ void out_time(char *buf, size_t len, int64_t ns);
 void out_json_value(FILE *f, const EqValue *v, EqType t);
 /* Total order on rows of one query, for stable output (absent values first). */
 int out_row_cmp(const EqValue *a, const EqValue *b, const EqType *types, unsigned ncolumns);
+/* One value against another of the same type (no value first). */
+int out_value_cmp(const EqValue *a, const EqValue *b, EqType type);
 
 #endif

@@ -246,7 +246,7 @@ static void text_start(void *ctx, const OutSource *src, int64_t t, const char *t
 {
     TextSink *o = ctx;
     const MQuery *q = query_of(o, src);
-    unsigned nparams = q->nparams;
+    unsigned nparams = mq_shown_params(q);
     char when[VALUE_MAX], name[96], buf[VALUE_MAX];
     out_time(when, sizeof when, t);
     source_name(name, sizeof name, o, src);

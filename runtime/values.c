@@ -176,6 +176,8 @@ static int cmp_value(const EqValue *a, const EqValue *b, EqType t)
     }
 }
 
+int out_value_cmp(const EqValue *a, const EqValue *b, EqType type) { return cmp_value(a, b, type); }
+
 int out_row_cmp(const EqValue *a, const EqValue *b, const EqType *types, unsigned ncolumns)
 {
     for (unsigned c = 0; c < ncolumns; c++) {

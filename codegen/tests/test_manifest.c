@@ -207,7 +207,7 @@ static void test_round_trip(void)
     MColumn q2_columns[] = {{"saddr", "ipaddr", "key:saddr"}, {"daddr", "ipaddr", "key:daddr"}, {"bps", "u64", NULL},
                            {"first", "time", "min:ts"}};
     char *q2_trigger_events[] = {"e1"};
-    MParam q2_params[] = {{"e1", "saddr", "ipaddr"}, {"e1", "daddr", "ipaddr"}};
+    MParam q2_params[] = {{"e1", "saddr", "ipaddr", false}, {"e1", "daddr", "ipaddr", false}};
     char *q2_reads[] = {"saddr", "daddr", "pkt_len", "ts"};
     char *q2_backends[] = {"c", "dpdk", "ebpf"};
     char *e1_starts[] = {"q2"};

@@ -1,1 +1,1 @@
-query loss = Select(saddr, daddr, loss) Groupby(saddr, daddr) Every(1s);
+query tcp = Select(saddr, COUNT(*)) Groupby(saddr) Every(1s);

@@ -1,0 +1,2 @@
+# Consts alone measure nothing.
+const K1 = 20;

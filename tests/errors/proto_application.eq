@@ -1,0 +1,1 @@
+query web = Select(saddr, COUNT(*)) Where(proto == http) Groupby(saddr) Every(1s);

@@ -1,0 +1,1 @@
+query talkers = Select(saddr, bytes) Groupby(saddr) Every(10s);
