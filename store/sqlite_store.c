@@ -279,7 +279,12 @@ static void db_error(char *err, size_t errlen, const char *path, sqlite3 *db, in
     case SQLITE_NOTADB: snprintf(err, errlen, "--db %s: not a SQLite database", path); return;
     case SQLITE_READONLY: snprintf(err, errlen, "--db %s: the database is read-only (%s)", path, what); return;
     case SQLITE_FULL: snprintf(err, errlen, "--db %s: the disk is full (%s)", path, what); return;
-    case SQLITE_CANTOPEN: snprintf(err, errlen, "--db %s: cannot open it (%s)", path, what); return;
+    case SQLITE_CANTOPEN:
+        if (db && sqlite3_system_errno(db))
+            snprintf(err, errlen, "--db %s: cannot open it: %s", path, strerror(sqlite3_system_errno(db)));
+        else
+            snprintf(err, errlen, "--db %s: cannot open it (%s)", path, what);
+        return;
     default: snprintf(err, errlen, "--db %s: %s", path, what); return;
     }
 }
@@ -334,9 +339,45 @@ sqlite3 *store_db_open(const char *path, bool readonly, char *err, size_t errlen
         snprintf(err, errlen, "--db %s: %s", path, strerror(errno));
         return NULL;
     }
+    if (!readonly) {
+        /* read-only before SQLite says it less clearly (a WAL database on a
+         * read-only file system fails to open its -shm file) */
+        if (stat(path, &sb) == 0) {
+            if (access(path, W_OK) != 0) {
+                snprintf(err, errlen, "--db %s: the database is read-only (%s)", path, strerror(errno));
+                return NULL;
+            }
+        } else {
+            char *dir = strdup(path);
+            if (!dir)
+                abort();
+            char *slash = strrchr(dir, '/');
+            const char *d = slash ? (slash == dir ? "/" : (*slash = '\0', dir)) : ".";
+            int e = access(d, W_OK) != 0 ? errno : 0;
+            free(dir);
+            if (e) {
+                snprintf(err, errlen, "--db %s: cannot create it: %s", path, strerror(e));
+                return NULL;
+            }
+        }
+    }
     sqlite3 *db = NULL;
     int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK && readonly && access(path, W_OK) != 0 && errno == EROFS) {
+        /* a database on a read-only file system: WAL needs its -shm file,
+         * which cannot be made there; nobody can write it, so read it as
+         * immutable */
+        sqlite3_close(db);
+        db = NULL;
+        if (strpbrk(path, "?#%")) { /* (not a plain URI path: opened as it is) */
+            rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+        } else {
+            char *uri = sqlite3_mprintf("file:%s?immutable=1", path);
+            rc = sqlite3_open_v2(uri, &db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, NULL);
+            sqlite3_free(uri);
+        }
+    }
     if (rc != SQLITE_OK) {
         db_error(err, errlen, path, db, rc);
         sqlite3_close(db);
@@ -523,6 +564,7 @@ typedef struct {
     int64_t last_window;    /* id of the last window written, for events */
     unsigned last_query, last_instance;
     bool in_tx;
+    uint64_t tx_rows;       /* records written in the open transaction */
 
     pthread_t thread;
     bool started;
@@ -534,6 +576,7 @@ typedef struct {
 } Store;
 
 enum { QUEUE_MAX_BYTES = 256u << 20 }; /* then the engine waits for the writer */
+enum { TX_MAX_ROWS = 16384 };            /* a transaction this big ends at the next window close */
 
 static void push(Store *s, Rec *r)
 {
@@ -845,18 +888,18 @@ static int commit(Store *s)
     s->in_tx = false;
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->in_tx = true; /* fail() rolls back, after reading the message */
     return rc;
 }
 
 static void fail(Store *s, int rc)
 {
+    char err[512];
+    db_error(err, sizeof err, s->path, s->db, rc);
     if (s->in_tx) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         s->in_tx = false;
     }
-    char err[512];
-    db_error(err, sizeof err, s->path, s->db, rc);
     fprintf(stderr,
             "equery-run: error: %s: the database holds the windows committed before it; the run goes on without it\n",
             err);
@@ -900,8 +943,16 @@ static void *writer(void *arg)
                 last_flush = r;
         for (Rec *r = batch; r && !failed; r = r->next) {
             int rc = write_rec(s, r);
-            if (rc == SQLITE_OK && (r == last_flush || r->kind == R_FINISH))
+            if (r->kind == R_WINDOW)
+                s->tx_rows += r->n + 1;
+            else if (r->kind <= R_START)
+                s->tx_rows++;
+            /* a big batch is committed in pieces, at window closes */
+            if (rc == SQLITE_OK &&
+                (r == last_flush || r->kind == R_FINISH || (r->kind == R_FLUSH && s->tx_rows >= TX_MAX_ROWS))) {
                 rc = commit(s);
+                s->tx_rows = 0;
+            }
             if (rc != SQLITE_OK) {
                 fail(s, rc);
                 failed = true;

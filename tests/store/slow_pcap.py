@@ -4,7 +4,8 @@ output, written slowly: each capture second holds PER_SECOND UDP frames
 from 192.0.2.(1..50) to 198.51.100.(1..4), and the writer sleeps SLEEP_MS
 between capture seconds, so equery-run closes a 1-second window every
 SLEEP_MS of wall time while the signal tests watch (SECONDS: stop after
-that many capture seconds and keep the pipe open; default 10000).
+that many capture seconds and keep the pipe open, unless SLEEP_MS is 0:
+then it ends; default 10000).
 Standard library only."""
 import struct
 import sys
@@ -30,7 +31,8 @@ def main():
             out.write(b"".join(block))
             out.flush()
             time.sleep(sleep_ms / 1000)
-        time.sleep(3600)
+        if sleep_ms:
+            time.sleep(3600)
     except (BrokenPipeError, KeyboardInterrupt):
         pass
 
