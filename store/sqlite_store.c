@@ -436,7 +436,7 @@ sqlite3 *store_db_open(const char *path, bool readonly, char *err, size_t errlen
             goto fail;
     }
     if (!readonly) {
-        if ((rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON",
+        if ((rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536",
                                NULL, NULL, NULL)) != SQLITE_OK)
             goto fail;
     }
