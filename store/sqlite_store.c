@@ -577,6 +577,7 @@ typedef struct {
 
 enum { QUEUE_MAX_BYTES = 256u << 20 }; /* then the engine waits for the writer */
 enum { TX_MAX_ROWS = 16384 };            /* a transaction this big ends at the next window close */
+enum { QUEUE_WAKE_BYTES = 8u << 20 };   /* the writer is woken at window closes, or when this much waits */
 
 static void push(Store *s, Rec *r)
 {
@@ -594,7 +595,10 @@ static void push(Store *s, Rec *r)
     *s->tail = r;
     s->tail = &r->next;
     s->queued += r->bytes;
-    pthread_cond_signal(&s->cv);
+    /* the writer commits at window closes: it is woken there (and when
+     * much is queued), not for every record */
+    if (r->kind >= R_FLUSH || s->queued >= QUEUE_WAKE_BYTES)
+        pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
 }
 
