@@ -5,8 +5,8 @@ For every run case of tests/run (NAME.run, golden.py's format) that
 succeeds, the case's arguments are run again with `--format csv --db DB`
 (its own --format, -o and --rotate taken out: the CSV goes to standard
 output), and `equery-db DB export 1` must print the same bytes. The same
-database exported with `--format json` must equal the case run with
-`--format json` (no --db). Cases that cannot apply are listed with the
+database exported with `--format json` and with `--format table` must
+equal the case run with that format (no --db). Cases that cannot apply are listed with the
 reason (N/A), never dropped silently.
 
 Usage: db_equals_csv.py --equery-run PATH --equery-db PATH --traces DIR
@@ -114,17 +114,19 @@ def main():
                 d = subprocess.run(["diff", os.path.join(work, name + ".want.csv"),
                                     os.path.join(work, name + ".got.csv")], capture_output=True)
                 problems.append(d.stdout.decode(errors="replace")[:3000])
-            rj = run([a.equery_run] + args + ["--format", "json"])
-            ej = subprocess.run([a.equery_db, db, "export", "1", "--format", "json"], capture_output=True)
-            if rj.returncode != 0 or ej.returncode != 0 or ej.stdout != rj.stdout:
-                problems.append("json export differs from the json run (exits %d, %d)" % (rj.returncode, ej.returncode))
+            for fmt in ("json", "table"):
+                rj = run([a.equery_run] + args + ["--format", fmt])
+                ej = subprocess.run([a.equery_db, db, "export", "1", "--format", fmt], capture_output=True)
+                if rj.returncode != 0 or ej.returncode != 0 or ej.stdout != rj.stdout:
+                    problems.append("%s export differs from the %s run (exits %d, %d)" %
+                                    (fmt, fmt, rj.returncode, ej.returncode))
             if problems:
                 print("FAIL %s: %s" % (name, "\n".join(problems)))
                 failed += 1
             else:
                 rows = csv.count(b"\nrow,") + csv.startswith(b"row,")
                 note = " (without %s)" % " ".join(dropped) if dropped else ""
-                print("PASS %s: %d bytes, %d rows, csv and json%s" % (name, len(csv), rows, note))
+                print("PASS %s: %d bytes, %d rows, csv, json and table%s" % (name, len(csv), rows, note))
                 passed += 1
             for p in (db, db + "-wal", db + "-shm"):
                 if os.path.exists(p):
