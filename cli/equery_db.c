@@ -164,17 +164,7 @@ static bool prepare_query(Export *x, unsigned qi)
         return false;
     }
     char tbl[600], col[300], qc[700];
-    /* identifiers quoted: "name" with " doubled */
-    const char *t = (const char *)sqlite3_column_text(st, 0);
-    size_t n = 0;
-    tbl[n++] = '"';
-    for (; *t && n + 3 < sizeof tbl; t++) {
-        if (*t == '"')
-            tbl[n++] = '"';
-        tbl[n++] = *t;
-    }
-    tbl[n++] = '"';
-    tbl[n] = '\0';
+    store_quote_ident(tbl, sizeof tbl, (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     char *cols = NULL;
     size_t cl = 0;
@@ -183,15 +173,7 @@ static bool prepare_query(Export *x, unsigned qi)
         return false;
     for (unsigned c = 0; c < q->ncolumns; c++) {
         store_column_name(col, sizeof col, q, c);
-        n = 0;
-        qc[n++] = '"';
-        for (const char *p = col; *p && n + 3 < sizeof qc; p++) {
-            if (*p == '"')
-                qc[n++] = '"';
-            qc[n++] = *p;
-        }
-        qc[n++] = '"';
-        qc[n] = '\0';
+        store_quote_ident(qc, sizeof qc, col);
         fprintf(f, "%s%s", c ? ", " : "", qc);
     }
     if (q->ncolumns == 0)

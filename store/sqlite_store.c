@@ -106,8 +106,7 @@ static void now_text(char *buf, size_t len)
     out_time(buf, len, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec / 1000 * 1000);
 }
 
-/* "quoted" identifier: double quotes, doubled inside */
-static void quote_ident(char *buf, size_t len, const char *name)
+void store_quote_ident(char *buf, size_t len, const char *name)
 {
     size_t n = 0;
     if (len < 3)
@@ -291,7 +290,7 @@ static void db_error(char *err, size_t errlen, const char *path, sqlite3 *db, in
 
 /* ---- opening, versions ------------------------------------------------------ */
 
-static int user_version(sqlite3 *db, int *version, bool *foreign)
+static int schema_version_of(sqlite3 *db, int *version, bool *foreign)
 {
     sqlite3_stmt *st;
     *version = 0;
@@ -387,7 +386,7 @@ sqlite3 *store_db_open(const char *path, bool readonly, char *err, size_t errlen
     sqlite3_busy_timeout(db, 5000);
     int version;
     bool foreign;
-    rc = user_version(db, &version, &foreign);
+    rc = schema_version_of(db, &version, &foreign);
     if (rc != SQLITE_OK)
         goto fail;
     if (foreign) {
@@ -476,7 +475,7 @@ int64_t store_retention(sqlite3 *db, int days, char *err, size_t errlen)
         goto fail;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         char q[300], sql[800];
-        quote_ident(q, sizeof q, (const char *)sqlite3_column_text(st, 0));
+        store_quote_ident(q, sizeof q, (const char *)sqlite3_column_text(st, 0));
         snprintf(sql, sizeof sql,
                  "DELETE FROM %s WHERE window_id IN (SELECT id FROM windows WHERE wstart < ?1) "
                  "OR (window_id IS NULL AND ts < ?1)",
@@ -1054,23 +1053,23 @@ static int query_table(Store *s, unsigned qi, char *tbl, size_t len)
     if (!f)
         return SQLITE_NOMEM;
     char qt[300], col[300], qc[700];
-    quote_ident(qt, sizeof qt, tbl);
+    store_quote_ident(qt, sizeof qt, tbl);
     fprintf(f,
             "CREATE TABLE %s (window_id INTEGER REFERENCES windows(id), run_id INTEGER NOT NULL REFERENCES runs(id), "
             "seq INTEGER, ts INTEGER",
             qt);
     for (unsigned c = 0; c < q->ncolumns; c++) {
         store_column_name(col, sizeof col, q, c);
-        quote_ident(qc, sizeof qc, col);
+        store_quote_ident(qc, sizeof qc, col);
         fprintf(f, ", %s %s", qc, sql_type(s->types[qi][c]));
     }
     fputs(");\n", f);
     char idx[400];
     snprintf(col, sizeof col, "%s_window", tbl);
-    quote_ident(idx, sizeof idx, col);
+    store_quote_ident(idx, sizeof idx, col);
     fprintf(f, "CREATE INDEX %s ON %s(window_id);\n", idx, qt);
     snprintf(col, sizeof col, "%s_packets", tbl);
-    quote_ident(idx, sizeof idx, col);
+    store_quote_ident(idx, sizeof idx, col);
     fprintf(f, "CREATE INDEX %s ON %s(run_id, seq) WHERE window_id IS NULL;\n", idx, qt);
     /* one group's history: the key columns the query selects */
     bool any = false;
@@ -1079,11 +1078,11 @@ static int query_table(Store *s, unsigned qi, char *tbl, size_t len)
             if (!strcmp(q->keys[k], q->columns[c].name)) {
                 if (!any) {
                     snprintf(col, sizeof col, "%s_group", tbl);
-                    quote_ident(idx, sizeof idx, col);
+                    store_quote_ident(idx, sizeof idx, col);
                     fprintf(f, "CREATE INDEX %s ON %s(", idx, qt);
                 }
                 store_column_name(col, sizeof col, q, c);
-                quote_ident(qc, sizeof qc, col);
+                store_quote_ident(qc, sizeof qc, col);
                 fprintf(f, "%s, ", qc);
                 any = true;
                 break;
@@ -1118,11 +1117,11 @@ static int prepare_insert_row(Store *s, unsigned qi, const char *tbl)
     if (!f)
         return SQLITE_NOMEM;
     char qt[300], col[300], qc[700];
-    quote_ident(qt, sizeof qt, tbl);
+    store_quote_ident(qt, sizeof qt, tbl);
     fprintf(f, "INSERT INTO %s (window_id, run_id, seq, ts", qt);
     for (unsigned c = 0; c < q->ncolumns; c++) {
         store_column_name(col, sizeof col, q, c);
-        quote_ident(qc, sizeof qc, col);
+        store_quote_ident(qc, sizeof qc, col);
         fprintf(f, ", %s", qc);
     }
     fputs(") VALUES (?, ?, ?, ?", f);

@@ -45,6 +45,8 @@ int64_t store_retention(sqlite3 *db, int days, char *err, size_t errlen);
 /* The SQL name of column c of query q (a name that could clash with the
  * fixed columns window_id, run_id, seq, ts gets a '_' appended). */
 void store_column_name(char *buf, size_t len, const MQuery *q, unsigned c);
+/* `name` as an SQL identifier: in double quotes, a double quote doubled. */
+void store_quote_ident(char *buf, size_t len, const char *name);
 /* A value back from its text form (as store_value_text writes it). */
 bool store_parse_value(const char *text, EqType t, EqValue *v);
 /* Reads column `col` of a statement row into v (NULL: absent). */
