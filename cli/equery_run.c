@@ -26,6 +26,7 @@
 #include "output.h"
 #include "program.h"
 #include "source.h"
+#include "sqlite_store.h"
 
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_RUN = 3 };
 enum {
@@ -69,6 +70,8 @@ typedef struct {
     IpfixOptions ipfix;     /* --ipfix, --ipfix-file and their settings */
     bool ipfix_set;         /* an --ipfix-* setting was given */
     const char *pcap_out;   /* --pcap-out FILE */
+    const char *db;         /* --db FILE: the results database (docs/db.md) */
+    int db_retention;       /* --db-retention DAYS, or -1 */
 } Options;
 
 static void usage(FILE *f)
@@ -107,6 +110,10 @@ static void usage(FILE *f)
           "                       query's starts and gaps, each with its header (csv or json)\n"
           "  --rotate R           with -o DIR/: a new file after windows=N windows or\n"
           "                       size=N[k|M|G] bytes, named after its first record's time\n"
+          "  --db FILE            also write every record into the SQLite database FILE\n"
+          "                       (created if missing; docs/db.md; read it with equery-db)\n"
+          "  --db-retention DAYS  with --db: drop windows older than DAYS whole days of\n"
+          "                       capture time before the newest one\n"
           "  --quiet              no summary at the end\n"
           "  --no-progress        no progress line on a terminal\n"
           "export (docs/export.md):\n"
@@ -218,7 +225,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -238,10 +245,11 @@ static int parse_options(int argc, char **argv, Options *o)
         {"ipfix-template-refresh", required_argument, 0, O_IPFIX_REFRESH},
         {"ipfix-template-refresh-messages", required_argument, 0, O_IPFIX_REFRESH_MSGS},
         {"pcap-out", required_argument, 0, O_PCAP_OUT},
+        {"db", required_argument, 0, O_DB},           {"db-retention", required_argument, 0, O_DBRET},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
-                   .snaplen = DEFAULT_SNAPLEN, .progress = true,
+                   .snaplen = DEFAULT_SNAPLEN, .progress = true, .db_retention = -1,
                    .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT}};
     char perr[320], host[256], port[8];
     opterr = 0;
@@ -308,6 +316,12 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_ROTATE:
             if (!parse_rotate(optarg, &o->rotate))
                 return usage_error("--rotate needs windows=N or size=N[k|M|G] (N at least 1), not '%s'", optarg);
+            break;
+        case O_DB: o->db = optarg; break;
+        case O_DBRET:
+            if (!parse_u32(optarg, &v, 0) || v > 100000)
+                return usage_error("--db-retention needs a number of days from 0 to 100000, not '%s'", optarg);
+            o->db_retention = (int)v;
             break;
         case O_DIR:
             o->direction_set = true;
@@ -425,6 +439,8 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--rotate is for a folder of tables: -o DIR/");
     if (o->output && is_folder(o->output) && o->format_set && o->format == FMT_TABLE)
         return usage_error("%s", "a folder of tables (-o DIR/) holds csv or json files, not --format table");
+    if (o->db_retention >= 0 && !o->db)
+        return usage_error("%s", "--db-retention is for the results database: --db FILE");
     if (o->workers && !o->dpdk)
         return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
     if (o->ipfix.udp && o->ipfix.file)
@@ -549,6 +565,58 @@ static int add_exports(Options *o, const LoadedProgram *prog, Output *out)
     return 0;
 }
 
+/* --db FILE: the results database joins the outputs (store/sqlite_store.h). */
+static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int argc, char **argv, Output *out)
+{
+    char input[1024] = "", *args = NULL, manifest[4096], err[1024];
+    size_t n = 0;
+    if (o->npcaps)
+        for (size_t i = 0; i < o->npcaps && n < sizeof input; i++)
+            n += (size_t)snprintf(input + n, sizeof input - n, "%s--pcap %s", i ? " " : "", o->pcaps[i]);
+    else if (o->xdp_iface)
+        snprintf(input, sizeof input, "--xdp %s", o->xdp_iface);
+    else if (o->tc_iface)
+        snprintf(input, sizeof input, "--tc %s", o->tc_iface);
+    else if (o->iface)
+        snprintf(input, sizeof input, "--iface %s", o->iface);
+    else if (o->eal_args)
+        snprintf(input, sizeof input, "--dpdk %s", o->eal_args);
+    else
+        snprintf(input, sizeof input, "komon");
+    size_t len = 0;
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    if (!(args = calloc(1, len + 1)))
+        abort();
+    for (int i = 0; i < argc; i++) {
+        strcat(args, argv[i]);
+        if (i + 1 < argc)
+            strcat(args, " ");
+    }
+    snprintf(manifest, sizeof manifest, "%s/manifest.yaml", prog->bundle);
+    struct stat st;
+    StoreRunInfo info = {
+        .manifest_path = manifest,
+        .source_path = stat(o->program, &st) == 0 && S_ISREG(st.st_mode) ? o->program : NULL,
+        .input = input,
+        .engine = o->dpdk ? "dpdk" : o->ebpf ? "ebpf" : komon ? "komon" : "portable",
+        .args = args,
+        .retention_days = o->db_retention,
+    };
+    void *db = sqlite_store_new(o->db, prog->m, &info, err, sizeof err);
+    free(args);
+    if (!db) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        return EXIT_RUN;
+    }
+    if (!out_add(out, &sqlite_store_ops, db)) {
+        sqlite_store_ops.close(db);
+        fprintf(stderr, "equery-run: error: too many outputs\n");
+        return EXIT_RUN;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Options o;
@@ -610,6 +678,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-run: warning: the queries over KOMon samples (%s%s) get no samples from this input; "
                         "run the program without an input to load the KOMon probe (docs/komon.md)\n",
                 prog.komon->queries[0], prog.komon->nqueries > 1 ? ", ..." : "");
+    if (o.db) {
+        status = open_db(&o, &prog, komon, argc, argv, out);
+        if (status)
+            goto done;
+    }
     SourceOptions so = {.prog = &prog,
                         .pcap_file = o.pcap_file,
                         .pcap_files = o.pcaps,

@@ -13,8 +13,9 @@ set -euo pipefail
 # libssl-dev: libcrypto's SHA-256 for bundles and the build cache. man-db:
 # the man pages (the install test renders them). nfdump (nfcapd, nfdump)
 # and libfixbuf-tools (ipfixDump): a real collector and a decoder for the
-# IPFIX export's tests (tests/export/).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools"
+# IPFIX export's tests (tests/export/). libsqlite3-dev and sqlite3: the
+# results database (equery-run --db, equery-db; docs/db.md) and its tests.
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools"
 
 missing=()
 for pkg in $PACKAGES; do

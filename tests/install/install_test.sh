@@ -21,7 +21,7 @@ fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 tar -C "$REPO" --exclude='./build*' --exclude=./.git -cf - . | (mkdir "$WORK/src" && tar -C "$WORK/src" -xf -)
 cmake -S "$WORK/src" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$WORK/configure.log" 2>&1 ||
     { cat "$WORK/configure.log"; exit 1; }
-cmake --build "$WORK/build" --target equeryc equery-run >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+cmake --build "$WORK/build" --target equeryc equery-run equery-db >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 cmake --install "$WORK/build" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; exit 1; }
 rm -rf "$WORK/src" "$WORK/build"
 P="$WORK/prefix"
@@ -44,7 +44,7 @@ if "$P/bin/equeryc" --check "$P/share/equery/examples/syn_flood.eq" && "$P/bin/e
 else
     fail "equeryc from the prefix"
 fi
-for page in man1/equeryc.1 man1/equery-run.1 man7/equery.7; do
+for page in man1/equeryc.1 man1/equery-run.1 man1/equery-db.1 man7/equery.7; do
     if out=$(MANWIDTH=80 man --warnings -l "$P/share/man/$page" 2>&1 >/dev/null) && [ -z "$out" ]; then
         echo "ok man page $page renders without warnings"
     else
