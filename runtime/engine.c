@@ -274,6 +274,7 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     }
     in->eng = e;
     in->query = q;
+    in->input = e->input[q];
     in->params = params;
     in->started_by = started_by;
     bool ok = eq_table_init(&in->in.table, d->key_size, d->state_size, e->cfg.max_groups);
@@ -878,7 +879,9 @@ static void packet_row(void *ctx, const EqValue *row)
         return;
     }
     OutSource src = source_of(in);
-    out_packet_row(e->cfg.out, &src, e->now, row, e->has_cur ? &e->cur : NULL);
+    const EqFrame *f = e->cur;
+    OutFrame of = f ? (OutFrame){f->data, f->caplen, f->wirelen, f->ts, e->cur_link, e->frames} : (OutFrame){0};
+    out_packet_row(e->cfg.out, &src, e->now, row, f ? &of : NULL);
     e->st.rows++; /* events watch aggregate queries only (the checker sees to it) */
 }
 

@@ -9,6 +9,14 @@
 
 typedef enum { I_PENDING, I_RUNNING, I_DONE } InstState;
 
+/* What a query measures: which input reaches it (intake.c). */
+typedef enum {
+    Q_FRAMES,    /* frames, grouped (aggregate) */
+    Q_PACKETS,   /* frames, one row per packet */
+    Q_SAMPLES,   /* KOMon samples only */
+    Q_EXTERNAL,  /* nothing: measured outside the engine (EngineHooks.external) */
+} QueryInput;
+
 typedef struct {
     EqInstance in; /* what the generated code sees */
     Engine *eng;
@@ -16,6 +24,7 @@ typedef struct {
     EqValue *params;
     char *started_by;
     InstState state;
+    QueryInput input;     /* e->input[query], beside state: read for every packet */
     int64_t start, stop; /* stop: INT64_MAX without Within */
     int64_t wstart, wend; /* current window; wend INT64_MAX without Every */
     uint8_t *scratch;     /* ENGINE_BURST lookup records (grouped queries) */
@@ -33,14 +42,6 @@ typedef struct {
     EqValue *rows;  /* the rows that fired, each its columns then the params of the instance that made it */
     size_t nrows, cap;
 } EventState;
-
-/* What a query measures: which input reaches it (intake.c). */
-typedef enum {
-    Q_FRAMES,    /* frames, grouped (aggregate) */
-    Q_PACKETS,   /* frames, one row per packet */
-    Q_SAMPLES,   /* KOMon samples only */
-    Q_EXTERNAL,  /* nothing: measured outside the engine (EngineHooks.external) */
-} QueryInput;
 
 struct Engine {
     EngineConfig cfg;
@@ -78,8 +79,9 @@ struct Engine {
     int64_t launch_at;  /* a box: the centre's launch time (INT64_MIN: the first input's) */
     bool wrote;         /* a window closed since the last flush */
     int64_t next_due;   /* no boundary of any instance comes before this */
-    OutFrame cur;       /* the frame being measured (packet rows carry it) */
-    bool has_cur;       /* cur is a frame (not a KOMon sample, not between frames) */
+    const EqFrame *cur; /* the frame being measured (packet rows carry it), or NULL
+                           (a KOMon sample, between frames) */
+    int cur_link;       /* its link type */
     uint64_t bursts;    /* bursts measured so far */
     uint64_t frames;    /* frames measured so far (OutFrame.seq) */
     /* rows of the window being closed */

@@ -56,11 +56,11 @@ static EqFrame sample_frame(const EqSample *smp, uint8_t hdr[SAMPLE_HDR])
 }
 
 /* Whether a running instance measures what this intake brings. */
-static bool selected(const Engine *e, const Inst *in, const EngineIntake *it)
+static bool selected(const Inst *in, const EngineIntake *it)
 {
     if (in->state != I_RUNNING)
         return false;
-    QueryInput q = e->input[in->query];
+    QueryInput q = in->input;
     switch (it->role) {
     case INTAKE_ALL: return it->samples ? q == Q_SAMPLES : (q == Q_FRAMES || q == Q_PACKETS);
     case INTAKE_DISPATCH: return q == Q_PACKETS;
@@ -151,7 +151,7 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
         uint8_t *scratch = e->wscratch[it->worker];
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
-            if (!selected(e, in, it))
+            if (!selected(in, it))
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
             EqInstance *target = &in->part[it->worker];
@@ -173,7 +173,7 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
             const EqQueryDesc *d = &e->prog->queries[in->query];
-            if (!d->lookup || !selected(e, in, it))
+            if (!d->lookup || !selected(in, it))
                 continue;
             for (size_t i = 0; i < n; i++)
                 d->lookup(in->part ? &in->part[part[i]] : &in->in, &pk[i], &info[i], in->scratch + i * d->scratch_size);
@@ -182,15 +182,18 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         e->now = fr[i].ts;
-        if (it->role == INTAKE_ALL)
-            advance_to(e, fr[i].ts); /* (a distributor has advanced with its workers idle) */
+        /* (a distributor has advanced with its workers idle); the test is
+         * engine_advance's fast path, without a call per packet */
+        if (it->role == INTAKE_ALL && (fr[i].ts >= e->next_due || !e->launched || e->cfg.box))
+            advance_to(e, fr[i].ts);
         e->st.last_ts = fr[i].ts;
         e->last_input = fr[i].ts;
-        e->cur = (OutFrame){fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts, linktype, ++e->frames};
-        e->has_cur = !it->samples;
+        e->frames++;
+        e->cur = it->samples ? NULL : &fr[i]; /* an OutFrame only for a packet row (engine.c) */
+        e->cur_link = linktype;
         for (size_t k = 0; k < e->ninst; k++) {
             Inst *in = e->inst[k];
-            if (!selected(e, in, it))
+            if (!selected(in, it))
                 continue;
             const EqQueryDesc *d = &e->prog->queries[in->query];
             EqInstance *target = in->part ? &in->part[part[i]] : &in->in;
@@ -200,7 +203,7 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
                 d->packet(target, &pk[i], &info[i]);
         }
     }
-    e->has_cur = false;
+    e->cur = NULL;
 }
 
 void engine_intake(Engine *e, const EngineIntake *it)

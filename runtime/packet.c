@@ -217,7 +217,7 @@ static NetProto mpls_payload(EqPkt *p, uint32_t *off)
     }
     uint16_t type = eq_rd16(p->data + *off + PW_CW_LEN + ETH_TYPE_OFF);
     *off += PW_CW_LEN + ETH_HLEN;
-    if (!skip_vlan_tags(p, &type, off))
+    if (is_vlan_tpid(type) && !skip_vlan_tags(p, &type, off))
         return NET_NONE;
     /* IP within the pseudowire's frame; not another MPLS stack, which the
      * kernel's bounded parser would not follow either */
@@ -256,7 +256,7 @@ static NetProto parse_mpls(EqPkt *p, uint32_t *off)
  * carry no IP and are not an error. */
 static NetProto parse_ethertype(EqPkt *p, uint16_t type, uint32_t *off)
 {
-    if (!skip_vlan_tags(p, &type, off))
+    if (is_vlan_tpid(type) && !skip_vlan_tags(p, &type, off))
         return NET_NONE;
     switch (type) {
     case ETHERTYPE_IPV4:
