@@ -11,8 +11,10 @@ set -euo pipefail
 # linux-libc-dev (kernel UAPI headers): the eBPF backend's programs are
 # built with clang -target bpf and loaded with libbpf (docs/ebpf.md).
 # libssl-dev: libcrypto's SHA-256 for bundles and the build cache. man-db:
-# the man pages (the install test renders them).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db"
+# the man pages (the install test renders them). libmicrohttpd-dev,
+# libcurl4-openssl-dev, libjansson-dev: the box daemon (equery-box) and
+# equery-run --box (docs/boxes.md).
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev"
 
 missing=()
 for pkg in $PACKAGES; do
