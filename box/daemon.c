@@ -141,9 +141,8 @@ static json_t *diagnostics_json(const char *text)
             json_object_set_new(cur, "end_column", json_integer(column + (len > 0 ? len - 1 : 0)));
             continue;
         }
-        if (cur && bar && strspn(ln, " ") == (size_t)(bar - ln) && json_is_null(json_object_get(cur, "suggestion")) &&
-            strspn(bar + 3, " ") < strlen(bar + 3) && json_object_get(cur, "end_column") &&
-            json_integer_value(json_object_get(cur, "end_column")) != json_integer_value(json_object_get(cur, "column"))) {
+        if (cur && bar && strspn(ln, " ") >= (size_t)(bar - ln) && json_is_null(json_object_get(cur, "suggestion")) &&
+            strspn(bar + 3, " ") < strlen(bar + 3)) {
             /* the line after the caret: the fix-it's replacement */
             const char *s = bar + 3 + strspn(bar + 3, " ");
             json_object_set_new(cur, "suggestion", json_string(s));
