@@ -409,7 +409,7 @@ int box_client_run(const BoxRunRequest *req)
             size_t off = 0, used;
             Frame f;
             int rc;
-            while (!b->lost &&
+            while (!b->lost && it->bytes.n &&
                    (rc = proto_next(it->bytes.b + off, it->bytes.n - off, &f, &used, err, sizeof err)) == 1) {
                 if (!centre_take(c, it->box, &f, err, sizeof err)) {
                     fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it\n", b->name, err);
@@ -418,7 +418,7 @@ int box_client_run(const BoxRunRequest *req)
                 }
                 off += used;
             }
-            if (!b->lost && off != it->bytes.n) {
+            if (!b->lost && it->bytes.n && off != it->bytes.n) {
                 fprintf(stderr, "equery-run: warning: box %s sent bytes that are not frames; the run goes on "
                                 "without it\n", b->name);
                 centre_lost(c, it->box, "it sent bytes that are not frames");
