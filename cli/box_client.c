@@ -303,6 +303,37 @@ static void program_call(Client *cl, CURL *h, Box *b, const char *method, const 
 
 /* ---- the run -------------------------------------------------------------------------- */
 
+static int64_t mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} Lat;
+
+static void lat_add(Lat *l, int64_t us)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        int64_t *g = realloc(l->v, cap * sizeof *g);
+        if (!g)
+            return;
+        l->v = g;
+        l->cap = cap;
+    }
+    l->v[l->n++] = us;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 int box_client_run(const BoxRunRequest *req)
 {
     int status = 0;
@@ -332,6 +363,7 @@ int box_client_run(const BoxRunRequest *req)
     Wbuf *go = calloc(req->nboxes, sizeof *go);
     Centre *c = NULL;
     Wbuf none = {0};
+    Lat lat = {0};
     if (!h || !cl.box || !go) {
         status = EXIT_RUN;
         goto done;
@@ -427,6 +459,7 @@ int box_client_run(const BoxRunRequest *req)
             wb_free(&it->bytes);
             free(it);
         }
+        int64_t t_step = mono_us();
         if (centre_step(c, go))
             for (unsigned i = 0; i < req->nboxes; i++) {
                 Box *b = &cl.box[i];
@@ -437,7 +470,15 @@ int box_client_run(const BoxRunRequest *req)
                 Resp r = {0};
                 long code = http(&cl, h, "POST", url, go[i].b, go[i].n, "application/x-equery-frames", 10000, &r,
                                  err, sizeof err);
-                if (code != 204) {
+                if (code == 204) {
+                    /* a GO that starts instances: the trigger's latency, from
+                     * the window's close here to the box holding the start */
+                    Frame gf;
+                    size_t gused;
+                    if (proto_next(go[i].b, go[i].n, &gf, &gused, err, sizeof err) == 1 && gf.len >= 28 &&
+                        (gf.payload[24] | gf.payload[25] | gf.payload[26] | gf.payload[27])) /* nstarts */
+                        lat_add(&lat, mono_us() - t_step);
+                } else {
                     if (code)
                         answer_text(&r, err, sizeof err);
                     fprintf(stderr, "equery-run: warning: box %s did not take its GO (%s); the run goes on without "
@@ -456,8 +497,15 @@ int box_client_run(const BoxRunRequest *req)
     if (req->summary)
         req->summary(centre_stats(c), secs, req->quiet);
     out_finish(req->out, centre_stats(c));
-    if (!req->quiet)
+    if (!req->quiet) {
         centre_report(c, stderr);
+        if (lat.n) {
+            qsort(lat.v, lat.n, sizeof *lat.v, cmp_i64);
+            fprintf(stderr, "equery-run: trigger latency (a window's close here to the start held by the box), "
+                            "%zu starts sent: median %.3f ms, max %.3f ms\n",
+                    lat.n, lat.v[lat.n / 2] / 1e3, lat.v[lat.n - 1] / 1e3);
+        }
+    }
 done:
     cl.quit = 1;
     for (unsigned i = 0; cl.box && i < req->nboxes; i++)
@@ -478,6 +526,7 @@ done:
         wb_free(&go[i]);
     wb_free(&none);
     free(go);
+    free(lat.v);
     free(cl.box);
     if (h)
         curl_easy_cleanup(h);
