@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "box_client.h"
 #include "engine.h"
 #include "export.h"
 #include "output.h"
@@ -72,6 +73,9 @@ typedef struct {
     const char *pcap_out;   /* --pcap-out FILE */
     const char *db;         /* --db FILE: the results database (docs/db.md) */
     int db_retention;       /* --db-retention DAYS, or -1 */
+    const char **boxes;     /* --box HOST:PORT, repeated */
+    unsigned nboxes;
+    const char *token_file; /* --token-file, for boxes */
 } Options;
 
 static void usage(FILE *f)
@@ -80,6 +84,7 @@ static void usage(FILE *f)
           "       equery-run [options] PROGRAM.eq|BUNDLE --iface NAME\n"
           "       equery-run [options] PROGRAM.eq|BUNDLE --xdp NAME | --tc NAME\n"
           "       equery-run [options] PROGRAM.eq|BUNDLE      (KOMon queries: loads the probe)\n"
+          "       equery-run [options] --box HOST:PORT [--box HOST:PORT ...] PROGRAM.eq\n"
           "\n"
           "Runs an EQuery program over a capture or a live interface and prints its\n"
           "results window by window, with the events that fire and the queries they start.\n"
@@ -93,6 +98,9 @@ static void usage(FILE *f)
           "  --engine=E           portable (default) or dpdk: with --pcap FILE, the DPDK\n"
           "                       engine reads FILE through a pcap vdev (no hugepages, no PCI)\n"
           "  --dpdk \"EAL ARGS\"    the DPDK engine on the ports these EAL arguments give\n"
+          "  --box HOST:PORT      deploy to this box (equery-box; repeated: several) and print\n"
+          "                       the network-wide results, merged exactly (docs/boxes.md)\n"
+          "  --token-file F       the boxes' token (Authorization: Bearer), with --box\n"
           "  --workers N          DPDK worker lcores (default: 1 with --pcap, else all but one)\n"
           "  --rx-queues N        N receive queues per port, symmetric RSS, one worker per queue\n"
           "  --promisc            put the interface in promiscuous mode\n"
@@ -225,7 +233,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_BOX, O_TOKEN };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -246,6 +254,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"ipfix-template-refresh-messages", required_argument, 0, O_IPFIX_REFRESH_MSGS},
         {"pcap-out", required_argument, 0, O_PCAP_OUT},
         {"db", required_argument, 0, O_DB},           {"db-retention", required_argument, 0, O_DBRET},
+        {"box", required_argument, 0, O_BOX},         {"token-file", required_argument, 0, O_TOKEN},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
@@ -262,6 +271,17 @@ static int parse_options(int argc, char **argv, Options *o)
                 return usage_error("no capture file matches '%s'", optarg);
             break;
         case O_IFACE: o->iface = optarg; break;
+        case O_BOX: {
+            const char **g = realloc(o->boxes, (o->nboxes + 1) * sizeof *g);
+            if (!g)
+                abort();
+            o->boxes = g;
+            o->boxes[o->nboxes++] = optarg;
+            if (o->nboxes > 64)
+                return usage_error("%s", "at most 64 boxes");
+            break;
+        }
+        case O_TOKEN: o->token_file = optarg; break;
         case O_FILTER: o->capture_filter = optarg; break;
         case O_FORMAT:
             o->format_set = true;
@@ -397,6 +417,21 @@ static int parse_options(int argc, char **argv, Options *o)
     if (argc - optind > 1)
         return usage_error("more than one program given ('%s')", argv[optind + 1]);
     o->program = argv[optind];
+    if (o->token_file && !o->nboxes)
+        return usage_error("%s", "--token-file is for boxes: give --box HOST:PORT");
+    if (o->nboxes) {
+        /* the boxes measure their own inputs; the program is their text */
+        if (o->pcap_file || o->iface || o->eal_args || o->xdp_iface || o->tc_iface || o->dpdk || o->ebpf)
+            return usage_error("%s", "with --box the boxes measure their own inputs: give no --pcap, --iface, "
+                                     "--xdp, --tc, --dpdk or --engine");
+        if (o->partitions || o->workers || o->rx_queues || o->capture_filter)
+            return usage_error("%s", "--partitions, --workers, --rx-queues and --capture-filter are not for --box");
+        struct stat st;
+        if (stat(o->program, &st) == 0 && S_ISDIR(st.st_mode))
+            return usage_error("with --box the program is a .eq file (the boxes compile its text), not the bundle "
+                               "'%s'", o->program);
+        return 0;
+    }
     if (o->xdp_iface && o->tc_iface)
         return usage_error("%s", "give either --xdp or --tc, not both");
     if (o->xdp_mode_set && !o->xdp_iface)
@@ -581,6 +616,9 @@ static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int 
         snprintf(input, sizeof input, "--iface %s", o->iface);
     else if (o->eal_args)
         snprintf(input, sizeof input, "--dpdk %s", o->eal_args);
+    else if (o->nboxes)
+        for (unsigned i = 0; i < o->nboxes && n < sizeof input; i++)
+            n += (size_t)snprintf(input + n, sizeof input - n, "%s--box %s", i ? " " : "", o->boxes[i]);
     else
         snprintf(input, sizeof input, "komon");
     size_t len = 0;
@@ -623,6 +661,7 @@ int main(int argc, char **argv)
     int status = parse_options(argc, argv, &o);
     if (status) {
         free(o.pcaps);
+        free(o.boxes);
         globfree(&o.globs);
         return status;
     }
@@ -668,6 +707,27 @@ int main(int argc, char **argv)
     status = add_exports(&o, &prog, out);
     if (status)
         goto done;
+    if (o.nboxes) {
+        if (o.db && (status = open_db(&o, &prog, false, argc, argv, out)) != 0)
+            goto done;
+        struct sigaction bsa = {0};
+        bsa.sa_handler = on_signal;
+        sigaction(SIGINT, &bsa, NULL);
+        sigaction(SIGTERM, &bsa, NULL);
+        BoxRunRequest br = {.program_path = o.program,
+                            .boxes = o.boxes,
+                            .nboxes = o.nboxes,
+                            .token_file = o.token_file,
+                            .prog = &prog,
+                            .out = out,
+                            .max_groups = o.max_groups,
+                            .max_instances = o.max_instances,
+                            .quiet = o.quiet,
+                            .stop = &stop_requested,
+                            .summary = summary};
+        status = box_client_run(&br);
+        goto done;
+    }
     bool komon = !o.pcap_file && !o.iface && !o.eal_args && !o.xdp_iface && !o.tc_iface;
     if (komon && !prog.komon) {
         status = usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk "
@@ -745,6 +805,7 @@ done:
     }
     program_close(&prog);
     free(o.pcaps);
+    free(o.boxes);
     globfree(&o.globs);
     return status;
 }

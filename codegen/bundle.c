@@ -283,7 +283,9 @@ bool bundle_write_target(const Compiler *c, const IrProgram *p, const char *dir,
     }
     /* the header first: program.c checks that it is its own */
     char hex[65];
-    if (!write_generated(dir, BUNDLE_HEADER, cgen_header, c, p, NULL, err, errlen) ||
+    /* the program's own text: what equery-run compiles (docs/bundle.md, Security) */
+    if (!write_file(dir, BUNDLE_EQ_SOURCE, c->src, c->len, err, errlen) ||
+        !write_generated(dir, BUNDLE_HEADER, cgen_header, c, p, NULL, err, errlen) ||
         !write_generated(dir, BUNDLE_C_SOURCE, cgen_program, c, p, hex, err, errlen))
         return false;
     char bpf_hex[65] = "";

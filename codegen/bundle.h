@@ -14,6 +14,7 @@
 
 #define BUNDLE_MANIFEST "manifest.yaml"
 #define BUNDLE_C_SOURCE "program.c"
+#define BUNDLE_EQ_SOURCE "program.eq"   /* the program's EQuery text: equery-run generates the C from it */
 #define BUNDLE_HEADER "program.h"       /* included by program.c and program.bpf.c */
 #define BUNDLE_BPF_SOURCE "program.bpf.c" /* --target=ebpf only */
 #define BUNDLE_KOMON_CONFIG "komon.yaml"  /* when a query reads KOMon samples (docs/komon.md) */

@@ -14,6 +14,7 @@
 #include "ebpf_gen.h"
 #include "ir.h"
 #include "sema.h"
+#include "sha256.h"
 
 enum { MAX_SOURCE = 16 << 20 };
 
@@ -27,9 +28,10 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 
 static void remove_tree(const char *dir) { nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS); }
 
-/* Compiles a .eq file into a temporary bundle; its folder, or NULL after
- * printing why (*status set). */
-static char *compile_program(const char *tool, const char *path, bool ebpf, FILE *msg, int *status)
+/* Compiles a .eq file into a temporary bundle, naming it `name` in
+ * diagnostics and the generated code; its folder, or NULL after printing
+ * why (*status set). */
+static char *compile_program(const char *tool, const char *path, const char *name, bool ebpf, FILE *msg, int *status)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -51,7 +53,7 @@ static char *compile_program(const char *tool, const char *path, bool ebpf, FILE
     }
     src[len] = '\0';
     Compiler c;
-    compiler_init(&c, path, src, len, msg);
+    compiler_init(&c, name, src, len, msg);
     char *dir = NULL;
     Sema sm;
     if (!parse_program(&c) || !sema_check(&c, &sm)) {
@@ -100,18 +102,100 @@ int program_open_target(const char *tool, const char *path, bool verbose, bool e
     return program_open_msg(tool, path, verbose, ebpf, stderr, p);
 }
 
+static char *slurp_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = malloc(max + 1);
+    if (!buf)
+        abort();
+    *len = fread(buf, 1, max + 1, f);
+    bool bad = ferror(f) || *len > max;
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[*len] = '\0';
+    return buf;
+}
+
+/* A bundle: the C that is built comes from the bundle's EQuery source,
+ * compiled here into a temporary bundle. The shipped program.c is only
+ * compared with what its source generates, never built (docs/bundle.md,
+ * Security): a bundle's author could ship any C with a matching hash.
+ * Returns the temporary bundle, or NULL after saying why (*status). */
+static char *regenerate_bundle(const char *tool, const char *bundle, bool ebpf, FILE *msg, int *status)
+{
+    char err[4608], *mpath = NULL, *eq = NULL, *shipped_c = NULL, *fresh_c = NULL, *dir = NULL;
+    if (asprintf(&mpath, "%s/%s", bundle, BUNDLE_MANIFEST) < 0 || asprintf(&eq, "%s/%s", bundle, BUNDLE_EQ_SOURCE) < 0)
+        abort();
+    Manifest *m = manifest_load(mpath, err, sizeof err);
+    size_t len = 0;
+    char *src = NULL;
+    if (!m) {
+        fprintf(msg, "%s: error: %s\n", tool, err);
+        *status = PROGRAM_FAILED;
+        goto out;
+    }
+    src = slurp_file(eq, MAX_SOURCE, &len);
+    if (!src) {
+        fprintf(msg, "%s: error: the bundle '%s' has no %s (the program's EQuery source, from which equery-run "
+                     "generates the C it builds): compile the program again with equeryc\n",
+                tool, bundle, BUNDLE_EQ_SOURCE);
+        *status = PROGRAM_FAILED;
+        goto out;
+    }
+    char hex[65];
+    sha256_hex(src, len, hex);
+    if (strcmp(hex, m->source_sha256) != 0) {
+        fprintf(msg, "%s: error: '%s' does not match its manifest's source_sha256 (edited by hand?): compile the "
+                     "program again\n",
+                tool, eq);
+        *status = PROGRAM_FAILED;
+        goto out;
+    }
+    /* (named as when equeryc wrote it: the same C, comments included) */
+    dir = compile_program(tool, eq, m->source, ebpf, msg, status);
+    if (!dir)
+        goto out;
+    /* the shipped C, compared with what the source generates: said, never used */
+    size_t a = 0, b = 0;
+    char *cpath = NULL, *fpath = NULL;
+    if (asprintf(&cpath, "%s/%s", bundle, BUNDLE_C_SOURCE) < 0 || asprintf(&fpath, "%s/%s", dir, BUNDLE_C_SOURCE) < 0)
+        abort();
+    shipped_c = slurp_file(cpath, MAX_SOURCE * 4, &a);
+    fresh_c = slurp_file(fpath, MAX_SOURCE * 4, &b);
+    if (shipped_c && fresh_c && (a != b || memcmp(shipped_c, fresh_c, a) != 0))
+        fprintf(msg, "%s: warning: '%s' is not the C that the bundle's program generates (edited by hand, or "
+                     "another equeryc?): it is ignored; the C built is generated here from %s\n",
+                tool, cpath, BUNDLE_EQ_SOURCE);
+    free(cpath);
+    free(fpath);
+out:
+    manifest_free(m);
+    free(src);
+    free(shipped_c);
+    free(fresh_c);
+    free(mpath);
+    free(eq);
+    return dir;
+}
+
 int program_open_msg(const char *tool, const char *path, bool verbose, bool ebpf, FILE *msg, LoadedProgram *p)
 {
     memset(p, 0, sizeof *p);
     struct stat st;
     const char *bundle = path;
     int status = PROGRAM_OK;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        p->tmp_bundle = compile_program(tool, path, ebpf, msg, &status);
-        if (!p->tmp_bundle)
-            return status;
-        bundle = p->tmp_bundle;
-    }
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        p->tmp_bundle = compile_program(tool, path, path, ebpf, msg, &status);
+    else
+        p->tmp_bundle = regenerate_bundle(tool, path, ebpf, msg, &status);
+    if (!p->tmp_bundle)
+        return status;
+    bundle = p->tmp_bundle;
     p->bundle = strdup(bundle);
     if (!p->bundle)
         abort();

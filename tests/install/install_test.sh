@@ -21,7 +21,7 @@ fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 tar -C "$REPO" --exclude='./build*' --exclude=./.git -cf - . | (mkdir "$WORK/src" && tar -C "$WORK/src" -xf -)
 cmake -S "$WORK/src" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$WORK/configure.log" 2>&1 ||
     { cat "$WORK/configure.log"; exit 1; }
-cmake --build "$WORK/build" --target equeryc equery-run equery-db >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+cmake --build "$WORK/build" --target equeryc equery-run equery-db equery-box >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 cmake --install "$WORK/build" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; exit 1; }
 rm -rf "$WORK/src" "$WORK/build"
 P="$WORK/prefix"

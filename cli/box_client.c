@@ -1,0 +1,539 @@
+/* box_client.c - equery-run --box; see box_client.h and docs/boxes.md.
+ *
+ * The program is deployed to every box (POST /api/programs, its EQuery
+ * text). One thread per box long-polls the box's frames
+ * (GET /api/programs/ID/frames?after=N) and hands them to the main thread,
+ * which feeds them to the centre (box/centre.c) in arrival order and, when
+ * the centre steps, POSTs each box its GO frame. At the end, or on SIGINT
+ * and SIGTERM, the program is stopped and deleted on every box. */
+#define _GNU_SOURCE
+#include "box_client.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "centre.h"
+#include "protocol.h"
+
+enum { EXIT_RUN = 3, POLL_WAIT_MS = 1000, GIVE_UP_MS = 10000 };
+
+typedef struct Item {
+    unsigned box;
+    Wbuf bytes;          /* frames; empty with `end` or `fail` */
+    bool end, fail;
+    char why[256];
+    struct Item *next;
+} Item;
+
+typedef struct Client Client;
+
+typedef struct {
+    Client *cl;
+    unsigned idx;
+    const char *name;
+    char base[300];      /* http://HOST:PORT */
+    char id[32];         /* the program's id on the box */
+    pthread_t th;
+    bool thread_started, lost, deployed;
+} Box;
+
+struct Client {
+    const BoxRunRequest *r;
+    char *auth;          /* "Authorization: Bearer ..." or NULL */
+    Box *box;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    Item *head, **tail;
+    volatile int quit;
+};
+
+/* ---- HTTP ---------------------------------------------------------------------- */
+
+typedef struct {
+    Wbuf body;
+    uint64_t last;
+    bool ended, have_last;
+} Resp;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ctx)
+{
+    Resp *r = ctx;
+    wb_bytes(&r->body, p, size * n);
+    return r->body.oom ? 0 : size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ctx)
+{
+    Resp *r = ctx;
+    size_t len = size * n;
+    if (len > 14 && !strncasecmp(p, "X-Equery-Last:", 14)) {
+        r->last = strtoull(p + 14, NULL, 10);
+        r->have_last = true;
+    } else if (len > 15 && !strncasecmp(p, "X-Equery-Ended:", 15))
+        r->ended = strtol(p + 15, NULL, 10) == 1;
+    return len;
+}
+
+/* One request; returns the HTTP status (0: no answer, err says why). */
+static long http(Client *cl, CURL *h, const char *method, const char *url, const void *body, size_t n,
+                 const char *type, long timeout_ms, Resp *resp, char *err, size_t errlen)
+{
+    char curlerr[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdr = NULL;
+    if (cl->auth)
+        hdr = curl_slist_append(hdr, cl->auth);
+    if (type) {
+        char ct[128];
+        snprintf(ct, sizeof ct, "Content-Type: %s", type);
+        hdr = curl_slist_append(hdr, ct);
+    }
+    hdr = curl_slist_append(hdr, "Expect:");
+    curl_easy_reset(h);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curlerr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    if (body || !strcmp(method, "POST")) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    curl_slist_free_all(hdr);
+    long code = 0;
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "%s", curlerr[0] ? curlerr : curl_easy_strerror(rc));
+        return 0;
+    }
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    return code;
+}
+
+/* The "error" of a JSON answer, or its first bytes. */
+static void answer_text(const Resp *r, char *out, size_t n)
+{
+    json_error_t je;
+    json_t *j = r->body.n ? json_loadb((const char *)r->body.b, r->body.n, 0, &je) : NULL;
+    const char *e = j ? json_string_value(json_object_get(j, "error")) : NULL;
+    if (e)
+        snprintf(out, n, "%s", e);
+    else
+        snprintf(out, n, "%.*s", (int)(r->body.n > 200 ? 200 : r->body.n), r->body.n ? (const char *)r->body.b : "");
+    json_decref(j);
+}
+
+/* ---- the fetchers ----------------------------------------------------------------- */
+
+static void push(Client *cl, Item *it)
+{
+    pthread_mutex_lock(&cl->mu);
+    *cl->tail = it;
+    cl->tail = &it->next;
+    pthread_cond_signal(&cl->cv);
+    pthread_mutex_unlock(&cl->mu);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void *fetch_main(void *arg)
+{
+    Box *b = arg;
+    Client *cl = b->cl;
+    CURL *h = curl_easy_init();
+    uint64_t after = 0;
+    int64_t failing_since = 0;
+    char url[512], err[200], why[256] = "";
+    while (h && !cl->quit) {
+        snprintf(url, sizeof url, "%s/api/programs/%s/frames?after=%" PRIu64 "&wait=%d", b->base, b->id, after,
+                 POLL_WAIT_MS);
+        Resp r = {0};
+        long code = http(cl, h, "GET", url, NULL, 0, NULL, POLL_WAIT_MS + 10000, &r, err, sizeof err);
+        if (code != 200 || !r.have_last) {
+            if (code)
+                answer_text(&r, err, sizeof err);
+            snprintf(why, sizeof why, "%s%.200s%s", code ? "" : "unreachable: ", err,
+                     code == 404 ? " (the box lost the program: did it restart?)" : "");
+            wb_free(&r.body);
+            if (code == 401 || code == 404)
+                break;
+            if (!failing_since)
+                failing_since = mono_ms();
+            if (mono_ms() - failing_since > GIVE_UP_MS)
+                break;
+            usleep(200 * 1000);
+            continue;
+        }
+        failing_since = 0;
+        if (r.body.n) {
+            Item *it = calloc(1, sizeof *it);
+            if (!it) {
+                wb_free(&r.body);
+                snprintf(why, sizeof why, "out of memory");
+                break;
+            }
+            it->box = b->idx;
+            it->bytes = r.body;
+            push(cl, it);
+        } else
+            wb_free(&r.body);
+        after = r.last;
+        if (r.ended) {
+            why[0] = '\0';
+            Item *it = calloc(1, sizeof *it);
+            if (it) {
+                it->box = b->idx;
+                it->end = true;
+                push(cl, it);
+            }
+            curl_easy_cleanup(h);
+            return NULL;
+        }
+    }
+    if (!cl->quit) {
+        Item *it = calloc(1, sizeof *it);
+        if (it) {
+            it->box = b->idx;
+            it->fail = true;
+            snprintf(it->why, sizeof it->why, "%s", why[0] ? why : "cannot fetch its frames");
+            push(cl, it);
+        }
+    }
+    curl_easy_cleanup(h);
+    return NULL;
+}
+
+/* ---- deploying -------------------------------------------------------------------- */
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    FILE *m = open_memstream(&buf, &cap);
+    char chunk[4096];
+    size_t n;
+    while (m && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, m);
+    fclose(f);
+    if (m)
+        fclose(m);
+    *len = cap;
+    return buf;
+}
+
+static char *read_token(const char *path)
+{
+    size_t n;
+    char *t = slurp(path, &n);
+    if (!t)
+        return NULL;
+    while (n && strchr(" \t\r\n", t[n - 1]))
+        t[--n] = '\0';
+    return t;
+}
+
+static bool deploy(Client *cl, CURL *h, Box *b, const char *src, size_t n)
+{
+    char url[512], err[256];
+    snprintf(url, sizeof url, "%s/api/programs", b->base);
+    Resp r = {0};
+    long code = http(cl, h, "POST", url, src, n, "text/plain; charset=utf-8", 120000, &r, err, sizeof err);
+    if (code == 201) {
+        json_error_t je;
+        json_t *j = json_loadb((const char *)r.body.b, r.body.n, 0, &je);
+        const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
+        if (id && strlen(id) < sizeof b->id && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(id)) {
+            snprintf(b->id, sizeof b->id, "%s", id);
+            b->deployed = true;
+        } else
+            fprintf(stderr, "equery-run: error: box %s: its answer to the deployment has no program id\n", b->name);
+        json_decref(j);
+        wb_free(&r.body);
+        return b->deployed;
+    }
+    if (code == 0)
+        fprintf(stderr, "equery-run: error: cannot reach box %s: %s\n", b->name, err);
+    else if (code == 401)
+        fprintf(stderr, "equery-run: error: box %s: 401: the token is missing or wrong (--token-file)\n", b->name);
+    else if (code == 400) {
+        json_error_t je;
+        json_t *j = json_loadb((const char *)r.body.b, r.body.n, 0, &je);
+        const char *text = j ? json_string_value(json_object_get(j, "text")) : NULL;
+        fprintf(stderr, "equery-run: error: box %s refused the program:\n%s", b->name, text ? text : "?\n");
+        json_decref(j);
+    } else {
+        answer_text(&r, err, sizeof err);
+        fprintf(stderr, "equery-run: error: box %s: %ld: %s\n", b->name, code, err);
+    }
+    wb_free(&r.body);
+    return false;
+}
+
+static void program_call(Client *cl, CURL *h, Box *b, const char *method, const char *sub)
+{
+    char url[512], err[256];
+    snprintf(url, sizeof url, "%s/api/programs/%s%s", b->base, b->id, sub);
+    Resp r = {0};
+    long code = http(cl, h, method, url, NULL, 0, NULL, 10000, &r, err, sizeof err);
+    if (code != 200 && code != 204 && code != 404 && !b->lost)
+        fprintf(stderr, "equery-run: warning: box %s: %s %s: %s\n", b->name, method, sub[0] ? sub + 1 : "program",
+                code ? "refused" : err);
+    wb_free(&r.body);
+}
+
+/* ---- the run -------------------------------------------------------------------------- */
+
+static int64_t mono_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+typedef struct {
+    int64_t *v;
+    size_t n, cap;
+} Lat;
+
+static void lat_add(Lat *l, int64_t us)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        int64_t *g = realloc(l->v, cap * sizeof *g);
+        if (!g)
+            return;
+        l->v = g;
+        l->cap = cap;
+    }
+    l->v[l->n++] = us;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int box_client_run(const BoxRunRequest *req)
+{
+    int status = 0;
+    size_t srclen = 0;
+    char *src = slurp(req->program_path, &srclen);
+    if (!src) {
+        fprintf(stderr, "equery-run: error: cannot read '%s': %s\n", req->program_path, strerror(errno));
+        return EXIT_RUN;
+    }
+    Client cl = {.r = req};
+    cl.tail = &cl.head;
+    pthread_mutex_init(&cl.mu, NULL);
+    pthread_cond_init(&cl.cv, NULL);
+    if (req->token_file) {
+        char *t = read_token(req->token_file);
+        if (!t || !*t || asprintf(&cl.auth, "Authorization: Bearer %s", t) < 0) {
+            fprintf(stderr, "equery-run: error: cannot read the token file '%s'\n", req->token_file);
+            free(t);
+            free(src);
+            return 2;
+        }
+        free(t);
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURL *h = curl_easy_init();
+    cl.box = calloc(req->nboxes, sizeof *cl.box);
+    Wbuf *go = calloc(req->nboxes, sizeof *go);
+    Centre *c = NULL;
+    Wbuf none = {0};
+    Lat lat = {0};
+    if (!h || !cl.box || !go) {
+        status = EXIT_RUN;
+        goto done;
+    }
+    for (unsigned i = 0; i < req->nboxes; i++) {
+        Box *b = &cl.box[i];
+        b->cl = &cl;
+        b->idx = i;
+        b->name = req->boxes[i];
+        snprintf(b->base, sizeof b->base, "%s%s", strstr(b->name, "://") ? "" : "http://", b->name);
+    }
+    for (unsigned i = 0; i < req->nboxes; i++)
+        if (!deploy(&cl, h, &cl.box[i], src, srclen)) {
+            status = EXIT_RUN;
+            goto done;
+        }
+    char err[512];
+    CentreOptions co = {.prog = req->prog, .out = req->out, .notes = stderr, .nboxes = req->nboxes,
+                        .box_names = req->boxes, .max_groups = req->max_groups,
+                        .max_instances = req->max_instances, .replay = true};
+    c = centre_new(&co, err, sizeof err);
+    if (!c) {
+        fprintf(stderr, "equery-run: error: %s\n", err);
+        status = EXIT_RUN;
+        goto done;
+    }
+    /* the fetchers take no signals: the main thread does */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < req->nboxes; i++)
+        cl.box[i].thread_started = pthread_create(&cl.box[i].th, NULL, fetch_main, &cl.box[i]) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    bool stopping = false;
+    int64_t stop_deadline = 0;
+    while (!centre_finished(c)) {
+        if (*req->stop && !stopping) {
+            stopping = true;
+            stop_deadline = mono_ms() + 10000;
+            for (unsigned i = 0; i < req->nboxes; i++)
+                if (!cl.box[i].lost)
+                    program_call(&cl, h, &cl.box[i], "POST", "/stop");
+        }
+        if (stopping && mono_ms() > stop_deadline) {
+            fprintf(stderr, "equery-run: error: the boxes did not end their programs in time\n");
+            status = EXIT_RUN;
+            break;
+        }
+        pthread_mutex_lock(&cl.mu);
+        if (!cl.head) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100 * 1000000;
+            if (until.tv_nsec >= 1000000000) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&cl.cv, &cl.mu, &until);
+        }
+        Item *items = cl.head;
+        cl.head = NULL;
+        cl.tail = &cl.head;
+        pthread_mutex_unlock(&cl.mu);
+        while (items) {
+            Item *it = items;
+            items = it->next;
+            Box *b = &cl.box[it->box];
+            if (it->fail && !b->lost) {
+                fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it\n", b->name, it->why);
+                centre_lost(c, it->box, it->why);
+                b->lost = true;
+            }
+            size_t off = 0, used;
+            Frame f;
+            int rc;
+            while (!b->lost && it->bytes.n &&
+                   (rc = proto_next(it->bytes.b + off, it->bytes.n - off, &f, &used, err, sizeof err)) == 1) {
+                if (!centre_take(c, it->box, &f, err, sizeof err)) {
+                    fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it\n", b->name, err);
+                    centre_lost(c, it->box, err);
+                    b->lost = true;
+                }
+                off += used;
+            }
+            if (!b->lost && it->bytes.n && off != it->bytes.n) {
+                fprintf(stderr, "equery-run: warning: box %s sent bytes that are not frames; the run goes on "
+                                "without it\n", b->name);
+                centre_lost(c, it->box, "it sent bytes that are not frames");
+                b->lost = true;
+            }
+            wb_free(&it->bytes);
+            free(it);
+        }
+        int64_t t_step = mono_us();
+        if (centre_step(c, go))
+            for (unsigned i = 0; i < req->nboxes; i++) {
+                Box *b = &cl.box[i];
+                if (b->lost || !go[i].n)
+                    continue;
+                char url[512];
+                snprintf(url, sizeof url, "%s/api/programs/%s/control", b->base, b->id);
+                Resp r = {0};
+                long code = http(&cl, h, "POST", url, go[i].b, go[i].n, "application/x-equery-frames", 10000, &r,
+                                 err, sizeof err);
+                if (code == 204) {
+                    /* a GO that starts instances: the trigger's latency, from
+                     * the window's close here to the box holding the start */
+                    Frame gf;
+                    size_t gused;
+                    if (proto_next(go[i].b, go[i].n, &gf, &gused, err, sizeof err) == 1 && gf.len >= 28 &&
+                        (gf.payload[24] | gf.payload[25] | gf.payload[26] | gf.payload[27])) /* nstarts */
+                        lat_add(&lat, mono_us() - t_step);
+                } else {
+                    if (code)
+                        answer_text(&r, err, sizeof err);
+                    fprintf(stderr, "equery-run: warning: box %s did not take its GO (%s); the run goes on without "
+                                    "it\n", b->name, err);
+                    centre_lost(c, i, err);
+                    b->lost = true;
+                }
+                wb_free(&r.body);
+            }
+    }
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (stopping)
+        fprintf(stderr, "equery-run: stopped; the open windows were closed early on every box\n");
+    if (req->summary)
+        req->summary(centre_stats(c), secs, req->quiet);
+    out_finish(req->out, centre_stats(c));
+    if (!req->quiet) {
+        centre_report(c, stderr);
+        if (lat.n) {
+            qsort(lat.v, lat.n, sizeof *lat.v, cmp_i64);
+            fprintf(stderr, "equery-run: trigger latency (a window's close here to the start held by the box), "
+                            "%zu starts sent: median %.3f ms, max %.3f ms\n",
+                    lat.n, lat.v[lat.n / 2] / 1e3, lat.v[lat.n - 1] / 1e3);
+        }
+    }
+done:
+    cl.quit = 1;
+    for (unsigned i = 0; cl.box && i < req->nboxes; i++)
+        if (cl.box[i].deployed) {
+            program_call(&cl, h, &cl.box[i], "DELETE", "");
+        }
+    for (unsigned i = 0; cl.box && i < req->nboxes; i++)
+        if (cl.box[i].thread_started)
+            pthread_join(cl.box[i].th, NULL);
+    while (cl.head) {
+        Item *it = cl.head;
+        cl.head = it->next;
+        wb_free(&it->bytes);
+        free(it);
+    }
+    centre_free(c);
+    for (unsigned i = 0; go && i < req->nboxes; i++)
+        wb_free(&go[i]);
+    wb_free(&none);
+    free(go);
+    free(lat.v);
+    free(cl.box);
+    if (h)
+        curl_easy_cleanup(h);
+    curl_global_cleanup();
+    free(cl.auth);
+    free(src);
+    pthread_cond_destroy(&cl.cv);
+    pthread_mutex_destroy(&cl.mu);
+    return status;
+}

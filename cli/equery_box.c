@@ -1,0 +1,258 @@
+/* equery_box.c - equery-box: a measurement box's daemon (docs/boxes.md).
+ *
+ *   equery-box --listen HOST:PORT --pcap FILE [--mid N] [--token-file F]
+ *              [--state-dir DIR] [--max-body BYTES]
+ *
+ * It serves the HTTP/JSON API of box/daemon.c: programs are deployed as
+ * EQuery source and compiled here. Without a token file it listens only on
+ * a loopback address. SIGINT and SIGTERM stop it cleanly.
+ * Exit status: 0 stopped by a signal, 2 usage errors, 3 run-time errors. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+enum { EXIT_USAGE = 2, EXIT_RUN = 3 };
+
+static void usage(FILE *f)
+{
+    fputs("usage: equery-box --listen HOST:PORT --pcap FILE [options]\n"
+          "\n"
+          "A measurement box: serves an HTTP/JSON API on which equery-run --box deploys\n"
+          "EQuery programs (compiled here, from their source) over the box's input, and\n"
+          "fetches their window partials (docs/boxes.md).\n"
+          "\n"
+          "  --listen HOST:PORT   the address to serve (port 0: any free port, printed);\n"
+          "                       a non-loopback address needs --token-file\n"
+          "  --pcap FILE          the box's input: a capture, replayed from its start\n"
+          "                       for every program deployed\n"
+          "  --mid N              this box's identifier, the `mid` field (default 0)\n"
+          "  --token-file F       every request must carry this token\n"
+          "                       (Authorization: Bearer TOKEN); 401 otherwise\n"
+          "  --state-dir DIR      sources, bundles and spooled frames (default: a\n"
+          "                       temporary folder, removed at exit)\n"
+          "  --max-body BYTES     the largest request body (default 1048576); 413 beyond\n"
+          "  -h, --help           this help\n"
+          "  --version            the version\n",
+          f);
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "equery-box: error: ");
+    fprintf(stderr, msg, arg);
+    fprintf(stderr, "\nTry 'equery-box --help' for more information.\n");
+    return EXIT_USAGE;
+}
+
+static char *read_token(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read the token file '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+        buf[--n] = '\0';
+    if (n < 16 || strpbrk(buf, " \t\r\n")) {
+        snprintf(err, errlen, "the token in '%s' must be one line of at least 16 characters, without spaces", path);
+        return NULL;
+    }
+    return strdup(buf);
+}
+
+/* HOST:PORT or [V6]:PORT into an address. */
+static bool parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(s, ':');
+    const char *h = s;
+    size_t hn;
+    if (!colon) {
+        snprintf(err, errlen, "--listen needs HOST:PORT, not '%s'", s);
+        return false;
+    }
+    hn = (size_t)(colon - s);
+    if (hn >= 2 && s[0] == '[' && s[hn - 1] == ']') {
+        h = s + 1;
+        hn -= 2;
+    }
+    if (hn == 0 || hn >= sizeof host) {
+        snprintf(err, errlen, "--listen needs HOST:PORT, not '%s'", s);
+        return false;
+    }
+    memcpy(host, h, hn);
+    host[hn] = '\0';
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (!colon[1] || *end || port < 0 || port > 65535) {
+        snprintf(err, errlen, "--listen needs a port from 0 to 65535, not '%s'", colon + 1);
+        return false;
+    }
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
+    int rc = getaddrinfo(host, colon + 1, &hints, &ai);
+    if (rc != 0 || !ai) {
+        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
+        return false;
+    }
+    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+    *len = ai->ai_addrlen;
+    freeaddrinfo(ai);
+    return true;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(a))
+            return true;
+        if (IN6_IS_ADDR_V4MAPPED(a))
+            return a->s6_addr[12] == 127;
+    }
+    return false;
+}
+
+static int rm_rf(const char *dir)
+{
+    char *cmd = NULL;
+    /* (our own temporary folder, made by mkdtemp) */
+    if (asprintf(&cmd, "rm -rf -- '%s'", dir) < 0)
+        return -1;
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_LISTEN = 256, O_PCAP, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION };
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, O_LISTEN},    {"pcap", required_argument, 0, O_PCAP},
+        {"mid", required_argument, 0, O_MID},          {"token-file", required_argument, 0, O_TOKEN},
+        {"state-dir", required_argument, 0, O_STATE},  {"max-body", required_argument, 0, O_MAXBODY},
+        {"help", no_argument, 0, 'h'},                 {"version", no_argument, 0, O_VERSION},
+        {0, 0, 0, 0},
+    };
+    const char *listen = NULL, *pcap = NULL, *token_file = NULL, *state_dir = NULL;
+    unsigned long mid = 0, max_body = 1 << 20;
+    char *end;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN: listen = optarg; break;
+        case O_PCAP: pcap = optarg; break;
+        case O_TOKEN: token_file = optarg; break;
+        case O_STATE: state_dir = optarg; break;
+        case O_MID:
+            errno = 0;
+            mid = strtoul(optarg, &end, 10);
+            if (errno || *end || !*optarg || optarg[0] == '-' || mid > 0xffffffffUL)
+                return usage_error("--mid needs a number from 0 to 4294967295, not '%s'", optarg);
+            break;
+        case O_MAXBODY:
+            errno = 0;
+            max_body = strtoul(optarg, &end, 10);
+            if (errno || *end || !*optarg || optarg[0] == '-' || max_body < 1024 || max_body > (256UL << 20))
+                return usage_error("--max-body needs a number of bytes from 1024 to 268435456, not '%s'", optarg);
+            break;
+        case 'h': usage(stdout); return 0;
+        case O_VERSION: printf("equery-box %s\n", EQUERY_VERSION); return 0;
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!listen)
+        return usage_error("%s", "no address: give --listen HOST:PORT");
+    if (!pcap)
+        return usage_error("%s", "no input: give --pcap FILE (--iface, --xdp and --dpdk are not yet served by boxes)");
+    char err[512];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    if (!parse_listen(listen, &ss, &sslen, err, sizeof err))
+        return usage_error("%s", err);
+    char *token = NULL;
+    if (token_file && !(token = read_token(token_file, err, sizeof err))) {
+        fprintf(stderr, "equery-box: error: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (!token && !is_loopback(&ss)) {
+        fprintf(stderr, "equery-box: error: refusing to listen on %s without --token-file: it is not a loopback "
+                        "address, and anyone who reaches it could deploy programs\n",
+                listen);
+        return EXIT_USAGE;
+    }
+    if (access(pcap, R_OK) != 0) {
+        fprintf(stderr, "equery-box: error: cannot read '%s': %s\n", pcap, strerror(errno));
+        free(token);
+        return EXIT_RUN;
+    }
+    char tmpdir[] = "/tmp/equery-box.XXXXXX";
+    bool own_state = !state_dir;
+    if (own_state) {
+        if (!mkdtemp(tmpdir)) {
+            fprintf(stderr, "equery-box: error: cannot make a state folder: %s\n", strerror(errno));
+            free(token);
+            return EXIT_RUN;
+        }
+        state_dir = tmpdir;
+    } else if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "equery-box: error: cannot make the state folder '%s': %s\n", state_dir, strerror(errno));
+        free(token);
+        return EXIT_RUN;
+    }
+    /* the signals are taken by sigwait below; every thread inherits the mask */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    BoxDaemonOptions o = {.addr = (const struct sockaddr *)&ss,
+                          .addrlen = sslen,
+                          .listen_text = listen,
+                          .pcap = pcap,
+                          .mid = (uint32_t)mid,
+                          .token = token,
+                          .state_dir = state_dir,
+                          .max_body = max_body,
+                          .max_programs = 16};
+    BoxDaemon *d = boxd_start(&o, err, sizeof err);
+    free(token);
+    if (!d) {
+        fprintf(stderr, "equery-box: error: %s\n", err);
+        if (own_state)
+            rm_rf(tmpdir);
+        return EXIT_RUN;
+    }
+    fprintf(stderr, "equery-box: listening on %s (port %u)%s, input %s\n", listen, boxd_port(d),
+            token_file ? ", token required" : "", pcap);
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "equery-box: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    boxd_stop(d);
+    if (own_state)
+        rm_rf(tmpdir);
+    return 0;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""box_fault_test.py BUILD TRACES: a box killed (SIGKILL) mid-run.
+
+heavy.pcap (a minute) dealt round robin to 3 boxes, a program with 100 ms
+windows (about 600 lockstep steps); the third box is killed as soon as it
+has the program. The run must go on with the two others and end with exit
+status 0. It must say that the box was lost and how many windows it
+missed, and report the two others' packets, which add up to the packets
+of their captures."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from boxes import Box  # noqa: E402
+
+fails = 0
+
+
+def check(cond, what, detail=""):
+    global fails
+    print(("PASS " if cond else "FAIL ") + what + ("" if cond or not detail else "\n  " + detail))
+    fails += not cond
+
+
+def main():
+    build, traces = sys.argv[1:3]
+    work = tempfile.mkdtemp(prefix="box_fault_test.")
+    parts = os.path.join(work, "parts")
+    subprocess.run([sys.executable, os.path.join(HERE, "deal.py"), os.path.join(traces, "heavy.pcap"), "3", "rr",
+                    parts], check=True, stdout=subprocess.DEVNULL)
+    prog = os.path.join(work, "p.eq")
+    with open(prog, "w") as f:
+        f.write("query q = Select(saddr, COUNT(*) AS n) Groupby(saddr) Every(100ms);\n")
+    boxes = []
+    try:
+        for i in (1, 2, 3):
+            boxes.append(Box(os.path.join(build, "equery-box"), os.path.join(parts, "part%d.pcap" % i),
+                             os.path.join(work, "box%d.log" % i)))
+        cmd = [os.path.join(build, "equery-run"), "--format", "csv"]
+        for b in boxes:
+            cmd += ["--box", b.addr]
+        run = subprocess.Popen(cmd + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.time() + 120
+        while "deployed" not in boxes[2].text() and time.time() < deadline and run.poll() is None:
+            time.sleep(0.005)
+        boxes[2].p.send_signal(signal.SIGKILL)
+        out, err = run.communicate(timeout=300)
+        err = err.decode(errors="replace")
+        lost = boxes[2].addr
+        check(run.returncode == 0, "the run ends with exit status 0", "exit %d: %s" % (run.returncode, err))
+        check(re.search(r"equery-run: warning: box %s[ :].*; the run goes on without it\n" % re.escape(lost), err)
+              is not None, "it says the killed box was lost", err)
+        m = re.search(r"equery-run: warning: box %s missed (\d+) windows: their rows lack its packets\n"
+                      % re.escape(lost), err)
+        check(m is not None and int(m.group(1)) > 0, "and how many windows it missed", err)
+        got = [int(x) for x in re.findall(r"equery-run: box [0-9.:]+: (\d+) packets", err)]
+        check(len(got) == 3 and got[0] + got[1] == 92067, "the two others' packets are all there", err)
+        check(len(out.splitlines()) > 100, "rows were printed", "%d lines" % len(out.splitlines()))
+    finally:
+        for b in boxes:
+            b.stop()
+    subprocess.run(["rm", "-rf", work])
+    print("box-fault: %d failed" % fails)
+    sys.exit(1 if fails else 0)
+
+
+if __name__ == "__main__":
+    main()

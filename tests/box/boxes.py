@@ -1,0 +1,54 @@
+"""boxes.py - start and stop real equery-box processes for the tests.
+
+Each box listens on 127.0.0.1 port 0 (a free port the kernel picks) and
+says which in its log; it dies with the test (PR_SET_PDEATHSIG), and
+Boxes.stop() ends it with SIGTERM (SIGKILL after 10 s)."""
+import ctypes
+import os
+import re
+import signal
+import subprocess
+import time
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent():
+    _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class Box:
+    def __init__(self, exe, pcap, log, extra=(), listen="127.0.0.1:0"):
+        self.log = log
+        self.logf = open(log, "wb")
+        self.p = subprocess.Popen([exe, "--listen", listen, "--pcap", pcap] + list(extra),
+                                  stdout=subprocess.DEVNULL, stderr=self.logf, preexec_fn=_die_with_parent)
+        self.port = None
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            text = open(log, errors="replace").read()
+            m = re.search(r"\(port (\d+)\)", text)
+            if m:
+                self.port = int(m.group(1))
+                break
+            if self.p.poll() is not None:
+                raise RuntimeError("equery-box exited %d: %s" % (self.p.returncode, text))
+            time.sleep(0.05)
+        if not self.port:
+            self.stop()
+            raise RuntimeError("equery-box did not say its port: " + open(log, errors="replace").read())
+        self.addr = "127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.logf.close()
+        return self.p.returncode
+
+    def text(self):
+        return open(self.log, errors="replace").read()
