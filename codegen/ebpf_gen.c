@@ -325,7 +325,6 @@ static void emit_maps(B *b, FILE *out)
     if (grouped)
         fprintf(out,
                 "    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);\n"
-                "    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the groups that come */\n"
                 "    __uint(max_entries, EQ_MAX_GROUPS);\n"
                 "    __type(key, q_%s_key);\n",
                 n);

@@ -99,6 +99,7 @@ struct EbpfRun {
     char tc_state[128];        /* the state file of this run's tc filter, or "" */
     /* counts */
     uint64_t ring_frames, not_fed_short, not_fed_long, lost;
+    bool group_maps_prealloc;  /* choose_prealloc() */
     char *log;
 };
 
@@ -244,6 +245,88 @@ static void explain_refusal(const EbpfRun *r)
                     query, r->m->source, r->m->queries[i].line, line);
 }
 
+/* ---- the group maps' memory -------------------------------------------------------- */
+
+/* What a preallocated group map takes: per entry, the kernel's element
+ * (its header, about 48 bytes, and the key) and the value once per
+ * possible CPU, each rounded up to 8 bytes. */
+static uint64_t group_map_bytes(const EbpfRun *r, const struct bpf_map *map)
+{
+    uint64_t key = (bpf_map__key_size(map) + 7u) & ~7u, value = (bpf_map__value_size(map) + 7u) & ~7u;
+    return (uint64_t)bpf_map__max_entries(map) * (48 + key + value * (uint64_t)r->ncpu);
+}
+
+/* MemAvailable of /proc/meminfo in bytes (0 when it cannot be read). */
+static uint64_t mem_available(void)
+{
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f)
+        return 0;
+    char line[256];
+    unsigned long long kb = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    return (uint64_t)kb * 1024;
+}
+
+/* The group maps are preallocated: a new group then takes an element off
+ * the map's free list, and its insertion fails only when the map is full.
+ * Allocated as groups come (BPF_F_NO_PREALLOC), an insertion allocates
+ * per-CPU memory without sleeping, which fails in a burst of new groups
+ * (a SYN flood with spoofed sources) before the map is full: packets lost
+ * for no reason an operator can act on. So the maps are preallocated
+ * unless together they would take more than a quarter of the memory
+ * available now; then they grow with their groups, and equery-run says
+ * so. */
+static void choose_prealloc(EbpfRun *r)
+{
+    uint64_t need = 0;
+    for (unsigned q = 0; q < r->m->nqueries; q++)
+        if (r->external[q] && r->m->queries[q].nkeys > 0)
+            for (unsigned b = 0; b < 2; b++)
+                need += group_map_bytes(r, query_map(r, q, EQ_Q_BUFFER, b));
+    uint64_t avail = mem_available();
+    r->group_maps_prealloc = need == 0 || avail == 0 || need <= avail / 4;
+    if (r->group_maps_prealloc)
+        return;
+    for (unsigned q = 0; q < r->m->nqueries; q++)
+        if (r->external[q] && r->m->queries[q].nkeys > 0)
+            for (unsigned b = 0; b < 2; b++) {
+                struct bpf_map *map = query_map(r, q, EQ_Q_BUFFER, b);
+                bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_NO_PREALLOC);
+            }
+    if (r->o.notes)
+        fprintf(r->o.notes,
+                "equery-run: warning: preallocated, the eBPF group maps would take %.0f MiB, more than a quarter of "
+                "the %.0f MiB available: they grow with their groups instead, and a burst of new groups may then "
+                "find no kernel memory (its packets counted with the groups beyond --max-groups); a lower "
+                "--max-groups preallocates them\n",
+                (double)need / (1 << 20), (double)avail / (1 << 20));
+}
+
+/* The kernel memory the loaded object's maps take ("memlock" of each
+ * map's /proc/self/fdinfo entry), in bytes. */
+static uint64_t maps_memlock(const EbpfRun *r)
+{
+    uint64_t sum = 0;
+    struct bpf_map *map;
+    bpf_object__for_each_map(map, r->obj) {
+        char path[64], line[256];
+        snprintf(path, sizeof path, "/proc/self/fdinfo/%d", bpf_map__fd(map));
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        unsigned long long v;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "memlock: %llu", &v) == 1)
+                sum += v;
+        fclose(f);
+    }
+    return sum;
+}
+
 EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest *m, const EqProgramDesc *prog,
                    const EbpfOptions *o, int *status)
 {
@@ -313,6 +396,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
             bpf_map__set_max_entries(b1, o->max_groups);
         }
     }
+    choose_prealloc(r);
     int err = bpf_object__load(r->obj);
     if (err) {
         if (err == -EPERM || err == -EACCES) {
@@ -368,6 +452,10 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
             return NULL;
         }
     }
+    if (o->verbose && o->notes)
+        fprintf(o->notes, "equery-run: the eBPF maps take %.1f MiB of kernel memory (%s)\n",
+                (double)maps_memlock(r) / (1 << 20),
+                r->group_maps_prealloc ? "the group maps preallocated" : "the group maps grow with their groups");
     r->hooks.ctx = r;
     r->hooks.external = r->external;
     r->hooks.frames_counted = true;

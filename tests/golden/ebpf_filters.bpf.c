@@ -56,7 +56,6 @@ __u32 q_web_armed = 0;
  * the group. */
 struct q_web_groups {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the groups that come */
     __uint(max_entries, EQ_MAX_GROUPS);
     __type(key, q_web_key);
     __type(value, q_web_state);
@@ -155,7 +154,7 @@ static __noinline int q_web_packet(struct eq_pkt *p)
     return 0;
 }
 
-#line 159 "program.bpf.c (query sizes)"
+#line 158 "program.bpf.c (query sizes)"
 /* ======== query sizes: one row per group per window ======== */
 /* ebpf_filters.eq:10
  *   query sizes = Select(COUNT(*) AS frames)
@@ -233,7 +232,7 @@ static __noinline int q_sizes_packet(struct eq_pkt *p)
     return 0;
 }
 
-#line 237 "program.bpf.c (query link)"
+#line 236 "program.bpf.c (query link)"
 /* ======== query link: one row per group per window ======== */
 /* ebpf_filters.eq:15
  *   query link = Select(smac, dmac, saddr, daddr, sport, dport, proto, svid, pkts)
@@ -253,7 +252,6 @@ __u32 q_link_armed = 0;
  * the group. */
 struct q_link_groups {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the groups that come */
     __uint(max_entries, EQ_MAX_GROUPS);
     __type(key, q_link_key);
     __type(value, q_link_state);
@@ -357,7 +355,7 @@ static __noinline int q_link_packet(struct eq_pkt *p)
     return 0;
 }
 
-#line 361 "program.bpf.c (query labels)"
+#line 359 "program.bpf.c (query labels)"
 /* ======== query labels: one row per group per window ======== */
 /* ebpf_filters.eq:19
  *   query labels = Select(svlan, svpri, smpls, mid, COUNT(*))
@@ -378,7 +376,6 @@ __u32 q_labels_armed = 0;
  * the group. */
 struct q_labels_groups {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the groups that come */
     __uint(max_entries, EQ_MAX_GROUPS);
     __type(key, q_labels_key);
     __type(value, q_labels_state);
@@ -460,7 +457,7 @@ static __noinline int q_labels_packet(struct eq_pkt *p)
     return 0;
 }
 
-#line 464 "program.bpf.c"
+#line 461 "program.bpf.c"
 /* ======== every query, on one frame ======== */
 
 /* Called by eq_kern.h's hooks: the kernel-aggregated queries update their

@@ -53,7 +53,6 @@ __u32 q_flows_armed = 0;
  * the group. */
 struct q_flows_groups {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the groups that come */
     __uint(max_entries, EQ_MAX_GROUPS);
     __type(key, q_flows_key);
     __type(value, q_flows_state);
@@ -220,7 +219,7 @@ static __noinline int q_flows_packet(struct eq_pkt *p)
     return 0;
 }
 
-#line 224 "program.bpf.c (query per_source)"
+#line 223 "program.bpf.c (query per_source)"
 /* ======== query per_source: one row per group per window ======== */
 /* ebpf_flows.eq:10
  *   query per_source = Select(saddr, COUNT(*) AS packets, COUNT(payload_len) AS with_payload,
@@ -241,7 +240,6 @@ __u32 q_per_source_armed = 0;
  * the group. */
 struct q_per_source_groups {
     __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-    __uint(map_flags, BPF_F_NO_PREALLOC); /* memory for the groups that come */
     __uint(max_entries, EQ_MAX_GROUPS);
     __type(key, q_per_source_key);
     __type(value, q_per_source_state);
@@ -320,7 +318,7 @@ static __noinline int q_per_source_packet(struct eq_pkt *p)
     return 0;
 }
 
-#line 324 "program.bpf.c"
+#line 322 "program.bpf.c"
 /* ======== every query, on one frame ======== */
 
 /* Called by eq_kern.h's hooks: the kernel-aggregated queries update their
