@@ -21,21 +21,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from boxes import Box  # noqa: E402
+from boxes import Box, Checks  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 TOKEN = "s3cret-token-0123456789abcdef"
-fails = 0
-
-
-def check(cond, what, detail=""):
-    global fails
-    if cond:
-        print("PASS " + what)
-    else:
-        fails += 1
-        print("FAIL " + what + ("\n  " + detail if detail else ""))
-    sys.stdout.flush()
+check = Checks()
 
 
 def request(port, method, path, body=b"", headers=None, timeout=30):
@@ -228,8 +218,8 @@ def main():
         rc = box.stop()
     check(rc == 0 and box.text().endswith("equery-box: SIGTERM: stopping\n"), "SIGTERM stops it cleanly",
           "exit %s: %s" % (rc, box.text()[-300:]))
-    print("box-security: %d failed" % fails)
-    sys.exit(1 if fails else 0)
+    print("box-security: %d failed" % check.fails)
+    sys.exit(1 if check.fails else 0)
 
 
 if __name__ == "__main__":
