@@ -139,6 +139,14 @@ def wait_still(box, token=None):
     return last
 
 
+def stopped(box, what):
+    """Stops it: SIGTERM ends it with status 0, and no sanitizer spoke."""
+    rc = box.stop()
+    log = box.text()
+    check(rc == 0 and "Sanitizer" not in log and "runtime error" not in log,
+          "%s stopped on SIGTERM with status 0, its log clean" % what, "exit %s: %s" % (rc, log[-2000:]))
+
+
 def part1(build, cap, ddos, work, defs):
     box = Box(os.path.join(build, "equery-box"), cap, os.path.join(work, "box-a.log"),
               ["--mid", "7", "--state-dir", os.path.join(work, "state-a")])
@@ -319,7 +327,14 @@ scrape_configs:
             check(got.get(q) == float(v), "prometheus: %s = %s" % (q, v), got.get(q))
         res = query('equery_box_program_packets_total') or []
         check(res == [], "prometheus: no program series (the runs deleted theirs)", res)
-        res = query('equery_box_http_requests_total{job="box-token",code="401"}') or []
+        # (the no-token request above, then the wrong token's scrapes, as
+        # the good job's later scrapes see them)
+        deadline = time.time() + 30
+        while True:
+            res = query('equery_box_http_requests_total{job="box-token",code="401"}') or []
+            if (len(res) == 1 and float(res[0]["value"][1]) >= 2) or time.time() > deadline:
+                break
+            time.sleep(0.5)
         check(len(res) == 1 and float(res[0]["value"][1]) >= 2,
               "prometheus: the wrong token's scrapes are counted by the box as 401s",
               res)
@@ -338,7 +353,7 @@ scrape_configs:
                 prom.wait()
         if prom is not None:
             check(prom.returncode is not None, "prometheus stopped (exit %s)" % prom.returncode)
-        box_b.stop()
+        stopped(box_b, "the box with a token")
 
 
 def main():
@@ -357,7 +372,7 @@ def main():
         part3(build, cap, ddos, work, box, total, run_packets)
     finally:
         if box:
-            box.stop()
+            stopped(box, "the box without a token")
         if check.fails:
             for log in ("box-a.log", "box-b.log", "prometheus.log"):
                 p = os.path.join(work, log)
