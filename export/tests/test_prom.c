@@ -30,6 +30,34 @@ static unsigned count(const char *text, const char *what)
     return n;
 }
 
+static void missing_label(PromOut *o) { prom_u64(o, PM_HTTP, PROM_LV("1"), 1); }
+
+static void split_family(PromOut *o)
+{
+    prom_u64(o, PM_HTTP, PROM_LV("1", "200"), 1);
+    prom_u64(o, PM_DEPLOYED, PROM_LV("1"), 1);
+    prom_u64(o, PM_HTTP, PROM_LV("1", "404"), 1);
+}
+
+/* A misuse: prom_end reports it, and the bad sample (`absent`) is left out. */
+static void misuse(void (*use)(PromOut *), const char *what, const char *absent)
+{
+    char *text = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    PromOut o;
+    prom_begin(&o, f);
+    use(&o);
+    bool ok = prom_end(&o);
+    fclose(f);
+    if (ok) {
+        failed++;
+        fprintf(stderr, "FAIL %s is not reported\n", what);
+    }
+    expect(text, absent, 0, what);
+    free(text);
+}
+
 int main(void)
 {
     char *text = NULL;
@@ -74,31 +102,8 @@ int main(void)
     }
     free(text);
 
-    /* misuse: a missing label value, then a family begun again */
-    f = open_memstream(&text, &n);
-    prom_begin(&o, f);
-    prom_u64(&o, PM_HTTP, PROM_LV("1"), 1);
-    ok = prom_end(&o);
-    fclose(f);
-    if (ok) {
-        failed++;
-        fprintf(stderr, "FAIL a wrong number of label values is not reported\n");
-    }
-    expect(text, "equery_box_http_requests_total{", 0, "the bad sample left out");
-    free(text);
-    f = open_memstream(&text, &n);
-    prom_begin(&o, f);
-    prom_u64(&o, PM_HTTP, PROM_LV("1", "200"), 1);
-    prom_u64(&o, PM_DEPLOYED, PROM_LV("1"), 1);
-    prom_u64(&o, PM_HTTP, PROM_LV("1", "404"), 1);
-    ok = prom_end(&o);
-    fclose(f);
-    if (ok) {
-        failed++;
-        fprintf(stderr, "FAIL a family split in two is not reported\n");
-    }
-    expect(text, "code=\"404\"", 0, "the split sample left out");
-    free(text);
+    misuse(missing_label, "a wrong number of label values", "equery_box_http_requests_total{");
+    misuse(split_family, "a family split in two", "code=\"404\"");
 
     printf("test_prom: %s\n", failed ? "FAILED" : "ok");
     return failed ? 1 : 0;
