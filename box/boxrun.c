@@ -57,14 +57,17 @@ struct BoxRun {
     BoxRunState state;
     char why[512];
     BoxRunStats stats;
+    BoxRunQueryStats *qstats; /* one per query of the manifest */
 };
 
-static int64_t wall(void)
+static int64_t clock_ns(clockid_t id)
 {
     struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
+    clock_gettime(id, &t);
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
+
+static int64_t wall(void) { return clock_ns(CLOCK_REALTIME); }
 
 /* ---- frames out ------------------------------------------------------------- */
 
@@ -85,6 +88,7 @@ static void snapshot(BoxRun *r)
     r->stats.groups_dropped = st->groups_dropped;
     r->stats.windows = st->windows;
     r->stats.rows = st->rows;
+    r->stats.starts = st->starts;
     r->stats.first_ts = st->first_ts;
     r->stats.last_ts = st->last_ts;
     pthread_mutex_unlock(&r->mu);
@@ -112,6 +116,10 @@ static void hook_partial(void *ctx, unsigned q, unsigned instance, int64_t wstar
     PartialHead h = {q, instance, wstart, wend, t->dropped};
     proto_partial(&r->w, ++r->seq, &h, t, d->distinct_off, d->ndistinct);
     send_frame(r);
+    pthread_mutex_lock(&r->mu);
+    r->qstats[q].partials++;
+    r->qstats[q].groups += t->count;
+    pthread_mutex_unlock(&r->mu);
 }
 
 static void hook_row(void *ctx, unsigned q, unsigned instance, int64_t ts, const EqValue *row)
@@ -119,6 +127,9 @@ static void hook_row(void *ctx, unsigned q, unsigned instance, int64_t ts, const
     BoxRun *r = ctx;
     proto_row(&r->w, ++r->seq, q, instance, ts, row, r->prog.ld.prog->queries[q].ncolumns);
     send_frame(r);
+    pthread_mutex_lock(&r->mu);
+    r->qstats[q].rows++;
+    pthread_mutex_unlock(&r->mu);
 }
 
 /* ---- control in ---------------------------------------------------------------- */
@@ -151,6 +162,7 @@ static void hook_barrier(void *ctx, int64_t ts)
     }
     /* every window up to ts was closed (its partial sent): say where we
      * are, and wait until the centre lets the frame at ts through */
+    int64_t asked = clock_ns(CLOCK_MONOTONIC);
     send_progress(r, FR_READY, ts, ts);
     pthread_mutex_lock(&r->mu);
     for (;;) {
@@ -159,6 +171,8 @@ static void hook_barrier(void *ctx, int64_t ts)
             break;
         pthread_cond_wait(&r->cv, &r->mu);
     }
+    if (!r->stop)
+        prom_latency_add(&r->stats.barrier, (double)(clock_ns(CLOCK_MONOTONIC) - asked) / 1e9);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -311,9 +325,10 @@ BoxRun *boxrun_start(const BoxRunOptions *o, char **diag, int *status)
         *status = 2;
         goto fail;
     }
+    r->qstats = calloc(r->prog.m->nqueries + 1, sizeof *r->qstats);
     r->q = fq_new(&o->queue, r->id);
     r->out = out_new(NULL, FMT_JSON, r->prog.m); /* a box writes no rows itself */
-    if (!r->q || !r->out)
+    if (!r->qstats || !r->q || !r->out)
         goto fail;
     r->box = (EngineBox){r, hook_partial, hook_row, hook_barrier};
     SourceOptions so = o->input;
@@ -385,14 +400,30 @@ void boxrun_stats(BoxRun *r, BoxRunStats *st)
     pthread_mutex_unlock(&r->mu);
 }
 
+unsigned boxrun_nqueries(const BoxRun *r) { return r->prog.m->nqueries; }
+const char *boxrun_query_name(const BoxRun *r, unsigned q) { return r->prog.m->queries[q].name; }
+
+void boxrun_query_stats(BoxRun *r, unsigned q, BoxRunQueryStats *st)
+{
+    pthread_mutex_lock(&r->mu);
+    *st = r->qstats[q];
+    pthread_mutex_unlock(&r->mu);
+}
+
+void boxrun_wait(BoxRun *r)
+{
+    if (r->thread_started) {
+        boxrun_stop(r);
+        pthread_join(r->th, NULL);
+        r->thread_started = false;
+    }
+}
+
 void boxrun_free(BoxRun *r)
 {
     if (!r)
         return;
-    if (r->thread_started) {
-        boxrun_stop(r);
-        pthread_join(r->th, NULL);
-    }
+    boxrun_wait(r);
     engine_free(r->eng);
     if (r->input)
         r->o.src->close(r->input);
@@ -403,6 +434,7 @@ void boxrun_free(BoxRun *r)
     for (size_t i = 0; i < r->npending; i++)
         free(r->pending[i].params);
     free(r->pending);
+    free(r->qstats);
     if (r->src_path)
         unlink(r->src_path);
     free(r->src_path);

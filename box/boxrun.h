@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prom.h"
 #include "queue.h"
 #include "source.h"
 
@@ -42,12 +43,22 @@ void boxrun_stop(BoxRun *r);
 BoxRunState boxrun_state(BoxRun *r, char *why, size_t whylen);
 /* Counters for the status API. */
 typedef struct {
-    uint64_t packets, bytes, malformed, groups_dropped, windows, rows;
+    uint64_t packets, bytes, malformed, groups_dropped, windows, rows, starts;
     int64_t first_ts, last_ts;
     int64_t started_at; /* CLOCK_REALTIME, ns */
+    PromLatency barrier; /* replay: each wait at a window boundary for the GO */
 } BoxRunStats;
 void boxrun_stats(BoxRun *r, BoxRunStats *st);
+/* Per query, for the metrics: what it sent to the centre. */
+typedef struct {
+    uint64_t partials, groups, rows;
+} BoxRunQueryStats;
+unsigned boxrun_nqueries(const BoxRun *r);
+const char *boxrun_query_name(const BoxRun *r, unsigned q);
+void boxrun_query_stats(BoxRun *r, unsigned q, BoxRunQueryStats *st);
 const char *boxrun_id(const BoxRun *r);
+/* Stops it if running and waits for its thread: its counters are final. */
+void boxrun_wait(BoxRun *r);
 /* Stops if running, waits for its thread, frees it. */
 void boxrun_free(BoxRun *r);
 

@@ -26,16 +26,28 @@
 #include <unistd.h>
 
 #include "boxrun.h"
+#include "diag.h"
+#include "prom.h"
 #include "protocol.h"
 #include "source.h"
 
 enum {
     MAX_WAIT_MS = 5000,
     MAX_FETCH = 8 << 20,
+    MAX_CODE = 600,   /* HTTP status codes counted: 100-599 */
+    MAX_NAME = 128,   /* bytes of a program's name (?name= on deploy) */
 };
 
+/* A program's counters that the box's totals add up. */
+typedef struct {
+    uint64_t packets, bytes, groups_dropped, dropped_frames, windows, rows, starts;
+    PromLatency barrier;
+} Totals;
+
 typedef struct Prog {
+    Totals unlisted; /* its counters when it was taken off the list */
     char id[24];
+    char name[MAX_NAME + 1];
     BoxRun *run;
     int refs;
     bool listed;
@@ -49,8 +61,11 @@ struct BoxDaemon {
     pthread_mutex_t mu;
     Prog *progs;
     unsigned nprogs, next_id;
-    int64_t started;
+    int64_t started, started_wall; /* CLOCK_MONOTONIC, CLOCK_REALTIME */
     uint64_t requests, unauthorized, bad;
+    uint64_t codes[MAX_CODE]; /* answers by status code */
+    uint64_t deployed;
+    Totals retired;           /* of the programs no longer listed */
 };
 
 typedef struct {
@@ -68,25 +83,37 @@ static int64_t now_ns(void)
 
 /* ---- responses ----------------------------------------------------------------- */
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, void *body, size_t n,
-                             enum MHD_ResponseMemoryMode mode)
+/* Queues the response and counts its status code (for GET /metrics). */
+static enum MHD_Result answer(BoxDaemon *d, struct MHD_Connection *c, unsigned code, struct MHD_Response *r)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, mode);
-    if (!r)
-        return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     enum MHD_Result rc = MHD_queue_response(c, code, r);
     MHD_destroy_response(r);
+    pthread_mutex_lock(&d->mu);
+    d->codes[code < MAX_CODE ? code : 0]++;
+    pthread_mutex_unlock(&d->mu);
     return rc;
 }
 
+static enum MHD_Result reply(BoxDaemon *d, struct MHD_Connection *c, unsigned code, const char *type, void *body,
+                             size_t n, enum MHD_ResponseMemoryMode mode)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(n, body, mode);
+    if (!r) {
+        if (mode == MHD_RESPMEM_MUST_FREE)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    return answer(d, c, code, r);
+}
+
 /* Sends the JSON value and releases it. */
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, json_t *j)
+static enum MHD_Result reply_json(BoxDaemon *d, struct MHD_Connection *c, unsigned code, json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (!s)
-        return reply(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, MHD_RESPMEM_PERSISTENT);
+        return reply(d, c, 500, "application/json", "{\"error\":\"out of memory\"}", 25, MHD_RESPMEM_PERSISTENT);
     size_t n = strlen(s);
     char *t = malloc(n + 2);
     if (!t) {
@@ -96,12 +123,12 @@ static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned code, json_
     memcpy(t, s, n);
     t[n] = '\n';
     free(s);
-    return reply(c, code, "application/json", t, n + 1, MHD_RESPMEM_MUST_FREE);
+    return reply(d, c, code, "application/json", t, n + 1, MHD_RESPMEM_MUST_FREE);
 }
 
-static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned code, const char *msg)
+static enum MHD_Result reply_error(BoxDaemon *d, struct MHD_Connection *c, unsigned code, const char *msg)
 {
-    return reply_json(c, code, json_pack("{s:s}", "error", msg));
+    return reply_json(d, c, code, json_pack("{s:s}", "error", msg));
 }
 
 /* ---- diagnostics as JSON ---------------------------------------------------------- */
@@ -184,12 +211,46 @@ static Prog *prog_get(BoxDaemon *d, const char *id)
     return p;
 }
 
+static Totals totals_of(Prog *p)
+{
+    BoxRunStats st;
+    QueueStats qs;
+    boxrun_stats(p->run, &st);
+    fq_stats(boxrun_queue(p->run), &qs);
+    return (Totals){st.packets, st.bytes, st.groups_dropped, qs.dropped_frames, st.windows, st.rows, st.starts,
+                    st.barrier};
+}
+
+/* into += t, or into -= t when `minus` (what was added before). */
+static void totals_add(Totals *into, const Totals *t, bool minus)
+{
+    uint64_t sign = minus ? (uint64_t)-1 : 1; /* (unsigned arithmetic wraps back) */
+    into->packets += sign * t->packets;
+    into->bytes += sign * t->bytes;
+    into->groups_dropped += sign * t->groups_dropped;
+    into->dropped_frames += sign * t->dropped_frames;
+    into->windows += sign * t->windows;
+    into->rows += sign * t->rows;
+    into->starts += sign * t->starts;
+    for (unsigned b = 0; b <= PROM_LAT_BUCKETS; b++)
+        into->barrier.counts[b] += sign * t->barrier.counts[b];
+    into->barrier.count += sign * t->barrier.count;
+    into->barrier.sum += minus ? -t->barrier.sum : t->barrier.sum;
+}
+
 static void prog_put(BoxDaemon *d, Prog *p)
 {
     pthread_mutex_lock(&d->mu);
     bool last = --p->refs == 0 && !p->listed;
     pthread_mutex_unlock(&d->mu);
     if (last) {
+        /* what it counted after it was unlisted goes to the box's totals too */
+        boxrun_wait(p->run);
+        Totals t = totals_of(p);
+        pthread_mutex_lock(&d->mu);
+        totals_add(&d->retired, &t, false);
+        totals_add(&d->retired, &p->unlisted, true);
+        pthread_mutex_unlock(&d->mu);
         boxrun_free(p->run);
         free(p);
     }
@@ -208,6 +269,8 @@ static void prog_unlist(BoxDaemon *d, Prog *p)
         p->listed = false;
         p->refs--;
         d->nprogs--;
+        p->unlisted = totals_of(p);
+        totals_add(&d->retired, &p->unlisted, false);
     }
     pthread_mutex_unlock(&d->mu);
 }
@@ -220,10 +283,11 @@ static json_t *prog_json(Prog *p)
     BoxRunState s = boxrun_state(p->run, why, sizeof why);
     boxrun_stats(p->run, &st);
     fq_stats(boxrun_queue(p->run), &qs);
-    json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "id", p->id, "state",
+    json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}", "id", p->id, "name",
+                          p->name, "state",
                           state_name(s), "packets", (json_int_t)st.packets, "bytes", (json_int_t)st.bytes, "malformed",
                           (json_int_t)st.malformed, "groups_dropped", (json_int_t)st.groups_dropped, "windows",
-                          (json_int_t)st.windows, "rows", (json_int_t)st.rows, "queue", "pushed", (json_int_t)qs.pushed,
+                          (json_int_t)st.windows, "rows", (json_int_t)st.rows, "starts", (json_int_t)st.starts, "queue", "pushed", (json_int_t)qs.pushed,
                           "acked", (json_int_t)qs.acked, "in_memory", (json_int_t)qs.in_memory, "spooled_bytes",
                           (json_int_t)qs.spooled_bytes, "dropped_frames", (json_int_t)qs.dropped_frames);
     if (j && why[0])
@@ -238,7 +302,111 @@ static enum MHD_Result api_list(BoxDaemon *d, struct MHD_Connection *c)
     for (Prog *p = d->progs; p; p = p->next)
         json_array_append_new(arr, prog_json(p));
     pthread_mutex_unlock(&d->mu);
-    return reply_json(c, 200, json_pack("{s:o}", "programs", arr));
+    return reply_json(d, c, 200, json_pack("{s:o}", "programs", arr));
+}
+
+/* User and system CPU time of the whole process. */
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The program's families, one sample per program (d->mu held). */
+static void metrics_programs(BoxDaemon *d, PromOut *o, const char *box)
+{
+    for (unsigned m = PM_PROG_START; m <= PM_PROG_BARRIER; m++)
+        for (Prog *p = d->progs; p; p = p->next) {
+            BoxRunStats st;
+            QueueStats qs;
+            boxrun_stats(p->run, &st);
+            fq_stats(boxrun_queue(p->run), &qs);
+            switch ((PromMetric)m) {
+            case PM_PROG_START: prom_f64(o, m, PROM_LV(box, p->id, p->name), (double)st.started_at / 1e9); break;
+            case PM_PROG_PACKETS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.packets); break;
+            case PM_PROG_BYTES: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.bytes); break;
+            case PM_PROG_MALFORMED: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.malformed); break;
+            case PM_PROG_DROPS: prom_u64(o, m, PROM_LV(box, p->id, p->name, "table"), st.groups_dropped); break;
+            case PM_PROG_SPOOL_DROPS: prom_u64(o, m, PROM_LV(box, p->id, p->name), qs.dropped_frames); break;
+            case PM_PROG_WINDOWS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.windows); break;
+            case PM_PROG_ROWS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.rows); break;
+            case PM_PROG_STARTS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.starts); break;
+            case PM_PROG_QUEUE: prom_u64(o, m, PROM_LV(box, p->id, p->name), qs.in_memory); break;
+            case PM_PROG_SPOOLED: prom_u64(o, m, PROM_LV(box, p->id, p->name), qs.spooled_bytes); break;
+            case PM_PROG_BARRIER: prom_hist(o, m, PROM_LV(box, p->id, p->name), &st.barrier); break;
+            default: break;
+            }
+        }
+    for (unsigned m = PM_QUERY_PARTIALS; m <= PM_QUERY_ROWS; m++)
+        for (Prog *p = d->progs; p; p = p->next)
+            for (unsigned q = 0; q < boxrun_nqueries(p->run); q++) {
+                BoxRunQueryStats qs;
+                boxrun_query_stats(p->run, q, &qs);
+                const char *query = boxrun_query_name(p->run, q);
+                uint64_t v = m == PM_QUERY_PARTIALS ? qs.partials : m == PM_QUERY_GROUPS ? qs.groups : qs.rows;
+                prom_u64(o, m, PROM_LV(box, p->id, p->name, query), v);
+            }
+}
+
+/* GET /metrics: the Prometheus text format (export/prom_metrics.def lists
+ * the families; docs/export.md describes them). */
+static enum MHD_Result api_metrics(BoxDaemon *d, struct MHD_Connection *c)
+{
+    char *text = NULL, box[16];
+    size_t n = 0;
+    FILE *f = open_memstream(&text, &n);
+    if (!f)
+        return reply_error(d, c, 500, "out of memory");
+    snprintf(box, sizeof box, "%" PRIu32, d->o.mid);
+    PromOut o;
+    prom_begin(&o, f);
+    double up = (double)(now_ns() - d->started) / 1e9;
+    prom_f64(&o, PM_START_TIME, PROM_LV(box), (double)d->started_wall / 1e9);
+    prom_f64(&o, PM_CPU, PROM_LV(box), cpu_seconds());
+    prom_f64(&o, PM_UPTIME, PROM_LV(box), up);
+    pthread_mutex_lock(&d->mu);
+    Totals t = d->retired;
+    for (Prog *p = d->progs; p; p = p->next) {
+        Totals pt = totals_of(p);
+        totals_add(&t, &pt, false);
+    }
+    prom_u64(&o, PM_DEPLOYED, PROM_LV(box), d->deployed);
+    prom_u64(&o, PM_PACKETS, PROM_LV(box), t.packets);
+    prom_u64(&o, PM_BYTES, PROM_LV(box), t.bytes);
+    /* a capture loses nothing before the engine (the same zeros as /api/status) */
+    static const char *const stages[] = {"nic", "kernel", "ring"};
+    for (unsigned i = 0; i < sizeof stages / sizeof *stages; i++)
+        prom_u64(&o, PM_DROPS, PROM_LV(box, stages[i]), 0);
+    prom_u64(&o, PM_DROPS, PROM_LV(box, "table"), t.groups_dropped);
+    prom_u64(&o, PM_SPOOL_DROPS, PROM_LV(box), t.dropped_frames);
+    prom_u64(&o, PM_WINDOWS, PROM_LV(box), t.windows);
+    prom_u64(&o, PM_ROWS, PROM_LV(box), t.rows);
+    prom_u64(&o, PM_STARTS, PROM_LV(box), t.starts);
+    prom_hist(&o, PM_BARRIER, PROM_LV(box), &t.barrier);
+    uint64_t states[BR_STOPPED + 1] = {0};
+    for (Prog *p = d->progs; p; p = p->next) {
+        char why[8];
+        states[boxrun_state(p->run, why, sizeof why)]++;
+    }
+    for (unsigned s = 0; s <= BR_STOPPED; s++)
+        prom_u64(&o, PM_PROGRAMS, PROM_LV(box, state_name((BoxRunState)s)), states[s]);
+    /* (this answer is counted once it is sent: the next scrape shows it) */
+    for (unsigned code = 0; code < MAX_CODE; code++)
+        if (d->codes[code]) {
+            char num[8];
+            snprintf(num, sizeof num, "%u", code);
+            prom_u64(&o, PM_HTTP, PROM_LV(box, num), d->codes[code]);
+        }
+    metrics_programs(d, &o, box);
+    pthread_mutex_unlock(&d->mu);
+    bool ok = prom_end(&o);
+    if (fclose(f) != 0 || !ok) {
+        free(text);
+        return reply_error(d, c, 500, ok ? "out of memory" : "the metrics could not be written (a bug)");
+    }
+    return reply(d, c, 200, PROM_CONTENT_TYPE, text, n, MHD_RESPMEM_MUST_FREE);
 }
 
 static enum MHD_Result api_status(BoxDaemon *d, struct MHD_Connection *c)
@@ -260,10 +428,7 @@ static enum MHD_Result api_status(BoxDaemon *d, struct MHD_Connection *c)
     unsigned n = d->nprogs;
     uint64_t requests = d->requests, unauthorized = d->unauthorized, bad = d->bad;
     pthread_mutex_unlock(&d->mu);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-                 ru.ru_stime.tv_usec / 1e6;
+    double cpu = cpu_seconds();
     json_t *j = json_pack("{s:s,s:{s:s,s:s},s:I,s:f,s:f,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I},s:i,s:o,s:{s:I,s:I,s:I}}",
                           "version", EQUERY_VERSION, "input", "kind", "pcap", "name", d->pcap, "mid",
                           (json_int_t)d->o.mid, "uptime_s", (double)(now_ns() - d->started) / 1e9, "cpu_s", cpu,
@@ -272,26 +437,59 @@ static enum MHD_Result api_status(BoxDaemon *d, struct MHD_Connection *c)
                           "queue_frames", (json_int_t)frames, "nprograms", (int)n, "programs", arr, "requests",
                           "total", (json_int_t)requests, "unauthorized", (json_int_t)unauthorized, "bad",
                           (json_int_t)bad);
-    return reply_json(c, 200, j);
+    return reply_json(d, c, 200, j);
+}
+
+/* ?name=NAME on deploy: how the operator calls the program, shown in the
+ * listings and as the metrics' `name` label. Text: UTF-8, no control
+ * character but tab and newline (the metrics escape what they must), at
+ * most MAX_NAME bytes. Empty when not given. */
+static bool name_arg(struct MHD_Connection *c, char *out, char *why, size_t whylen)
+{
+    const char *v = NULL;
+    size_t n = 0;
+    out[0] = '\0';
+    if (MHD_lookup_connection_value_n(c, MHD_GET_ARGUMENT_KIND, "name", 4, &v, &n) != MHD_YES || !v)
+        return true;
+    if (n > MAX_NAME) {
+        snprintf(why, whylen, "a program's name is at most %d bytes", MAX_NAME);
+        return false;
+    }
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = (unsigned char)v[i];
+        int len = diag_utf8_len(v + i, n - i);
+        if (len == 0 || (ch < 0x20 && ch != '\t' && ch != '\n') || ch == 0x7f) {
+            snprintf(why, whylen, "a program's name is UTF-8 text without control characters (byte %zu)", i);
+            return false;
+        }
+        i += (size_t)len;
+    }
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return true;
 }
 
 static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, Req *rq)
 {
     if (rq->n == 0)
-        return reply_json(c, 400, diagnostics_json("equery-box: error: the request's body must be the program's EQuery source"));
+        return reply_json(d, c, 400, diagnostics_json("equery-box: error: the request's body must be the program's EQuery source"));
     if (memchr(rq->body, '\0', rq->n))
-        return reply_json(c, 400, diagnostics_json("equery-box: error: the program's source is text: it holds a NUL byte"));
+        return reply_json(d, c, 400, diagnostics_json("equery-box: error: the program's source is text: it holds a NUL byte"));
+    char name[MAX_NAME + 1], why[128];
+    if (!name_arg(c, name, why, sizeof why))
+        return reply_error(d, c, 400, why);
     pthread_mutex_lock(&d->mu);
     if (d->nprogs >= d->o.max_programs) {
         pthread_mutex_unlock(&d->mu);
-        return reply_error(c, 503, "too many programs on this box: delete one first");
+        return reply_error(d, c, 503, "too many programs on this box: delete one first");
     }
     Prog *p = calloc(1, sizeof *p);
     if (!p) {
         pthread_mutex_unlock(&d->mu);
-        return reply_error(c, 500, "out of memory");
+        return reply_error(d, c, 500, "out of memory");
     }
     snprintf(p->id, sizeof p->id, "p%u", ++d->next_id);
+    memcpy(p->name, name, sizeof name);
     d->nprogs++; /* (reserved while it compiles) */
     pthread_mutex_unlock(&d->mu);
     char *diag = NULL;
@@ -322,7 +520,7 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, Req *r
             memmove(at + 10, at + strlen(path), strlen(at + strlen(path)) + 1);
         }
         free(p);
-        enum MHD_Result rc = reply_json(c, status == 1 || status == 2 ? 400 : 500, diagnostics_json(diag));
+        enum MHD_Result rc = reply_json(d, c, status == 1 || status == 2 ? 400 : 500, diagnostics_json(diag));
         free(diag);
         return rc;
     }
@@ -330,6 +528,7 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, Req *r
     pthread_mutex_lock(&d->mu);
     p->refs = 1;
     p->listed = true;
+    d->deployed++;
     p->next = d->progs;
     d->progs = p;
     pthread_mutex_unlock(&d->mu);
@@ -337,7 +536,7 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, Req *r
     char loc[64];
     snprintf(loc, sizeof loc, "/api/programs/%s", p->id);
     json_t *j = json_pack("{s:s,s:s}", "id", p->id, "location", loc);
-    return reply_json(c, 201, j);
+    return reply_json(d, c, 201, j);
 }
 
 static bool arg_u64(struct MHD_Connection *c, const char *name, uint64_t *out)
@@ -357,11 +556,11 @@ static bool arg_u64(struct MHD_Connection *c, const char *name, uint64_t *out)
 /* GET /api/programs/ID/frames?after=N&wait=MS: the frames numbered above N,
  * waiting up to MS for one; X-Equery-Last: the last one's number;
  * X-Equery-Ended: 1 when the program ended and everything was read. */
-static enum MHD_Result api_frames(struct MHD_Connection *c, Prog *p)
+static enum MHD_Result api_frames(BoxDaemon *d, struct MHD_Connection *c, Prog *p)
 {
     uint64_t after = 0, wait = 0;
     if (!arg_u64(c, "after", &after) || !arg_u64(c, "wait", &wait))
-        return reply_error(c, 400, "after and wait are unsigned numbers");
+        return reply_error(d, c, 400, "after and wait are unsigned numbers");
     if (wait > MAX_WAIT_MS)
         wait = MAX_WAIT_MS;
     Wbuf w = {0};
@@ -369,7 +568,7 @@ static enum MHD_Result api_frames(struct MHD_Connection *c, Prog *p)
     uint64_t last = fq_read(boxrun_queue(p->run), after, &w, MAX_FETCH, (int)wait, &ended);
     if (w.oom) {
         wb_free(&w);
-        return reply_error(c, 500, "out of memory");
+        return reply_error(d, c, 500, "out of memory");
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(w.n, w.n ? w.b : (void *)"",
                                                              w.n ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
@@ -384,9 +583,7 @@ static enum MHD_Result api_frames(struct MHD_Connection *c, Prog *p)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/x-equery-frames");
     MHD_add_response_header(r, "X-Equery-Last", num);
     MHD_add_response_header(r, "X-Equery-Ended", ended ? "1" : "0");
-    enum MHD_Result rc = MHD_queue_response(c, 200, r);
-    MHD_destroy_response(r);
-    return rc;
+    return answer(d, c, 200, r);
 }
 
 static enum MHD_Result api_program(BoxDaemon *d, struct MHD_Connection *c, const char *method, const char *rest,
@@ -395,36 +592,36 @@ static enum MHD_Result api_program(BoxDaemon *d, struct MHD_Connection *c, const
     char id[24];
     size_t n = strcspn(rest, "/");
     if (n == 0 || n >= sizeof id)
-        return reply_error(c, 404, "no such program");
+        return reply_error(d, c, 404, "no such program");
     memcpy(id, rest, n);
     id[n] = '\0';
     const char *sub = rest[n] ? rest + n + 1 : NULL;
     Prog *p = prog_get(d, id);
     if (!p)
-        return reply_error(c, 404, "no such program");
+        return reply_error(d, c, 404, "no such program");
     enum MHD_Result rc;
     char err[256];
     if (!sub && !strcmp(method, "GET"))
-        rc = reply_json(c, 200, prog_json(p));
+        rc = reply_json(d, c, 200, prog_json(p));
     else if (!sub && !strcmp(method, "DELETE")) {
         prog_unlist(d, p);
         boxrun_stop(p->run);
         fprintf(stderr, "equery-box: program %s deleted\n", p->id);
-        rc = reply_json(c, 200, json_pack("{s:s,s:s}", "id", p->id, "state", "deleted"));
+        rc = reply_json(d, c, 200, json_pack("{s:s,s:s}", "id", p->id, "state", "deleted"));
     } else if (sub && !strcmp(sub, "frames") && !strcmp(method, "GET"))
-        rc = api_frames(c, p);
+        rc = api_frames(d, c, p);
     else if (sub && !strcmp(sub, "control") && !strcmp(method, "POST")) {
         if (boxrun_control(p->run, (const uint8_t *)rq->body, rq->n, err, sizeof err))
-            rc = reply(c, 204, "text/plain", "", 0, MHD_RESPMEM_PERSISTENT);
+            rc = reply(d, c, 204, "text/plain", "", 0, MHD_RESPMEM_PERSISTENT);
         else
-            rc = reply_error(c, 400, err);
+            rc = reply_error(d, c, 400, err);
     } else if (sub && !strcmp(sub, "stop") && !strcmp(method, "POST")) {
         boxrun_stop(p->run);
-        rc = reply_json(c, 200, json_pack("{s:s,s:s}", "id", p->id, "state", "stopping"));
+        rc = reply_json(d, c, 200, json_pack("{s:s,s:s}", "id", p->id, "state", "stopping"));
     } else if (!sub || !strcmp(sub, "frames") || !strcmp(sub, "control") || !strcmp(sub, "stop"))
-        rc = reply_error(c, 405, "method not allowed here");
+        rc = reply_error(d, c, 405, "method not allowed here");
     else
-        rc = reply_error(c, 404, "no such resource");
+        rc = reply_error(d, c, 404, "no such resource");
     prog_put(d, p);
     return rc;
 }
@@ -498,16 +695,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_NO;
             MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
             MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"equery-box\"");
-            enum MHD_Result rc = MHD_queue_response(c, 401, r);
-            MHD_destroy_response(r);
-            return rc;
+            return answer(d, c, 401, r);
         }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > d->o.max_body) {
             pthread_mutex_lock(&d->mu);
             d->bad++;
             pthread_mutex_unlock(&d->mu);
-            return reply_error(c, 413, "the request's body is too large");
+            return reply_error(d, c, 413, "the request's body is too large");
         }
         rq = calloc(1, sizeof *rq);
         if (!rq)
@@ -540,22 +735,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_lock(&d->mu);
         d->bad++;
         pthread_mutex_unlock(&d->mu);
-        return reply_error(c, 413, "the request's body is too large");
+        return reply_error(d, c, 413, "the request's body is too large");
     }
     enum MHD_Result rc;
-    if (!strcmp(url, "/api/status"))
-        rc = !strcmp(method, "GET") ? api_status(d, c) : reply_error(c, 405, "method not allowed here");
+    if (!strcmp(url, "/metrics"))
+        rc = !strcmp(method, "GET") ? api_metrics(d, c) : reply_error(d, c, 405, "method not allowed here");
+    else if (!strcmp(url, "/api/status"))
+        rc = !strcmp(method, "GET") ? api_status(d, c) : reply_error(d, c, 405, "method not allowed here");
     else if (!strcmp(url, "/api/programs")) {
         if (!strcmp(method, "GET"))
             rc = api_list(d, c);
         else if (!strcmp(method, "POST"))
             rc = api_deploy(d, c, rq);
         else
-            rc = reply_error(c, 405, "method not allowed here");
+            rc = reply_error(d, c, 405, "method not allowed here");
     } else if (!strncmp(url, "/api/programs/", 14))
         rc = api_program(d, c, method, url + 14, rq);
     else
-        rc = reply_error(c, 404, "no such resource");
+        rc = reply_error(d, c, 404, "no such resource");
     return rc;
 }
 
@@ -590,6 +787,9 @@ BoxDaemon *boxd_start(const BoxDaemonOptions *o, char *err, size_t errlen)
     d->o.listen_text = d->listen_text;
     pthread_mutex_init(&d->mu, NULL);
     d->started = now_ns();
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    d->started_wall = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (o->addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;

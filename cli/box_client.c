@@ -252,10 +252,14 @@ static char *read_token(const char *path)
     return t;
 }
 
-static bool deploy(Client *cl, CURL *h, Box *b, const char *src, size_t n)
+/* Deploys it under its file's name (the box's listings and metrics show it). */
+static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *src, size_t n)
 {
-    char url[512], err[256];
-    snprintf(url, sizeof url, "%s/api/programs", b->base);
+    char url[1024], err[256];
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    char *name = strlen(base) <= 128 ? curl_easy_escape(h, base, (int)strlen(base)) : NULL; /* the box's limit */
+    snprintf(url, sizeof url, "%s/api/programs%s%s", b->base, name ? "?name=" : "", name ? name : "");
+    curl_free(name);
     Resp r = {0};
     long code = http(cl, h, "POST", url, src, n, "text/plain; charset=utf-8", 120000, &r, err, sizeof err);
     if (code == 201) {
@@ -376,7 +380,7 @@ int box_client_run(const BoxRunRequest *req)
         snprintf(b->base, sizeof b->base, "%s%s", strstr(b->name, "://") ? "" : "http://", b->name);
     }
     for (unsigned i = 0; i < req->nboxes; i++)
-        if (!deploy(&cl, h, &cl.box[i], src, srclen)) {
+        if (!deploy(&cl, h, &cl.box[i], req->program_path, src, srclen)) {
             status = EXIT_RUN;
             goto done;
         }

@@ -16,8 +16,11 @@ set -euo pipefail
 # IPFIX export's tests (tests/export/). libsqlite3-dev and sqlite3: the
 # results database (equery-run --db, equery-db; docs/db.md) and its tests.
 # libmicrohttpd-dev, libcurl4-openssl-dev, libjansson-dev: the box daemon
-# (equery-box) and equery-run --box (docs/boxes.md).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev"
+# (equery-box) and equery-run --box (docs/boxes.md). prometheus (with
+# promtool): a real scraper and checker for equery-box's GET /metrics
+# (tests/export/prom_test.py; the test starts its own, the package's
+# service is not needed).
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev prometheus"
 
 missing=()
 for pkg in $PACKAGES; do
@@ -53,4 +56,10 @@ if [[ " ${missing[*]} " == *" tshark "* ]]; then
 fi
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
+# Debian starts prometheus.service on installation, listening on every
+# address (:9090); the tests start their own on loopback, so a service this
+# script brought in is stopped and disabled.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+    "${SUDO[@]}" systemctl disable --now prometheus.service || true
+fi
 echo "install-deps: installed ${missing[*]}"

@@ -14,6 +14,7 @@ processes on loopback.
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,21 +22,11 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from boxes import Box  # noqa: E402
+from boxes import Box, Checks  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 TOKEN = "s3cret-token-0123456789abcdef"
-fails = 0
-
-
-def check(cond, what, detail=""):
-    global fails
-    if cond:
-        print("PASS " + what)
-    else:
-        fails += 1
-        print("FAIL " + what + ("\n  " + detail if detail else ""))
-    sys.stdout.flush()
+check = Checks()
 
 
 def request(port, method, path, body=b"", headers=None, timeout=30):
@@ -69,7 +60,9 @@ def garbage(rng, port):
              "/api/programs/p1/frames?after=x&wait=-1", "/api/programs/p1/frames?after=99999999999999999999999",
              "/api/programs/p1/control", "/api/programs/p1/stop", "/api/programs/../../etc/passwd",
              "/api/programs/" + "A" * 3000, "/api/programs/p1/frames?wait=999999999", "%00", "*",
-             "/api/programs/p1/frames/extra", "/api/status?" + "x=1&" * 200]
+             "/api/programs/p1/frames/extra", "/api/status?" + "x=1&" * 200, "/metrics", "/metrics/",
+             "/metrics?name=%22%0A", "/api/programs?name=" + "%ff" * 300, "/api/programs?name=%00",
+             "/api/programs?name=a%0Ab%22c%5C"]
     method = rng.choice(methods)
     path = rng.choice(paths)
     if rng.random() < 0.2:
@@ -217,6 +210,13 @@ def main():
         st, _, body = request(port, "GET", "/api/status", headers=AUTH)
         ok = st == 200 and json.loads(body)["nprograms"] == 1
         check(ok, "it answers its status after them", "%d %r" % (st, body[:300]))
+        st, h, body = request(port, "GET", "/metrics", headers=AUTH)
+        lint = subprocess.run(["promtool", "check", "metrics"], input=body, capture_output=True) \
+            if shutil.which("promtool") else None
+        check(st == 200 and h.get("content-type", "").startswith("text/plain; version=0.0.4") and
+              b"equery_box_http_requests_total" in body and (lint is None or (lint.returncode == 0 and
+                                                                              not lint.stdout + lint.stderr)),
+              "and its metrics, which promtool finds clean", "%d %r %r" % (st, body[:300], lint))
         st, _, body = request(port, "GET", "/api/programs", headers=AUTH)
         for p in json.loads(body)["programs"] if st == 200 else []:
             request(port, "DELETE", "/api/programs/" + p["id"], headers=AUTH)
@@ -228,8 +228,8 @@ def main():
         rc = box.stop()
     check(rc == 0 and box.text().endswith("equery-box: SIGTERM: stopping\n"), "SIGTERM stops it cleanly",
           "exit %s: %s" % (rc, box.text()[-300:]))
-    print("box-security: %d failed" % fails)
-    sys.exit(1 if fails else 0)
+    print("box-security: %d failed" % check.fails)
+    sys.exit(1 if check.fails else 0)
 
 
 if __name__ == "__main__":

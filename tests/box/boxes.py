@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -52,3 +53,19 @@ class Box:
 
     def text(self):
         return open(self.log, errors="replace").read()
+
+
+class Checks:
+    """check(cond, what, detail): prints PASS or FAIL (with the detail) and
+    counts the failures in check.fails."""
+
+    def __init__(self):
+        self.fails = 0
+
+    def __call__(self, cond, what, detail=""):
+        if cond:
+            print("PASS " + what)
+        else:
+            self.fails += 1
+            print("FAIL " + what + ("\n  " + str(detail) if detail else ""))
+        sys.stdout.flush()
