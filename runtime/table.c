@@ -16,7 +16,7 @@
  * from calloc. */
 enum { HUGE_TABLE = 2 << 20 };
 
-static uint8_t *slots_alloc(size_t bytes)
+void *eq_big_alloc(size_t bytes)
 {
     if (bytes < HUGE_TABLE)
         return calloc(1, bytes);
@@ -29,7 +29,7 @@ static uint8_t *slots_alloc(size_t bytes)
     return p;
 }
 
-static void slots_free(uint8_t *p, size_t bytes)
+void eq_big_free(void *p, size_t bytes)
 {
     if (!p)
         return;
@@ -59,7 +59,7 @@ bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t 
     uint32_t cap = 1;
     while (cap < want && cap < EQ_TABLE_INITIAL_MAX)
         cap *= 2;
-    uint8_t *slots = slots_alloc((size_t)cap * (size_t)slot);
+    uint8_t *slots = eq_big_alloc((size_t)cap * (size_t)slot);
     if (!slots)
         return false;
     t->slots = slots;
@@ -83,7 +83,7 @@ bool eq_table_grow(EqTable *t)
     uint64_t ncap = cap * 2;
     if (ncap > SIZE_MAX / t->slot_size)
         return false;
-    uint8_t *slots = slots_alloc((size_t)ncap * t->slot_size);
+    uint8_t *slots = eq_big_alloc((size_t)ncap * t->slot_size);
     if (!slots)
         return false;
     uint32_t nmask = (uint32_t)(ncap - 1);
@@ -98,7 +98,7 @@ bool eq_table_grow(EqTable *t)
             j = (j + 1) & nmask;
         memcpy(slots + (size_t)j * t->slot_size, s, t->slot_size);
     }
-    slots_free(t->slots, (size_t)cap * t->slot_size);
+    eq_big_free(t->slots, (size_t)cap * t->slot_size);
     t->slots = slots;
     t->mask = nmask;
     return true;
@@ -107,6 +107,6 @@ bool eq_table_grow(EqTable *t)
 void eq_table_free(EqTable *t)
 {
     if (t->slots)
-        slots_free(t->slots, ((size_t)t->mask + 1) * t->slot_size);
+        eq_big_free(t->slots, ((size_t)t->mask + 1) * t->slot_size);
     memset(t, 0, sizeof *t);
 }
