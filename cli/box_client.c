@@ -5,14 +5,22 @@
  * (GET /api/programs/ID/frames?after=N) and hands them to the main thread,
  * which feeds them to the centre (box/centre.c) in arrival order and, when
  * the centre steps, POSTs each box its GO frame. At the end, or on SIGINT
- * and SIGTERM, the program is stopped and deleted on every box. */
+ * and SIGTERM, the program is stopped and deleted on every box.
+ *
+ * libcurl is loaded (dlopen) when --box is used, not linked: with its
+ * dependencies (TLS, Kerberos, LDAP, ...) it took a fifth of the time of a
+ * whole run over a capture, in the dynamic linker, at every start
+ * (docs/performance.md). */
 #define _GNU_SOURCE
 #include "box_client.h"
 
+#define CURL_DISABLE_TYPECHECK /* its checks wrap the functions this file calls through `cu` */
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +64,59 @@ struct Client {
 
 /* ---- HTTP ---------------------------------------------------------------------- */
 
+/* libcurl's soname: its ABI has been version 4 since 2006 */
+#define LIBCURL_SONAME "libcurl.so.4"
+
+/* The libcurl functions this file calls, from the library loaded by
+ * load_curl. */
+static struct {
+    CURLcode (*global_init)(long flags);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *h);
+    void (*easy_reset)(CURL *h);
+    CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
+    CURLcode (*easy_perform)(CURL *h);
+    CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode rc);
+    struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+    void (*slist_free_all)(struct curl_slist *l);
+} cu;
+
+/* Loads libcurl (once); false after saying why on stderr. */
+static bool load_curl(void)
+{
+    static void *lib;
+    if (lib)
+        return true;
+    void *l = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!l) {
+        fprintf(stderr, "equery-run: error: --box needs libcurl (apt-get install libcurl4): %s\n", dlerror());
+        return false;
+    }
+    static const struct {
+        const char *name;
+        size_t at;
+    } syms[] = {
+#define CURL_SYM(field) {"curl_" #field, offsetof(__typeof__(cu), field)}
+        CURL_SYM(global_init),  CURL_SYM(global_cleanup), CURL_SYM(easy_init),     CURL_SYM(easy_cleanup),
+        CURL_SYM(easy_reset),   CURL_SYM(easy_setopt),    CURL_SYM(easy_perform),  CURL_SYM(easy_getinfo),
+        CURL_SYM(easy_strerror), CURL_SYM(slist_append),  CURL_SYM(slist_free_all),
+#undef CURL_SYM
+    };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        void *f = dlsym(l, syms[i].name);
+        if (!f) {
+            fprintf(stderr, "equery-run: error: %s has no %s\n", LIBCURL_SONAME, syms[i].name);
+            dlclose(l);
+            return false;
+        }
+        memcpy((char *)&cu + syms[i].at, &f, sizeof f);
+    }
+    lib = l;
+    return true;
+}
+
 typedef struct {
     Wbuf body;
     uint64_t last;
@@ -88,37 +149,37 @@ static long http(Client *cl, CURL *h, const char *method, const char *url, const
     char curlerr[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdr = NULL;
     if (cl->auth)
-        hdr = curl_slist_append(hdr, cl->auth);
+        hdr = cu.slist_append(hdr, cl->auth);
     if (type) {
         char ct[128];
         snprintf(ct, sizeof ct, "Content-Type: %s", type);
-        hdr = curl_slist_append(hdr, ct);
+        hdr = cu.slist_append(hdr, ct);
     }
-    hdr = curl_slist_append(hdr, "Expect:");
-    curl_easy_reset(h);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curlerr);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, resp);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    hdr = cu.slist_append(hdr, "Expect:");
+    cu.easy_reset(h);
+    cu.easy_setopt(h, CURLOPT_URL, url);
+    cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    cu.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    cu.easy_setopt(h, CURLOPT_ERRORBUFFER, curlerr);
+    cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    cu.easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    cu.easy_setopt(h, CURLOPT_HEADERDATA, resp);
     if (body || !strcmp(method, "POST")) {
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+        cu.easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     }
-    CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(hdr);
+    CURLcode rc = cu.easy_perform(h);
+    cu.slist_free_all(hdr);
     long code = 0;
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s", curlerr[0] ? curlerr : curl_easy_strerror(rc));
+        snprintf(err, errlen, "%s", curlerr[0] ? curlerr : cu.easy_strerror(rc));
         return 0;
     }
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     return code;
 }
 
@@ -157,7 +218,7 @@ static void *fetch_main(void *arg)
 {
     Box *b = arg;
     Client *cl = b->cl;
-    CURL *h = curl_easy_init();
+    CURL *h = cu.easy_init();
     uint64_t after = 0;
     int64_t failing_since = 0;
     char url[512], err[200], why[256] = "";
@@ -203,7 +264,7 @@ static void *fetch_main(void *arg)
                 it->end = true;
                 push(cl, it);
             }
-            curl_easy_cleanup(h);
+            cu.easy_cleanup(h);
             return NULL;
         }
     }
@@ -216,7 +277,7 @@ static void *fetch_main(void *arg)
             push(cl, it);
         }
     }
-    curl_easy_cleanup(h);
+    cu.easy_cleanup(h);
     return NULL;
 }
 
@@ -361,8 +422,15 @@ int box_client_run(const BoxRunRequest *req)
         }
         free(t);
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    CURL *h = curl_easy_init();
+    if (!load_curl()) {
+        free(cl.auth);
+        free(src);
+        pthread_cond_destroy(&cl.cv);
+        pthread_mutex_destroy(&cl.mu);
+        return EXIT_RUN;
+    }
+    cu.global_init(CURL_GLOBAL_DEFAULT);
+    CURL *h = cu.easy_init();
     cl.box = calloc(req->nboxes, sizeof *cl.box);
     Wbuf *go = calloc(req->nboxes, sizeof *go);
     Centre *c = NULL;
@@ -533,8 +601,8 @@ done:
     free(lat.v);
     free(cl.box);
     if (h)
-        curl_easy_cleanup(h);
-    curl_global_cleanup();
+        cu.easy_cleanup(h);
+    cu.global_cleanup();
     free(cl.auth);
     free(src);
     pthread_cond_destroy(&cl.cv);

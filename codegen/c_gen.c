@@ -385,7 +385,7 @@ static void emit_clear_fn(G *g)
         }
         fputs("    }\n", o);
     }
-    fputs("    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);\n    t->count = 0;\n}\n\n", o);
+    fputs("    eq_table_clear(t);\n}\n\n", o);
 }
 
 /* Combines state i of `f` into `s`; `x` maps a direction of f to one of s. */

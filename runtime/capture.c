@@ -24,6 +24,7 @@ enum {
     PCAP_HDR = 24,
     PCAP_REC = 16,
     STREAM_CHUNK = 1 << 20,     /* bytes asked of read(2) at a time */
+    POPULATE_CHUNK = 8 << 20,   /* bytes of a mapped file whose pages are mapped in one call */
     NG_BLOCK_MIN = 12,          /* type, length, trailing length */
     NG_SHB = 0x0A0D0D0A,
     NG_IDB = 1,
@@ -62,6 +63,7 @@ struct CapReader {
     const uint8_t *map;
     uint8_t *buf;
     size_t len, pos, cap;
+    size_t populated;   /* a mapped file: bytes [0, populated) have their pages mapped */
     bool mapped, eof;
     bool owns_map;      /* the mapping is ours to unmap (not memory given) */
     uint64_t consumed;  /* bytes before buf[0] (a stream drops what it consumed) */
@@ -462,10 +464,33 @@ CapReader *cap_open_memory(const uint8_t *data, size_t len, const char *name, ch
     return start(r, err, errlen);
 }
 
+/* Maps the pages of the next POPULATE_CHUNK bytes of a mapped file in one
+ * call when the reader comes near them: a page fault per 4 KiB read costs
+ * more than parsing the packets in it (docs/performance.md), and mapping
+ * the whole file at once (MAP_POPULATE) would read all of a large one
+ * before its first packet. */
+static void populate_ahead(CapReader *r)
+{
+#ifdef MADV_POPULATE_READ
+    if (!r->owns_map || r->pos + POPULATE_CHUNK / 2 < r->populated || r->populated >= r->len)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t from = r->populated / page * page, to = r->populated + POPULATE_CHUNK;
+    if (to > r->len)
+        to = r->len;
+    /* a hint: an older kernel refuses it, and the pages then fault in */
+    madvise((void *)(r->map + from), to - from, MADV_POPULATE_READ);
+    r->populated = to;
+#else
+    (void)r;
+#endif
+}
+
 int cap_next(CapReader *r, CapPacket *p)
 {
     if (r->err[0])
         return -1;
+    populate_ahead(r);
     return r->ng ? ng_next(r, p) : pcap_next_rec(r, p);
 }
 

@@ -574,25 +574,46 @@ static void maybe_start(Engine *e, unsigned q, int64_t t)
 
 /* ---- windows ------------------------------------------------------------- */
 
+/* Room for `nrows` rows of e->ncols values in e->rows, the rows collected
+ * so far kept; false (e->error set) when memory is short. */
+static bool reserve_rows(Engine *e, size_t nrows)
+{
+    /* the buffer is counted in values: queries differ in their columns */
+    size_t need = nrows * e->ncols;
+    if (need <= e->caprows)
+        return true;
+    size_t cap = e->caprows ? 2 * e->caprows : ROWS_INITIAL * e->ncols;
+    while (cap < need)
+        cap *= 2;
+    EqValue *grown = eq_big_alloc(cap * sizeof(EqValue));
+    if (!grown) {
+        e->error = OOM; /* the row is lost, and the run ends with the error */
+        return false;
+    }
+    if (e->nrows)
+        memcpy(grown, e->rows, e->nrows * e->ncols * sizeof(EqValue));
+    eq_big_free(e->rows, e->caprows * sizeof(EqValue));
+    e->rows = grown;
+    e->caprows = cap;
+    return true;
+}
+
 static void collect_row(void *ctx, const EqValue *row)
 {
     Engine *e = ctx;
-    /* the buffer is counted in values: queries differ in their columns */
-    size_t need = (e->nrows + 1) * e->ncols;
-    if (need > e->caprows) {
-        size_t cap = e->caprows ? 2 * e->caprows : ROWS_INITIAL * e->ncols;
-        while (cap < need)
-            cap *= 2;
-        EqValue *grown = realloc(e->rows, cap * sizeof(EqValue));
-        if (!grown) {
-            e->error = OOM; /* the row is lost, and the run ends with the error */
-            return;
-        }
-        e->rows = grown;
-        e->caprows = cap;
-    }
+    if (!reserve_rows(e, e->nrows + 1))
+        return;
     memcpy(e->rows + e->nrows * e->ncols, row, e->ncols * sizeof(EqValue));
     e->nrows++;
+}
+
+/* Whether an event reads the rows of query q. */
+static bool has_events(const Engine *e, unsigned q)
+{
+    for (unsigned v = 0; v < e->m->nevents; v++)
+        if (e->prog->events[v].query == q)
+            return true;
+    return false;
 }
 
 typedef struct {
@@ -650,17 +671,17 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
         d->clear(&in->in.table);
         return;
     }
+    /* a row per group, mostly: room for them at once, not by doubling
+     * (each a copy of all the rows so far) */
+    if (mq->aggregate && !reserve_rows(e, in->in.table.count ? in->in.table.count : 1))
+        return;
     d->close(&in->in, &w, collect_row, e);
     e->wrote = true;
     if (!mq->aggregate)
         return; /* packet queries emitted their rows as they came */
     const EqValue **order = eng_calloc(e, e->nrows, sizeof *order);
-    EqValue *sorted = eng_calloc(e, e->nrows * e->ncols, sizeof(EqValue));
-    if (!order || !sorted) {
-        free(order);
-        free(sorted);
+    if (!order)
         return;
-    }
     for (size_t r = 0; r < e->nrows; r++)
         order[r] = e->rows + r * e->ncols;
     int *order_col = eng_calloc(e, mq->norder, sizeof *order_col);
@@ -669,7 +690,6 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
         free(order_col);
         free(order_desc);
         free(order);
-        free(sorted);
         return;
     }
     SortCtx sc = {e->types[in->query], mq->ncolumns, 0, order_col, order_desc};
@@ -695,10 +715,12 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     out_window(e->cfg.out, &src, in->wstart, end, partial, order, e->nrows);
     e->st.rows += e->nrows;
     /* events read the rows in the same sorted order */
-    for (size_t r = 0; r < e->nrows; r++)
+    EqValue *sorted = has_events(e, in->query) ? eng_calloc(e, e->nrows * e->ncols, sizeof(EqValue)) : NULL;
+    for (size_t r = 0; sorted && r < e->nrows; r++)
         memcpy(sorted + r * e->ncols, order[r], e->ncols * sizeof(EqValue));
     free(order);
-    evaluate_events(e, in, end, sorted, e->nrows);
+    if (sorted)
+        evaluate_events(e, in, end, sorted, e->nrows);
     free(sorted);
 }
 
@@ -956,7 +978,7 @@ void engine_free(Engine *e)
     free(e->running);
     free(e->input);
     free(e->external);
-    free(e->rows);
+    eq_big_free(e->rows, e->caprows * sizeof(EqValue));
     for (unsigned k = 0; e->tcp && k < e->nparts; k++)
         tcp_track_free(e->tcp[k]);
     free(e->tcp);

@@ -16,7 +16,7 @@
  * from calloc. */
 enum { HUGE_TABLE = 2 << 20 };
 
-static uint8_t *slots_alloc(size_t bytes)
+void *eq_big_alloc(size_t bytes)
 {
     if (bytes < HUGE_TABLE)
         return calloc(1, bytes);
@@ -29,7 +29,7 @@ static uint8_t *slots_alloc(size_t bytes)
     return p;
 }
 
-static void slots_free(uint8_t *p, size_t bytes)
+void eq_big_free(void *p, size_t bytes)
 {
     if (!p)
         return;
@@ -44,6 +44,16 @@ enum { SLOT_ALIGN = 8 }; /* keys and states hold 8-byte fields */
 /* The largest capacity: eq_table_get computes mask + 1 in 32 bits. */
 #define TABLE_MAX_CAPACITY (UINT32_C(1) << 31)
 
+/* The smallest power of two that holds n groups under the 3/4 load
+ * eq_table_get keeps (capacity >= ceil(n * 4 / 3)), at most `limit`. */
+static uint64_t capacity_for(uint64_t n, uint64_t limit)
+{
+    uint64_t want = (n * 4 + 2) / 3, cap = 1;
+    while (cap < want && cap < limit)
+        cap *= 2;
+    return cap;
+}
+
 bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t max_groups)
 {
     memset(t, 0, sizeof *t);
@@ -55,11 +65,8 @@ bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t 
         return false;
     /* room for max_groups at a load of at most 3/4, as eq_table_get keeps
      * it: capacity >= ceil(max_groups * 4 / 3) */
-    uint64_t want = ((uint64_t)max_groups * 4 + 2) / 3;
-    uint32_t cap = 1;
-    while (cap < want && cap < EQ_TABLE_INITIAL_MAX)
-        cap *= 2;
-    uint8_t *slots = slots_alloc((size_t)cap * (size_t)slot);
+    uint32_t cap = (uint32_t)capacity_for(max_groups, EQ_TABLE_INITIAL_MAX);
+    uint8_t *slots = eq_big_alloc((size_t)cap * (size_t)slot);
     if (!slots)
         return false;
     t->slots = slots;
@@ -83,7 +90,7 @@ bool eq_table_grow(EqTable *t)
     uint64_t ncap = cap * 2;
     if (ncap > SIZE_MAX / t->slot_size)
         return false;
-    uint8_t *slots = slots_alloc((size_t)ncap * t->slot_size);
+    uint8_t *slots = eq_big_alloc((size_t)ncap * t->slot_size);
     if (!slots)
         return false;
     uint32_t nmask = (uint32_t)(ncap - 1);
@@ -98,15 +105,47 @@ bool eq_table_grow(EqTable *t)
             j = (j + 1) & nmask;
         memcpy(slots + (size_t)j * t->slot_size, s, t->slot_size);
     }
-    slots_free(t->slots, (size_t)cap * t->slot_size);
+    eq_big_free(t->slots, (size_t)cap * t->slot_size);
     t->slots = slots;
     t->mask = nmask;
     return true;
 }
 
+/* A table with this many times the slots its last window's groups needed
+ * shrinks at the clear. */
+enum { SHRINK_FACTOR = 8 };
+
+/* Empties the table (its states own nothing any more: the query's clear()
+ * freed it). A table grown by a burst of groups shrinks back when a window
+ * used few of its slots, so that the windows after the burst do not each
+ * scan and zero the peak's slots (issue 16, goal 5). On a shortage of
+ * memory it keeps its slots. */
+void eq_table_clear(EqTable *t)
+{
+    if (!t->slots) /* a table whose init failed */
+        return;
+    /* what the groups of the window need, and no less than a new table has */
+    uint64_t cap = (uint64_t)t->mask + 1, want = capacity_for(t->count, TABLE_MAX_CAPACITY),
+             initial = capacity_for(t->max_groups, EQ_TABLE_INITIAL_MAX);
+    if (want < initial)
+        want = initial;
+    if (cap >= SHRINK_FACTOR * want) {
+        uint8_t *slots = eq_big_alloc((size_t)want * t->slot_size); /* zeroed */
+        if (slots) {
+            eq_big_free(t->slots, (size_t)cap * t->slot_size);
+            t->slots = slots;
+            t->mask = (uint32_t)(want - 1);
+            t->count = 0;
+            return;
+        }
+    }
+    memset(t->slots, 0, (size_t)cap * t->slot_size);
+    t->count = 0;
+}
+
 void eq_table_free(EqTable *t)
 {
     if (t->slots)
-        slots_free(t->slots, ((size_t)t->mask + 1) * t->slot_size);
+        eq_big_free(t->slots, ((size_t)t->mask + 1) * t->slot_size);
     memset(t, 0, sizeof *t);
 }

@@ -30,4 +30,11 @@ bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t 
  * own: call the query's clear() first. */
 void eq_table_free(EqTable *t);
 
+/* Zeroed memory for a large array (a table's slots, a window's rows):
+ * from 2 MiB on, mapped with transparent huge pages, so that it is read
+ * without a TLB miss per 4 KiB and filled without a page fault per 4 KiB
+ * (each costly in a VM). Free it with eq_big_free and the same size. */
+void *eq_big_alloc(size_t bytes);
+void eq_big_free(void *p, size_t bytes);
+
 #endif

@@ -101,10 +101,20 @@ static void csv_row(TextSink *o, const OutSource *src, const char *ts, const cha
 {
     const MQuery *q = query_of(o, src);
     char buf[VALUE_MAX];
-    fprintf(o->f, "row,%s,%u,%s,%s", q->name, src->instance, ts, te);
+    /* no printf: a window may have 100,000 rows */
+    out_value(buf, sizeof buf, &(EqValue){.present = 1, .u = src->instance}, EQ_T_U64, false);
+    fputs("row,", o->f);
+    fputs(q->name, o->f);
+    fputc(',', o->f);
+    fputs(buf, o->f);
+    fputc(',', o->f);
+    fputs(ts, o->f);
+    fputc(',', o->f);
+    fputs(te, o->f);
     for (unsigned c = 0; c < q->ncolumns; c++) {
         out_value(buf, sizeof buf, &row[c], o->types[src->query][c], false);
-        fprintf(o->f, ",%s", buf);
+        fputc(',', o->f);
+        fputs(buf, o->f);
     }
     fputc('\n', o->f);
 }

@@ -100,6 +100,46 @@ static const char *proto_name(uint64_t p)
     }
 }
 
+/* Numbers and IPv4 addresses without snprintf or inet_ntop: a window
+ * may have 100,000 rows of them (docs/performance.md). */
+enum { U64_TEXT_MAX = 21, IPV4_TEXT_MAX = 16 };
+
+static char *u64_digits(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static void u64_text(char *buf, size_t len, uint64_t v)
+{
+    if (len < U64_TEXT_MAX)
+        snprintf(buf, len, "%" PRIu64, v);
+    else
+        *u64_digits(buf, v) = '\0';
+}
+
+static void ip_text(char *buf, size_t len, const EqAddr *a)
+{
+    if (a->v6 || len < IPV4_TEXT_MAX) {
+        inet_ntop(a->v6 ? AF_INET6 : AF_INET, a->b, buf, (socklen_t)len);
+        return;
+    }
+    char *p = buf;
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            *p++ = '.';
+        p = u64_digits(p, a->b[i]);
+    }
+    *p = '\0';
+}
+
 void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human)
 {
     if (!v->present) {
@@ -109,7 +149,7 @@ void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human)
     switch (t) {
     case EQ_T_BOOL: snprintf(buf, len, "%s", v->u ? "true" : "false"); return;
     case EQ_T_REAL: snprintf(buf, len, human ? "%.6g" : "%.17g", v->r); return;
-    case EQ_T_IP: inet_ntop(v->ip.v6 ? AF_INET6 : AF_INET, v->ip.b, buf, (socklen_t)len); return;
+    case EQ_T_IP: ip_text(buf, len, &v->ip); return;
     case EQ_T_MAC:
         snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", v->mac[0], v->mac[1], v->mac[2], v->mac[3], v->mac[4],
                  v->mac[5]);
@@ -118,7 +158,7 @@ void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human)
         if (human && proto_name(v->u))
             snprintf(buf, len, "%s", proto_name(v->u));
         else
-            snprintf(buf, len, "%" PRIu64, v->u);
+            u64_text(buf, len, v->u);
         return;
     case EQ_T_FLAGS: flags_text(buf, len, v->u); return;
     case EQ_T_DURATION:
@@ -132,10 +172,10 @@ void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human)
         if (human)
             human_rate(buf, len, v->u);
         else
-            snprintf(buf, len, "%" PRIu64, v->u);
+            u64_text(buf, len, v->u);
         return;
     case EQ_T_DIR: snprintf(buf, len, "%s", v->u == 2 ? "<->" : "->"); return;
-    default: snprintf(buf, len, "%" PRIu64, v->u); return;
+    default: u64_text(buf, len, v->u); return;
     }
 }
 
@@ -160,6 +200,31 @@ void out_json_value(FILE *f, const EqValue *v, EqType t)
     fprintf(f, json_is_string(t) ? "\"%s\"" : "%s", buf);
 }
 
+/* Eight bytes read from memory as a number whose first byte is the most
+ * significant: numbers in memcmp's order. */
+static uint64_t big_endian64(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_bswap64(w);
+#else
+    return w;
+#endif
+}
+
+/* memcmp's order of two addresses (bytes, then the family), by words:
+ * rows are sorted by the hundred thousand */
+static int addr_cmp(const EqAddr *a, const EqAddr *b)
+{
+    for (size_t i = 0; i < sizeof a->b; i += 8) {
+        uint64_t u, v;
+        memcpy(&u, a->b + i, 8);
+        memcpy(&v, b->b + i, 8);
+        if (u != v)
+            return big_endian64(u) < big_endian64(v) ? -1 : 1;
+    }
+    return (a->v6 > b->v6) - (a->v6 < b->v6);
+}
+
 static int cmp_value(const EqValue *a, const EqValue *b, EqType t)
 {
     if (a->present != b->present)
@@ -167,7 +232,7 @@ static int cmp_value(const EqValue *a, const EqValue *b, EqType t)
     if (!a->present)
         return 0;
     switch (t) {
-    case EQ_T_IP: return memcmp(&a->ip, &b->ip, sizeof a->ip);
+    case EQ_T_IP: return addr_cmp(&a->ip, &b->ip);
     case EQ_T_MAC: return memcmp(a->mac, b->mac, 6);
     case EQ_T_REAL: return (a->r > b->r) - (a->r < b->r);
     case EQ_T_DURATION:

@@ -20,7 +20,7 @@
 
 /* Bumped whenever the layout of anything below changes: the runtime refuses
  * a program built against another version. */
-#define EQ_ABI_VERSION 3
+#define EQ_ABI_VERSION 4
 
 /* ---- values of result rows -------------------------------------------- */
 
@@ -83,6 +83,10 @@ enum { EQ_TAG_SIZE = 8 }; /* the tag is padded so keys stay 8-byte aligned */
 
 /* Grows the table to twice its capacity; false when memory is short. */
 bool eq_table_grow(EqTable *t);
+/* Empties the table at a window's close (what its states own freed
+ * first); a table much larger than its groups needed shrinks, so that a
+ * close after a burst of groups does not cost the burst's size again. */
+void eq_table_clear(EqTable *t);
 
 static inline uint32_t eq_hash(const void *key, size_t len)
 {

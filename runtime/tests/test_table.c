@@ -232,12 +232,50 @@ static void test_limits(void)
     CHECK(big.mask == UINT32_C(0x7fffffff) && big.slots == NULL);
 }
 
+/* eq_table_clear: the table keeps its slots for as many groups again, and
+ * shrinks after a window that used few of them */
+static void test_clear(void)
+{
+    EqTable t;
+    CHECK(eq_table_init(&t, sizeof(Key), sizeof(State), MANY));
+    bool created;
+    for (uint64_t id = 0; id < MANY; id++)
+        get(&t, id, &created);
+    uint32_t peak = t.mask + 1;
+    CHECK(t.count == MANY && peak > EQ_TABLE_INITIAL_MAX);
+    eq_table_clear(&t); /* the burst's window: the next may be as large */
+    CHECK(t.count == 0 && t.mask + 1 == peak && slots_consistent(&t, true));
+    for (uint64_t id = 0; id < 5000; id++)
+        get(&t, id, &created);
+    eq_table_clear(&t); /* 5,000 groups: the capacity that holds them */
+    CHECK(t.count == 0 && t.mask + 1 == 8192 && slots_consistent(&t, true));
+    for (uint64_t id = 0; id < 10; id++)
+        get(&t, id, &created);
+    eq_table_clear(&t); /* 10: no smaller than a new table */
+    CHECK(t.count == 0 && t.mask + 1 == EQ_TABLE_INITIAL_MAX && slots_consistent(&t, true));
+    /* and it fills and finds as before */
+    uint32_t fresh = 0, found = 0;
+    for (uint64_t id = 0; id < MANY; id++) {
+        State *s = get(&t, id, &created);
+        fresh += s && created;
+        if (s)
+            s->sum = id;
+    }
+    for (uint64_t id = 0; id < MANY; id++) {
+        State *s = get(&t, id, &created);
+        found += s && !created && s->sum == id;
+    }
+    CHECK(fresh == MANY && found == MANY && t.count == MANY && slots_consistent(&t, true));
+    eq_table_free(&t);
+}
+
 int main(void)
 {
     test_init();
     test_many();
     test_tag_collisions();
     test_limits();
+    test_clear();
     printf("table: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -21,8 +21,7 @@
 
 static void q_per_host_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -154,8 +153,7 @@ static void q_per_service_clear(EqTable *t)
         q_per_service_state *s = (q_per_service_state *)(slot + EQ_TAG_SIZE + sizeof(q_per_service_key));
         eq_distinct_free(s->s0);
     }
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -284,8 +282,7 @@ static const uint32_t q_per_service_distinct[] = {offsetof(q_per_service_state, 
 
 static void q_per_ttl_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {

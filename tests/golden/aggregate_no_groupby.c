@@ -18,8 +18,7 @@
 
 static void q_total_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_total_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
@@ -113,8 +112,7 @@ static void q_total_merge(EqTable *into, const EqTable *from)
 
 static void q_load_all_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_load_all_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
@@ -205,8 +203,7 @@ static void q_load_all_merge(EqTable *into, const EqTable *from)
 
 static void q_busy_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_busy_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)

@@ -26,8 +26,7 @@ static const EqAddr q_web_c2 = {.b = {192, 0, 2, 1}, .v6 = 0};  /* 192.0.2.1 */
 
 static void q_web_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -161,8 +160,7 @@ static const EqAddr q_sizes_c1 = {.b = {198, 51, 100, 0}, .v6 = 0};  /* 198.51.1
 
 static void q_sizes_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_sizes_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
@@ -265,8 +263,7 @@ static void q_sizes_merge(EqTable *into, const EqTable *from)
 
 static void q_link_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -410,8 +407,7 @@ static void q_link_merge(EqTable *into, const EqTable *from)
 
 static void q_labels_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {

@@ -23,8 +23,7 @@
 
 static void q_flows_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_flows_orient(q_flows_key *out, const q_flows_key *k, uint8_t orient)
@@ -357,8 +356,7 @@ static void q_flows_merge(EqTable *into, const EqTable *from)
 
 static void q_per_source_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {

@@ -40,8 +40,7 @@ static void q_aggs_clear(EqTable *t)
         q_aggs_state *s = (q_aggs_state *)(slot + EQ_TAG_SIZE + sizeof(q_aggs_key));
         eq_distinct_free(s->s2);
     }
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -272,8 +271,7 @@ static const uint32_t q_aggs_distinct[] = {offsetof(q_aggs_state, s2)};
 
 static void q_vnf_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_vnf_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)

@@ -338,8 +338,7 @@ static void q_any_flag_merge(EqTable *into, const EqTable *from)
 
 static void q_handshakes_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_handshakes_orient(q_handshakes_key *out, const q_handshakes_key *k, uint8_t orient)

@@ -28,8 +28,7 @@
 
 static void q_conn_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_conn_orient(q_conn_key *out, const q_conn_key *k, uint8_t orient)
@@ -590,8 +589,7 @@ static void q_conn_merge(EqTable *into, const EqTable *from)
 
 static void q_senders_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {

@@ -21,8 +21,7 @@
 
 static void q_q1_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_q1_orient(q_q1_key *out, const q_q1_key *k, uint8_t orient)
@@ -193,8 +192,7 @@ static void q_q2_clear(EqTable *t)
         q_q2_state *s = (q_q2_state *)(slot + EQ_TAG_SIZE + sizeof(q_q2_key));
         eq_distinct_free(s->s0);
     }
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -319,8 +317,7 @@ static const uint32_t q_q2_distinct[] = {offsetof(q_q2_state, s0)};
 
 static void q_d1_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_d1_orient(q_d1_key *out, const q_d1_key *k, uint8_t orient)
@@ -595,8 +592,7 @@ static bool q_d3_trigger(const bool *fired)
 
 static void q_d4_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 typedef struct {
@@ -767,8 +763,7 @@ static bool q_d5_trigger(const bool *fired)
 
 static void q_d6_clear(EqTable *t)
 {
-    memset(t->slots, 0, ((size_t)t->mask + 1) * t->slot_size);
-    t->count = 0;
+    eq_table_clear(t);
 }
 
 static void q_d6_packet(EqInstance *in, const EqPkt *p, const EqPktInfo *info)
