@@ -81,6 +81,8 @@ static struct {
     const char *(*easy_strerror)(CURLcode rc);
     struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
     void (*slist_free_all)(struct curl_slist *l);
+    char *(*easy_escape)(CURL *h, const char *s, int len);
+    void (*free)(void *p);
 } cu;
 
 /* Loads libcurl (once); false after saying why on stderr. */
@@ -101,7 +103,8 @@ static bool load_curl(void)
 #define CURL_SYM(field) {"curl_" #field, offsetof(__typeof__(cu), field)}
         CURL_SYM(global_init),  CURL_SYM(global_cleanup), CURL_SYM(easy_init),     CURL_SYM(easy_cleanup),
         CURL_SYM(easy_reset),   CURL_SYM(easy_setopt),    CURL_SYM(easy_perform),  CURL_SYM(easy_getinfo),
-        CURL_SYM(easy_strerror), CURL_SYM(slist_append),  CURL_SYM(slist_free_all),
+        CURL_SYM(easy_strerror), CURL_SYM(slist_append),  CURL_SYM(slist_free_all), CURL_SYM(easy_escape),
+        CURL_SYM(free),
 #undef CURL_SYM
     };
     for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
@@ -318,9 +321,9 @@ static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *sr
 {
     char url[1024], err[256];
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    char *name = strlen(base) <= 128 ? curl_easy_escape(h, base, (int)strlen(base)) : NULL; /* the box's limit */
+    char *name = strlen(base) <= 128 ? cu.easy_escape(h, base, (int)strlen(base)) : NULL; /* the box's limit */
     snprintf(url, sizeof url, "%s/api/programs%s%s", b->base, name ? "?name=" : "", name ? name : "");
-    curl_free(name);
+    cu.free(name);
     Resp r = {0};
     long code = http(cl, h, "POST", url, src, n, "text/plain; charset=utf-8", 120000, &r, err, sizeof err);
     if (code == 201) {
