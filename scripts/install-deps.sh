@@ -16,8 +16,11 @@ set -euo pipefail
 # IPFIX export's tests (tests/export/). libsqlite3-dev and sqlite3: the
 # results database (equery-run --db, equery-db; docs/db.md) and its tests.
 # libmicrohttpd-dev, libcurl4-openssl-dev, libjansson-dev: the box daemon
-# (equery-box) and equery-run --box (docs/boxes.md).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev"
+# (equery-box) and equery-run --box (docs/boxes.md). clickhouse-server and
+# clickhouse-client: the ClickHouse results store's tests (equery-run
+# --clickhouse; tests/store/clickhouse_store.sh starts its own server; the
+# package's system service is not used).
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev clickhouse-server clickhouse-client"
 
 missing=()
 for pkg in $PACKAGES; do
