@@ -208,7 +208,7 @@ static bool ch_post(Ch *c, const char *url, const char *query, const char *body,
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     bool ok = rc == CURLE_OK && status == 200;
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "--clickhouse %s: %s: cannot reach the server: %s", c->shown, what,
+        snprintf(err, errlen, "--clickhouse %s: %s: cannot reach the server (%s)", c->shown, what,
                  curl_easy_strerror(rc));
     } else if (status != 200) {
         /* ClickHouse's message: "Code: 60, e.displayText() = DB::Exception: ..." */
@@ -714,12 +714,12 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
         curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
         curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
     }
-    bool ok = ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "the server", NULL, err,
+    bool ok = ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "SELECT version()", NULL, err,
                       errlen);
     if (ok && c->database) {
         char sql[300];
         snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", c->database); /* a plain name */
-        ok = ch_post(c, c->url_nodb, NULL, sql, strlen(sql), "the database", NULL, err, errlen);
+        ok = ch_post(c, c->url_nodb, NULL, sql, strlen(sql), "database", NULL, err, errlen);
     }
     for (size_t i = 0; ok && i < sizeof schema / sizeof *schema; i++)
         ok = ch_sql(c, schema[i], "the tables", NULL, err, errlen);
