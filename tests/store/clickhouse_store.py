@@ -95,7 +95,7 @@ class Server:
     """A clickhouse-server of our own: its config, data and logs in dir."""
 
     def __init__(self, work):
-        self.dir = os.path.join(work, "clickhouse")
+        self.dir = os.path.join(os.path.abspath(work), "clickhouse")
         os.makedirs(self.dir)
         self.http = free_port(())
         self.tcp = free_port((self.http,))
@@ -361,6 +361,10 @@ class Tests:
         self.expect("missing auth file", ["--clickhouse", url, "--clickhouse-auth-file", "/nonexistent/auth"], 3,
                     "equery-run: error: --clickhouse-auth-file /nonexistent/auth: No such file or directory\n")
         auth = os.path.join(self.work, "auth")
+        with open(auth, "w") as f:
+            f.write("s3cret\n")
+        self.expect("auth file without a user", ["--clickhouse", url, "--clickhouse-auth-file", auth], 3,
+                    "equery-run: error: --clickhouse-auth-file %s: expected one line USER:PASSWORD\n" % auth)
         with open(auth, "w") as f:
             f.write("eq:wrong\n")
         self.expect("wrong password", ["--clickhouse", url + "?database=auth", "--clickhouse-auth-file", auth], 3,
