@@ -643,9 +643,9 @@ static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int 
     for (int i = 0; i < argc; i++) {
         /* (a password in the URL is not stored) */
         char shown[1024];
-        bool url = i > 0 && !strcmp(argv[i - 1], "--clickhouse");
+        bool url = (i > 0 && !strcmp(argv[i - 1], "--clickhouse")) || !strncmp(argv[i], "--clickhouse=", 13);
         if (url)
-            clickhouse_redact_url(shown, sizeof shown, argv[i]);
+            clickhouse_redact_url(shown, sizeof shown, argv[i]); /* (--clickhouse=URL: the same) */
         strcat(args, url && strlen(shown) <= strlen(argv[i]) ? shown : argv[i]);
         if (i + 1 < argc)
             strcat(args, " ");

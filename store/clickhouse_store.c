@@ -28,7 +28,7 @@
 
 enum { INSERT_ROWS = 200000 };       /* buffered rows that are sent before the next window close */
 enum { CONNECT_TIMEOUT_S = 5 };      /* an unreachable server is an error this fast */
-enum { REQUEST_TIMEOUT_S = 300 };    /* one INSERT of a big window */
+enum { REQUEST_TIMEOUT_S = 60 };     /* one INSERT of a big window takes a second or two */
 enum { RUN_ID_BITS = 53 };           /* exact as a JSON number */
 #define DAY_NS "86400000000000"
 
