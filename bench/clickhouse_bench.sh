@@ -9,7 +9,9 @@
 # at the end. Wall time and CPU (user + system) of equery-run, best wall of
 # N (default 5); the server's CPU is not in it. Rows/s is rows over wall
 # time: the run ends when the writer has sent everything, so it is the
-# store's insert rate once the packets are read.
+# store's insert rate once the packets are read. "INSERT rows/s" is the rows
+# over the time the INSERT requests themselves took (equery-run --verbose
+# says it), the server's side of it.
 #
 #   bash bench/clickhouse_bench.sh [BUILD_DIR]      (N=... for the number of runs)
 set -euo pipefail
@@ -38,8 +40,8 @@ try:
         model, os.cpu_count(), os.uname().release, server.query("SELECT version()").strip(), n))
     print()
     print("| program | trace | rows | CSV wall s | --db wall s | --clickhouse wall s | --clickhouse CPU s "
-          "| --db rows/s | --clickhouse rows/s | ClickHouse / CSV | ClickHouse / SQLite |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| --db rows/s | --clickhouse rows/s | INSERT rows/s | ClickHouse / CSV | ClickHouse / SQLite |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     k = 0
 
     def best(cmd, before):
@@ -54,7 +56,9 @@ try:
             if r.returncode:
                 sys.exit("failed: %s\n%s" % (" ".join(cmd), r.stderr.decode()))
             cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-            res.append((wall, cpu, int(re.search(rb"rows (\d+)", r.stderr).group(1))))
+            ins = re.search(rb"ClickHouse: (\d+) rows in \d+ inserts, ([0-9.]+) s", r.stderr)
+            res.append((wall, cpu, int(re.search(rb"rows (\d+)", r.stderr).group(1)),
+                        int(ins.group(1)) / float(ins.group(2)) if ins else 0))
         return min(res)
 
     for name, prog in programs:
@@ -75,13 +79,13 @@ try:
 
             csv = best(base, lambda: None)
             lite = best(base + ["--db", sq], fresh_sqlite)
-            ch = best(base + ["--clickhouse", server.url + "?database=bench"], fresh_db)
+            ch = best(base + ["--clickhouse", server.url + "?database=bench", "--verbose"], fresh_db)
             held = int(server.query("SELECT count() FROM flows", "bench"))
             if not csv[2] == lite[2] == ch[2] == held:
                 sys.exit("rows differ: CSV %d, --db %d, --clickhouse %d, ClickHouse holds %d" % (
                     csv[2], lite[2], ch[2], held))
-            print("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.0f | %.0f | %.2fx | %.2fx |" % (
-                name, t, csv[2], csv[0], lite[0], ch[0], ch[1], lite[2] / lite[0], ch[2] / ch[0],
+            print("| %s | %s | %d | %.3f | %.3f | %.3f | %.3f | %.0f | %.0f | %.0f | %.2fx | %.2fx |" % (
+                name, t, csv[2], csv[0], lite[0], ch[0], ch[1], lite[2] / lite[0], ch[2] / ch[0], ch[3],
                 ch[0] / csv[0], ch[0] / lite[0]))
             sys.stdout.flush()
 finally:

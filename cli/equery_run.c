@@ -660,7 +660,7 @@ static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int 
         .args = args,
         .retention_days = o->db_retention,
     };
-    ClickHouseTarget ch = {.url = o->clickhouse, .auth_file = o->clickhouse_auth};
+    ClickHouseTarget ch = {.url = o->clickhouse, .auth_file = o->clickhouse_auth, .verbose = o->verbose};
     for (int k = 0; k < 2; k++) {
         if (!(k ? o->clickhouse : o->db))
             continue;

@@ -172,6 +172,9 @@ typedef struct {
     unsigned last_query, last_instance;
     bool finished;
     EngineStats stats;
+    bool verbose;
+    uint64_t inserts, inserted; /* INSERTs sent, and their rows */
+    double insert_s;            /* the time they took */
     char *input, *engine, *args, *started;
 } Ch;
 
@@ -240,8 +243,14 @@ static bool ch_insert(Ch *c, const char *tbl, Buf *b, char *err, size_t errlen)
     snprintf(what, sizeof what, "table %s", tbl);
     char sql[700];
     snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary", q);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (!ch_post(c, c->url, sql, b->data, b->len, what, NULL, err, errlen))
         return false;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    c->insert_s += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    c->inserts++;
+    c->inserted += b->rows;
     b->total += b->rows;
     b->rows = 0;
     b->len = 0;
@@ -685,6 +694,7 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
         abort();
     store_queue_init(&c->q, m, write_batch);
     c->m = m;
+    c->verbose = t->verbose;
     char shown[1024], now[OUT_VALUE_MAX];
     clickhouse_redact_url(shown, sizeof shown, t->url);
     store_now_text(now, sizeof now);
@@ -774,6 +784,9 @@ static bool ch_close(void *ctx)
     }
     if (!ok)
         insert_run(c, 1, "failed", err, sizeof err); /* (if the server is back) */
+    if (c->verbose)
+        fprintf(stderr, "equery-run: ClickHouse: %" PRIu64 " rows in %" PRIu64 " inserts, %.3f s: %.0f rows/s\n",
+                c->inserted, c->inserts, c->insert_s, c->insert_s > 0 ? (double)c->inserted / c->insert_s : 0.0);
     ch_free(c);
     return ok;
 }

@@ -10,6 +10,7 @@
 #ifndef EQ_CLICKHOUSE_STORE_H
 #define EQ_CLICKHOUSE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "output.h"
@@ -21,6 +22,7 @@
 typedef struct {
     const char *url;
     const char *auth_file;
+    bool verbose; /* at the end, the inserts' rows, count and time on stderr */
 } ClickHouseTarget;
 
 /* The sink (output.h): NULL with the reason in err ("--clickhouse URL:

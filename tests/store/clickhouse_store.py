@@ -27,6 +27,7 @@ import argparse
 import math
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -176,7 +177,8 @@ def compare(server, db, sq):
     """The differences between ClickHouse database db and SQLite file sq."""
     problems = []
     lite = sqlite3.connect(sq)
-    run = server.query("SELECT DISTINCT id FROM runs", db).split()
+    # the run that wrote sq (its --db path is in the command line)
+    run = server.query("SELECT DISTINCT id FROM runs WHERE position(args, '%s') > 0" % sq, db).split()
     if len(run) != 1:
         return ["ClickHouse holds %d runs, not 1" % len(run)], 0
     run = run[0]
@@ -212,11 +214,12 @@ def compare(server, db, sq):
              "starts_refused, gaps, late, first_ts, last_ts, summary"
     want = [list(r) for r in lite.execute("SELECT %s FROM runs" % counts)]
     got = [[int(v) if v is not None and v.lstrip("-").isdigit() else v for v in r]
-           for r in server.rows("SELECT %s FROM runs FINAL" % counts, db)]
+           for r in server.rows("SELECT %s FROM runs FINAL WHERE id = %s" % (counts, run), db)]
     check("runs", want, got)
     # the per-query tables: a window's row as (window seq, place in the
     # window, window start, values); a packet row as (0, seq, time, values)
-    ch_tables = dict(server.rows("SELECT query, tbl FROM query_tables", db))
+    ch_tables = dict(server.rows("SELECT query, tbl FROM query_tables WHERE program IN "
+                                 "(SELECT program FROM runs WHERE id = %s)" % run, db))
     for query, tbl in lite.execute("SELECT query, tbl FROM query_tables"):
         cols = [(r[1], (r[2] or "TEXT").upper()) for r in lite.execute('PRAGMA table_info("%s")' % tbl)][4:]
         kinds = [k for _, k in cols]
@@ -391,6 +394,28 @@ class Tests:
                         stdout_empty=False)
         self.result("the CSV goes on without ClickHouse", [] if r.stdout == want else ["the CSV output differs"])
 
+    def shared_database(self):
+        """Two programs with a query q1, three runs, one database."""
+        loss = [os.path.join(cases.REPO, "examples", "loss_root_cause.eq"), "--pcap",
+                os.path.join(cases.REPO, "examples", "traces", "loss_chain.pcap")]
+        other = os.path.join(self.work, "other.eq")
+        with open(other, "w") as f:
+            f.write("query q1 = Select(daddr, COUNT(*) AS n) Groupby(daddr) Every(2s);\n")
+        problems, url = [], self.server.url + "?database=shared"
+        for i, prog in enumerate((loss, loss, [other] + loss[1:])):
+            sq = os.path.join(self.work, "shared%d.sqlite" % i)
+            r = subprocess.run([self.a.equery_run] + prog + ["--format", "csv", "--quiet", "--db", sq,
+                                                              "--clickhouse", url], capture_output=True)
+            if r.returncode:
+                problems.append("run %d exited %d: %s" % (i, r.returncode, r.stderr.decode(errors="replace")))
+                continue
+            problems += ["run %d: %s" % (i, p) for p in compare(self.server, "shared", sq)[0]]
+        tables = self.server.query("SELECT tbl FROM query_tables WHERE query = 'q1' ORDER BY tbl", "shared").split()
+        progs = self.server.query("SELECT count() FROM programs", "shared").strip()
+        if progs != "2" or len(tables) != 2 or tables[0] != "q1" or not re.fullmatch(r"q1_p[0-9a-f]{8}", tables[1]):
+            problems.append("programs %s, q1's tables %s: wanted 2 programs, q1 and q1_pSHA" % (progs, tables))
+        self.result("three runs of two programs in one database", problems, ": q1's tables %s" % tables)
+
     def midrun(self):
         """The server killed mid-run: said once, the CSV and --db go on."""
         sq = os.path.join(self.work, "midrun.sqlite")
@@ -439,6 +464,7 @@ def main():
                                                             server.http, server.dir))
         t.errors()
         t.sigterm()
+        t.shared_database()
         t.run_cases()
         t.midrun()
     except Exception as e:  # the server's own trouble: say it, with its log
