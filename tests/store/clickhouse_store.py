@@ -10,8 +10,9 @@ and stopped (its files removed) at the end, whatever happened.
    and every table ClickHouse holds for the run (the per-query tables, runs,
    windows, gaps, events, starts) must equal the SQLite one, value by value:
    so ClickHouse holds exactly what the CSV output holds.
-2. SIGTERM mid-run (a capture fed slowly through a pipe): ClickHouse holds
-   what the CSV printed, the run is `done`.
+2. SIGTERM and SIGINT mid-run (a capture fed slowly through a pipe):
+   ClickHouse holds what the CSV printed, the run is `done`. Three runs of
+   two programs with a query q1 into one database: q1 and q1_pSHA.
 3. Errors, their messages pinned: a server that is not there at the start
    (nothing measured), bad URLs, a wrong password, a table the server
    refuses (named), and the server killed mid-run (said once; the CSV and
@@ -307,11 +308,12 @@ class Tests:
             time.sleep(0.05)
         return proc, gen, csv, err
 
-    def sigterm(self):
-        sq = os.path.join(self.work, "sigterm.sqlite")
-        proc, gen, csv, err = self.slow_run("sigterm", self.server.url + "?database=sigterm", ["--db", sq])
+    def sigterm(self, sig=signal.SIGTERM):
+        db = sig.name.lower()
+        sq = os.path.join(self.work, db + ".sqlite")
+        proc, gen, csv, err = self.slow_run(db, self.server.url + "?database=" + db, ["--db", sq])
         try:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(sig)
             rc = proc.wait(timeout=60)
         finally:
             gen.kill()
@@ -320,12 +322,12 @@ class Tests:
         e = subprocess.run([self.a.equery_db, sq, "export", "1"], capture_output=True)
         if e.stdout != open(csv, "rb").read():
             problems.append("the --db export differs from the CSV output")
-        problems += compare(self.server, "sigterm", sq)[0]
-        status = self.server.query("SELECT status FROM runs FINAL", "sigterm").strip()
+        problems += compare(self.server, db, sq)[0]
+        status = self.server.query("SELECT status FROM runs FINAL", db).strip()
         if status != "done":
             problems.append("the run's status is '%s', not done" % status)
-        self.result("SIGTERM mid-run", problems, ": ClickHouse equals the CSV output (%d windows)" % int(
-            self.server.query("SELECT count() FROM windows", "sigterm")))
+        self.result("%s mid-run" % sig.name, problems, ": ClickHouse equals the CSV output (%d windows)" % int(
+            self.server.query("SELECT count() FROM windows", db)))
 
     def expect(self, name, args, rc, stderr, stdout_empty=True):
         r = subprocess.run([self.a.equery_run, os.path.join(cases.REPO, "examples", "loss_root_cause.eq"), "--pcap",
@@ -463,7 +465,8 @@ def main():
         print("clickhouse-server %s on 127.0.0.1:%d (%s)" % (server.query("SELECT version()").strip(),
                                                             server.http, server.dir))
         t.errors()
-        t.sigterm()
+        t.sigterm(signal.SIGTERM)
+        t.sigterm(signal.SIGINT)
         t.shared_database()
         t.run_cases()
         t.midrun()
