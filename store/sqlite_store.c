@@ -1,8 +1,9 @@
 /* sqlite_store.c - the results database: a sink of the output (output.h)
  * that writes every record of a run into SQLite (docs/db.md).
  *
- * The sink's functions run on the engine's thread: they only copy the
- * record into a queue. A writer thread takes the queue and writes it with
+ * The sink's functions (store_common.c, shared with the ClickHouse store)
+ * run on the engine's thread: they only copy the record into a queue. A
+ * writer thread takes the queue and writes it with
  * prepared statements and bound parameters, in one transaction that ends
  * at a window close (the `flush` of the output): several window closes that
  * queued up while it wrote go into one transaction. The database therefore
