@@ -123,8 +123,8 @@ static void usage(FILE *f)
           "                       size=N[k|M|G] bytes, named after its first record's time\n"
           "  --db FILE            also write every record into the SQLite database FILE\n"
           "                       (created if missing; docs/db.md; read it with equery-db)\n"
-          "  --db-retention DAYS  with --db: drop windows older than DAYS whole days of\n"
-          "                       capture time before the newest one\n"
+          "  --db-retention DAYS  with --db or --clickhouse: drop windows older than\n"
+          "                       DAYS whole days of capture time before the newest one\n"
           "  --clickhouse URL     also write every record into ClickHouse over HTTP, e.g.\n"
           "                       http://127.0.0.1:8123/?database=equery (created if\n"
           "                       missing; docs/db.md, \"ClickHouse\")\n"
@@ -485,8 +485,8 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--rotate is for a folder of tables: -o DIR/");
     if (o->output && is_folder(o->output) && o->format_set && o->format == FMT_TABLE)
         return usage_error("%s", "a folder of tables (-o DIR/) holds csv or json files, not --format table");
-    if (o->db_retention >= 0 && !o->db)
-        return usage_error("%s", "--db-retention is for the results database: --db FILE");
+    if (o->db_retention >= 0 && !o->db && !o->clickhouse)
+        return usage_error("%s", "--db-retention is for the results database: --db FILE or --clickhouse URL");
     if (o->clickhouse_auth && !o->clickhouse)
         return usage_error("%s", "--clickhouse-auth-file is for --clickhouse URL");
     if (o->workers && !o->dpdk)

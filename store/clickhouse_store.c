@@ -173,6 +173,7 @@ typedef struct {
     bool finished;
     EngineStats stats;
     bool verbose;
+    int retention_days;         /* --db-retention DAYS, or -1 */
     uint64_t inserts, inserted; /* INSERTs sent, and their rows */
     double insert_s;            /* the time they took */
     char *input, *engine, *args, *started;
@@ -695,6 +696,7 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
     store_queue_init(&c->q, m, write_batch);
     c->m = m;
     c->verbose = t->verbose;
+    c->retention_days = info->retention_days;
     char shown[1024], now[OUT_VALUE_MAX];
     clickhouse_redact_url(shown, sizeof shown, t->url);
     store_now_text(now, sizeof now);
@@ -773,12 +775,55 @@ static bool check_counts(Ch *c, char *err, size_t errlen)
     return true;
 }
 
+/* Retention: the partitions (days) of the record tables and of the
+ * program's query tables older than `days` whole days before the day of
+ * the newest window are dropped. */
+static bool retention(Ch *c, char *err, size_t errlen)
+{
+    char *out = NULL, sql[700];
+    if (!ch_sql(c, "SELECT max(intDiv(wstart, " DAY_NS ")), count() FROM windows FORMAT TabSeparated",
+                "table windows", &out, err, errlen))
+        return false;
+    long long newest = 0, nwindows = 0;
+    bool any = sscanf(out, "%lld\t%lld", &newest, &nwindows) == 2 && nwindows > 0;
+    free(out);
+    if (!any)
+        return true;
+    long long cutoff = newest - c->retention_days;
+    for (unsigned q = 0; q < c->m->nqueries + T_FIXED; q++) {
+        const char *tbl = q < c->m->nqueries ? c->tables[q] : fixed_name[q - c->m->nqueries];
+        char what[300], qt[300];
+        snprintf(what, sizeof what, "table %s", tbl);
+        /* (table names are identifiers: no quotes to escape) */
+        snprintf(sql, sizeof sql, "SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() "
+                 "AND table = '%s' AND active FORMAT TabSeparated", tbl);
+        if (!ch_sql(c, sql, what, &out, err, errlen))
+            return false;
+        bool ok = true;
+        store_quote_ident(qt, sizeof qt, tbl);
+        for (char *p = out, *end; ok && *p; p = end + (*end == '\n')) {
+            long long day = strtoll(p, &end, 10);
+            if (end == p)
+                break;
+            if (day < cutoff) {
+                snprintf(sql, sizeof sql, "ALTER TABLE %s DROP PARTITION %lld", qt, day);
+                ok = ch_sql(c, sql, what, NULL, err, errlen);
+            }
+        }
+        free(out);
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 static bool ch_close(void *ctx)
 {
     Ch *c = ctx;
     bool ok = store_queue_end(&c->q);
     char err[1024];
-    if (ok && !(check_counts(c, err, sizeof err) && insert_run(c, 1, "done", err, sizeof err))) {
+    if (ok && !(check_counts(c, err, sizeof err) && insert_run(c, 1, "done", err, sizeof err) &&
+                (c->retention_days < 0 || retention(c, err, sizeof err)))) {
         fprintf(stderr, "equery-run: error: %s\n", err);
         ok = false;
     }

@@ -418,6 +418,28 @@ class Tests:
             problems.append("programs %s, q1's tables %s: wanted 2 programs, q1 and q1_pSHA" % (progs, tables))
         self.result("three runs of two programs in one database", problems, ": q1's tables %s" % tables)
 
+    def retention(self):
+        """--db-retention DAYS drops the partitions (days) before the newest
+        window's day minus DAYS: week_gap's windows lie on three days a week
+        apart."""
+        days = {}
+        for keep in (7, 0):
+            db = "retention%d" % keep
+            r = subprocess.run([self.a.equery_run, os.path.join(cases.RUN_DIR, "programs", "week_gap.eq"), "--pcap",
+                                os.path.join(self.a.traces, "week_gap.pcap"), "--format", "none", "--quiet",
+                                "--clickhouse", self.server.url + "?database=" + db, "--db-retention", str(keep)],
+                               capture_output=True)
+            if r.returncode:
+                self.result("--db-retention %d" % keep, ["exit %d: %s" % (r.returncode, r.stderr.decode())])
+                continue
+            tables = [t for (t,) in self.server.rows("SELECT tbl FROM query_tables", db)] + ["windows"]
+            days[keep] = {t: self.server.query("SELECT groupUniqArray(toString(toDate(intDiv(%s, 1000000000)))) "
+                                               "FROM %s" % ("wstart" if t == "windows" else "ts", t), db).strip()
+                          for t in tables}
+            want = "['2026-01-15']" if keep == 0 else ("['2026-01-08','2026-01-15']", "['2026-01-15','2026-01-08']")
+            bad = ["%s holds the days %s" % (t, d) for t, d in days[keep].items() if d not in want]
+            self.result("--db-retention %d" % keep, bad, ": %s" % days[keep])
+
     def midrun(self):
         """The server killed mid-run: said once, the CSV and --db go on."""
         sq = os.path.join(self.work, "midrun.sqlite")
@@ -468,6 +490,7 @@ def main():
         t.sigterm(signal.SIGTERM)
         t.sigterm(signal.SIGINT)
         t.shared_database()
+        t.retention()
         t.run_cases()
         t.midrun()
     except Exception as e:  # the server's own trouble: say it, with its log
