@@ -27,6 +27,7 @@
 #include "output.h"
 #include "program.h"
 #include "source.h"
+#include "clickhouse_store.h"
 #include "sqlite_store.h"
 
 enum { EXIT_PROGRAM = 1, EXIT_USAGE = 2, EXIT_RUN = 3 };
@@ -74,6 +75,8 @@ typedef struct {
     const char *pcap_out;   /* --pcap-out FILE */
     const char *db;         /* --db FILE: the results database (docs/db.md) */
     int db_retention;       /* --db-retention DAYS, or -1 */
+    const char *clickhouse; /* --clickhouse URL: the same tables in ClickHouse */
+    const char *clickhouse_auth; /* --clickhouse-auth-file F: USER:PASSWORD */
     const char **boxes;     /* --box HOST:PORT, repeated */
     unsigned nboxes;
     const char *token_file; /* --token-file, for boxes */
@@ -121,8 +124,13 @@ static void usage(FILE *f)
           "                       size=N[k|M|G] bytes, named after its first record's time\n"
           "  --db FILE            also write every record into the SQLite database FILE\n"
           "                       (created if missing; docs/db.md; read it with equery-db)\n"
-          "  --db-retention DAYS  with --db: drop windows older than DAYS whole days of\n"
-          "                       capture time before the newest one\n"
+          "  --db-retention DAYS  with --db or --clickhouse: drop windows older than\n"
+          "                       DAYS whole days of capture time before the newest one\n"
+          "  --clickhouse URL     also write every record into ClickHouse over HTTP, e.g.\n"
+          "                       http://127.0.0.1:8123/?database=equery (created if\n"
+          "                       missing; docs/db.md, \"ClickHouse\")\n"
+          "  --clickhouse-auth-file F  its user as one line USER:PASSWORD (not on the\n"
+          "                       command line, where ps shows it)\n"
           "  --quiet              no summary at the end\n"
           "  --no-progress        no progress line on a terminal\n"
           "export (docs/export.md):\n"
@@ -234,7 +242,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_BOX, O_TOKEN };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_BOX, O_TOKEN };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -255,6 +263,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"ipfix-template-refresh-messages", required_argument, 0, O_IPFIX_REFRESH_MSGS},
         {"pcap-out", required_argument, 0, O_PCAP_OUT},
         {"db", required_argument, 0, O_DB},           {"db-retention", required_argument, 0, O_DBRET},
+        {"clickhouse", required_argument, 0, O_CH},   {"clickhouse-auth-file", required_argument, 0, O_CHAUTH},
         {"box", required_argument, 0, O_BOX},         {"token-file", required_argument, 0, O_TOKEN},
         {0, 0, 0, 0},
     };
@@ -339,6 +348,8 @@ static int parse_options(int argc, char **argv, Options *o)
                 return usage_error("--rotate needs windows=N or size=N[k|M|G] (N at least 1), not '%s'", optarg);
             break;
         case O_DB: o->db = optarg; break;
+        case O_CH: o->clickhouse = optarg; break;
+        case O_CHAUTH: o->clickhouse_auth = optarg; break;
         case O_DBRET:
             if (!parse_u32(optarg, &v, 0) || v > 100000)
                 return usage_error("--db-retention needs a number of days from 0 to 100000, not '%s'", optarg);
@@ -475,8 +486,10 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--rotate is for a folder of tables: -o DIR/");
     if (o->output && is_folder(o->output) && o->format_set && o->format == FMT_TABLE)
         return usage_error("%s", "a folder of tables (-o DIR/) holds csv or json files, not --format table");
-    if (o->db_retention >= 0 && !o->db)
-        return usage_error("%s", "--db-retention is for the results database: --db FILE");
+    if (o->db_retention >= 0 && !o->db && !o->clickhouse)
+        return usage_error("%s", "--db-retention is for the results database: --db FILE or --clickhouse URL");
+    if (o->clickhouse_auth && !o->clickhouse)
+        return usage_error("%s", "--clickhouse-auth-file is for --clickhouse URL");
     if (o->workers && !o->dpdk)
         return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
     if (o->ipfix.udp && o->ipfix.file)
@@ -601,7 +614,8 @@ static int add_exports(Options *o, const LoadedProgram *prog, Output *out)
     return 0;
 }
 
-/* --db FILE: the results database joins the outputs (store/sqlite_store.h). */
+/* --db FILE and --clickhouse URL: the results stores join the outputs
+ * (store/sqlite_store.h, store/clickhouse_store.h). */
 static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int argc, char **argv, Output *out)
 {
     char input[1024] = "", *args = NULL, manifest[4096], err[1024];
@@ -628,7 +642,12 @@ static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int 
     if (!(args = calloc(1, len + 1)))
         abort();
     for (int i = 0; i < argc; i++) {
-        strcat(args, argv[i]);
+        /* (a password in the URL is not stored) */
+        char shown[1024];
+        bool url = (i > 0 && !strcmp(argv[i - 1], "--clickhouse")) || !strncmp(argv[i], "--clickhouse=", 13);
+        if (url)
+            clickhouse_redact_url(shown, sizeof shown, argv[i]); /* (--clickhouse=URL: the same) */
+        strcat(args, url && strlen(shown) <= strlen(argv[i]) ? shown : argv[i]);
         if (i + 1 < argc)
             strcat(args, " ");
     }
@@ -642,17 +661,28 @@ static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int 
         .args = args,
         .retention_days = o->db_retention,
     };
-    void *db = sqlite_store_new(o->db, prog->m, &info, err, sizeof err);
+    ClickHouseTarget ch = {.url = o->clickhouse, .auth_file = o->clickhouse_auth, .verbose = o->verbose};
+    for (int k = 0; k < 2; k++) {
+        if (!(k ? o->clickhouse : o->db))
+            continue;
+        const OutSinkOps *ops = k ? &clickhouse_store_ops : &sqlite_store_ops;
+        void *db = k ? clickhouse_store_new(&ch, prog->m, &info, err, sizeof err)
+                     : sqlite_store_new(o->db, prog->m, &info, err, sizeof err);
+        if (!db) {
+            free(args);
+            fprintf(stderr, "equery-run: error: %s\n", err);
+            return EXIT_RUN;
+        }
+        if (!out_add(out, ops, db)) {
+            ops->close(db);
+            free(args);
+            fprintf(stderr, "equery-run: error: too many outputs\n");
+            return EXIT_RUN;
+        }
+        if (k && o->verbose)
+            fprintf(stderr, "equery-run: ClickHouse run %llu\n", clickhouse_store_run(db));
+    }
     free(args);
-    if (!db) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
-        return EXIT_RUN;
-    }
-    if (!out_add(out, &sqlite_store_ops, db)) {
-        sqlite_store_ops.close(db);
-        fprintf(stderr, "equery-run: error: too many outputs\n");
-        return EXIT_RUN;
-    }
     return 0;
 }
 
@@ -711,7 +741,7 @@ int main(int argc, char **argv)
     if (status)
         goto done;
     if (o.nboxes) {
-        if (o.db && (status = open_db(&o, &prog, false, argc, argv, out)) != 0)
+        if ((o.db || o.clickhouse) && (status = open_db(&o, &prog, false, argc, argv, out)) != 0)
             goto done;
         struct sigaction bsa = {0};
         bsa.sa_handler = on_signal;
@@ -741,7 +771,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-run: warning: the queries over KOMon samples (%s%s) get no samples from this input; "
                         "run the program without an input to load the KOMon probe (docs/komon.md)\n",
                 prog.komon->queries[0], prog.komon->nqueries > 1 ? ", ..." : "");
-    if (o.db) {
+    if (o.db || o.clickhouse) {
         status = open_db(&o, &prog, komon, argc, argv, out);
         if (status)
             goto done;

@@ -19,8 +19,11 @@ set -euo pipefail
 # (equery-box) and equery-run --box (docs/boxes.md). prometheus (with
 # promtool): a real scraper and checker for equery-box's GET /metrics
 # (tests/export/prom_test.py; the test starts its own, the package's
-# service is not needed).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev prometheus"
+# service is not needed). clickhouse-server and clickhouse-client: the
+# ClickHouse results store's tests (equery-run --clickhouse;
+# tests/store/clickhouse_store.py starts its own server; the package's
+# system service is not used).
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev prometheus clickhouse-server clickhouse-client"
 
 missing=()
 for pkg in $PACKAGES; do
@@ -56,10 +59,12 @@ if [[ " ${missing[*]} " == *" tshark "* ]]; then
 fi
 "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
-# Debian starts prometheus.service on installation, listening on every
-# address (:9090); the tests start their own on loopback, so a service this
-# script brought in is stopped and disabled.
-if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
-    "${SUDO[@]}" systemctl disable --now prometheus.service || true
-fi
+# Debian starts prometheus.service (on every address, :9090) and
+# clickhouse-server.service on installation; the tests start their own on
+# loopback, so a service this script brought in is stopped and disabled.
+for svc in prometheus clickhouse-server; do
+    if [[ " ${missing[*]} " == *" $svc "* ]] && [ -d /run/systemd/system ]; then
+        "${SUDO[@]}" systemctl disable --now "$svc.service" || true
+    fi
+done
 echo "install-deps: installed ${missing[*]}"

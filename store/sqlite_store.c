@@ -1,8 +1,9 @@
 /* sqlite_store.c - the results database: a sink of the output (output.h)
  * that writes every record of a run into SQLite (docs/db.md).
  *
- * The sink's functions run on the engine's thread: they only copy the
- * record into a queue. A writer thread takes the queue and writes it with
+ * The sink's functions (store_common.c, shared with the ClickHouse store)
+ * run on the engine's thread: they only copy the record into a queue. A
+ * writer thread takes the queue and writes it with
  * prepared statements and bound parameters, in one transaction that ends
  * at a window close (the `flush` of the output): several window closes that
  * queued up while it wrote go into one transaction. The database therefore
@@ -93,50 +94,7 @@ static const char schema_v1[] =
 /* migrations[v] brings version v to v + 1 (0: an empty database). */
 static const char *const migrations[STORE_SCHEMA_VERSION] = {schema_v1};
 
-static const char *const fixed_tables[] = {"schema_version", "programs", "query_tables", "runs", "windows",
-                                           "gaps", "events", "starts", "boxes"};
-static const char *const fixed_columns[] = {"window_id", "run_id", "seq", "ts"};
-
 /* ---- helpers ----------------------------------------------------------------- */
-
-static void now_text(char *buf, size_t len)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    out_time(buf, len, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec / 1000 * 1000);
-}
-
-void store_quote_ident(char *buf, size_t len, const char *name)
-{
-    size_t n = 0;
-    if (len < 3)
-        return;
-    buf[n++] = '"';
-    for (const char *p = name; *p && n + 3 < len; p++) {
-        if (*p == '"')
-            buf[n++] = '"';
-        buf[n++] = *p;
-    }
-    buf[n++] = '"';
-    buf[n] = '\0';
-}
-
-void store_column_name(char *buf, size_t len, const MQuery *q, unsigned c)
-{
-    snprintf(buf, len, "%s", q->columns[c].name);
-    for (;;) {
-        bool clash = false;
-        for (size_t i = 0; i < sizeof fixed_columns / sizeof *fixed_columns; i++)
-            if (!strcasecmp(buf, fixed_columns[i]))
-                clash = true;
-        for (unsigned o = 0; o < c; o++)
-            if (!strcasecmp(buf, q->columns[o].name))
-                clash = true;
-        if (!clash || strlen(buf) + 2 > len)
-            return;
-        strcat(buf, "_");
-    }
-}
 
 static const char *sql_type(EqType t)
 {
@@ -146,50 +104,6 @@ static const char *sql_type(EqType t)
     case EQ_T_MAC: return "TEXT";
     default: return "INTEGER";
     }
-}
-
-/* The text form of a value inside the JSON of events and starts: numbers
- * as numbers (times and durations in ns, flags and directions as their
- * integers), addresses as strings; a real that is not a number as a
- * string. Returns true when it must be quoted. */
-static bool value_text(char *buf, size_t len, const EqValue *v, EqType t)
-{
-    switch (t) {
-    case EQ_T_IP:
-    case EQ_T_MAC: out_value(buf, len, v, t, false); return true;
-    case EQ_T_REAL:
-        snprintf(buf, len, "%.17g", v->r);
-        return !isfinite(v->r);
-    case EQ_T_DURATION:
-    case EQ_T_TIME: snprintf(buf, len, "%" PRId64, v->i); return false;
-    default: snprintf(buf, len, "%" PRIu64, v->u); return false;
-    }
-}
-
-bool store_parse_value(const char *s, EqType t, EqValue *v)
-{
-    memset(v, 0, sizeof *v);
-    v->present = 1;
-    char *end = NULL;
-    errno = 0;
-    switch (t) {
-    case EQ_T_IP:
-        if (strchr(s, ':')) {
-            v->ip.v6 = 1;
-            return inet_pton(AF_INET6, s, v->ip.b) == 1;
-        }
-        return inet_pton(AF_INET, s, v->ip.b) == 1;
-    case EQ_T_MAC:
-        return sscanf(s, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &v->mac[0], &v->mac[1], &v->mac[2], &v->mac[3],
-                      &v->mac[4], &v->mac[5]) == 6;
-    case EQ_T_REAL: v->r = strtod(s, &end); break;
-    case EQ_T_DURATION:
-    case EQ_T_TIME: v->i = strtoll(s, &end, 10); break;
-    default:
-        v->u = strtoull(s, &end, 10);
-        break;
-    }
-    return end != s && *end == '\0';
 }
 
 bool store_column_value(sqlite3_stmt *st, int col, EqType t, EqValue *v)
@@ -213,62 +127,6 @@ bool store_column_value(sqlite3_stmt *st, int col, EqType t, EqValue *v)
     }
     const char *s = (const char *)sqlite3_column_text(st, col);
     return s && store_parse_value(s, t, v);
-}
-
-char *store_json(const char *const *names, const EqValue *values, const EqType *types, unsigned n)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f)
-        return NULL;
-    fputc('{', f);
-    for (unsigned i = 0; i < n; i++) {
-        fprintf(f, "%s\"%s\":", i ? "," : "", names[i]);
-        if (!values[i].present) {
-            fputs("null", f);
-            continue;
-        }
-        char t[OUT_VALUE_MAX];
-        bool q = value_text(t, sizeof t, &values[i], types[i]);
-        fprintf(f, q ? "\"%s\"" : "%s", t);
-    }
-    fputc('}', f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
-}
-
-bool store_parse_json(const char *json, const char *const *names, const EqType *types, unsigned n, EqValue *out)
-{
-    const char *p = json;
-    if (*p++ != '{')
-        return false;
-    for (unsigned i = 0; i < n; i++) {
-        if (i && *p++ != ',')
-            return false;
-        size_t nl = strlen(names[i]);
-        if (*p != '"' || strncmp(p + 1, names[i], nl) || p[1 + nl] != '"' || p[2 + nl] != ':')
-            return false;
-        p += 3 + nl;
-        char tok[OUT_VALUE_MAX];
-        size_t k = 0;
-        bool quoted = *p == '"';
-        if (quoted)
-            p++;
-        while (*p && (quoted ? *p != '"' : (*p != ',' && *p != '}')) && k + 1 < sizeof tok)
-            tok[k++] = *p++;
-        tok[k] = '\0';
-        if (quoted && *p++ != '"')
-            return false;
-        if (!quoted && !strcmp(tok, "null"))
-            memset(&out[i], 0, sizeof out[i]);
-        else if (!store_parse_value(tok, types[i], &out[i]))
-            return false;
-    }
-    return *p == '}';
 }
 
 static void db_error(char *err, size_t errlen, const char *path, sqlite3 *db, int rc)
@@ -528,35 +386,14 @@ fail:
     return -1;
 }
 
-/* ---- the queue ---------------------------------------------------------------- */
-
-typedef enum { R_WINDOW, R_GAP, R_PACKET, R_EVENT, R_START, R_FLUSH, R_FINISH, R_END } RecKind;
-
-typedef struct Rec {
-    struct Rec *next;
-    RecKind kind;
-    unsigned query, instance, ev;
-    int64_t t0, t1;
-    bool partial;
-    uint64_t n;           /* rows (window), windows (gap) */
-    char *text, *text2;   /* started_by (window); trigger, note (start) */
-    EngineStats stats;
-    size_t bytes;
-    EqValue values[];     /* rows (window), row (packet, event), params (start) */
-} Rec;
-
 typedef struct {
+    StoreQueue q;          /* first: the sink's context is the queue too */
     char *path;
     const Manifest *m;
     sqlite3 *db;
     int64_t run, program;
     int retention_days;
     int64_t retention_day; /* the capture day retention last ran for */
-    EqType **types;        /* per query, per column */
-    EqType **ptypes;       /* per query, per drill-down parameter */
-    const char ***pnames;  /* "e1.saddr" per query, per parameter */
-    char ***pname_buf;
-    const char ***cnames;  /* column names per query */
     sqlite3_stmt **ins_row; /* per query */
     sqlite3_stmt *ins_window, *ins_gap, *ins_event, *ins_start;
     int64_t seq;
@@ -564,147 +401,9 @@ typedef struct {
     unsigned last_query, last_instance;
     bool in_tx;
     uint64_t tx_rows;       /* records written in the open transaction */
-
-    pthread_t thread;
-    bool started;
-    pthread_mutex_t mu;
-    pthread_cond_t cv, space;
-    Rec *head, **tail;
-    size_t queued;          /* bytes */
-    bool failed;            /* the writer stopped (error said) */
 } Store;
 
-enum { QUEUE_MAX_BYTES = 256u << 20 }; /* then the engine waits for the writer */
-enum { TX_MAX_ROWS = 16384 };            /* a transaction this big ends at the next window close */
-enum { QUEUE_WAKE_BYTES = 8u << 20 };   /* the writer is woken at window closes, or when this much waits */
-
-static void push(Store *s, Rec *r)
-{
-    pthread_mutex_lock(&s->mu);
-    while (s->queued > QUEUE_MAX_BYTES && !s->failed)
-        pthread_cond_wait(&s->space, &s->mu);
-    if (s->failed && r->kind != R_END) {
-        pthread_mutex_unlock(&s->mu);
-        free(r->text);
-        free(r->text2);
-        free(r);
-        return;
-    }
-    r->next = NULL;
-    *s->tail = r;
-    s->tail = &r->next;
-    s->queued += r->bytes;
-    /* the writer commits at window closes: it is woken there (and when
-     * much is queued), not for every record */
-    if (r->kind >= R_FLUSH || s->queued >= QUEUE_WAKE_BYTES)
-        pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-}
-
-static Rec *rec_new(RecKind kind, size_t nvalues)
-{
-    size_t bytes = sizeof(Rec) + nvalues * sizeof(EqValue);
-    Rec *r = malloc(bytes);
-    if (!r)
-        abort();
-    memset(r, 0, sizeof *r);
-    r->kind = kind;
-    r->bytes = bytes;
-    return r;
-}
-
-static bool store_failed(Store *s)
-{
-    pthread_mutex_lock(&s->mu);
-    bool f = s->failed;
-    pthread_mutex_unlock(&s->mu);
-    return f;
-}
-
-/* ---- the sink's functions (the engine's thread) ------------------------------ */
-
-static void st_window(void *ctx, const OutSource *src, int64_t start, int64_t end, bool partial,
-                      const EqValue *const *rows, size_t n)
-{
-    Store *s = ctx;
-    if (store_failed(s))
-        return;
-    unsigned nc = s->m->queries[src->query].ncolumns;
-    Rec *r = rec_new(R_WINDOW, n * nc);
-    r->query = src->query;
-    r->instance = src->instance;
-    r->t0 = start;
-    r->t1 = end;
-    r->partial = partial;
-    r->n = n;
-    r->text = src->started_by ? strdup(src->started_by) : NULL;
-    for (size_t i = 0; i < n; i++)
-        memcpy(r->values + i * nc, rows[i], nc * sizeof(EqValue));
-    push(s, r);
-}
-
-static void st_gap(void *ctx, const OutSource *src, int64_t start, int64_t end, uint64_t n)
-{
-    Store *s = ctx;
-    Rec *r = rec_new(R_GAP, 0);
-    r->query = src->query;
-    r->instance = src->instance;
-    r->t0 = start;
-    r->t1 = end;
-    r->n = n;
-    push(s, r);
-}
-
-static void st_packet_row(void *ctx, const OutSource *src, int64_t ts, const EqValue *row, const OutFrame *frame)
-{
-    (void)frame;
-    Store *s = ctx;
-    unsigned nc = s->m->queries[src->query].ncolumns;
-    Rec *r = rec_new(R_PACKET, nc);
-    r->query = src->query;
-    r->instance = src->instance;
-    r->t0 = ts;
-    memcpy(r->values, row, nc * sizeof(EqValue));
-    push(s, r);
-}
-
-static void st_event(void *ctx, unsigned ev, const OutSource *src, int64_t t, const EqValue *row)
-{
-    Store *s = ctx;
-    unsigned nc = s->m->queries[src->query].ncolumns;
-    Rec *r = rec_new(R_EVENT, nc);
-    r->ev = ev;
-    r->query = src->query;
-    r->instance = src->instance;
-    r->t0 = t;
-    memcpy(r->values, row, nc * sizeof(EqValue));
-    push(s, r);
-}
-
-static void st_start(void *ctx, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
-                     const char *note)
-{
-    Store *s = ctx;
-    unsigned np = s->m->queries[src->query].nparams;
-    Rec *r = rec_new(R_START, np);
-    r->query = src->query;
-    r->instance = src->instance;
-    r->t0 = t;
-    r->text = strdup(trigger ? trigger : "");
-    r->text2 = note ? strdup(note) : NULL;
-    if (np)
-        memcpy(r->values, params, np * sizeof(EqValue));
-    push(s, r);
-}
-
-static void st_flush(void *ctx) { push(ctx, rec_new(R_FLUSH, 0)); }
-
-static void st_finish(void *ctx, const EngineStats *stats)
-{
-    Rec *r = rec_new(R_FINISH, 0);
-    r->stats = *stats;
-    push(ctx, r);
-}
+enum { TX_MAX_ROWS = 16384 }; /* a transaction this big ends at the next window close */
 
 /* ---- the writer thread ---------------------------------------------------------- */
 
@@ -750,7 +449,7 @@ static int insert_row(Store *s, unsigned q, int64_t window, int64_t seq, int64_t
     }
     unsigned nc = s->m->queries[q].ncolumns;
     for (unsigned c = 0; c < nc; c++)
-        bind_value(st, 5 + (int)c, &row[c], s->types[q][c]);
+        bind_value(st, 5 + (int)c, &row[c], s->q.names.types[q][c]);
     return step_done(st);
 }
 
@@ -767,7 +466,7 @@ static int retention_check(Store *s, int64_t wstart)
     return store_retention(s->db, s->retention_days, err, sizeof err) < 0 ? sqlite3_errcode(s->db) : SQLITE_OK;
 }
 
-static int write_rec(Store *s, Rec *r)
+static int write_rec(Store *s, StoreRec *r)
 {
     int rc = SQLITE_OK;
     const MQuery *q = r->kind <= R_START ? &s->m->queries[r->query] : NULL;
@@ -814,7 +513,7 @@ static int write_rec(Store *s, Rec *r)
         return step_done(st);
     }
     case R_EVENT: {
-        char *json = store_json(s->cnames[r->query], r->values, s->types[r->query], q->ncolumns);
+        char *json = store_json(s->q.names.cnames[r->query], r->values, s->q.names.types[r->query], q->ncolumns);
         if (!json)
             return SQLITE_NOMEM;
         sqlite3_stmt *st = s->ins_event;
@@ -830,7 +529,7 @@ static int write_rec(Store *s, Rec *r)
         return step_done(st);
     }
     case R_START: {
-        char *json = store_json(s->pnames[r->query], r->values, s->ptypes[r->query], q->nparams);
+        char *json = store_json(s->q.names.pnames[r->query], r->values, s->q.names.ptypes[r->query], q->nparams);
         if (!json)
             return SQLITE_NOMEM;
         sqlite3_stmt *st = s->ins_start;
@@ -847,16 +546,8 @@ static int write_rec(Store *s, Rec *r)
     }
     case R_FINISH: {
         const EngineStats *x = &r->stats;
-        char *json = NULL;
-        if (asprintf(&json,
-                     "{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"malformed\":%" PRIu64
-                     ",\"groups_dropped\":%" PRIu64 ",\"conversations_evicted\":%" PRIu64 ",\"windows\":%" PRIu64
-                     ",\"rows\":%" PRIu64 ",\"events\":%" PRIu64 ",\"starts\":%" PRIu64 ",\"starts_refused\":%" PRIu64
-                     ",\"gaps\":%" PRIu64 ",\"late\":%" PRIu64 ",\"late_max\":%" PRId64 ",\"first_ts\":%" PRId64
-                     ",\"last_ts\":%" PRId64 "}",
-                     x->packets, x->bytes, x->malformed, x->groups_dropped, x->conversations_evicted, x->windows,
-                     x->rows, x->events, x->starts, x->starts_refused, x->gaps, x->late, x->late_max, x->first_ts,
-                     x->last_ts) < 0)
+        char *json = store_summary_json(x);
+        if (!json)
             return SQLITE_NOMEM;
         sqlite3_stmt *st;
         rc = sqlite3_prepare_v2(s->db,
@@ -906,103 +597,38 @@ static void fail(Store *s, int rc)
     fprintf(stderr,
             "equery-run: error: %s: the database holds the windows committed before it; the run goes on without it\n",
             err);
-    pthread_mutex_lock(&s->mu);
-    s->failed = true;
-    pthread_cond_broadcast(&s->space);
-    pthread_mutex_unlock(&s->mu);
 }
 
-static void free_recs(Rec *r)
+/* The writer thread's batch (store_common.h): committed at its last window
+ * close (later records wait in the open transaction for the next close). */
+static bool write_batch(StoreQueue *q, StoreRec *batch)
 {
-    while (r) {
-        Rec *next = r->next;
-        free(r->text);
-        free(r->text2);
-        free(r);
-        r = next;
-    }
-}
-
-static void *writer(void *arg)
-{
-    Store *s = arg;
-    bool end = false;
-    while (!end) {
-        pthread_mutex_lock(&s->mu);
-        while (!s->head)
-            pthread_cond_wait(&s->cv, &s->mu);
-        Rec *batch = s->head;
-        s->head = NULL;
-        s->tail = &s->head;
-        s->queued = 0;
-        pthread_cond_broadcast(&s->space);
-        bool failed = s->failed;
-        pthread_mutex_unlock(&s->mu);
-        /* the batch's last window close: commit there (later records wait
-         * in the open transaction for the next close) */
-        Rec *last_flush = NULL;
-        for (Rec *r = batch; r; r = r->next)
-            if (r->kind == R_FLUSH || r->kind == R_END)
-                last_flush = r;
-        for (Rec *r = batch; r && !failed; r = r->next) {
-            int rc = write_rec(s, r);
-            if (r->kind == R_WINDOW)
-                s->tx_rows += r->n + 1;
-            else if (r->kind <= R_START)
-                s->tx_rows++;
-            /* a big batch is committed in pieces, at window closes */
-            if (rc == SQLITE_OK &&
-                (r == last_flush || r->kind == R_FINISH || (r->kind == R_FLUSH && s->tx_rows >= TX_MAX_ROWS))) {
-                rc = commit(s);
-                s->tx_rows = 0;
-            }
-            if (rc != SQLITE_OK) {
-                fail(s, rc);
-                failed = true;
-            }
+    Store *s = (Store *)q;
+    StoreRec *last_flush = NULL;
+    for (StoreRec *r = batch; r; r = r->next)
+        if (r->kind == R_FLUSH || r->kind == R_END)
+            last_flush = r;
+    for (StoreRec *r = batch; r; r = r->next) {
+        int rc = write_rec(s, r);
+        if (r->kind == R_WINDOW)
+            s->tx_rows += r->n + 1;
+        else if (r->kind <= R_START)
+            s->tx_rows++;
+        /* a big batch is committed in pieces, at window closes */
+        if (rc == SQLITE_OK &&
+            (r == last_flush || r->kind == R_FINISH || (r->kind == R_FLUSH && s->tx_rows >= TX_MAX_ROWS))) {
+            rc = commit(s);
+            s->tx_rows = 0;
         }
-        for (Rec *r = batch; r; r = r->next)
-            if (r->kind == R_END)
-                end = true;
-        free_recs(batch);
+        if (rc != SQLITE_OK) {
+            fail(s, rc);
+            return false;
+        }
     }
-    return NULL;
+    return true;
 }
 
 /* ---- opening: the program, the run, the tables ---------------------------------- */
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 8192;
-            char *g = realloc(buf, cap);
-            if (!g) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = g;
-        }
-        size_t n = fread(buf + len, 1, 4096, f);
-        len += n;
-        if (n < 4096)
-            break;
-    }
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    return buf;
-}
 
 static bool table_exists(sqlite3 *db, const char *name)
 {
@@ -1036,8 +662,8 @@ static int query_table(Store *s, unsigned qi, char *tbl, size_t len)
     snprintf(tbl, len, "%s", q->name);
     for (int k = 0;; k++) {
         bool taken = table_exists(s->db, tbl);
-        for (size_t i = 0; i < sizeof fixed_tables / sizeof *fixed_tables; i++)
-            if (!strcasecmp(tbl, fixed_tables[i]))
+        for (size_t i = 0; i < store_nfixed_tables; i++)
+            if (!strcasecmp(tbl, store_fixed_tables[i]))
                 taken = true;
         if (!taken)
             break;
@@ -1061,7 +687,7 @@ static int query_table(Store *s, unsigned qi, char *tbl, size_t len)
     for (unsigned c = 0; c < q->ncolumns; c++) {
         store_column_name(col, sizeof col, q, c);
         store_quote_ident(qc, sizeof qc, col);
-        fprintf(f, ", %s %s", qc, sql_type(s->types[qi][c]));
+        fprintf(f, ", %s %s", qc, sql_type(s->q.names.types[qi][c]));
     }
     fputs(");\n", f);
     char idx[400];
@@ -1139,13 +765,13 @@ static int prepare_insert_row(Store *s, unsigned qi, const char *tbl)
 
 static int register_run(Store *s, const StoreRunInfo *info)
 {
-    char *manifest = read_file(info->manifest_path);
+    char *manifest = store_read_file(info->manifest_path);
     if (!manifest)
         return SQLITE_IOERR;
-    char *source = info->source_path ? read_file(info->source_path) : NULL;
+    char *source = info->source_path ? store_read_file(info->source_path) : NULL;
     char sha[SHA256_HEX_LEN + 1], now[OUT_VALUE_MAX];
     sha256_hex(manifest, strlen(manifest), sha);
-    now_text(now, sizeof now);
+    store_now_text(now, sizeof now);
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db,
                                 "INSERT INTO programs (name, source, manifest, sha256, created) VALUES (?, ?, ?, ?, ?) "
@@ -1193,28 +819,8 @@ static void store_free(Store *s)
 {
     if (!s)
         return;
-    for (unsigned q = 0; s->m && q < s->m->nqueries; q++) {
-        if (s->types)
-            free(s->types[q]);
-        if (s->ptypes)
-            free(s->ptypes[q]);
-        if (s->cnames)
-            free(s->cnames[q]);
-        if (s->pnames)
-            free(s->pnames[q]);
-        if (s->pname_buf && s->pname_buf[q]) {
-            for (unsigned i = 0; i < s->m->queries[q].nparams; i++)
-                free(s->pname_buf[q][i]);
-            free(s->pname_buf[q]);
-        }
-        if (s->ins_row)
-            sqlite3_finalize(s->ins_row[q]);
-    }
-    free(s->types);
-    free(s->ptypes);
-    free(s->cnames);
-    free(s->pnames);
-    free(s->pname_buf);
+    for (unsigned q = 0; s->ins_row && q < s->m->nqueries; q++)
+        sqlite3_finalize(s->ins_row[q]);
     free(s->ins_row);
     sqlite3_finalize(s->ins_window);
     sqlite3_finalize(s->ins_gap);
@@ -1223,9 +829,7 @@ static void store_free(Store *s)
     if (s->db)
         sqlite3_close(s->db);
     free(s->path);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    pthread_cond_destroy(&s->space);
+    store_queue_destroy(&s->q);
     free(s);
 }
 
@@ -1236,43 +840,15 @@ void *sqlite_store_new(const char *path, const Manifest *m, const StoreRunInfo *
         snprintf(err, errlen, "--db %s: out of memory", path);
         return NULL;
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    pthread_cond_init(&s->space, NULL);
-    s->tail = &s->head;
+    store_queue_init(&s->q, m, write_batch);
     s->m = m;
     s->path = strdup(path);
     s->retention_days = info->retention_days;
     s->retention_day = INT64_MIN;
     unsigned nq = m->nqueries;
-    s->types = calloc(nq + 1, sizeof *s->types);
-    s->ptypes = calloc(nq + 1, sizeof *s->ptypes);
-    s->cnames = calloc(nq + 1, sizeof *s->cnames);
-    s->pnames = calloc(nq + 1, sizeof *s->pnames);
-    s->pname_buf = calloc(nq + 1, sizeof *s->pname_buf);
     s->ins_row = calloc(nq + 1, sizeof *s->ins_row);
-    if (!s->path || !s->types || !s->ptypes || !s->cnames || !s->pnames || !s->pname_buf || !s->ins_row)
+    if (!s->path || !s->ins_row)
         abort();
-    for (unsigned q = 0; q < nq; q++) {
-        const MQuery *mq = &m->queries[q];
-        s->types[q] = calloc(mq->ncolumns + 1, sizeof(EqType));
-        s->cnames[q] = calloc(mq->ncolumns + 1, sizeof(char *));
-        s->ptypes[q] = calloc(mq->nparams + 1, sizeof(EqType));
-        s->pnames[q] = calloc(mq->nparams + 1, sizeof(char *));
-        s->pname_buf[q] = calloc(mq->nparams + 1, sizeof(char *));
-        if (!s->types[q] || !s->cnames[q] || !s->ptypes[q] || !s->pnames[q] || !s->pname_buf[q])
-            abort();
-        for (unsigned c = 0; c < mq->ncolumns; c++) {
-            s->types[q][c] = out_type(mq->columns[c].type);
-            s->cnames[q][c] = mq->columns[c].name;
-        }
-        for (unsigned i = 0; i < mq->nparams; i++) {
-            s->ptypes[q][i] = out_type(mq->params[i].type);
-            if (asprintf(&s->pname_buf[q][i], "%s.%s", mq->params[i].event, mq->params[i].column) < 0)
-                abort();
-            s->pnames[q][i] = s->pname_buf[q][i];
-        }
-    }
     s->db = store_db_open(path, false, err, errlen);
     if (!s->db) {
         store_free(s);
@@ -1315,25 +891,22 @@ void *sqlite_store_new(const char *path, const Manifest *m, const StoreRunInfo *
         store_free(s);
         return NULL;
     }
-    if (pthread_create(&s->thread, NULL, writer, s) != 0) {
+    if (!store_queue_start(&s->q)) {
         snprintf(err, errlen, "--db %s: cannot start the writer thread", path);
         store_free(s);
         return NULL;
     }
-    s->started = true;
     return s;
 }
 
 static bool st_close(void *ctx)
 {
     Store *s = ctx;
-    push(s, rec_new(R_END, 0));
-    pthread_join(s->thread, NULL);
-    bool ok = !s->failed;
+    bool ok = store_queue_end(&s->q);
     if (ok) {
         /* the run's end, and the retention of the days it reached */
         char now[OUT_VALUE_MAX], err[256];
-        now_text(now, sizeof now);
+        store_now_text(now, sizeof now);
         sqlite3_stmt *st;
         int rc = sqlite3_prepare_v2(s->db, "UPDATE runs SET ended = ?, status = 'done' WHERE id = ?", -1, &st, NULL);
         if (rc == SQLITE_OK) {
@@ -1363,12 +936,12 @@ static bool st_close(void *ctx)
 
 const OutSinkOps sqlite_store_ops = {
     .name = "sqlite",
-    .window = st_window,
-    .gap = st_gap,
-    .packet_row = st_packet_row,
-    .event = st_event,
-    .start = st_start,
-    .flush = st_flush,
-    .finish = st_finish,
+    .window = store_q_window,
+    .gap = store_q_gap,
+    .packet_row = store_q_packet_row,
+    .event = store_q_event,
+    .start = store_q_start,
+    .flush = store_q_flush,
+    .finish = store_q_finish,
     .close = st_close,
 };

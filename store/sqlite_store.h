@@ -15,18 +15,9 @@
 #include <sqlite3.h>
 
 #include "output.h"
+#include "store_common.h"
 
 enum { STORE_SCHEMA_VERSION = 1 };
-
-/* What a run records about itself in the runs table. */
-typedef struct {
-    const char *manifest_path; /* the bundle's manifest.yaml (stored whole) */
-    const char *source_path;   /* the .eq program, or NULL (a bundle) */
-    const char *input;         /* "--pcap a.pcap", "--iface eth0", ... */
-    const char *engine;        /* portable, dpdk, ebpf, komon */
-    const char *args;          /* the command line, for people */
-    int retention_days;        /* --db-retention DAYS, or -1 */
-} StoreRunInfo;
 
 /* The sink (output.h): NULL with the reason in err ("--db FILE: ...")
  * when the database cannot be opened, created, upgraded or written. */
@@ -42,18 +33,7 @@ sqlite3 *store_db_open(const char *path, bool readonly, char *err, size_t errlen
  * of capture days older than `days` before the day of the newest window;
  * the number of windows dropped, or -1 (reason in err). */
 int64_t store_retention(sqlite3 *db, int days, char *err, size_t errlen);
-/* The SQL name of column c of query q (a name that could clash with the
- * fixed columns window_id, run_id, seq, ts gets a '_' appended). */
-void store_column_name(char *buf, size_t len, const MQuery *q, unsigned c);
-/* `name` as an SQL identifier: in double quotes, a double quote doubled. */
-void store_quote_ident(char *buf, size_t len, const char *name);
-/* A value back from its text form (as store_value_text writes it). */
-bool store_parse_value(const char *text, EqType t, EqValue *v);
 /* Reads column `col` of a statement row into v (NULL: absent). */
 bool store_column_value(sqlite3_stmt *st, int col, EqType t, EqValue *v);
-/* A flat JSON object {"name":value,...} of values, in the order given
- * (names[i] with values[i] of types[i]); parsed back by store_parse_json. */
-char *store_json(const char *const *names, const EqValue *values, const EqType *types, unsigned n);
-bool store_parse_json(const char *json, const char *const *names, const EqType *types, unsigned n, EqValue *out);
 
 #endif

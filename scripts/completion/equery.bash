@@ -8,7 +8,7 @@ _equery_run()
     prev=${COMP_WORDS[COMP_CWORD-1]}
     case $prev in
         --pcap) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --db) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --db|--clickhouse-auth-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         -o|--output) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --iface|--xdp|--tc) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "table csv json none" -- "$cur")); return ;;
@@ -20,7 +20,7 @@ _equery_run()
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "--pcap --iface --capture-filter --snaplen --engine=portable --engine=dpdk
             --engine=ebpf --dpdk --workers --rx-queues --promisc --xdp --xdp-mode --tc --direction --format
-            --output --rotate --db --db-retention --quiet --no-progress --max-groups --max-instances --mid --partitions --verbose
+            --output --rotate --db --db-retention --clickhouse --clickhouse-auth-file --quiet --no-progress --max-groups --max-instances --mid --partitions --verbose
             --ipfix --ipfix-file --ipfix-pen --ipfix-mtu --ipfix-template-refresh
             --ipfix-template-refresh-messages --pcap-out --help --version" -- "$cur"))
         return

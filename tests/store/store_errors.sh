@@ -64,7 +64,7 @@ check foreign-sqlite 3 "equery-run: error: --db WORK/foreign.sqlite: a SQLite da
     "$RUN" "${SMALL[@]}" --db "$WORK/foreign.sqlite"
 check missing-folder 3 "equery-run: error: --db WORK/no/such/r.sqlite: cannot create it: No such file or directory" \
     "$RUN" "${SMALL[@]}" --db "$WORK/no/such/r.sqlite"
-check retention-without-db 2 "equery-run: error: --db-retention is for the results database: --db FILE
+check retention-without-db 2 "equery-run: error: --db-retention is for the results database: --db FILE or --clickhouse URL
 Try 'equery-run --help' for more information." \
     "$RUN" "${SMALL[@]}" --db-retention 3
 check retention-not-a-number 2 "equery-run: error: --db-retention needs a number of days from 0 to 100000, not 'x'
