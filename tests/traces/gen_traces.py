@@ -1193,8 +1193,8 @@ def gen_flows():
     t.add(950000, icmp4(A, B, 8, id=0x1234, seq=2, data=bytes(32)))
     t.add(1050000, icmp4(B, A, 0, id=0x1234, seq=2, data=bytes(32)))
     # timestamp request and reply (13, 14), id 0x77
-    t.add(400000, icmp4(A, B, 13, id=0x77, seq=1))
-    t.add(410000, icmp4(B, A, 14, id=0x77, seq=1))
+    t.add(400000, icmp4(A, B, 13, id=0x77, seq=1, ts_ori=400, ts_rx=0, ts_tx=0))
+    t.add(410000, icmp4(B, A, 14, id=0x77, seq=1, ts_ori=400, ts_rx=405, ts_tx=405))
     # a UDP datagram to a closed port, and the port unreachable (3, 3) about it
     dgram = ipv4(A, B) / udp(5353, 53, bytes(20))
     t.add(500000, bytes(eth(A, B) / dgram))
