@@ -556,6 +556,10 @@ static void summary(const EngineStats *st, double secs, bool quiet)
     if (st->starts_refused)
         fprintf(stderr, "equery-run: warning: %" PRIu64 " triggered starts were refused (see the nostart records)\n",
                 st->starts_refused);
+    if (st->orient_unremembered)
+        fprintf(stderr, "equery-run: warning: %" PRIu64 " groups were shown in their window's orientation: the direction "
+                        "memory was full of live conversations (docs/language.md 6.1)\n",
+                st->orient_unremembered);
     if (st->conversations_evicted)
         fprintf(stderr, "equery-run: warning: %" PRIu64 " TCP conversations were evicted from the sequence tracker: "
                         "loss may be undercounted\n",

@@ -331,8 +331,12 @@ static void emit_close_fn(G *g)
                "        q_%s_state *s = (q_%s_state *)(slot + EQ_TAG_SIZE + sizeof(q_%s_key));\n",
             g->qn, g->qn, g->qn, g->qn, g->qn);
     if (q->bidir)
-        fprintf(o, "        q_%s_key ok;\n        q_%s_orient(&ok, ck, s->orient);\n        q_%s_row(in, w, &ok, s, emit, ctx);\n",
-                g->qn, g->qn, g->qn);
+        fprintf(o,
+                "        /* the conversation keeps the orientation it was first seen in */\n"
+                "        if (eq_dirs_orient(in->dirs, ck, sizeof *ck, s->orient, w) != s->orient)\n"
+                "            q_%s_flip(s);\n"
+                "        q_%s_key ok;\n        q_%s_orient(&ok, ck, s->orient);\n        q_%s_row(in, w, &ok, s, emit, ctx);\n",
+                g->qn, g->qn, g->qn, g->qn);
     else
         fprintf(o, "        q_%s_row(in, w, ck, s, emit, ctx);\n", g->qn);
     fputs("    }\n", o);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "dirs.h"
 #include "engine_impl.h"
 #include "table.h"
 
@@ -116,6 +117,7 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
     e->param_event = eng_calloc(e, m->nqueries, sizeof *e->param_event);
     e->param_col = eng_calloc(e, m->nqueries, sizeof *e->param_col);
     e->types = eng_calloc(e, m->nqueries, sizeof *e->types);
+    e->dirs = eng_calloc(e, m->nqueries, sizeof *e->dirs);
     e->param_src = eng_calloc(e, m->nqueries, sizeof *e->param_src);
     e->shown = eng_calloc(e, m->nqueries, sizeof *e->shown);
     e->ev_stride = eng_calloc(e, m->nevents, sizeof *e->ev_stride);
@@ -140,6 +142,13 @@ Engine *engine_new(const EngineConfig *cfg, char *err, size_t errlen)
             e->needs |= ENGINE_SAMPLES;
         if (!mq->aggregate)
             e->needs |= ENGINE_PACKET_ORDER;
+        if (mq->aggregate && mq->bidir && !e->cfg.box && e->dirs) {
+            /* orientations outlive windows and instances (dirs.h); a box
+             * only sends partials: the centre orients them */
+            e->dirs[q] = eq_dirs_new(p->queries[q].key_size);
+            if (!e->dirs[q])
+                e->error = OOM;
+        }
         e->types[q] = eng_calloc(e, mq->ncolumns, sizeof(EqType));
         for (unsigned c = 0; e->types[q] && c < mq->ncolumns; c++)
             e->types[q][c] = out_type(mq->columns[c].type);
@@ -228,6 +237,9 @@ const EngineStats *engine_stats(const Engine *e)
         m->sum.bytes += e->wst[k].bytes;
         m->sum.malformed += e->wst[k].malformed;
     }
+    m->sum.orient_unremembered = 0;
+    for (unsigned q = 0; e->dirs && q < e->m->nqueries; q++)
+        m->sum.orient_unremembered += eq_dirs_unremembered(e->dirs[q]);
     return &m->sum;
 }
 
@@ -282,6 +294,7 @@ static Inst *new_inst(Engine *e, unsigned q, int64_t start, EqValue *params, cha
     in->in.emit = packet_row;
     in->in.emit_ctx = in;
     in->in.host = in;
+    in->in.dirs = e->dirs[q];
     if (ok && e->cfg.partitions >= 1) { /* partial tables, even one (a single DPDK worker) */
         in->part = eng_calloc(e, e->nparts, sizeof *in->part);
         for (unsigned k = 0; in->part && k < e->nparts; k++) {
@@ -969,6 +982,9 @@ void engine_free(Engine *e)
     free(e->param_src);
     free(e->shown);
     free(e->ev_stride);
+    for (unsigned q = 0; e->dirs && q < e->m->nqueries; q++)
+        eq_dirs_free(e->dirs[q]);
+    free(e->dirs);
     free(e->types);
     free(e->param_event);
     free(e->param_col);

@@ -74,6 +74,7 @@ typedef struct EngineStats {
     uint64_t malformed;
     uint64_t groups_dropped;   /* packets whose new group did not fit --max-groups */
     uint64_t conversations_evicted;
+    uint64_t orient_unremembered; /* groups shown in their window's orientation: the direction memory was full */
     uint64_t windows, rows, events, starts, starts_refused;
     uint64_t gaps;             /* gap records: silences of a replayed capture summarised */
     uint64_t late;             /* packets stamped earlier than the packet before them */

@@ -68,6 +68,7 @@ struct Engine {
     unsigned *shown;        /* per query: parameters that are not carried (they come first) */
     unsigned *ev_stride;    /* per event: values kept per firing row (columns, then the instance's params) */
     EqType **types;     /* per query, per column */
+    EqDirs **dirs;      /* per query: the direction memory of a bidirectional one, else NULL */
     TcpTrack **tcp;     /* one sequence tracker per partition */
     unsigned nparts;
     uint8_t **wscratch; /* per partition: lookup records of a worker's burst */

@@ -34,6 +34,7 @@
 /* The names program.h's structs and eq_layout.h use (eq_rt.h's, laid out
  * alike; no libc here). */
 typedef __u8 uint8_t;
+typedef __u16 uint16_t;
 typedef __u64 uint64_t;
 typedef __s64 int64_t;
 typedef struct EqDistinct EqDistinct;
@@ -282,7 +283,7 @@ static __always_inline void eq_tos(struct eq_pkt *p, __u8 tos)
     (void)tos;
 }
 
-/* The ports (TCP, UDP), or the type and code (ICMP). */
+/* The ports (TCP, UDP), or ICMP's (eq_icmp_ports). */
 static __always_inline void eq_ports(struct eq_pkt *p, __u16 sport, __u16 dport)
 {
 #ifdef EQ_NEED_SPORT
@@ -359,7 +360,9 @@ static __always_inline void eq_parse_l4(struct eq_pkt *p, __u8 *l4, __u8 *end, _
         if (l4 + 4 > end)
             return; /* type, code, checksum */
         p->has |= EQ_HAS_ICMP;
-        eq_ports(p, l4[0], l4[1]); /* type, code */
+        __u16 sport, dport; /* type and code, or a request/reply's type and id */
+        eq_icmp_ports(l4, l4 + 6 <= end, icmp == EQ_IPPROTO_ICMPV6, &sport, &dport);
+        eq_ports(p, sport, dport);
         hlen = 8; /* the header of every common message, whatever the type */
     } else {
         return; /* no known transport header */

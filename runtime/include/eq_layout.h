@@ -40,4 +40,50 @@ typedef struct {
     uint64_t v6;         /* 1 for IPv6 */
 } EqAddr;
 
+/* ICMP's request/reply messages, paired as Argus pairs them (echo,
+ * timestamp, information and address mask in ICMP; echo in ICMPv6): the
+ * type of the request whose exchange a message of `type` belongs to, or
+ * -1 for any other message; *reply says whether it is the reply. The
+ * parsers then put the request's type and the identifier in the ports,
+ * swapped in the reply as a reply's ports are: sport = type, dport = id for
+ * the request, sport = id, dport = type for the reply (docs/fields.md). */
+static inline int eq_icmp_request(uint8_t type, bool v6, bool *reply)
+{
+    *reply = false;
+    if (v6) {
+        if (type == 128 || type == 129) {
+            *reply = type == 129;
+            return 128;
+        }
+        return -1;
+    }
+    switch (type) {
+    case 8: return 8;
+    case 13:
+    case 15:
+    case 17: return type;
+    case 0: *reply = true; return 8;
+    case 14:
+    case 16:
+    case 18: *reply = true; return type - 1;
+    default: return -1;
+    }
+}
+
+/* The ports of an ICMP message whose first six bytes are at m (type, code,
+ * checksum, identifier), `whole` when the identifier was captured. */
+static inline void eq_icmp_ports(const uint8_t *m, bool whole, bool v6, uint16_t *sport, uint16_t *dport)
+{
+    bool reply;
+    int req = whole ? eq_icmp_request(m[0], v6, &reply) : -1;
+    if (req < 0) { /* type and code */
+        *sport = m[0];
+        *dport = m[1];
+        return;
+    }
+    uint16_t id = (uint16_t)((m[4] << 8) | m[5]);
+    *sport = reply ? id : (uint16_t)req;
+    *dport = reply ? (uint16_t)req : id;
+}
+
 #endif

@@ -161,7 +161,14 @@ static inline bool eq_proto(const EqPkt *p, uint8_t *v)
     return eq_has_ip(p);
 }
 
-/* TCP/UDP ports; ICMP type (sport) and code (dport). */
+/* ICMP's ports (eq_layout.h's eq_icmp_ports): type and code, or for a
+ * request/reply message its request's type and its identifier. */
+static inline void eq_icmp_ports_of(const EqPkt *p, uint16_t *sport, uint16_t *dport)
+{
+    eq_icmp_ports(p->data + p->l4, (uint32_t)p->l4 + 6 <= p->caplen, p->ipver == 6, sport, dport);
+}
+
+/* TCP/UDP ports; ICMP's as eq_icmp_ports_of puts them. */
 static inline bool eq_sport(const EqPkt *p, uint16_t *v)
 {
     if (p->has & (EQ_HAS_TCP | EQ_HAS_UDP)) {
@@ -169,7 +176,8 @@ static inline bool eq_sport(const EqPkt *p, uint16_t *v)
         return true;
     }
     if (p->has & EQ_HAS_ICMP) {
-        *v = p->data[p->l4];
+        uint16_t d;
+        eq_icmp_ports_of(p, v, &d);
         return true;
     }
     return false;
@@ -182,7 +190,8 @@ static inline bool eq_dport(const EqPkt *p, uint16_t *v)
         return true;
     }
     if (p->has & EQ_HAS_ICMP) {
-        *v = p->data[p->l4 + 1];
+        uint16_t s;
+        eq_icmp_ports_of(p, &s, v);
         return true;
     }
     return false;

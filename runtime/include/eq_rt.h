@@ -200,6 +200,25 @@ static inline void *eq_table_get(EqTable *t, const void *key, size_t key_size, u
 typedef struct EqInstance EqInstance;
 typedef void (*EqEmitFn)(void *ctx, const EqValue *row);
 
+/* The window being closed: [start, end); `len` is what load divides by. */
+typedef struct {
+    int64_t start, end, len;
+} EqWindow;
+
+/* ---- the direction memory ------------------------------------------------ */
+
+/* A bidirectional query's memory of its conversations' orientations
+ * (runtime/dirs.c, docs/language.md 6.1): which side of each canonical key
+ * was the source of the conversation's first packet ever seen. */
+typedef struct EqDirs EqDirs;
+
+/* The orientation a closing group of canonical key `key` (key_size bytes)
+ * is shown in: the remembered one when the conversation was seen in a
+ * window that ended less than the idle time before w->start, else the
+ * group's own `orient` (its first packet in this window), which is then
+ * remembered. d may be NULL (no memory: `orient`). */
+uint8_t eq_dirs_orient(EqDirs *d, const void *key, uint32_t key_size, uint8_t orient, const EqWindow *w);
+
 /* The part of a running query that generated code sees; the host keeps the
  * rest. */
 struct EqInstance {
@@ -209,12 +228,8 @@ struct EqInstance {
     void *emit_ctx;
     uint64_t rowid;        /* rows emitted so far (srcid) */
     void *host;            /* the runtime's own data */
+    EqDirs *dirs;          /* the query's direction memory (NULL: none) */
 };
-
-/* The window being closed: [start, end); `len` is what load divides by. */
-typedef struct {
-    int64_t start, end, len;
-} EqWindow;
 
 /* ---- what a generated program exports ---------------------------------- */
 

@@ -268,6 +268,9 @@ static void q_flows_close(EqInstance *in, const EqWindow *w, EqEmitFn emit, void
             continue;
         const q_flows_key *ck = (const q_flows_key *)(slot + EQ_TAG_SIZE);
         q_flows_state *s = (q_flows_state *)(slot + EQ_TAG_SIZE + sizeof(q_flows_key));
+        /* the conversation keeps the orientation it was first seen in */
+        if (eq_dirs_orient(in->dirs, ck, sizeof *ck, s->orient, w) != s->orient)
+            q_flows_flip(s);
         q_flows_key ok;
         q_flows_orient(&ok, ck, s->orient);
         q_flows_row(in, w, &ok, s, emit, ctx);

@@ -460,6 +460,9 @@ static void q_handshakes_close(EqInstance *in, const EqWindow *w, EqEmitFn emit,
             continue;
         const q_handshakes_key *ck = (const q_handshakes_key *)(slot + EQ_TAG_SIZE);
         q_handshakes_state *s = (q_handshakes_state *)(slot + EQ_TAG_SIZE + sizeof(q_handshakes_key));
+        /* the conversation keeps the orientation it was first seen in */
+        if (eq_dirs_orient(in->dirs, ck, sizeof *ck, s->orient, w) != s->orient)
+            q_handshakes_flip(s);
         q_handshakes_key ok;
         q_handshakes_orient(&ok, ck, s->orient);
         q_handshakes_row(in, w, &ok, s, emit, ctx);

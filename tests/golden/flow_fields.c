@@ -436,6 +436,9 @@ static void q_conn_close(EqInstance *in, const EqWindow *w, EqEmitFn emit, void 
             continue;
         const q_conn_key *ck = (const q_conn_key *)(slot + EQ_TAG_SIZE);
         q_conn_state *s = (q_conn_state *)(slot + EQ_TAG_SIZE + sizeof(q_conn_key));
+        /* the conversation keeps the orientation it was first seen in */
+        if (eq_dirs_orient(in->dirs, ck, sizeof *ck, s->orient, w) != s->orient)
+            q_conn_flip(s);
         q_conn_key ok;
         q_conn_orient(&ok, ck, s->orient);
         q_conn_row(in, w, &ok, s, emit, ctx);

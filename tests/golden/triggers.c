@@ -138,6 +138,9 @@ static void q_q1_close(EqInstance *in, const EqWindow *w, EqEmitFn emit, void *c
             continue;
         const q_q1_key *ck = (const q_q1_key *)(slot + EQ_TAG_SIZE);
         q_q1_state *s = (q_q1_state *)(slot + EQ_TAG_SIZE + sizeof(q_q1_key));
+        /* the conversation keeps the orientation it was first seen in */
+        if (eq_dirs_orient(in->dirs, ck, sizeof *ck, s->orient, w) != s->orient)
+            q_q1_flip(s);
         q_q1_key ok;
         q_q1_orient(&ok, ck, s->orient);
         q_q1_row(in, w, &ok, s, emit, ctx);
@@ -434,6 +437,9 @@ static void q_d1_close(EqInstance *in, const EqWindow *w, EqEmitFn emit, void *c
             continue;
         const q_d1_key *ck = (const q_d1_key *)(slot + EQ_TAG_SIZE);
         q_d1_state *s = (q_d1_state *)(slot + EQ_TAG_SIZE + sizeof(q_d1_key));
+        /* the conversation keeps the orientation it was first seen in */
+        if (eq_dirs_orient(in->dirs, ck, sizeof *ck, s->orient, w) != s->orient)
+            q_d1_flip(s);
         q_d1_key ok;
         q_d1_orient(&ok, ck, s->orient);
         q_d1_row(in, w, &ok, s, emit, ctx);

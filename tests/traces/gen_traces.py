@@ -1154,6 +1154,60 @@ def gen_late():
     return t
 
 
+def gen_flows():
+    """Orientation across windows and ICMP pairs (docs/language.md 6.1)."""
+    t = Trace("flows")
+    S = L()
+    C = Host(0x70, "192.0.2.70", ttl=64)
+    V = Host(0x71, "198.51.100.70", ttl=60)
+    A = Host(0x72, "192.0.2.71", ttl=64)
+    B = Host(0x73, "198.51.100.71", ttl=61)
+    conn = TcpConn(t, C, V, 41000, 443, 5000000, 6000000, cwin=64240, swin=29200)
+    # window [0, 1): the client opens and sends
+    conn.send(0, True, "S")
+    conn.send(10000, False, "SA")
+    conn.send(20000, True, "A")
+    conn.send(100000, True, "PA", stream_bytes(0, 200))
+    conn.send(150000, False, "A")
+    # windows [1, 2) and [2, 3): the server's data comes first
+    conn.send(1100000, False, "PA", stream_bytes(0, 500))
+    conn.send(1200000, True, "A")
+    conn.send(2300000, False, "PA", stream_bytes(500, 300))
+    conn.send(2400000, True, "A")
+    # window [4, 5): nothing in [3, 4), the orientation is remembered
+    conn.send(4100000, False, "PA", stream_bytes(800, 100))
+    conn.send(4200000, True, "A")
+    # 66 s later: idle for over 60 s, forgotten; the server's packet comes first
+    conn.send(70100000, False, "PA", stream_bytes(900, 100))
+    conn.send(70200000, True, "FA")
+    conn.send(70300000, False, "FA")
+    conn.send(70400000, True, "A")
+
+    def icmp4(src, dst, typ, data=b"", **kw):
+        m = S["ICMP"](type=typ, **kw)
+        return bytes(eth(src, dst) / ipv4(src, dst) / (m / S["Raw"](data) if data else m))
+
+    # echo, id 0x1234: seq 1 in [0, 1); seq 2 asked in [0, 1), answered in [1, 2)
+    t.add(300000, icmp4(A, B, 8, id=0x1234, seq=1, data=bytes(32)))
+    t.add(310000, icmp4(B, A, 0, id=0x1234, seq=1, data=bytes(32)))
+    t.add(950000, icmp4(A, B, 8, id=0x1234, seq=2, data=bytes(32)))
+    t.add(1050000, icmp4(B, A, 0, id=0x1234, seq=2, data=bytes(32)))
+    # timestamp request and reply (13, 14), id 0x77
+    t.add(400000, icmp4(A, B, 13, id=0x77, seq=1, ts_ori=400, ts_rx=0, ts_tx=0))
+    t.add(410000, icmp4(B, A, 14, id=0x77, seq=1, ts_ori=400, ts_rx=405, ts_tx=405))
+    # a UDP datagram to a closed port, and the port unreachable (3, 3) about it
+    dgram = ipv4(A, B) / udp(5353, 53, bytes(20))
+    t.add(500000, bytes(eth(A, B) / dgram))
+    t.add(510000, bytes(eth(B, A) / ipv4(B, A) / S["ICMP"](type=3, code=3) / S["Raw"](bytes(dgram)[:28])))
+    # ICMPv6 echo (128, 129), id 0x99
+    def e6(sm, dm, src, dst, msg):
+        return bytes(S["Ether"](src=mac(sm), dst=mac(dm)) /
+                     S["IPv6"](src=src, dst=dst, hlim=64) / msg)
+    t.add(600000, e6(0x72, 0x73, "2001:db8::71", "2001:db8::72", S["EchoReq6"](id=0x99, seq=1)))
+    t.add(610000, e6(0x73, 0x72, "2001:db8::72", "2001:db8::71", S["EchoRep6"](id=0x99, seq=1)))
+    return t
+
+
 TRACES = [
     ("tcp_retrans", gen_tcp_retrans),
     ("syn_flood", gen_syn_flood),
@@ -1174,6 +1228,7 @@ TRACES = [
     ("late", gen_late),
     ("dscp_ecn", gen_dscp_ecn),
     ("pseudowire", gen_pseudowire),
+    ("flows", gen_flows),
 ]
 TRACE_NAMES = [n for n, _ in TRACES]
 PCAPNG_TOO = {"tcp_retrans"}  # also written as NAME.pcapng (same packets)

@@ -1,7 +1,11 @@
 # The program of issue 11, item 1, with thresholds for the SSH capture with
-# many retransmissions: both directions lose segments, so two tput
-# instances run (one per lossy.saddr), each starts its own win, and each win
-# reads the lossy.saddr of the firing that started its tput.
+# many retransmissions: each win reads the lossy.saddr of the firing that
+# started its tput. Both directions lose segments; the connection keeps its
+# orientation (192.168.0.102 -> .112) in every window (docs/language.md
+# 6.1), so lossy fires for that one row and one tput instance runs: before
+# the orientation was kept, a window that began with the other side's
+# packet fired lossy for the reversed row too, and a second tput and win
+# watched the same connection.
 const K1 = 2;
 const SLOW = 5000;
 query loss = Select(saddr, daddr, loss) Where(proto == tcp) Groupby(saddr, daddr) Every(1s);
