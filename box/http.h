@@ -1,0 +1,73 @@
+/* http.h - what equery-box and equery-server share over libmicrohttpd:
+ * the listen and token rules (a non-loopback address needs a token file),
+ * the gate every request passes (token first, then the body gathered up
+ * to a size limit: 401 and 413), JSON replies, and the compiler's
+ * diagnostics as JSON (docs/boxes.md, docs/api.md). */
+#ifndef EQ_BOX_HTTP_H
+#define EQ_BOX_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* ---- the listen and token rules ------------------------------------------------ */
+
+/* The token in `path`: one line of at least 16 characters, no spaces.
+ * NULL with the reason in err. The caller frees it. */
+char *http_read_token(const char *path, char *err, size_t errlen);
+/* HOST:PORT or [V6]:PORT into an address (port 0: any free one). */
+bool http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
+bool http_is_loopback(const struct sockaddr_storage *ss);
+
+/* ---- replies -------------------------------------------------------------------- */
+
+enum MHD_Result http_reply(struct MHD_Connection *c, unsigned code, const char *type, void *body, size_t n,
+                           enum MHD_ResponseMemoryMode mode);
+/* Sends the JSON value (one line) and releases it. */
+enum MHD_Result http_reply_json(struct MHD_Connection *c, unsigned code, json_t *j);
+/* {"error": msg} */
+enum MHD_Result http_reply_error(struct MHD_Connection *c, unsigned code, const char *msg);
+
+/* The compiler's text diagnostics ("FILE.eq:LINE:COL: SEVERITY: MESSAGE",
+ * the source line, a caret line, maybe a fix-it line) as
+ * {"diagnostics":[{line, column, end_column, severity, message,
+ * suggestion[, notes]}], "text": text}. */
+json_t *http_diagnostics_json(const char *text);
+/* Replaces every `path` in text by `as` (in place; as no longer than path):
+ * the server's folders are not the client's business. */
+void http_hide_path(char *text, const char *path, const char *as);
+
+/* ---- the gate -------------------------------------------------------------------- */
+
+typedef struct {
+    const char *tool;        /* for log lines: "equery-box" */
+    const char *token;       /* NULL: none (loopback only) */
+    size_t max_body;         /* request bodies beyond this: 413 */
+    pthread_mutex_t mu;
+    uint64_t requests, unauthorized, bad;
+} HttpGate;
+
+typedef struct {
+    char *body;              /* NUL-terminated; n bytes */
+    size_t n, cap;
+    bool too_big;
+} HttpReq;
+
+void http_gate_init(HttpGate *g, const char *tool, const char *token, size_t max_body);
+void http_gate_destroy(HttpGate *g);
+/* Called first in the access handler with its arguments. Returns the
+ * whole request (body gathered) when it may be dispatched; NULL when the
+ * gate answered or needs more of the body: the handler then returns *rc.
+ * `open`: a request that needs no token (the GUI's static files). */
+HttpReq *http_gate(HttpGate *g, struct MHD_Connection *c, const char *url, const char *method, const char *upload,
+                   size_t *upload_size, void **con_cls, bool open, enum MHD_Result *rc);
+/* MHD_OPTION_NOTIFY_COMPLETED: frees the request. */
+void http_request_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe);
+/* Counts a bad request (answered 4xx by the handler). */
+void http_gate_bad(HttpGate *g);
+
+#endif
