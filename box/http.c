@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -88,6 +89,17 @@ bool http_is_loopback(const struct sockaddr_storage *ss)
     return false;
 }
 
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int http_remove_dir(const char *dir)
+{
+    return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* ---- replies -------------------------------------------------------------------- */
 
 enum MHD_Result http_reply(struct MHD_Connection *c, unsigned code, const char *type, void *body, size_t n,
@@ -139,8 +151,12 @@ json_t *http_diagnostics_json(const char *text)
         char sev[16];
         char *p = strstr(ln, ".eq:");
         if (p && sscanf(p + 4, "%d:%d: %15[a-z]: %n", &line, &col, sev, &used) == 3 && used) {
-            cur = json_pack("{s:i,s:i,s:i,s:s,s:s,s:n}", "line", line, "column", col, "end_column", col, "severity",
-                            sev, "message", p + 4 + used, "suggestion");
+            /* the file: from the line's start (or the last space before it) to ".eq" */
+            const char *file = p;
+            while (file > ln && file[-1] != ' ')
+                file--;
+            cur = json_pack("{s:s%,s:i,s:i,s:i,s:s,s:s,s:n}", "file", file, (size_t)(p + 3 - file), "line", line,
+                            "column", col, "end_column", col, "severity", sev, "message", p + 4 + used, "suggestion");
             if (!strcmp(sev, "note") && json_array_size(list)) {
                 /* a note belongs to the diagnostic before it */
                 json_t *prev = json_array_get(list, json_array_size(list) - 1);

@@ -22,6 +22,8 @@ char *http_read_token(const char *path, char *err, size_t errlen);
 /* HOST:PORT or [V6]:PORT into an address (port 0: any free one). */
 bool http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
 bool http_is_loopback(const struct sockaddr_storage *ss);
+/* Removes a daemon's own state folder (made by mkdtemp) and what it holds. */
+int http_remove_dir(const char *dir);
 
 /* ---- replies -------------------------------------------------------------------- */
 
@@ -34,7 +36,7 @@ enum MHD_Result http_reply_error(struct MHD_Connection *c, unsigned code, const 
 
 /* The compiler's text diagnostics ("FILE.eq:LINE:COL: SEVERITY: MESSAGE",
  * the source line, a caret line, maybe a fix-it line) as
- * {"diagnostics":[{line, column, end_column, severity, message,
+ * {"diagnostics":[{file, line, column, end_column, severity, message,
  * suggestion[, notes]}], "text": text}. */
 json_t *http_diagnostics_json(const char *text);
 /* Replaces every `path` in text by `as` (in place; as no longer than path):

@@ -58,17 +58,6 @@ static int usage_error(const char *msg, const char *arg)
     return EXIT_USAGE;
 }
 
-static int rm_rf(const char *dir)
-{
-    char *cmd = NULL;
-    /* (our own temporary folder, made by mkdtemp) */
-    if (asprintf(&cmd, "rm -rf -- '%s'", dir) < 0)
-        return -1;
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_PCAP, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION };
@@ -170,7 +159,7 @@ int main(int argc, char **argv)
     if (!d) {
         fprintf(stderr, "equery-box: error: %s\n", err);
         if (own_state)
-            rm_rf(tmpdir);
+            http_remove_dir(tmpdir);
         return EXIT_RUN;
     }
     fprintf(stderr, "equery-box: listening on %s (port %u)%s, input %s\n", listen, boxd_port(d),
@@ -180,6 +169,6 @@ int main(int argc, char **argv)
     fprintf(stderr, "equery-box: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     boxd_stop(d);
     if (own_state)
-        rm_rf(tmpdir);
+        http_remove_dir(tmpdir);
     return 0;
 }

@@ -54,8 +54,7 @@ static int event_index(const Manifest *m, const char *name)
     return -1;
 }
 
-/* The manifest of the run's program, back through a file for manifest_load. */
-static Manifest *load_manifest(sqlite3 *db, int64_t run, int64_t *program, char *err, size_t errlen)
+Manifest *store_run_manifest(sqlite3 *db, int64_t run, int64_t *program, char *err, size_t errlen)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT p.id, p.manifest FROM runs r JOIN programs p ON p.id = r.program WHERE r.id = ?",
@@ -292,7 +291,7 @@ int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FIL
                  const StoreExportFollow *follow, char *err, size_t errlen)
 {
     Export x = {.db = db, .run = run, .only = -1, .err = err, .errlen = errlen};
-    Manifest *m = load_manifest(db, run, &x.program, err, errlen);
+    Manifest *m = store_run_manifest(db, run, &x.program, err, errlen);
     if (!m)
         return EXIT_ERR;
     x.m = m;
@@ -399,7 +398,7 @@ int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FIL
             status = export_other(&x, kind, id);
         if (!status && follow && follow->record) {
             fflush(out);
-            if (!follow->record(follow->ctx, sqlite3_column_int64(all, 3)))
+            if (!follow->record(follow->ctx, sqlite3_column_int64(all, 3), kind))
                 break;
         }
     }

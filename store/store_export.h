@@ -9,14 +9,20 @@
 
 #include <sqlite3.h>
 
+#include "manifest.h"
 #include "output.h"
 
+/* The manifest of run `run`'s program (*program: its id); NULL with the
+ * reason in err. The caller frees it (manifest_free). */
+Manifest *store_run_manifest(sqlite3 *db, int64_t run, int64_t *program, char *err, size_t errlen);
+
 /* Following a run as it is written: only the records after `after_seq`,
- * and after each record (written to `out`, flushed) record(ctx, its seq)
- * is called; false stops the export there. */
+ * and after each record (written to `out`, flushed) record(ctx, its seq,
+ * its kind) is called: 'w' window, 'g' gap, 'e' event, 's' start, 'p' a
+ * packet query's row. false stops the export there. */
 typedef struct {
     int64_t after_seq;
-    bool (*record)(void *ctx, int64_t seq);
+    bool (*record)(void *ctx, int64_t seq, char kind);
     void *ctx;
 } StoreExportFollow;
 
