@@ -25,6 +25,9 @@
 
 enum { EXIT_USAGE = 2, EXIT_RUN = 3, MAX_BOXES = 64, DEFAULT_MAX_BODY = 1 << 20 };
 
+#ifndef EQUERY_EXAMPLES_DIR
+#define EQUERY_EXAMPLES_DIR "examples"
+#endif
 #ifndef EQUERY_WEB_DIR
 #define EQUERY_WEB_DIR "server/web"
 #endif
@@ -55,6 +58,7 @@ static void usage(FILE *f)
           "  --captures DIR       programs may also run on a capture file of DIR, replayed\n"
           "                       on the server (by name: never an arbitrary path)\n"
           "  --web DIR            the GUI's files (default: " EQUERY_WEB_DIR ")\n"
+          "  --examples DIR       the editor's templates (default: " EQUERY_EXAMPLES_DIR ")\n"
           "  --state-dir DIR      programs' sources and builds (default: a temporary folder)\n"
           "  --max-body BYTES     the largest request body (default 1048576)\n"
           "  -h, --help           this help\n"
@@ -74,17 +78,18 @@ static int usage_error(const char *msg, const char *arg)
 
 int main(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION };
+    enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},     {"db", required_argument, 0, O_DB},
         {"box", required_argument, 0, O_BOX},           {"token-file", required_argument, 0, O_TOKEN},
         {"box-token-file", required_argument, 0, O_BOX_TOKEN}, {"captures", required_argument, 0, O_CAPTURES},
         {"web", required_argument, 0, O_WEB},           {"state-dir", required_argument, 0, O_STATE},
         {"max-body", required_argument, 0, O_MAXBODY},  {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, O_VERSION},         {0, 0, 0, 0},
+        {"version", no_argument, 0, O_VERSION},         {"examples", required_argument, 0, O_EXAMPLES},
+        {0, 0, 0, 0},
     };
     const char *listen = NULL, *db = NULL, *token_file = NULL, *box_token_file = NULL, *captures = NULL;
-    const char *web = EQUERY_WEB_DIR, *state_dir = NULL;
+    const char *web = EQUERY_WEB_DIR, *examples = EQUERY_EXAMPLES_DIR, *state_dir = NULL;
     const char *boxes[MAX_BOXES];
     unsigned nboxes = 0;
     size_t max_body = DEFAULT_MAX_BODY;
@@ -105,6 +110,7 @@ int main(int argc, char **argv)
         case O_BOX_TOKEN: box_token_file = optarg; break;
         case O_CAPTURES: captures = optarg; break;
         case O_WEB: web = optarg; break;
+        case O_EXAMPLES: examples = optarg; break;
         case O_STATE: state_dir = optarg; break;
         case O_MAXBODY: {
             char *end;
@@ -183,7 +189,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     ServerOptions o = {.addr = (const struct sockaddr *)&ss, .addrlen = sslen, .listen_text = listen, .db = db,
                        .boxes = boxes, .nboxes = nboxes, .box_token_file = box_token_file, .token = token,
-                       .captures = captures, .web_dir = web, .chartjs = chartjs, .state_dir = state_dir,
+                       .captures = captures, .web_dir = web, .examples = examples, .chartjs = chartjs, .state_dir = state_dir,
                        .max_body = max_body};
     Server *s = server_start(&o, err, sizeof err);
     free(token);

@@ -44,6 +44,7 @@ enum {
     MAX_RUNNING = 16,           /* programs running at once */
     MAX_NAME = 64,              /* a program's or a capture's name */
     MAX_STATIC = 4 << 20,       /* a GUI file */
+    MAX_EXAMPLE = 64 << 10,     /* an example program */
     LIST_LIMIT = 500,           /* programs listed */
     STREAM_POLL_MS = 200,       /* how often a stream looks for new records */
     STREAM_FULL_MS = 2000,      /* and reads the run whatever the quick check says */
@@ -600,6 +601,30 @@ static enum MHD_Result api_captures(Server *s, struct MHD_Connection *c)
     return http_reply_json(c, 200, json_pack("{s:o}", "captures", list));
 }
 
+/* GET /api/examples: the example programs, as templates for the editor. */
+static enum MHD_Result api_examples(Server *s, struct MHD_Connection *c)
+{
+    json_t *list = json_array();
+    DIR *d = s->o.examples ? opendir(s->o.examples) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        char path[PATH_MAX], text[MAX_EXAMPLE + 1];
+        if (!safe_name(e->d_name) || n < 4 || strcmp(e->d_name + n - 3, ".eq") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", s->o.examples, e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t len = f ? fread(text, 1, MAX_EXAMPLE, f) : 0;
+        if (f)
+            fclose(f);
+        text[len] = '\0';
+        if (len && len < MAX_EXAMPLE)
+            json_array_append_new(list, json_pack("{s:s,s:s}", "name", e->d_name, "source", text));
+    }
+    if (d)
+        closedir(d);
+    return http_reply_json(c, 200, json_pack("{s:o}", "examples", list));
+}
+
 /* ---- boxes ------------------------------------------------------------------------ */
 
 static size_t on_status_body(char *p, size_t size, size_t n, void *ctx)
@@ -977,6 +1002,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rc = get ? api_events(s, c) : http_reply_error(c, 405, "method not allowed here");
     else if (!strcmp(url, "/api/boxes"))
         rc = get ? api_boxes(s, c) : http_reply_error(c, 405, "method not allowed here");
+    else if (!strcmp(url, "/api/examples"))
+        rc = get ? api_examples(s, c) : http_reply_error(c, 405, "method not allowed here");
     else if (!strcmp(url, "/api/captures"))
         rc = get ? api_captures(s, c) : http_reply_error(c, 405, "method not allowed here");
     else if (!strcmp(url, "/api/stream"))

@@ -22,6 +22,7 @@ typedef struct {
     const char *token;           /* the API's token, or NULL (loopback only) */
     const char *captures;        /* the folder of captures programs may run on, or NULL */
     const char *web_dir;         /* the GUI's static files */
+    const char *examples;        /* example programs (templates), or NULL */
     const char *chartjs;         /* Debian's chart.js (served as /static/chart.js), or NULL */
     const char *state_dir;       /* programs' sources, bundles, local boxes */
     size_t max_body;             /* request bodies beyond this: 413 */
