@@ -324,7 +324,12 @@ async function follow(id, after) {
             else if (line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
           }
           if (evId !== null) last = Number(evId);
-          if (ev === 'end') { setStatus(`program ${id}: ended`); state.stream = null; return; }
+          if (ev === 'end') {
+            setStatus(`program ${id}: ended`);
+            document.getElementById('program-info').textContent += ' (its run has ended)';
+            state.stream = null;
+            return;
+          }
           if (evId !== null) onRecord(ev, data);
         }
       }
