@@ -378,15 +378,8 @@ BoxDaemon *boxd_start(const BoxDaemonOptions *o, char *err, size_t errlen)
     pthread_mutex_init(&d->mu, NULL);
     http_gate_init(&d->gate, "equery-box", d->token, o->max_body);
     d->started = now_ns();
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (o->addr->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    d->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, d, MHD_OPTION_SOCK_ADDR, o->addr,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                              (unsigned)32, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                              MHD_OPTION_NOTIFY_COMPLETED, http_request_done, d, MHD_OPTION_END);
+    d->mhd = http_start(o->addr, o->listen_text, on_request, d, 64, err, errlen);
     if (!d->mhd) {
-        snprintf(err, errlen, "cannot listen on %s: %s", o->listen_text, strerror(errno ? errno : EADDRINUSE));
         boxd_stop(d);
         return NULL;
     }
@@ -395,8 +388,7 @@ BoxDaemon *boxd_start(const BoxDaemonOptions *o, char *err, size_t errlen)
 
 unsigned boxd_port(BoxDaemon *d)
 {
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? i->port : 0;
+    return http_port(d->mhd);
 }
 
 void boxd_stop(BoxDaemon *d)

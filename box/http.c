@@ -89,6 +89,51 @@ bool http_is_loopback(const struct sockaddr_storage *ss)
     return false;
 }
 
+bool http_listen_setup(const char *tool, const char *listen, const char *token_file, struct sockaddr_storage *ss,
+                       socklen_t *len, char **token)
+{
+    char err[512];
+    *token = NULL;
+    if (!http_parse_listen(listen, ss, len, err, sizeof err)) {
+        fprintf(stderr, "%s: error: %s\nTry '%s --help' for more information.\n", tool, err, tool);
+        return false;
+    }
+    if (token_file && !(*token = http_read_token(token_file, err, sizeof err))) {
+        fprintf(stderr, "%s: error: %s\n", tool, err);
+        return false;
+    }
+    if (!*token && !http_is_loopback(ss)) {
+        fprintf(stderr, "%s: error: refusing to listen on %s without --token-file: it is not a loopback address, "
+                        "and anyone who reaches it could deploy programs\n",
+                tool, listen);
+        return false;
+    }
+    return true;
+}
+
+struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_text, MHD_AccessHandlerCallback handler,
+                              void *cls, unsigned max_connections, char *err, size_t errlen)
+{
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (addr->sa_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    errno = 0;
+    struct MHD_Daemon *d =
+        MHD_start_daemon(flags, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
+                         max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_connections / 2,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED, http_request_done,
+                         NULL, MHD_OPTION_END);
+    if (!d)
+        snprintf(err, errlen, "cannot listen on %s: %s", listen_text, strerror(errno ? errno : EADDRINUSE));
+    return d;
+}
+
+unsigned http_port(struct MHD_Daemon *mhd)
+{
+    const union MHD_DaemonInfo *i = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
+    return i ? i->port : 0;
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;

@@ -22,6 +22,18 @@ char *http_read_token(const char *path, char *err, size_t errlen);
 /* HOST:PORT or [V6]:PORT into an address (port 0: any free one). */
 bool http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
 bool http_is_loopback(const struct sockaddr_storage *ss);
+/* --listen and --token-file as both daemons take them: the address, and
+ * the token (*token NULL without a file). False after saying why on
+ * stderr as `tool: error: ...`; a non-loopback address without a token
+ * is refused (anyone who reaches it could run programs). */
+bool http_listen_setup(const char *tool, const char *listen, const char *token_file, struct sockaddr_storage *ss,
+                       socklen_t *len, char **token);
+/* Starts libmicrohttpd on addr, one thread per connection, with the
+ * gate's request_done; NULL when it cannot listen (err says why). */
+struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_text, MHD_AccessHandlerCallback handler,
+                              void *cls, unsigned max_connections, char *err, size_t errlen);
+/* The port it listens on (useful when given port 0). */
+unsigned http_port(struct MHD_Daemon *mhd);
 /* Removes a daemon's own state folder (made by mkdtemp) and what it holds. */
 int http_remove_dir(const char *dir);
 

@@ -106,19 +106,9 @@ int main(int argc, char **argv)
     char err[512];
     struct sockaddr_storage ss;
     socklen_t sslen;
-    if (!http_parse_listen(listen, &ss, &sslen, err, sizeof err))
-        return usage_error("%s", err);
     char *token = NULL;
-    if (token_file && !(token = http_read_token(token_file, err, sizeof err))) {
-        fprintf(stderr, "equery-box: error: %s\n", err);
+    if (!http_listen_setup("equery-box", listen, token_file, &ss, &sslen, &token))
         return EXIT_USAGE;
-    }
-    if (!token && !http_is_loopback(&ss)) {
-        fprintf(stderr, "equery-box: error: refusing to listen on %s without --token-file: it is not a loopback "
-                        "address, and anyone who reaches it could deploy programs\n",
-                listen);
-        return EXIT_USAGE;
-    }
     if (access(pcap, R_OK) != 0) {
         fprintf(stderr, "equery-box: error: cannot read '%s': %s\n", pcap, strerror(errno));
         free(token);

@@ -136,19 +136,9 @@ int main(int argc, char **argv)
     char err[1024];
     struct sockaddr_storage ss;
     socklen_t sslen;
-    if (!http_parse_listen(listen, &ss, &sslen, err, sizeof err))
-        return usage_error("%s", err);
     char *token = NULL;
-    if (token_file && !(token = http_read_token(token_file, err, sizeof err))) {
-        fprintf(stderr, "equery-server: error: %s\n", err);
+    if (!http_listen_setup("equery-server", listen, token_file, &ss, &sslen, &token))
         return EXIT_USAGE;
-    }
-    if (!token && !http_is_loopback(&ss)) {
-        fprintf(stderr, "equery-server: error: refusing to listen on %s without --token-file: it is not a loopback "
-                        "address, and anyone who reaches it could run programs and read the results\n",
-                listen);
-        return EXIT_USAGE;
-    }
     struct stat st;
     if (captures && (stat(captures, &st) != 0 || !S_ISDIR(st.st_mode))) {
         fprintf(stderr, "equery-server: error: --captures '%s' is not a folder\n", captures);

@@ -431,6 +431,17 @@ static enum MHD_Result db_error(struct MHD_Connection *c, const char *err)
     return http_reply_json(c, 500, json_pack("{s:s,s:s}", "error", "the database cannot be read", "why", err));
 }
 
+/* A statement on db; NULL with SQLite's reason in err, db closed. */
+static sqlite3_stmt *prepare_or_close(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+        return st;
+    snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return NULL;
+}
+
 /* GET /api/programs and GET /api/programs/ID: the runs in the database
  * (the server's and local equery-run --db ones), with what the server
  * knows of its own. */
@@ -440,19 +451,16 @@ static enum MHD_Result api_programs(Server *s, struct MHD_Connection *c, int64_t
     sqlite3 *db = open_read(s, err, sizeof err);
     if (!db)
         return db_error(c, err);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT r.id, p.name, r.input, r.engine, r.args, r.started, r.ended, r.status, "
-                           "(SELECT count(*) FROM windows w WHERE w.run = r.id), "
-                           "(SELECT coalesce(sum(nrows), 0) FROM windows w WHERE w.run = r.id), "
-                           "(SELECT count(*) FROM events e WHERE e.run = r.id), r.packets, p.source "
-                           "FROM runs r JOIN programs p ON p.id = r.program WHERE ?1 = 0 OR r.id = ?1 "
-                           "ORDER BY r.id DESC LIMIT ?2",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, sizeof err, "%s", sqlite3_errmsg(db));
-        sqlite3_close(db);
+    sqlite3_stmt *st = prepare_or_close(db,
+                                        "SELECT r.id, p.name, r.input, r.engine, r.args, r.started, r.ended, r.status, "
+                                        "(SELECT count(*) FROM windows w WHERE w.run = r.id), "
+                                        "(SELECT coalesce(sum(nrows), 0) FROM windows w WHERE w.run = r.id), "
+                                        "(SELECT count(*) FROM events e WHERE e.run = r.id), r.packets, p.source "
+                                        "FROM runs r JOIN programs p ON p.id = r.program WHERE ?1 = 0 OR r.id = ?1 "
+                                        "ORDER BY r.id DESC LIMIT ?2",
+                                        err, sizeof err);
+    if (!st)
         return db_error(c, err);
-    }
     sqlite3_bind_int64(st, 1, one);
     sqlite3_bind_int(st, 2, LIST_LIMIT);
     json_t *list = json_array();
@@ -557,15 +565,12 @@ static enum MHD_Result api_events(Server *s, struct MHD_Connection *c)
     sqlite3 *db = open_read(s, err, sizeof err);
     if (!db)
         return db_error(c, err);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, event, query, instance, time, \"values\" FROM events WHERE run = ? "
-                           "ORDER BY seq LIMIT 100000",
-                           -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, sizeof err, "%s", sqlite3_errmsg(db));
-        sqlite3_close(db);
+    sqlite3_stmt *st = prepare_or_close(db,
+                                        "SELECT seq, event, query, instance, time, \"values\" FROM events "
+                                        "WHERE run = ? ORDER BY seq LIMIT 100000",
+                                        err, sizeof err);
+    if (!st)
         return db_error(c, err);
-    }
     sqlite3_bind_int64(st, 1, id);
     json_t *list = json_array();
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -1066,15 +1071,8 @@ Server *server_start(const ServerOptions *o, char *err, size_t errlen)
     sqlite3_close(db);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->poller_started = o->nboxes && pthread_create(&s->poller, NULL, box_poller, s) == 0;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (o->addr->sa_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, o->addr,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned)128, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-                              (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-                              MHD_OPTION_NOTIFY_COMPLETED, http_request_done, s, MHD_OPTION_END);
+    s->mhd = http_start(o->addr, o->listen_text, on_request, s, 128, err, errlen);
     if (!s->mhd) {
-        snprintf(err, errlen, "cannot listen on %s: %s", o->listen_text, strerror(errno ? errno : EADDRINUSE));
         server_stop(s);
         return NULL;
     }
@@ -1083,8 +1081,7 @@ Server *server_start(const ServerOptions *o, char *err, size_t errlen)
 
 unsigned server_port(Server *s)
 {
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? i->port : 0;
+    return http_port(s->mhd);
 }
 
 void server_stop(Server *s)

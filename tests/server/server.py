@@ -5,7 +5,6 @@ which in its log; it dies with the test (PR_SET_PDEATHSIG), and stop()
 ends it with SIGTERM (SIGKILL after 20 s)."""
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -13,10 +12,12 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "box"))
-from boxes import _die_with_parent  # noqa: E402
+from boxes import Box, _die_with_parent  # noqa: E402
 
 
-class Server:
+class Server(Box):
+    """stop() and text() are a box's."""
+
     def __init__(self, exe, db, log, extra=(), listen="127.0.0.1:0"):
         self.log = log
         self.logf = open(log, "wb")
@@ -46,16 +47,18 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
 
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(20)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
-        self.logf.close()
-        return self.p.returncode
 
-    def text(self):
-        return open(self.log, errors="replace").read()
+failures = []
+
+
+def check(cond, what):
+    print(("PASS " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def finish():
+    if failures:
+        print("%d checks failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")

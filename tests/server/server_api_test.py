@@ -29,16 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "box"))
 from boxes import Box  # noqa: E402
-from server import Server  # noqa: E402
-
-failures = []
-
-
-def check(cond, what):
-    print(("PASS " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
+from server import Server, check, finish  # noqa: E402
 
 def sse(server, program, last=None, timeout=60):
     """The stream's events [(id, event, [data lines])] up to its end event."""
@@ -252,10 +243,7 @@ def main():
         if box:
             box.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d checks failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 main()

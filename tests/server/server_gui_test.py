@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "box"))
 from boxes import Box  # noqa: E402
-from server import Server  # noqa: E402
+from server import Server, check, finish  # noqa: E402
 
 BAD = """# flows of TCP data, per host pair
 query flows = Select(saddr, daddr, pkts, SUM(pkt_len) AS bytes)
@@ -30,15 +30,6 @@ query flows = Select(saddr, daddr, pkts, SUM(pkt_len) AS bytes)
               Groupby(saddr, daddr) Every(1s);
 """
 HOSTILE = "query q = Select(<img src=x onerror=window.pwned=1>);\n"
-
-failures = []
-
-
-def check(cond, what):
-    print(("PASS " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
 
 def main():
     build = sys.argv[1]
@@ -137,10 +128,7 @@ def main():
         if box:
             box.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d checks failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 main()
