@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- the listen and token rules ------------------------------------------------ */
 
@@ -132,6 +134,32 @@ unsigned http_port(struct MHD_Daemon *mhd)
 {
     const union MHD_DaemonInfo *i = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
     return i ? i->port : 0;
+}
+
+const char *http_state_dir(const char *tool, const char *given, char *tmpl, bool *own)
+{
+    *own = !given;
+    if (*own) {
+        if (!mkdtemp(tmpl)) {
+            fprintf(stderr, "%s: error: cannot make a state folder: %s\n", tool, strerror(errno));
+            return NULL;
+        }
+        return tmpl;
+    }
+    if (mkdir(given, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "%s: error: cannot make the state folder '%s': %s\n", tool, given, strerror(errno));
+        return NULL;
+    }
+    return given;
+}
+
+void http_block_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,13 @@ struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_te
                               void *cls, unsigned max_connections, char *err, size_t errlen);
 /* The port it listens on (useful when given port 0). */
 unsigned http_port(struct MHD_Daemon *mhd);
+/* The daemon's state folder: `given` (made if missing), or a new one
+ * from the mkdtemp template `tmpl` (*own set: remove it at exit). NULL
+ * after saying why on stderr. */
+const char *http_state_dir(const char *tool, const char *given, char *tmpl, bool *own);
+/* SIGINT and SIGTERM blocked in every thread (taken by sigwait on `set`),
+ * SIGPIPE ignored. */
+void http_block_signals(sigset_t *set);
 /* Removes a daemon's own state folder (made by mkdtemp) and what it holds. */
 int http_remove_dir(const char *dir);
 

@@ -115,26 +115,14 @@ int main(int argc, char **argv)
         return EXIT_RUN;
     }
     char tmpdir[] = "/tmp/equery-box.XXXXXX";
-    bool own_state = !state_dir;
-    if (own_state) {
-        if (!mkdtemp(tmpdir)) {
-            fprintf(stderr, "equery-box: error: cannot make a state folder: %s\n", strerror(errno));
-            free(token);
-            return EXIT_RUN;
-        }
-        state_dir = tmpdir;
-    } else if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "equery-box: error: cannot make the state folder '%s': %s\n", state_dir, strerror(errno));
+    bool own_state;
+    if (!(state_dir = http_state_dir("equery-box", state_dir, tmpdir, &own_state))) {
         free(token);
         return EXIT_RUN;
     }
     /* the signals are taken by sigwait below; every thread inherits the mask */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    http_block_signals(&set);
     BoxDaemonOptions o = {.addr = (const struct sockaddr *)&ss,
                           .addrlen = sslen,
                           .listen_text = listen,

@@ -157,26 +157,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-server: warning: chart.js is not installed (Debian: libjs-chart.js): the GUI shows "
                         "no charts\n");
     char tmpdir[] = "/tmp/equery-server.XXXXXX";
-    bool own_state = !state_dir;
-    if (own_state) {
-        if (!mkdtemp(tmpdir)) {
-            fprintf(stderr, "equery-server: error: cannot make a state folder: %s\n", strerror(errno));
-            free(token);
-            return EXIT_RUN;
-        }
-        state_dir = tmpdir;
-    } else if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "equery-server: error: cannot make the state folder '%s': %s\n", state_dir, strerror(errno));
+    bool own_state;
+    if (!(state_dir = http_state_dir("equery-server", state_dir, tmpdir, &own_state))) {
         free(token);
         return EXIT_RUN;
     }
     /* the signals are taken by sigwait below; every thread inherits the mask */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    http_block_signals(&set);
     ServerOptions o = {.addr = (const struct sockaddr *)&ss, .addrlen = sslen, .listen_text = listen, .db = db,
                        .boxes = boxes, .nboxes = nboxes, .box_token_file = box_token_file, .token = token,
                        .captures = captures, .web_dir = web, .examples = examples, .chartjs = chartjs, .state_dir = state_dir,
