@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "http.h"
 
 enum { EXIT_USAGE = 2, EXIT_RUN = 3 };
 
@@ -55,91 +56,6 @@ static int usage_error(const char *msg, const char *arg)
     fprintf(stderr, msg, arg);
     fprintf(stderr, "\nTry 'equery-box --help' for more information.\n");
     return EXIT_USAGE;
-}
-
-static char *read_token(const char *path, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        snprintf(err, errlen, "cannot read the token file '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-        buf[--n] = '\0';
-    if (n < 16 || strpbrk(buf, " \t\r\n")) {
-        snprintf(err, errlen, "the token in '%s' must be one line of at least 16 characters, without spaces", path);
-        return NULL;
-    }
-    return strdup(buf);
-}
-
-/* HOST:PORT or [V6]:PORT into an address. */
-static bool parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen)
-{
-    char host[256];
-    const char *colon = strrchr(s, ':');
-    const char *h = s;
-    size_t hn;
-    if (!colon) {
-        snprintf(err, errlen, "--listen needs HOST:PORT, not '%s'", s);
-        return false;
-    }
-    hn = (size_t)(colon - s);
-    if (hn >= 2 && s[0] == '[' && s[hn - 1] == ']') {
-        h = s + 1;
-        hn -= 2;
-    }
-    if (hn == 0 || hn >= sizeof host) {
-        snprintf(err, errlen, "--listen needs HOST:PORT, not '%s'", s);
-        return false;
-    }
-    memcpy(host, h, hn);
-    host[hn] = '\0';
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    if (!colon[1] || *end || port < 0 || port > 65535) {
-        snprintf(err, errlen, "--listen needs a port from 0 to 65535, not '%s'", colon + 1);
-        return false;
-    }
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
-    int rc = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (rc != 0 || !ai) {
-        snprintf(err, errlen, "cannot resolve '%s': %s", host, gai_strerror(rc));
-        return false;
-    }
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *len = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    return true;
-}
-
-static bool is_loopback(const struct sockaddr_storage *ss)
-{
-    if (ss->ss_family == AF_INET)
-        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
-    if (ss->ss_family == AF_INET6) {
-        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-        if (IN6_IS_ADDR_LOOPBACK(a))
-            return true;
-        if (IN6_IS_ADDR_V4MAPPED(a))
-            return a->s6_addr[12] == 127;
-    }
-    return false;
-}
-
-static int rm_rf(const char *dir)
-{
-    char *cmd = NULL;
-    /* (our own temporary folder, made by mkdtemp) */
-    if (asprintf(&cmd, "rm -rf -- '%s'", dir) < 0)
-        return -1;
-    int rc = system(cmd);
-    free(cmd);
-    return rc;
 }
 
 int main(int argc, char **argv)
@@ -190,45 +106,23 @@ int main(int argc, char **argv)
     char err[512];
     struct sockaddr_storage ss;
     socklen_t sslen;
-    if (!parse_listen(listen, &ss, &sslen, err, sizeof err))
-        return usage_error("%s", err);
     char *token = NULL;
-    if (token_file && !(token = read_token(token_file, err, sizeof err))) {
-        fprintf(stderr, "equery-box: error: %s\n", err);
+    if (!http_listen_setup("equery-box", listen, token_file, &ss, &sslen, &token))
         return EXIT_USAGE;
-    }
-    if (!token && !is_loopback(&ss)) {
-        fprintf(stderr, "equery-box: error: refusing to listen on %s without --token-file: it is not a loopback "
-                        "address, and anyone who reaches it could deploy programs\n",
-                listen);
-        return EXIT_USAGE;
-    }
     if (access(pcap, R_OK) != 0) {
         fprintf(stderr, "equery-box: error: cannot read '%s': %s\n", pcap, strerror(errno));
         free(token);
         return EXIT_RUN;
     }
     char tmpdir[] = "/tmp/equery-box.XXXXXX";
-    bool own_state = !state_dir;
-    if (own_state) {
-        if (!mkdtemp(tmpdir)) {
-            fprintf(stderr, "equery-box: error: cannot make a state folder: %s\n", strerror(errno));
-            free(token);
-            return EXIT_RUN;
-        }
-        state_dir = tmpdir;
-    } else if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-        fprintf(stderr, "equery-box: error: cannot make the state folder '%s': %s\n", state_dir, strerror(errno));
+    bool own_state;
+    if (!(state_dir = http_state_dir("equery-box", state_dir, tmpdir, &own_state))) {
         free(token);
         return EXIT_RUN;
     }
     /* the signals are taken by sigwait below; every thread inherits the mask */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    http_block_signals(&set);
     BoxDaemonOptions o = {.addr = (const struct sockaddr *)&ss,
                           .addrlen = sslen,
                           .listen_text = listen,
@@ -243,7 +137,7 @@ int main(int argc, char **argv)
     if (!d) {
         fprintf(stderr, "equery-box: error: %s\n", err);
         if (own_state)
-            rm_rf(tmpdir);
+            http_remove_dir(tmpdir);
         return EXIT_RUN;
     }
     fprintf(stderr, "equery-box: listening on %s (port %u)%s, input %s\n", listen, boxd_port(d),
@@ -253,6 +147,6 @@ int main(int argc, char **argv)
     fprintf(stderr, "equery-box: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     boxd_stop(d);
     if (own_state)
-        rm_rf(tmpdir);
+        http_remove_dir(tmpdir);
     return 0;
 }

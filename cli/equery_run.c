@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "capture.h"
-#include "box_client.h"
+#include "client.h"
 #include "engine.h"
 #include "export.h"
 #include "output.h"

@@ -15,6 +15,8 @@ set -euo pipefail
 # and libfixbuf-tools (ipfixDump): a real collector and a decoder for the
 # IPFIX export's tests (tests/export/). libsqlite3-dev and sqlite3: the
 # results database (equery-run --db, equery-db; docs/db.md) and its tests.
+# libjs-chart.js: equery-server's GUI charts; chromium, chromium-driver,
+# python3-selenium: its test in a real browser (tests/server/).
 # libmicrohttpd-dev, libcurl4-openssl-dev, libjansson-dev: the box daemon
 # (equery-box) and equery-run --box (docs/boxes.md). prometheus (with
 # promtool): a real scraper and checker for equery-box's GET /metrics
@@ -23,7 +25,7 @@ set -euo pipefail
 # ClickHouse results store's tests (equery-run --clickhouse;
 # tests/store/clickhouse_store.py starts its own server; the package's
 # system service is not used).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev prometheus clickhouse-server clickhouse-client"
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev prometheus clickhouse-server clickhouse-client libjs-chart.js chromium chromium-driver python3-selenium"
 
 missing=()
 for pkg in $PACKAGES; do

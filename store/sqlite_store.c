@@ -833,6 +833,11 @@ static void store_free(Store *s)
     free(s);
 }
 
+int64_t sqlite_store_run(const void *sink)
+{
+    return ((const Store *)sink)->run;
+}
+
 void *sqlite_store_new(const char *path, const Manifest *m, const StoreRunInfo *info, char *err, size_t errlen)
 {
     Store *s = calloc(1, sizeof *s);

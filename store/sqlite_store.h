@@ -23,6 +23,8 @@ enum { STORE_SCHEMA_VERSION = 1 };
  * when the database cannot be opened, created, upgraded or written. */
 extern const OutSinkOps sqlite_store_ops;
 void *sqlite_store_new(const char *path, const Manifest *m, const StoreRunInfo *info, char *err, size_t errlen);
+/* The id of the sink's run in the runs table. */
+int64_t sqlite_store_run(const void *sink);
 
 /* ---- shared with equery-db -------------------------------------------------- */
 

@@ -179,7 +179,7 @@ def main():
                               b"          Where(proto == tcp)\n          Groupby(dadr)\n          Every(1s);\n", AUTH)
         d = json.loads(body) if st == 400 else {}
         diags = d.get("diagnostics", [])
-        want = {"line": 3, "column": 19, "end_column": 22, "severity": "error",
+        want = {"file": "program.eq", "line": 3, "column": 19, "end_column": 22, "severity": "error",
                 "message": "unknown field 'dadr'; did you mean 'daddr'?", "suggestion": "daddr"}
         check(st == 400 and want in diags and len(diags) == 2 and "/tmp" not in d.get("text", "/tmp"),
               "a program with errors: 400 and the diagnostics as JSON", "%d %r" % (st, body))

@@ -1,4 +1,5 @@
-/* box_client.c - equery-run --box; see box_client.h and docs/boxes.md.
+/* client.c - the deploying side of boxes (equery-run --box, equery-server);
+ * see client.h and docs/boxes.md.
  *
  * The program is deployed to every box (POST /api/programs, its EQuery
  * text). One thread per box long-polls the box's frames
@@ -12,7 +13,7 @@
  * whole run over a capture, in the dynamic linker, at every start
  * (docs/performance.md). */
 #define _GNU_SOURCE
-#include "box_client.h"
+#include "client.h"
 
 #define CURL_DISABLE_TYPECHECK /* its checks wrap the functions this file calls through `cu` */
 #include <curl/curl.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "centre.h"
+#include "http.h"
 #include "protocol.h"
 
 enum { EXIT_RUN = 3, POLL_WAIT_MS = 1000, GIVE_UP_MS = 10000 };
@@ -305,17 +307,6 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-static char *read_token(const char *path)
-{
-    size_t n;
-    char *t = slurp(path, &n);
-    if (!t)
-        return NULL;
-    while (n && strchr(" \t\r\n", t[n - 1]))
-        t[--n] = '\0';
-    return t;
-}
-
 /* Deploys it under its file's name (the box's listings and metrics show it). */
 static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *src, size_t n)
 {
@@ -416,9 +407,10 @@ int box_client_run(const BoxRunRequest *req)
     pthread_mutex_init(&cl.mu, NULL);
     pthread_cond_init(&cl.cv, NULL);
     if (req->token_file) {
-        char *t = read_token(req->token_file);
-        if (!t || !*t || asprintf(&cl.auth, "Authorization: Bearer %s", t) < 0) {
-            fprintf(stderr, "equery-run: error: cannot read the token file '%s'\n", req->token_file);
+        char terr[512] = "out of memory";
+        char *t = http_read_token(req->token_file, terr, sizeof terr);
+        if (!t || asprintf(&cl.auth, "Authorization: Bearer %s", t) < 0) {
+            fprintf(stderr, "equery-run: error: %s\n", terr);
             free(t);
             free(src);
             return 2;

@@ -1,5 +1,6 @@
-/* box_client.h - equery-run --box: deploys a program to boxes (equery-box)
- * over HTTP (libcurl) and merges their frames with box/centre.c. */
+/* client.h - the deploying side of boxes, for equery-run --box and
+ * equery-server: deploys a program to boxes (equery-box) over HTTP
+ * (libcurl) and merges their frames with centre.c. */
 #ifndef EQ_BOX_CLIENT_H
 #define EQ_BOX_CLIENT_H
 

@@ -1,0 +1,190 @@
+/* equery_server.c - equery-server: the results database, the HTTP/JSON API
+ * and the web GUI over measurement boxes (docs/api.md, docs/gui.md).
+ *
+ *   equery-server --listen HOST:PORT --db FILE [--box HOST:PORT ...]
+ *                 [--token-file F] [--box-token-file F] [--captures DIR]
+ *
+ * Without a token file it listens only on a loopback address. SIGINT and
+ * SIGTERM stop it cleanly: the programs are stopped on the boxes, their
+ * open windows written, the database closed. Exit status: 0 ok, 2 usage
+ * errors, 3 run-time errors. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "server.h"
+
+enum { EXIT_USAGE = 2, EXIT_RUN = 3, MAX_BOXES = 64, DEFAULT_MAX_BODY = 1 << 20 };
+
+#ifndef EQUERY_EXAMPLES_DIR
+#define EQUERY_EXAMPLES_DIR "examples"
+#endif
+#ifndef EQUERY_WEB_DIR
+#define EQUERY_WEB_DIR "server/web"
+#endif
+
+/* Debian's libjs-chart.js, where it puts chart.js. */
+static const char *const chartjs_paths[] = {
+    "/usr/share/javascript/chart.js/chart.umd.js",
+    "/usr/share/javascript/chart.js/chart.min.js",
+    "/usr/share/javascript/chart.js/chart.js",
+    "/usr/share/nodejs/chart.js/dist/chart.umd.js",
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: equery-server --listen HOST:PORT --db FILE [--box HOST:PORT ...] [options]\n"
+          "\n"
+          "Serves the results database, the HTTP/JSON API (docs/api.md) and the web GUI\n"
+          "(docs/gui.md): programs submitted to it run on its boxes (equery-box), their\n"
+          "windows merged exactly, every record written into the database as it happens.\n"
+          "\n"
+          "  --listen HOST:PORT   where to listen (port 0: a free one, said on stderr);\n"
+          "                       a non-loopback address needs --token-file\n"
+          "  --db FILE            the results database (SQLite; created if missing)\n"
+          "  --box HOST:PORT      a box programs run on (repeated: several)\n"
+          "  --token-file F       every API request must carry this token\n"
+          "                       (Authorization: Bearer TOKEN); the GUI asks for it once\n"
+          "  --box-token-file F   the boxes' token\n"
+          "  --captures DIR       programs may also run on a capture file of DIR, replayed\n"
+          "                       on the server (by name: never an arbitrary path)\n"
+          "  --web DIR            the GUI's files (default: " EQUERY_WEB_DIR ")\n"
+          "  --examples DIR       the editor's templates (default: " EQUERY_EXAMPLES_DIR ")\n"
+          "  --state-dir DIR      programs' sources and builds (default: a temporary folder)\n"
+          "  --max-body BYTES     the largest request body (default 1048576)\n"
+          "  -h, --help           this help\n"
+          "  --version            the version\n"
+          "\n"
+          "exit status: 0 ok (stopped by SIGINT or SIGTERM), 2 usage errors, 3 run-time errors\n",
+          f);
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fputs("equery-server: error: ", stderr);
+    fprintf(stderr, msg, arg);
+    fputs("\nTry 'equery-server --help' for more information.\n", stderr);
+    return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES };
+    static const struct option opts[] = {
+        {"listen", required_argument, 0, O_LISTEN},     {"db", required_argument, 0, O_DB},
+        {"box", required_argument, 0, O_BOX},           {"token-file", required_argument, 0, O_TOKEN},
+        {"box-token-file", required_argument, 0, O_BOX_TOKEN}, {"captures", required_argument, 0, O_CAPTURES},
+        {"web", required_argument, 0, O_WEB},           {"state-dir", required_argument, 0, O_STATE},
+        {"max-body", required_argument, 0, O_MAXBODY},  {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, O_VERSION},         {"examples", required_argument, 0, O_EXAMPLES},
+        {0, 0, 0, 0},
+    };
+    const char *listen = NULL, *db = NULL, *token_file = NULL, *box_token_file = NULL, *captures = NULL;
+    const char *web = EQUERY_WEB_DIR, *examples = EQUERY_EXAMPLES_DIR, *state_dir = NULL;
+    const char *boxes[MAX_BOXES];
+    unsigned nboxes = 0;
+    size_t max_body = DEFAULT_MAX_BODY;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN: listen = optarg; break;
+        case O_DB: db = optarg; break;
+        case O_BOX:
+            if (nboxes == MAX_BOXES)
+                return usage_error("%s", "at most 64 boxes");
+            if (!strchr(optarg, ':'))
+                return usage_error("--box needs HOST:PORT, not '%s'", optarg);
+            boxes[nboxes++] = optarg;
+            break;
+        case O_TOKEN: token_file = optarg; break;
+        case O_BOX_TOKEN: box_token_file = optarg; break;
+        case O_CAPTURES: captures = optarg; break;
+        case O_WEB: web = optarg; break;
+        case O_EXAMPLES: examples = optarg; break;
+        case O_STATE: state_dir = optarg; break;
+        case O_MAXBODY: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || optarg[0] == '-' || v < 1024 || v > (64ull << 20))
+                return usage_error("--max-body needs a number of bytes from 1024 to 67108864, not '%s'", optarg);
+            max_body = (size_t)v;
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        case O_VERSION: printf("equery-server %s\n", EQUERY_VERSION); return 0;
+        case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if (!listen)
+        return usage_error("%s", "no address: give --listen HOST:PORT");
+    if (!db)
+        return usage_error("%s", "no database: give --db FILE");
+    char err[1024];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    char *token = NULL;
+    if (!http_listen_setup("equery-server", listen, token_file, &ss, &sslen, &token))
+        return EXIT_USAGE;
+    struct stat st;
+    if (captures && (stat(captures, &st) != 0 || !S_ISDIR(st.st_mode))) {
+        fprintf(stderr, "equery-server: error: --captures '%s' is not a folder\n", captures);
+        free(token);
+        return EXIT_USAGE;
+    }
+    char index[PATH_MAX];
+    snprintf(index, sizeof index, "%s/index.html", web);
+    if (access(index, R_OK) != 0)
+        fprintf(stderr, "equery-server: warning: no GUI: cannot read '%s' (--web DIR); the API is served\n", index);
+    const char *chartjs = NULL;
+    for (size_t i = 0; i < sizeof chartjs_paths / sizeof *chartjs_paths && !chartjs; i++)
+        if (access(chartjs_paths[i], R_OK) == 0)
+            chartjs = chartjs_paths[i];
+    if (!chartjs)
+        fprintf(stderr, "equery-server: warning: chart.js is not installed (Debian: libjs-chart.js): the GUI shows "
+                        "no charts\n");
+    char tmpdir[] = "/tmp/equery-server.XXXXXX";
+    bool own_state;
+    if (!(state_dir = http_state_dir("equery-server", state_dir, tmpdir, &own_state))) {
+        free(token);
+        return EXIT_RUN;
+    }
+    /* the signals are taken by sigwait below; every thread inherits the mask */
+    sigset_t set;
+    http_block_signals(&set);
+    ServerOptions o = {.addr = (const struct sockaddr *)&ss, .addrlen = sslen, .listen_text = listen, .db = db,
+                       .boxes = boxes, .nboxes = nboxes, .box_token_file = box_token_file, .token = token,
+                       .captures = captures, .web_dir = web, .examples = examples, .chartjs = chartjs, .state_dir = state_dir,
+                       .max_body = max_body};
+    Server *s = server_start(&o, err, sizeof err);
+    free(token);
+    if (!s) {
+        fprintf(stderr, "equery-server: error: %s\n", err);
+        if (own_state)
+            http_remove_dir(tmpdir);
+        return EXIT_RUN;
+    }
+    fprintf(stderr, "equery-server: listening on %s (port %u)%s, database %s, %u boxes\n", listen, server_port(s),
+            token_file ? ", token required" : "", db, nboxes);
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "equery-server: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    server_stop(s);
+    if (own_state)
+        http_remove_dir(tmpdir);
+    fprintf(stderr, "equery-server: stopped\n");
+    return 0;
+}
