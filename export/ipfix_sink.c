@@ -12,6 +12,7 @@
  * same bytes every time). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "export.h"
 #include "ipfix_map.h"
+#include "eq_layout.h" /* eq_icmp_request(): which ICMP types pair */
 #include "ipfix_msg.h"
 
 /* What a column is in a record. */
@@ -229,6 +231,20 @@ static uint64_t ms(int64_t ns) { return ns < 0 ? 0 : (uint64_t)(ns / 1000000); }
  * element, so that a reader knows their names and types. In files only,
  * as RFC 5655 (8.1.5) recommends: over UDP, nfcapd 1.7 counts each options
  * record of a template it does not know as a sequence failure. */
+/* icmpTypeCode(IPv6) of an ICMP row: type << 8 | code. A request and its
+ * reply are one group whose ports are the request's type and the
+ * identifier, either way round (docs/fields.md): the request's type, code
+ * 0. Any other message has its type and code in the ports. */
+static uint64_t icmp_type_code(uint64_t sport, uint64_t dport, bool v6)
+{
+    bool reply;
+    if (sport <= 0xff && eq_icmp_request((uint8_t)sport, v6, &reply) == (int)sport && !reply)
+        return sport << 8;
+    if (sport > 0xff && dport <= 0xff && eq_icmp_request((uint8_t)dport, v6, &reply) == (int)dport && !reply)
+        return dport << 8;
+    return (sport & 0xff) << 8 | (dport & 0xff);
+}
+
 static void send_types(IpfixSink *s)
 {
     uint8_t rec[IPFIX_TYPE_RECORD_MAX];
@@ -333,7 +349,9 @@ static void ipfix_window(void *ctx, const OutSource *src, int64_t start, int64_t
             else if (f->column == IPFIX_COL_WINDOW_END)
                 put_be(rec + len, ms(end), 8), len += 8;
             else if (s->sig[f->column] == SIG_ICMP4 || s->sig[f->column] == SIG_ICMP6)
-                put_be(rec + len, (row[qm->sport_col].u & 0xff) << 8 | (row[qm->dport_col].u & 0xff), 2), len += 2;
+                put_be(rec + len, icmp_type_code(row[qm->sport_col].u, row[qm->dport_col].u, s->sig[f->column] == SIG_ICMP6),
+                       2),
+                    len += 2;
             else if (s->sig[f->column] != SIG_ABSENT)
                 len += encode_value(f, &row[f->column], rec + len);
         }

@@ -209,6 +209,22 @@ class Nfcapd:
         self.log.close()
 
 
+# The request types of the ICMP request/reply pairs (docs/fields.md): the
+# ports of such a group are the request's type and the identifier, either
+# way round; any other message has its type and code in them.
+ICMP_REQUESTS = {False: (8, 13, 15, 17), True: (128,)}
+
+
+def icmp_type_code(sport, dport, v6):
+    """(type, code) as strings, as the exporter writes icmpTypeCode of an
+    ICMP row (export/ipfix_sink.c): a pair's request type with code 0."""
+    if sport in ICMP_REQUESTS[v6]:
+        return str(sport), "0"
+    if sport > 0xff and dport in ICMP_REQUESTS[v6]:
+        return str(dport), "0"
+    return str(sport & 0xff), str(dport & 0xff)
+
+
 def csv_flows(text):
     """The flows of equery-run's CSV: (saddr, daddr, proto, sport, dport, start ms, end ms) -> [packets, bytes].
     The query's first columns are those of programs/flows.eq."""
@@ -219,7 +235,10 @@ def csv_flows(text):
             continue
         start, end, saddr, daddr, proto, sport, dport, count, ipbytes = f[3:12]
         # a record leaves an absent port out; nfdump shows 0
-        key = (saddr, daddr, int(proto), sport or "0", dport or "0", ms_of(start), ms_of(end))
+        sport, dport = sport or "0", dport or "0"
+        if int(proto) in (1, 58):
+            sport, dport = icmp_type_code(int(sport), int(dport), int(proto) == 58)
+        key = (saddr, daddr, int(proto), sport, dport, ms_of(start), ms_of(end))
         flows.setdefault(key, [0, 0, 0])
         flows[key][0] += int(count)
         flows[key][1] += int(ipbytes)
@@ -236,8 +255,7 @@ def nfdump_flows(records):
         daddr = r.get("dst4_addr") or r.get("dst6_addr")
         proto = r["proto"]
         if proto in (1, 58):
-            # an ICMP row goes out as icmpTypeCode (the query's sport and
-            # dport are ICMP's type and code, docs/fields.md)
+            # an ICMP row goes out as icmpTypeCode (icmp_type_code())
             sport, dport = str(r.get("icmp_type", "")), str(r.get("icmp_code", ""))
         else:
             sport, dport = str(r.get("src_port", "")), str(r.get("dst_port", ""))
