@@ -76,6 +76,24 @@ static int usage_error(const char *msg, const char *arg)
     return EXIT_USAGE;
 }
 
+/* PREFIX/share/equery/NAME beside an installed binary (PREFIX/bin), when
+ * it is there; else `built_in`, the source tree's folder (a build tree). */
+static const char *installed_dir(const char *name, const char *built_in)
+{
+    static char found[2][PATH_MAX + 64];
+    char *out = found[strcmp(name, "web") != 0];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return built_in;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, PATH_MAX + 64, "%s/../share/equery/%s", exe, name);
+    return access(out, R_OK) == 0 ? out : built_in;
+}
+
 int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES };
@@ -89,7 +107,8 @@ int main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     const char *listen = NULL, *db = NULL, *token_file = NULL, *box_token_file = NULL, *captures = NULL;
-    const char *web = EQUERY_WEB_DIR, *examples = EQUERY_EXAMPLES_DIR, *state_dir = NULL;
+    const char *web = installed_dir("web", EQUERY_WEB_DIR), *examples = installed_dir("examples", EQUERY_EXAMPLES_DIR);
+    const char *state_dir = NULL;
     const char *boxes[MAX_BOXES];
     unsigned nboxes = 0;
     size_t max_body = DEFAULT_MAX_BODY;

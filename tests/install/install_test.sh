@@ -21,7 +21,7 @@ fail() { echo "FAIL $*"; fails=$((fails + 1)); }
 tar -C "$REPO" --exclude='./build*' --exclude=./.git -cf - . | (mkdir "$WORK/src" && tar -C "$WORK/src" -xf -)
 cmake -S "$WORK/src" -B "$WORK/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$WORK/configure.log" 2>&1 ||
     { cat "$WORK/configure.log"; exit 1; }
-cmake --build "$WORK/build" --target equeryc equery-run equery-db equery-box >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
+cmake --build "$WORK/build" --target equeryc equery-run equery-db equery-box equery-server >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log"; exit 1; }
 cmake --install "$WORK/build" --prefix "$WORK/prefix" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log"; exit 1; }
 rm -rf "$WORK/src" "$WORK/build"
 P="$WORK/prefix"
@@ -60,6 +60,23 @@ want="equery-run: error: cannot run the compiler '/nonexistent/cc': No such file
 got=$(EQUERY_CC=/nonexistent/cc "$P/bin/equery-run" "$P/share/equery/examples/syn_flood.eq" \
     --pcap "$P/share/equery/examples/traces/loss_chain.pcap" 2>&1 >/dev/null || true)
 if [ "$got" = "$want" ]; then echo "ok a missing compiler is named with its package"; else fail "missing compiler: $got"; fi
+
+# the installed server serves its GUI and the installed examples (share/equery/web, share/equery/examples)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$P/bin/equery-server" --listen "127.0.0.1:$port" --db "$WORK/server.sqlite" >server.log 2>&1 &
+server=$!
+page="" examples=""
+for _ in $(seq 100); do
+    page=$(curl -sf "http://127.0.0.1:$port/" 2>/dev/null) && break
+    sleep 0.1
+done
+examples=$(curl -sf "http://127.0.0.1:$port/api/examples" 2>/dev/null || true)
+kill -TERM "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+if [[ "$page" == *"<html"* ]] && [[ "$examples" == *"loss_root_cause"* ]]; then
+    echo "ok equery-server from the prefix serves its GUI and the installed examples"
+else
+    fail "equery-server from the prefix: page ${#page} bytes, examples '${examples:0:80}': $(cat server.log)"
+fi
 
 if [ "$fails" -ne 0 ]; then
     echo "install: $fails failed"
