@@ -107,7 +107,7 @@ static void usage(FILE *f)
           "  --box HOST:PORT      deploy to this box (equery-box; repeated: several) and print\n"
           "                       the network-wide results, merged exactly (docs/boxes.md)\n"
           "                       https://HOST:PORT: a box serving HTTPS, its certificate\n"
-          "                       verified (the chain and the host name), always\n"
+          "                       always verified (the chain and the host name)\n"
           "  --token-file F       the boxes' token (Authorization: Bearer), with --box\n"
           "  --tls-ca FILE        the CA (PEM) the boxes' certificates are checked with\n"
           "                       (default: the system's store)\n"
