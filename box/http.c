@@ -254,10 +254,11 @@ struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_te
         flags |= MHD_USE_TLS;
     /* the TLS options last: without TLS the list ends before them */
     errno = 0;
+    /* the logger first: libmicrohttpd says so otherwise */
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT, max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_connections / 2, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_NOTIFY_COMPLETED, http_request_done, gate, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, gate, https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+        flags, 0, NULL, NULL, handler, cls, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, gate, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_connections / 2,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED, http_request_done, gate, https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
         https ? tls->cert : NULL, MHD_OPTION_HTTPS_MEM_KEY, https ? tls->key : NULL, MHD_OPTION_HTTPS_PRIORITIES,
         TLS_PRIORITIES, MHD_OPTION_END);
     if (!d)

@@ -11,8 +11,9 @@ key of no certificate).
 - a capture dealt to 2 boxes serving HTTPS with a token: equery-run
   --box https://... --tls-ca prints a local run's output byte for byte
   (two programs);
-- plain HTTP to a TLS box, no --tls-ca, a certificate for another host
-  name: each a pinned error and exit status 3; the boxes still answer;
+- plain HTTP to a TLS box, HTTPS to a plain one, no --tls-ca, a
+  certificate for another host name: each a pinned error and exit status
+  3; the boxes still answer;
 - equery-server serving HTTPS over those boxes: curl --cacert with and
   without the token, the boxes' state, and a program's rows equal to a
   local run's."""
@@ -175,8 +176,19 @@ def main():
         check(all(b.p.poll() is None for b in boxes), "the boxes are up after those failures")
         st, body = tls_get(b1.port, "/api/status", ca, TOKEN)
         check(st == 200 and json.loads(body)["nprograms"] == 0, "and answer their status over TLS", body[:200])
-        check("equery-box: libmicrohttpd: " in b1.text(), "the failed handshake is in the box's log, prefixed",
-              b1.text()[-500:])
+        check("equery-box: libmicrohttpd: Error: received handshake message out of context.\n" in b1.text(),
+              "the failed handshake is in the box's log, prefixed", b1.text()[-500:])
+        plain = Box(box_exe, cap0, w("plain.log"))
+        boxes.append(plain)
+        url4 = "https://127.0.0.1:%d" % plain.port
+        r = run([run_exe, "--quiet", "--tls-ca", ca, "--box", url4, program])
+        err = r.stderr.decode()
+        # libcurl's text names OpenSSL's version (OpenSSL/3.0.x: error:0A00010B:...): not pinned
+        check(r.returncode == 3 and err.startswith("equery-run: error: box %s: TLS: the handshake failed (" % url4)
+              and err.endswith(":wrong version number); does the box serve HTTPS (--tls-cert)?\n"),
+              "HTTPS to a plain box: the handshake failed", "exit %d: %r" % (r.returncode, err))
+        check("MHD_OPTION" not in plain.text() + b1.text(), "libmicrohttpd has nothing to say of the options",
+              plain.text())
 
         # 4. equery-server serving HTTPS, its boxes by HTTPS
         server = Server(server_exe, w("results.sqlite"), w("server.log"),
