@@ -8,6 +8,10 @@
  * the centre steps, POSTs each box its GO frame. At the end, or on SIGINT
  * and SIGTERM, the program is stopped and deleted on every box.
  *
+ * A box given as https://HOST:PORT is reached over TLS; its certificate is
+ * always verified (the chain, against --tls-ca or the system's store, and
+ * the host name), and a failure says which and what to do.
+ *
  * libcurl is loaded (dlopen) when --box is used, not linked: with its
  * dependencies (TLS, Kerberos, LDAP, ...) it took a fifth of the time of a
  * whole run over a capture, in the dynamic linker, at every start
@@ -33,6 +37,9 @@
 #include "protocol.h"
 
 enum { EXIT_RUN = 3, POLL_WAIT_MS = 1000, GIVE_UP_MS = 10000 };
+/* OpenSSL's verify results for a name the certificate does not have
+ * (x509_vfy.h), as libcurl's OpenSSL backend reports them */
+enum { X509_HOSTNAME_MISMATCH = 62, X509_IP_ADDRESS_MISMATCH = 64 };
 
 typedef struct Item {
     unsigned box;
@@ -48,7 +55,7 @@ typedef struct {
     Client *cl;
     unsigned idx;
     const char *name;
-    char base[300];      /* http://HOST:PORT */
+    char base[300];      /* http://HOST:PORT or https://HOST:PORT */
     char id[32];         /* the program's id on the box */
     pthread_t th;
     bool thread_started, lost, deployed;
@@ -147,6 +154,43 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* Why a request got no answer, into err; a TLS failure's text starts
+ * with "TLS: " and says what to do. */
+static void failure_text(Client *cl, CURL *h, const char *url, CURLcode rc, const char *curlerr, char *err,
+                         size_t errlen)
+{
+    const char *why = curlerr[0] ? curlerr : cu.easy_strerror(rc);
+    long verify = 0;
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        /* the chain or the host name: libcurl checks the host name itself
+         * ("... target host name '...'", the verify result then 1), or has
+         * OpenSSL do it (X509_V_ERR_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH) */
+        cu.easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+        if (strstr(why, "host name") || verify == X509_HOSTNAME_MISMATCH || verify == X509_IP_ADDRESS_MISMATCH)
+            snprintf(err, errlen, "TLS: the certificate is not for this host name (%s); give the box by a name or "
+                                  "address its certificate has (subjectAltName)", why);
+        else
+            snprintf(err, errlen, "TLS: certificate not trusted (%s); give its CA with %s", why,
+                     cl->r->ca_option ? cl->r->ca_option : "--tls-ca");
+        break;
+    case CURLE_SSL_CACERT_BADFILE:
+        snprintf(err, errlen, "TLS: cannot use the CA file '%s' (%s)", cl->r->tls_ca ? cl->r->tls_ca : "(the system's)",
+                 why);
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        snprintf(err, errlen, "TLS: the handshake failed (%s); does the box serve HTTPS (--tls-cert)?", why);
+        break;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+        snprintf(err, errlen, "%s%s", why,
+                 strncmp(url, "http://", 7) ? "" : "; if the box serves HTTPS (--tls-cert), give it as https://");
+        break;
+    default:
+        snprintf(err, errlen, "%s", why);
+    }
+}
+
 /* One request; returns the HTTP status (0: no answer, err says why). */
 static long http(Client *cl, CURL *h, const char *method, const char *url, const void *body, size_t n,
                  const char *type, long timeout_ms, Resp *resp, char *err, size_t errlen)
@@ -173,6 +217,11 @@ static long http(Client *cl, CURL *h, const char *method, const char *url, const
     cu.easy_setopt(h, CURLOPT_WRITEDATA, resp);
     cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     cu.easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    /* libcurl's defaults, said here: verification is never off */
+    cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (cl->r->tls_ca)
+        cu.easy_setopt(h, CURLOPT_CAINFO, cl->r->tls_ca);
     if (body || !strcmp(method, "POST")) {
         cu.easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
         cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
@@ -181,7 +230,7 @@ static long http(Client *cl, CURL *h, const char *method, const char *url, const
     cu.slist_free_all(hdr);
     long code = 0;
     if (rc != CURLE_OK) {
-        snprintf(err, errlen, "%s", curlerr[0] ? curlerr : cu.easy_strerror(rc));
+        failure_text(cl, h, url, rc, curlerr, err, errlen);
         return 0;
     }
     cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -330,7 +379,9 @@ static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *sr
         wb_free(&r.body);
         return b->deployed;
     }
-    if (code == 0)
+    if (code == 0 && !strncmp(err, "TLS: ", 5))
+        fprintf(stderr, "equery-run: error: box %s: %s\n", b->name, err);
+    else if (code == 0)
         fprintf(stderr, "equery-run: error: cannot reach box %s: %s\n", b->name, err);
     else if (code == 401)
         fprintf(stderr, "equery-run: error: box %s: 401: the token is missing or wrong (--token-file)\n", b->name);
@@ -393,6 +444,32 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+bool box_client_url(const char *box, char *url, size_t n, bool *https, char *err, size_t errlen)
+{
+    const char *hostport = box, *sep = strstr(box, "://");
+    *https = false;
+    if (sep) {
+        size_t sn = (size_t)(sep - box);
+        *https = sn == 5 && !strncasecmp(box, "https", 5);
+        if (!*https && !(sn == 4 && !strncasecmp(box, "http", 4))) {
+            snprintf(err, errlen, "a box is HOST:PORT, http://HOST:PORT or https://HOST:PORT, not '%s'", box);
+            return false;
+        }
+        hostport = sep + 3;
+    }
+    const char *colon = strrchr(hostport, ':');
+    char *end = NULL;
+    long port = colon ? strtol(colon + 1, &end, 10) : 0;
+    if (!colon || colon == hostport || !colon[1] || *end || port < 1 || port > 65535 || strchr(hostport, '/') ||
+        strlen(hostport) > 255) {
+        snprintf(err, errlen, "a box is HOST:PORT, http://HOST:PORT or https://HOST:PORT (port 1 to 65535, no "
+                              "path), not '%s'", box);
+        return false;
+    }
+    snprintf(url, n, "%s://%s", *https ? "https" : "http", hostport);
+    return true;
+}
+
 int box_client_run(const BoxRunRequest *req)
 {
     int status = 0;
@@ -417,6 +494,12 @@ int box_client_run(const BoxRunRequest *req)
         }
         free(t);
     }
+    if (req->tls_ca && access(req->tls_ca, R_OK) != 0) {
+        fprintf(stderr, "equery-run: error: cannot read the CA file '%s': %s\n", req->tls_ca, strerror(errno));
+        free(cl.auth);
+        free(src);
+        return 2;
+    }
     if (!load_curl()) {
         free(cl.auth);
         free(src);
@@ -431,6 +514,7 @@ int box_client_run(const BoxRunRequest *req)
     Centre *c = NULL;
     Wbuf none = {0};
     Lat lat = {0};
+    char err[512];
     if (!h || !cl.box || !go) {
         status = EXIT_RUN;
         goto done;
@@ -440,14 +524,18 @@ int box_client_run(const BoxRunRequest *req)
         b->cl = &cl;
         b->idx = i;
         b->name = req->boxes[i];
-        snprintf(b->base, sizeof b->base, "%s%s", strstr(b->name, "://") ? "" : "http://", b->name);
+        bool https;
+        if (!box_client_url(b->name, b->base, sizeof b->base, &https, err, sizeof err)) {
+            fprintf(stderr, "equery-run: error: %s\n", err);
+            status = 2;
+            goto done;
+        }
     }
     for (unsigned i = 0; i < req->nboxes; i++)
         if (!deploy(&cl, h, &cl.box[i], req->program_path, src, srclen)) {
             status = EXIT_RUN;
             goto done;
         }
-    char err[512];
     CentreOptions co = {.prog = req->prog, .out = req->out, .notes = stderr, .nboxes = req->nboxes,
                         .box_names = req->boxes, .max_groups = req->max_groups,
                         .max_instances = req->max_instances, .replay = true};

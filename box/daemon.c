@@ -569,7 +569,7 @@ BoxDaemon *boxd_start(const BoxDaemonOptions *o, char *err, size_t errlen)
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     d->started_wall = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-    d->mhd = http_start(o->addr, o->listen_text, on_request, d, &d->gate, 64, err, errlen);
+    d->mhd = http_start(o->addr, o->listen_text, o->tls, on_request, d, &d->gate, 64, err, errlen);
     if (!d->mhd) {
         boxd_stop(d);
         return NULL;

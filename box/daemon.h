@@ -17,6 +17,7 @@ typedef struct {
     const char *pcap;            /* the box's input: a capture, replayed for each program */
     uint32_t mid;
     const char *token;           /* NULL: none (loopback only) */
+    const struct HttpTls *tls;   /* NULL or empty: plain HTTP; it outlives the daemon */
     const char *state_dir;       /* sources, bundles, spools */
     size_t max_body;             /* request bodies beyond this: 413 */
     unsigned max_programs;

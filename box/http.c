@@ -6,8 +6,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,20 +116,154 @@ bool http_listen_setup(const char *tool, const char *listen, const char *token_f
     return true;
 }
 
-struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_text, MHD_AccessHandlerCallback handler,
-                              void *cls, HttpGate *gate, unsigned max_connections, char *err, size_t errlen)
+/* libmicrohttpd's own messages (a TLS handshake that failed, ...), one
+ * line each, prefixed as the daemon's: `equery-box: libmicrohttpd: ...`. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    const HttpGate *g = cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    fprintf(stderr, "%s: libmicrohttpd: %s\n", g->tool, line);
+}
+
+/* ---- HTTPS ------------------------------------------------------------------------ */
+
+enum { TLS_FILE_MAX = 1 << 20 }; /* a certificate chain or a key is a few KB */
+
+/* TLS 1.2 and 1.3 only: GnuTLS's NORMAL set without the older versions. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+/* The whole file, NUL-terminated (libmicrohttpd takes the PEM as a
+ * string); NULL after saying why. */
+static char *read_pem(const char *tool, const char *what, const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: error: cannot read the TLS %s '%s': %s\n", tool, what, path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(TLS_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, TLS_FILE_MAX + 1, f) : 0;
+    bool failed = ferror(f);
+    int e = errno;
+    fclose(f);
+    if (!buf || failed || n > TLS_FILE_MAX) {
+        fprintf(stderr, "%s: error: cannot read the TLS %s '%s': %s\n", tool, what, path,
+                !buf ? "out of memory" : failed ? strerror(e) : "larger than 1 MiB");
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+bool http_tls_load(const char *tool, const char *cert_file, const char *key_file, HttpTls *tls)
+{
+    *tls = (HttpTls){0};
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        fprintf(stderr, "%s: error: --tls-cert: this libmicrohttpd (%s) was built without TLS; install one built "
+                        "with GnuTLS (Debian's libmicrohttpd12 is)\n",
+                tool, MHD_get_version());
+        return false;
+    }
+    size_t cn = 0, kn = 0;
+    tls->cert = read_pem(tool, "certificate", cert_file, &cn);
+    tls->key = tls->cert ? read_pem(tool, "key", key_file, &kn) : NULL;
+    if (!tls->key) {
+        http_tls_free(tls);
+        return false;
+    }
+    gnutls_datum_t cd = {(unsigned char *)tls->cert, (unsigned)cn}, kd = {(unsigned char *)tls->key, (unsigned)kn};
+    bool ok = false;
+    gnutls_x509_crt_t *chain = NULL;
+    unsigned nchain = 0;
+    gnutls_x509_privkey_t pk = NULL;
+    gnutls_certificate_credentials_t cred = NULL;
+    int rc = gnutls_x509_crt_list_import2(&chain, &nchain, &cd, GNUTLS_X509_FMT_PEM, 0);
+    if (rc == GNUTLS_E_NO_CERTIFICATE_FOUND || rc == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR) {
+        fprintf(stderr, "%s: error: the TLS certificate '%s' has no PEM certificate (-----BEGIN CERTIFICATE-----)\n",
+                tool, cert_file);
+        goto done;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "%s: error: the TLS certificate '%s' is not a valid PEM certificate: %s\n", tool, cert_file,
+                gnutls_strerror(rc));
+        goto done;
+    }
+    if (strstr(tls->key, "ENCRYPTED")) {
+        fprintf(stderr, "%s: error: the TLS key '%s' is encrypted: keys with a passphrase are not supported; decrypt "
+                        "it (openssl pkey -in %s -out KEY) and keep KEY readable by the daemon only\n",
+                tool, key_file, key_file);
+        goto done;
+    }
+    if ((rc = gnutls_x509_privkey_init(&pk)) < 0 ||
+        (rc = gnutls_x509_privkey_import2(pk, &kd, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+        if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE || rc == GNUTLS_E_BASE64_UNEXPECTED_HEADER_ERROR)
+            fprintf(stderr, "%s: error: the TLS key '%s' has no PEM private key (-----BEGIN PRIVATE KEY-----)\n", tool,
+                    key_file);
+        else
+            fprintf(stderr, "%s: error: the TLS key '%s' is not a valid PEM private key: %s\n", tool, key_file,
+                    gnutls_strerror(rc));
+        goto done;
+    }
+    /* the pair, as libmicrohttpd will load it */
+    if ((rc = gnutls_certificate_allocate_credentials(&cred)) < 0 ||
+        (rc = gnutls_certificate_set_x509_key_mem2(cred, &cd, &kd, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+        if (rc == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+            fprintf(stderr, "%s: error: the TLS key '%s' does not match the certificate '%s'\n", tool, key_file,
+                    cert_file);
+        else
+            fprintf(stderr, "%s: error: cannot use the TLS certificate '%s' with the key '%s': %s\n", tool, cert_file,
+                    key_file, gnutls_strerror(rc));
+        goto done;
+    }
+    ok = true;
+done:
+    if (cred)
+        gnutls_certificate_free_credentials(cred);
+    if (pk)
+        gnutls_x509_privkey_deinit(pk);
+    for (unsigned i = 0; i < nchain; i++)
+        gnutls_x509_crt_deinit(chain[i]);
+    gnutls_free(chain);
+    if (!ok)
+        http_tls_free(tls);
+    return ok;
+}
+
+void http_tls_free(HttpTls *tls)
+{
+    if (tls->key)
+        explicit_bzero(tls->key, strlen(tls->key));
+    free(tls->key);
+    free(tls->cert);
+    *tls = (HttpTls){0};
+}
+
+struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_text, const HttpTls *tls,
+                              MHD_AccessHandlerCallback handler, void *cls, HttpGate *gate, unsigned max_connections,
+                              char *err, size_t errlen)
 {
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    bool https = tls && tls->cert;
     if (addr->sa_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (https)
+        flags |= MHD_USE_TLS;
+    /* the TLS options last: without TLS the list ends before them */
     errno = 0;
-    struct MHD_Daemon *d =
-        MHD_start_daemon(flags, 0, NULL, NULL, handler, cls, MHD_OPTION_SOCK_ADDR, addr, MHD_OPTION_CONNECTION_LIMIT,
-                         max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_connections / 2,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED, http_request_done,
-                         gate, MHD_OPTION_END);
+    /* the logger first: libmicrohttpd says so otherwise */
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, 0, NULL, NULL, handler, cls, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, gate, MHD_OPTION_SOCK_ADDR, addr,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_connections / 2,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_NOTIFY_COMPLETED, http_request_done, gate, https ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+        https ? tls->cert : NULL, MHD_OPTION_HTTPS_MEM_KEY, https ? tls->key : NULL, MHD_OPTION_HTTPS_PRIORITIES,
+        TLS_PRIORITIES, MHD_OPTION_END);
     if (!d)
-        snprintf(err, errlen, "cannot listen on %s: %s", listen_text, strerror(errno ? errno : EADDRINUSE));
+        snprintf(err, errlen, "cannot listen on %s%s: %s", listen_text, https ? " with TLS" : "",
+                 strerror(errno ? errno : EADDRINUSE));
     return d;
 }
 

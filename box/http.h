@@ -1,5 +1,6 @@
 /* http.h - what equery-box and equery-server share over libmicrohttpd:
  * the listen and token rules (a non-loopback address needs a token file),
+ * HTTPS (--tls-cert and --tls-key, checked before listening),
  * the gate every request passes (token first, then the body gathered up
  * to a size limit: 401 and 413), JSON replies, and the compiler's
  * diagnostics as JSON (docs/boxes.md, docs/api.md). */
@@ -17,6 +18,12 @@
 
 struct HttpGate;
 
+/* The certificate (with its chain) and private key a daemon serves HTTPS
+ * with, as PEM text; both NULL: plain HTTP. */
+typedef struct HttpTls {
+    char *cert, *key;
+} HttpTls;
+
 /* ---- the listen and token rules ------------------------------------------------ */
 
 /* The token in `path`: one line of at least 16 characters, no spaces.
@@ -31,10 +38,21 @@ bool http_is_loopback(const struct sockaddr_storage *ss);
  * is refused (anyone who reaches it could run programs). */
 bool http_listen_setup(const char *tool, const char *listen, const char *token_file, struct sockaddr_storage *ss,
                        socklen_t *len, char **token);
+/* Reads and checks --tls-cert and --tls-key (both given: the caller
+ * checks that) with GnuTLS, the library libmicrohttpd serves them with:
+ * the libmicrohttpd has TLS, the files are readable, PEM, the key is not
+ * encrypted and matches the certificate. False after saying why on stderr
+ * as `tool: error: ...` naming the file; tls is then empty. */
+bool http_tls_load(const char *tool, const char *cert_file, const char *key_file, HttpTls *tls);
+/* Frees the PEM texts (the key's bytes zeroed first). */
+void http_tls_free(HttpTls *tls);
 /* Starts libmicrohttpd on addr, one thread per connection, with the
- * gate's request_done; NULL when it cannot listen (err says why). */
-struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_text, MHD_AccessHandlerCallback handler,
-                              void *cls, struct HttpGate *gate, unsigned max_connections, char *err, size_t errlen);
+ * gate's request_done, HTTPS only when tls has a certificate (tls may be
+ * NULL; it must outlive the daemon); NULL when it cannot listen (err says
+ * why). */
+struct MHD_Daemon *http_start(const struct sockaddr *addr, const char *listen_text, const HttpTls *tls,
+                              MHD_AccessHandlerCallback handler, void *cls, struct HttpGate *gate,
+                              unsigned max_connections, char *err, size_t errlen);
 /* The port it listens on (useful when given port 0). */
 unsigned http_port(struct MHD_Daemon *mhd);
 /* The daemon's state folder: `given` (made if missing), or a new one

@@ -1,12 +1,15 @@
 /* equery_box.c - equery-box: a measurement box's daemon (docs/boxes.md).
  *
  *   equery-box --listen HOST:PORT --pcap FILE [--mid N] [--token-file F]
- *              [--state-dir DIR] [--max-body BYTES]
+ *              [--tls-cert FILE --tls-key FILE] [--state-dir DIR]
+ *              [--max-body BYTES]
  *
- * It serves the HTTP/JSON API of box/daemon.c: programs are deployed as
- * EQuery source and compiled here. Without a token file it listens only on
- * a loopback address. SIGINT and SIGTERM stop it cleanly.
- * Exit status: 0 stopped by a signal, 2 usage errors, 3 run-time errors. */
+ * It serves the HTTP/JSON API of box/daemon.c (HTTPS only with a
+ * certificate): programs are deployed as EQuery source and compiled here.
+ * Without a token file it listens only on a loopback address, TLS or not.
+ * SIGINT and SIGTERM stop it cleanly.
+ * Exit status: 0 stopped by a signal, 2 usage errors, 3 run-time errors
+ * (including a TLS file that cannot be read or used). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -42,11 +45,17 @@ static void usage(FILE *f)
           "  --mid N              this box's identifier, the `mid` field (default 0)\n"
           "  --token-file F       every request must carry this token\n"
           "                       (Authorization: Bearer TOKEN); 401 otherwise\n"
+          "  --tls-cert FILE      serve HTTPS only, with this certificate (PEM, its chain\n"
+          "                       after it); the token then never crosses the network\n"
+          "                       in clear\n"
+          "  --tls-key FILE       the certificate's private key (PEM, without a passphrase)\n"
           "  --state-dir DIR      sources, bundles and spooled frames (default: a\n"
           "                       temporary folder, removed at exit)\n"
           "  --max-body BYTES     the largest request body (default 1048576); 413 beyond\n"
           "  -h, --help           this help\n"
-          "  --version            the version\n",
+          "  --version            the version\n"
+          "\n"
+          "exit status: 0 stopped by SIGINT or SIGTERM, 2 usage errors, 3 run-time errors\n",
           f);
 }
 
@@ -60,15 +69,16 @@ static int usage_error(const char *msg, const char *arg)
 
 int main(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_PCAP, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION };
+    enum { O_LISTEN = 256, O_PCAP, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION, O_TLS_CERT, O_TLS_KEY };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},    {"pcap", required_argument, 0, O_PCAP},
         {"mid", required_argument, 0, O_MID},          {"token-file", required_argument, 0, O_TOKEN},
         {"state-dir", required_argument, 0, O_STATE},  {"max-body", required_argument, 0, O_MAXBODY},
         {"help", no_argument, 0, 'h'},                 {"version", no_argument, 0, O_VERSION},
+        {"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
         {0, 0, 0, 0},
     };
-    const char *listen = NULL, *pcap = NULL, *token_file = NULL, *state_dir = NULL;
+    const char *listen = NULL, *pcap = NULL, *token_file = NULL, *state_dir = NULL, *tls_cert = NULL, *tls_key = NULL;
     unsigned long mid = 0, max_body = 1 << 20;
     char *end;
     int c;
@@ -79,6 +89,8 @@ int main(int argc, char **argv)
         case O_PCAP: pcap = optarg; break;
         case O_TOKEN: token_file = optarg; break;
         case O_STATE: state_dir = optarg; break;
+        case O_TLS_CERT: tls_cert = optarg; break;
+        case O_TLS_KEY: tls_key = optarg; break;
         case O_MID:
             errno = 0;
             mid = strtoul(optarg, &end, 10);
@@ -103,6 +115,9 @@ int main(int argc, char **argv)
         return usage_error("%s", "no address: give --listen HOST:PORT");
     if (!pcap)
         return usage_error("%s", "no input: give --pcap FILE (--iface, --xdp and --dpdk are not yet served by boxes)");
+    if (!tls_cert != !tls_key)
+        return usage_error("%s", tls_cert ? "--tls-cert needs --tls-key FILE, the certificate's private key"
+                                          : "--tls-key needs --tls-cert FILE, its certificate");
     char err[512];
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -114,10 +129,16 @@ int main(int argc, char **argv)
         free(token);
         return EXIT_RUN;
     }
+    HttpTls tls = {0};
+    if (tls_cert && !http_tls_load("equery-box", tls_cert, tls_key, &tls)) {
+        free(token);
+        return EXIT_RUN;
+    }
     char tmpdir[] = "/tmp/equery-box.XXXXXX";
     bool own_state;
     if (!(state_dir = http_state_dir("equery-box", state_dir, tmpdir, &own_state))) {
         free(token);
+        http_tls_free(&tls);
         return EXIT_RUN;
     }
     /* the signals are taken by sigwait below; every thread inherits the mask */
@@ -129,6 +150,7 @@ int main(int argc, char **argv)
                           .pcap = pcap,
                           .mid = (uint32_t)mid,
                           .token = token,
+                          .tls = &tls,
                           .state_dir = state_dir,
                           .max_body = max_body,
                           .max_programs = 16};
@@ -138,14 +160,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-box: error: %s\n", err);
         if (own_state)
             http_remove_dir(tmpdir);
+        http_tls_free(&tls);
         return EXIT_RUN;
     }
-    fprintf(stderr, "equery-box: listening on %s (port %u)%s, input %s\n", listen, boxd_port(d),
-            token_file ? ", token required" : "", pcap);
+    fprintf(stderr, "equery-box: listening on %s (port %u)%s%s, input %s\n", listen, boxd_port(d),
+            tls.cert ? ", HTTPS" : "", token_file ? ", token required" : "", pcap);
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "equery-box: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     boxd_stop(d);
+    http_tls_free(&tls);
     if (own_state)
         http_remove_dir(tmpdir);
     return 0;

@@ -80,6 +80,8 @@ typedef struct {
     const char **boxes;     /* --box HOST:PORT, repeated */
     unsigned nboxes;
     const char *token_file; /* --token-file, for boxes */
+    const char *tls_ca;     /* --tls-ca, for https:// boxes */
+    bool any_https;         /* a --box https://HOST:PORT */
 } Options;
 
 static void usage(FILE *f)
@@ -88,7 +90,7 @@ static void usage(FILE *f)
           "       equery-run [options] PROGRAM.eq|BUNDLE --iface NAME\n"
           "       equery-run [options] PROGRAM.eq|BUNDLE --xdp NAME | --tc NAME\n"
           "       equery-run [options] PROGRAM.eq|BUNDLE      (KOMon queries: loads the probe)\n"
-          "       equery-run [options] --box HOST:PORT [--box HOST:PORT ...] PROGRAM.eq\n"
+          "       equery-run [options] --box [https://]HOST:PORT [--box ...] PROGRAM.eq\n"
           "\n"
           "Runs an EQuery program over a capture or a live interface and prints its\n"
           "results window by window, with the events that fire and the queries they start.\n"
@@ -104,7 +106,11 @@ static void usage(FILE *f)
           "  --dpdk \"EAL ARGS\"    the DPDK engine on the ports these EAL arguments give\n"
           "  --box HOST:PORT      deploy to this box (equery-box; repeated: several) and print\n"
           "                       the network-wide results, merged exactly (docs/boxes.md)\n"
+          "                       https://HOST:PORT: a box serving HTTPS, its certificate\n"
+          "                       always verified (the chain and the host name)\n"
           "  --token-file F       the boxes' token (Authorization: Bearer), with --box\n"
+          "  --tls-ca FILE        the CA (PEM) the boxes' certificates are checked with\n"
+          "                       (default: the system's store)\n"
           "  --workers N          DPDK worker lcores (default: 1 with --pcap, else all but one)\n"
           "  --rx-queues N        N receive queues per port, symmetric RSS, one worker per queue\n"
           "  --promisc            put the interface in promiscuous mode\n"
@@ -242,7 +248,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_BOX, O_TOKEN };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_BOX, O_TOKEN, O_TLS_CA };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -265,6 +271,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"db", required_argument, 0, O_DB},           {"db-retention", required_argument, 0, O_DBRET},
         {"clickhouse", required_argument, 0, O_CH},   {"clickhouse-auth-file", required_argument, 0, O_CHAUTH},
         {"box", required_argument, 0, O_BOX},         {"token-file", required_argument, 0, O_TOKEN},
+        {"tls-ca", required_argument, 0, O_TLS_CA},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
@@ -289,9 +296,15 @@ static int parse_options(int argc, char **argv, Options *o)
             o->boxes[o->nboxes++] = optarg;
             if (o->nboxes > 64)
                 return usage_error("%s", "at most 64 boxes");
+            char url[300];
+            bool https;
+            if (!box_client_url(optarg, url, sizeof url, &https, perr, sizeof perr))
+                return usage_error("--box: %s", perr);
+            o->any_https |= https;
             break;
         }
         case O_TOKEN: o->token_file = optarg; break;
+        case O_TLS_CA: o->tls_ca = optarg; break;
         case O_FILTER: o->capture_filter = optarg; break;
         case O_FORMAT:
             o->format_set = true;
@@ -431,6 +444,8 @@ static int parse_options(int argc, char **argv, Options *o)
     o->program = argv[optind];
     if (o->token_file && !o->nboxes)
         return usage_error("%s", "--token-file is for boxes: give --box HOST:PORT");
+    if (o->tls_ca && !o->any_https)
+        return usage_error("%s", "--tls-ca is for boxes serving HTTPS: give --box https://HOST:PORT");
     if (o->nboxes) {
         /* the boxes measure their own inputs; the program is their text */
         if (o->pcap_file || o->iface || o->eal_args || o->xdp_iface || o->tc_iface || o->dpdk || o->ebpf)
@@ -755,6 +770,8 @@ int main(int argc, char **argv)
                             .boxes = o.boxes,
                             .nboxes = o.nboxes,
                             .token_file = o.token_file,
+                            .tls_ca = o.tls_ca,
+                            .ca_option = "--tls-ca",
                             .prog = &prog,
                             .out = out,
                             .max_groups = o.max_groups,

@@ -1,10 +1,12 @@
 /* equery_server.c - equery-server: the results database, the HTTP/JSON API
  * and the web GUI over measurement boxes (docs/api.md, docs/gui.md).
  *
- *   equery-server --listen HOST:PORT --db FILE [--box HOST:PORT ...]
- *                 [--token-file F] [--box-token-file F] [--captures DIR]
+ *   equery-server --listen HOST:PORT --db FILE [--box [https://]HOST:PORT ...]
+ *                 [--token-file F] [--tls-cert FILE --tls-key FILE]
+ *                 [--box-token-file F] [--box-tls-ca FILE] [--captures DIR]
  *
- * Without a token file it listens only on a loopback address. SIGINT and
+ * Without a token file it listens only on a loopback address, TLS or not;
+ * with a certificate it serves HTTPS only. SIGINT and
  * SIGTERM stop it cleanly: the programs are stopped on the boxes, their
  * open windows written, the database closed. Exit status: 0 ok, 2 usage
  * errors, 3 run-time errors. */
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "http.h"
 #include "server.h"
 
@@ -51,10 +54,18 @@ static void usage(FILE *f)
           "  --listen HOST:PORT   where to listen (port 0: a free one, said on stderr);\n"
           "                       a non-loopback address needs --token-file\n"
           "  --db FILE            the results database (SQLite; created if missing)\n"
-          "  --box HOST:PORT      a box programs run on (repeated: several)\n"
+          "  --box HOST:PORT      a box programs run on (repeated: several);\n"
+          "                       https://HOST:PORT: a box serving HTTPS, its certificate\n"
+          "                       always verified (the chain and the host name)\n"
           "  --token-file F       every API request must carry this token\n"
           "                       (Authorization: Bearer TOKEN); the GUI asks for it once\n"
+          "  --tls-cert FILE      serve HTTPS only, with this certificate (PEM, its chain\n"
+          "                       after it); the token then never crosses the network\n"
+          "                       in clear\n"
+          "  --tls-key FILE       the certificate's private key (PEM, without a passphrase)\n"
           "  --box-token-file F   the boxes' token\n"
+          "  --box-tls-ca FILE    the CA (PEM) to check https:// boxes' certificates with\n"
+          "                       (default: the system's store)\n"
           "  --captures DIR       programs may also run on a capture file of DIR, replayed\n"
           "                       on the server (by name: never an arbitrary path)\n"
           "  --web DIR            the GUI's files (default: " EQUERY_WEB_DIR ")\n"
@@ -96,7 +107,8 @@ static const char *installed_dir(const char *name, const char *built_in)
 
 int main(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES };
+    enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES,
+           O_TLS_CERT, O_TLS_KEY, O_BOX_TLS_CA };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},     {"db", required_argument, 0, O_DB},
         {"box", required_argument, 0, O_BOX},           {"token-file", required_argument, 0, O_TOKEN},
@@ -104,12 +116,15 @@ int main(int argc, char **argv)
         {"web", required_argument, 0, O_WEB},           {"state-dir", required_argument, 0, O_STATE},
         {"max-body", required_argument, 0, O_MAXBODY},  {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, O_VERSION},         {"examples", required_argument, 0, O_EXAMPLES},
+        {"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
+        {"box-tls-ca", required_argument, 0, O_BOX_TLS_CA},
         {0, 0, 0, 0},
     };
     const char *listen = NULL, *db = NULL, *token_file = NULL, *box_token_file = NULL, *captures = NULL;
     const char *web = installed_dir("web", EQUERY_WEB_DIR), *examples = installed_dir("examples", EQUERY_EXAMPLES_DIR);
-    const char *state_dir = NULL;
+    const char *state_dir = NULL, *tls_cert = NULL, *tls_key = NULL, *box_tls_ca = NULL;
     const char *boxes[MAX_BOXES];
+    bool any_https = false;
     unsigned nboxes = 0;
     size_t max_body = DEFAULT_MAX_BODY;
     opterr = 0;
@@ -118,15 +133,22 @@ int main(int argc, char **argv)
         switch (c) {
         case O_LISTEN: listen = optarg; break;
         case O_DB: db = optarg; break;
-        case O_BOX:
+        case O_BOX: {
+            char url[300], why[400];
+            bool https;
             if (nboxes == MAX_BOXES)
                 return usage_error("%s", "at most 64 boxes");
-            if (!strchr(optarg, ':'))
-                return usage_error("--box needs HOST:PORT, not '%s'", optarg);
+            if (!box_client_url(optarg, url, sizeof url, &https, why, sizeof why))
+                return usage_error("--box: %s", why);
+            any_https |= https;
             boxes[nboxes++] = optarg;
             break;
+        }
         case O_TOKEN: token_file = optarg; break;
         case O_BOX_TOKEN: box_token_file = optarg; break;
+        case O_TLS_CERT: tls_cert = optarg; break;
+        case O_TLS_KEY: tls_key = optarg; break;
+        case O_BOX_TLS_CA: box_tls_ca = optarg; break;
         case O_CAPTURES: captures = optarg; break;
         case O_WEB: web = optarg; break;
         case O_EXAMPLES: examples = optarg; break;
@@ -152,6 +174,15 @@ int main(int argc, char **argv)
         return usage_error("%s", "no address: give --listen HOST:PORT");
     if (!db)
         return usage_error("%s", "no database: give --db FILE");
+    if (!tls_cert != !tls_key)
+        return usage_error("%s", tls_cert ? "--tls-cert needs --tls-key FILE, the certificate's private key"
+                                          : "--tls-key needs --tls-cert FILE, its certificate");
+    if (box_tls_ca && !any_https)
+        return usage_error("%s", "--box-tls-ca is for boxes serving HTTPS: give --box https://HOST:PORT");
+    if (box_tls_ca && access(box_tls_ca, R_OK) != 0) {
+        fprintf(stderr, "equery-server: error: cannot read the CA file '%s': %s\n", box_tls_ca, strerror(errno));
+        return EXIT_RUN;
+    }
     char err[1024];
     struct sockaddr_storage ss;
     socklen_t sslen;
@@ -163,6 +194,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-server: error: --captures '%s' is not a folder\n", captures);
         free(token);
         return EXIT_USAGE;
+    }
+    HttpTls tls = {0};
+    if (tls_cert && !http_tls_load("equery-server", tls_cert, tls_key, &tls)) {
+        free(token);
+        return EXIT_RUN;
     }
     char index[PATH_MAX];
     snprintf(index, sizeof index, "%s/index.html", web);
@@ -179,6 +215,7 @@ int main(int argc, char **argv)
     bool own_state;
     if (!(state_dir = http_state_dir("equery-server", state_dir, tmpdir, &own_state))) {
         free(token);
+        http_tls_free(&tls);
         return EXIT_RUN;
     }
     /* the signals are taken by sigwait below; every thread inherits the mask */
@@ -186,6 +223,7 @@ int main(int argc, char **argv)
     http_block_signals(&set);
     ServerOptions o = {.addr = (const struct sockaddr *)&ss, .addrlen = sslen, .listen_text = listen, .db = db,
                        .boxes = boxes, .nboxes = nboxes, .box_token_file = box_token_file, .token = token,
+                       .tls = &tls, .box_tls_ca = box_tls_ca,
                        .captures = captures, .web_dir = web, .examples = examples, .chartjs = chartjs, .state_dir = state_dir,
                        .max_body = max_body};
     Server *s = server_start(&o, err, sizeof err);
@@ -194,14 +232,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-server: error: %s\n", err);
         if (own_state)
             http_remove_dir(tmpdir);
+        http_tls_free(&tls);
         return EXIT_RUN;
     }
-    fprintf(stderr, "equery-server: listening on %s (port %u)%s, database %s, %u boxes\n", listen, server_port(s),
-            token_file ? ", token required" : "", db, nboxes);
+    fprintf(stderr, "equery-server: listening on %s (port %u)%s%s, database %s, %u boxes\n", listen, server_port(s),
+            tls.cert ? ", HTTPS" : "", token_file ? ", token required" : "", db, nboxes);
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "equery-server: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     server_stop(s);
+    http_tls_free(&tls);
     if (own_state)
         http_remove_dir(tmpdir);
     fprintf(stderr, "equery-server: stopped\n");

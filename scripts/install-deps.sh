@@ -24,8 +24,11 @@ set -euo pipefail
 # service is not needed). clickhouse-server and clickhouse-client: the
 # ClickHouse results store's tests (equery-run --clickhouse;
 # tests/store/clickhouse_store.py starts its own server; the package's
-# system service is not used).
-PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev prometheus clickhouse-server clickhouse-client libjs-chart.js chromium chromium-driver python3-selenium"
+# system service is not used). libgnutls28-dev: the box's and the
+# server's HTTPS (--tls-cert, --tls-key checked with GnuTLS, which
+# libmicrohttpd serves them with); openssl and curl (the commands): the
+# TLS test makes its certificates and asks the server (tests/box/).
+PACKAGES="build-essential cmake ninja-build flex bison pkg-config clang llvm libclang-rt-14-dev libcyaml-dev libssl-dev libsqlite3-dev sqlite3 libpcap-dev python3 python3-scapy argus-server argus-client tshark libdpdk-dev librte-net-pcap23 libbpf-dev bpftool linux-libc-dev man-db nfdump libfixbuf-tools libmicrohttpd-dev libgnutls28-dev libcurl4-openssl-dev libjansson-dev openssl curl prometheus clickhouse-server clickhouse-client libjs-chart.js chromium chromium-driver python3-selenium"
 
 missing=()
 for pkg in $PACKAGES; do

@@ -64,6 +64,7 @@ typedef struct SProg {
     unsigned ntargets;
     char *capture;              /* a capture run: the file */
     const char *box_token_file; /* the boxes' token (not for its own box) */
+    const char *box_tls_ca;     /* the boxes' CA (not for its own box) */
     LoadedProgram prog;
     Output *out;
     BoxDaemon *local;
@@ -157,6 +158,8 @@ static void *prog_main(void *arg)
                         .boxes = (const char *const *)p->targets,
                         .nboxes = p->ntargets,
                         .token_file = p->box_token_file,
+                        .tls_ca = p->box_tls_ca,
+                        .ca_option = "--box-tls-ca",
                         .prog = &p->prog,
                         .out = p->out,
                         .max_groups = 1000000,
@@ -353,8 +356,10 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
             goto fail;
         }
         p->ntargets = 1;
-    } else
+    } else {
         p->box_token_file = s->o.box_token_file;
+        p->box_tls_ca = s->o.box_tls_ca;
+    }
     /* the outputs: the database only */
     p->out = out_new(NULL, FMT_CSV, p->prog.m);
     char input[2048] = "", manifest[PATH_MAX];
@@ -649,7 +654,10 @@ static void *box_poller(void *arg)
         pthread_mutex_unlock(&s->mu);
         for (unsigned i = 0; i < s->o.nboxes && !s->quit; i++) {
             char url[400], cerr[CURL_ERROR_SIZE] = "";
-            snprintf(url, sizeof url, "%s%s/api/status", strstr(s->boxes[i], "://") ? "" : "http://", s->boxes[i]);
+            bool https;
+            if (!box_client_url(s->boxes[i], url, sizeof url - 16, &https, cerr, sizeof cerr))
+                continue; /* equery-server checked every --box */
+            strcat(url, "/api/status");
             Wbuf body = {0};
             curl_easy_reset(h);
             curl_easy_setopt(h, CURLOPT_URL, url);
@@ -659,6 +667,10 @@ static void *box_poller(void *arg)
             curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
             curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_status_body);
             curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+            if (s->o.box_tls_ca)
+                curl_easy_setopt(h, CURLOPT_CAINFO, s->o.box_tls_ca);
             long code = 0;
             CURLcode rc = curl_easy_perform(h);
             if (rc == CURLE_OK)
@@ -1071,7 +1083,7 @@ Server *server_start(const ServerOptions *o, char *err, size_t errlen)
     sqlite3_close(db);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s->poller_started = o->nboxes && pthread_create(&s->poller, NULL, box_poller, s) == 0;
-    s->mhd = http_start(o->addr, o->listen_text, on_request, s, &s->gate, 128, err, errlen);
+    s->mhd = http_start(o->addr, o->listen_text, o->tls, on_request, s, &s->gate, 128, err, errlen);
     if (!s->mhd) {
         server_stop(s);
         return NULL;

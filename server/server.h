@@ -20,6 +20,8 @@ typedef struct {
     unsigned nboxes;
     const char *box_token_file;  /* the boxes' token, or NULL */
     const char *token;           /* the API's token, or NULL (loopback only) */
+    const struct HttpTls *tls;   /* NULL or empty: plain HTTP; it outlives the server */
+    const char *box_tls_ca;      /* the CA the https:// boxes' certificates are checked with, or NULL: the system's */
     const char *captures;        /* the folder of captures programs may run on, or NULL */
     const char *web_dir;         /* the GUI's static files */
     const char *examples;        /* example programs (templates), or NULL */

@@ -22,7 +22,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from boxes import Box, Checks  # noqa: E402
+from boxes import Box, Checks, read_answer  # noqa: E402
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 TOKEN = "s3cret-token-0123456789abcdef"
@@ -36,18 +36,9 @@ def request(port, method, path, body=b"", headers=None, timeout=30):
     h.update(headers or {})
     head = "%s %s HTTP/1.1\r\n" % (method, path) + "".join("%s: %s\r\n" % kv for kv in h.items()) + "\r\n"
     s.sendall(head.encode() + body)
-    data = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
+    answer = read_answer(s)
     s.close()
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode(errors="replace").split("\r\n")
-    status = int(lines[0].split()[1])
-    hdrs = dict((k.lower(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines[1:]))
-    return status, hdrs, rest
+    return answer
 
 
 AUTH = {"Authorization": "Bearer " + TOKEN}

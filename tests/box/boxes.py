@@ -55,6 +55,22 @@ class Box:
         return open(self.log, errors="replace").read()
 
 
+def read_answer(s):
+    """(status, headers with lower-case names, body) of the HTTP answer on
+    socket s (a plain or a TLS one), read to its end."""
+    data = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode(errors="replace").split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = dict((k.lower(), v.strip()) for k, _, v in (ln.partition(":") for ln in lines[1:]))
+    return status, hdrs, rest
+
+
 class Checks:
     """check(cond, what, detail): prints PASS or FAIL (with the detail) and
     counts the failures in check.fails."""
