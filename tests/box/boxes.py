@@ -19,10 +19,14 @@ def _die_with_parent():
 
 
 class Box:
-    def __init__(self, exe, pcap, log, extra=(), listen="127.0.0.1:0"):
+    def __init__(self, exe, pcap, log, extra=(), listen="127.0.0.1:0", inputs=None, prefix=()):
+        """inputs: the box's input options (default --pcap PCAP); prefix: a
+        command that runs it (ip netns exec NS: it must exec the box, so
+        that the process is the box's)."""
         self.log = log
         self.logf = open(log, "wb")
-        self.p = subprocess.Popen([exe, "--listen", listen, "--pcap", pcap] + list(extra),
+        inputs = inputs if inputs is not None else ["--pcap", pcap]
+        self.p = subprocess.Popen(list(prefix) + [exe, "--listen", listen] + inputs + list(extra),
                                   stdout=subprocess.DEVNULL, stderr=self.logf, preexec_fn=_die_with_parent)
         self.port = None
         deadline = time.time() + 20
