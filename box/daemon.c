@@ -375,7 +375,7 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
     const InputDesc *in = &input_desc[d->o.input];
     if (d->nprogs >= d->o.max_programs || (in->one_program && d->nprogs > 0) ||
         (d->o.input == INPUT_DPDK && d->deployed > 0)) {
-        char busy[256];
+        char busy[1024];
         if (d->o.input == INPUT_DPDK && d->deployed > 0)
             snprintf(busy, sizeof busy, "this box's input (%s) takes one program in the box's life: DPDK's EAL "
                                         "starts once per process; restart equery-box to deploy another",
