@@ -28,7 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from boxes import Box, Checks  # noqa: E402
+from boxes import Box, Checks, end  # noqa: E402
 
 check = Checks()
 PID = os.getpid()
@@ -147,12 +147,7 @@ def sums(out, query):
 
 def interrupt(run, err):
     """SIGINT to an equery-run, which must end within a minute; its stderr."""
-    run.send_signal(signal.SIGINT)
-    try:
-        run.wait(60)
-    except subprocess.TimeoutExpired:
-        run.kill()
-        run.wait()
+    end(run, signal.SIGINT, 60)
     err.seek(0)
     return err.read()
 

@@ -18,6 +18,19 @@ def _die_with_parent():
     _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+def end(p, sig, secs):
+    """Sends sig to process p unless it has ended, waits up to secs for it,
+    then kills it; returns its exit status."""
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(secs)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return p.returncode
+
+
 class Box:
     def __init__(self, exe, pcap, log, extra=(), listen="127.0.0.1:0", inputs=None, prefix=()):
         """inputs: the box's input options (default --pcap PCAP); prefix: a
@@ -45,13 +58,7 @@ class Box:
         self.addr = "127.0.0.1:%d" % self.port
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        end(self.p, signal.SIGTERM, 10)
         self.logf.close()
         return self.p.returncode
 
