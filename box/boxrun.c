@@ -7,7 +7,10 @@
  * barrier): the box sends READY with the time of the frame it holds and
  * waits for a GO that lets it past, applying the launch time and the
  * instances the centre started on the way. Live, it waits only for the
- * launch time and applies starts as they come, between frames. */
+ * launch time (before the input is read), then never: the starts the
+ * centre sends are applied at the engine's next step (a packet, or the
+ * source's timer), and after each step that closed windows, or every
+ * READY_EVERY_NS, READY says how far its windows are closed. */
 #define _GNU_SOURCE
 #include "boxrun.h"
 
@@ -25,6 +28,9 @@
 #include "protocol.h"
 
 enum { MAX_STARTS = 4096 };
+/* live: READY at least this often (engine time), so that the centre knows
+ * a box with nothing due is still there and past the windows it closes */
+#define READY_EVERY_NS 200000000LL
 
 /* Instances the centre started, waiting to be applied by the run thread. */
 typedef struct {
@@ -35,7 +41,7 @@ typedef struct {
 
 struct BoxRun {
     BoxRunOptions o;
-    char *id, *workdir, *src_path, *box_name;
+    char *id, *workdir, *src_path, *box_name, *input_text;
     LoadedProgram prog;
     Output *out;
     Engine *eng;
@@ -46,6 +52,8 @@ struct BoxRun {
     volatile sig_atomic_t stop;
     FrameQueue *q;
     uint64_t seq;   /* the last frame's number (run thread only) */
+    int64_t closed, ready_due, ready_next; /* live: the last READY's `closed`; when the next is due */
+    int pending_flag; /* live: the control side queued something (atomic) */
     Wbuf w;         /* scratch for encoding (run thread only) */
     /* shared with the control side: */
     pthread_mutex_t mu;
@@ -148,18 +156,35 @@ static void apply_pending(BoxRun *r)
     r->npending = 0;
 }
 
+/* live: the starts that came since the engine's last step */
+static void hook_poll(void *ctx)
+{
+    BoxRun *r = ctx;
+    if (!__atomic_load_n(&r->pending_flag, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&r->mu);
+    __atomic_store_n(&r->pending_flag, 0, __ATOMIC_RELEASE);
+    apply_pending(r);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* live: every window ending at or before `closed` was sent */
+static void hook_advanced(void *ctx, int64_t closed)
+{
+    BoxRun *r = ctx;
+    r->closed = closed;
+    if (closed < r->ready_due && closed < r->ready_next)
+        return;
+    send_progress(r, FR_READY, closed, 0);
+    r->ready_due = engine_next_due(r->eng);
+    r->ready_next = closed + READY_EVERY_NS;
+}
+
 static void hook_barrier(void *ctx, int64_t ts)
 {
     BoxRun *r = ctx;
-    if (!r->o.replay) {
-        /* live: only the launch time is awaited; starts apply as they come */
-        pthread_mutex_lock(&r->mu);
-        while (!r->launch_known && !r->stop)
-            pthread_cond_wait(&r->cv, &r->mu);
-        apply_pending(r);
-        pthread_mutex_unlock(&r->mu);
-        return;
-    }
+    if (!r->o.replay)
+        return; /* live: the box does not wait (hook_poll applies the starts) */
     /* every window up to ts was closed (its partial sent): say where we
      * are, and wait until the centre lets the frame at ts through */
     int64_t asked = clock_ns(CLOCK_MONOTONIC);
@@ -215,6 +240,8 @@ bool boxrun_control(BoxRun *r, const uint8_t *frame, size_t len, char *err, size
     }
     if (h.until > r->until)
         r->until = h.until;
+    if (h.nstarts)
+        __atomic_store_n(&r->pending_flag, 1, __ATOMIC_RELEASE);
     for (uint32_t i = 0; i < h.nstarts; i++) {
         if (r->npending == r->cappending) {
             size_t cap = r->cappending ? 2 * r->cappending : 16;
@@ -246,23 +273,43 @@ bool boxrun_control(BoxRun *r, const uint8_t *frame, size_t len, char *err, size
 static void *run_main(void *arg)
 {
     BoxRun *r = arg;
-    int status = r->o.src->run(r->input, r->eng, &r->stop);
     if (!r->o.replay) {
-        /* live: starts that came while no frame did */
+        /* live: the windows start at the centre's launch time, the same on
+         * every box, whichever box sees the first packet */
         pthread_mutex_lock(&r->mu);
-        apply_pending(r);
+        while (!r->launch_known && !r->stop)
+            pthread_cond_wait(&r->cv, &r->mu);
+        if (r->launch_known)
+            engine_launch(r->eng, r->launch);
         pthread_mutex_unlock(&r->mu);
+        if (r->launch_known)
+            fprintf(stderr, "equery-box: program %s: launched, measuring %s\n", r->id, r->input_text);
     }
-    send_progress(r, FR_DONE, INT64_MAX, INT64_MAX);
+    int status = r->o.src->run(r->input, r->eng, &r->stop);
+    char why[512] = "";
+    if (engine_error(r->eng))
+        snprintf(why, sizeof why, "%s", engine_error(r->eng));
+    else if (status && r->o.replay)
+        snprintf(why, sizeof why, "the input failed (exit status %d): see the box's log", status);
+    else if (status)
+        snprintf(why, sizeof why, "the input (%s) failed: %s", r->input_text,
+                 "it went away or could not be read (see the box's log)");
+    if (!r->o.replay && why[0]) {
+        /* the centre reports the box lost, with this */
+        size_t at = proto_begin(&r->w, FR_ERROR, ++r->seq);
+        wb_bytes(&r->w, why, strlen(why));
+        proto_end(&r->w, at);
+        send_frame(r);
+    }
+    /* live: next_ts says when it stopped (the centre closes the last
+     * windows there) */
+    send_progress(r, FR_DONE, INT64_MAX, r->o.replay ? INT64_MAX : r->closed);
     fq_close(r->q);
     pthread_mutex_lock(&r->mu);
-    if (engine_error(r->eng)) {
-        r->state = BR_FAILED;
-        snprintf(r->why, sizeof r->why, "%s", engine_error(r->eng));
-    } else if (status) {
+    if (why[0]) {
         r->state = BR_FAILED;
         if (!r->why[0])
-            snprintf(r->why, sizeof r->why, "the input failed (exit status %d): see the box's log", status);
+            snprintf(r->why, sizeof r->why, "%s", why);
     } else
         r->state = r->stop ? BR_STOPPED : BR_DONE;
     pthread_mutex_unlock(&r->mu);
@@ -298,13 +345,14 @@ BoxRun *boxrun_start(const BoxRunOptions *o, char **diag, int *status)
         return NULL;
     r->o = *o;
     r->id = strdup(o->id);
+    r->input_text = strdup(o->input_text ? o->input_text : "its input");
     r->workdir = strdup(o->workdir);
     r->box_name = strdup(o->box_name ? o->box_name : "box");
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
     r->until = INT64_MIN;
     r->launch = INT64_MIN;
-    if (!r->id || !r->workdir || !r->box_name || !write_source(r, diag))
+    if (!r->id || !r->workdir || !r->box_name || !r->input_text || !write_source(r, diag))
         goto fail;
     /* compiled here, from the source: the same code as equeryc */
     char *msg = NULL;
@@ -330,7 +378,9 @@ BoxRun *boxrun_start(const BoxRunOptions *o, char **diag, int *status)
     r->out = out_new(NULL, FMT_JSON, r->prog.m); /* a box writes no rows itself */
     if (!r->qstats || !r->q || !r->out)
         goto fail;
-    r->box = (EngineBox){r, hook_partial, hook_row, hook_barrier};
+    r->box = (EngineBox){r, hook_partial, hook_row, hook_barrier, o->replay ? NULL : hook_poll,
+                         o->replay ? NULL : hook_advanced};
+    r->closed = r->ready_due = r->ready_next = INT64_MIN;
     SourceOptions so = o->input;
     so.prog = &r->prog;
     so.notes = stderr;
@@ -441,6 +491,7 @@ void boxrun_free(BoxRun *r)
     free(r->id);
     free(r->workdir);
     free(r->box_name);
+    free(r->input_text);
     pthread_cond_destroy(&r->cv);
     pthread_mutex_destroy(&r->mu);
     free(r);

@@ -22,7 +22,9 @@ typedef struct {
     size_t source_len;
     const SourceOps *src;      /* the box's input */
     SourceOptions input;       /* (prog is set here) */
-    bool replay;               /* a capture: lockstep with the centre */
+    bool replay;               /* a capture: lockstep with the centre; else live:
+                                * the box never waits, but for the launch time */
+    const char *input_text;    /* "--iface eth1": for the why of a failed input */
     uint32_t mid, max_groups, max_instances;
     QueueLimits queue;
     const char *workdir;       /* where its source file and bundle go */

@@ -17,6 +17,8 @@ typedef struct {
     Progress prog;         /* its last READY or DONE */
     uint64_t missing;      /* windows closed while it was lost */
     uint64_t gaps;         /* frames it sent that never came (a hole in the numbers) */
+    int64_t closed;        /* live: its windows up to this are closed (READY); INT64_MAX when done */
+    uint64_t late;         /* live: partials that came after their window closed here (dropped) */
     char why[256];
 } BoxState;
 
@@ -52,6 +54,8 @@ struct Centre {
     char fingerprint[256];
     bool launched, finished;
     int64_t launch, now;
+    int64_t closed_to;     /* live: the windows ending at or before this are closed here */
+    int64_t last_go;       /* live: when GOs were last sent (acknowledgements) */
     Slot *slots;
     size_t nslots, capslots;
     RowRec *rows;
@@ -82,11 +86,11 @@ static void free_slot(Centre *c, Slot *s)
 static void hook_collect(void *ctx, unsigned q, unsigned instance, int64_t wstart, int64_t wend, EqInstance *into)
 {
     Centre *c = ctx;
-    (void)wend;
     const EqQueryDesc *d = desc(c, q);
     for (unsigned b = 0; b < c->o.nboxes; b++)
-        if (c->box[b].phase == B_LOST)
-            c->box[b].missing++;
+        if (c->box[b].phase == B_LOST ||
+            (!c->o.replay && c->box[b].phase != B_DONE && c->box[b].closed < wend))
+            c->box[b].missing++; /* (live: a box late beyond the grace period) */
     for (size_t i = 0; i < c->nslots; i++) {
         Slot *s = &c->slots[i];
         if (s->query != q || s->instance != instance || s->wstart != wstart)
@@ -176,6 +180,9 @@ Centre *centre_new(const CentreOptions *o, char *err, size_t errlen)
     }
     proto_fingerprint(c->fingerprint, sizeof c->fingerprint, m->source_sha256, m->compiler);
     c->launch = INT64_MIN;
+    c->closed_to = INT64_MIN;
+    for (unsigned b = 0; b < o->nboxes; b++)
+        c->box[b].closed = INT64_MIN;
     return c;
 }
 
@@ -196,6 +203,19 @@ static bool take_partial(Centre *c, unsigned b, const Frame *f, char *err, size_
         d->clear(&t);
         eq_table_free(&t);
         return false;
+    }
+    if (!c->o.replay) {
+        /* live: a window closed here without this box (it was late beyond
+         * the grace period, and counted missing): its partial is dropped,
+         * never merged into another window */
+        uint64_t every = c->o.prog->m->queries[q].every_ns;
+        int64_t end = h.wend != INT64_MAX ? h.wend : every ? h.wstart + (int64_t)every : INT64_MAX;
+        if (end <= c->closed_to) {
+            c->box[b].late++;
+            d->clear(&t);
+            eq_table_free(&t);
+            return true;
+        }
     }
     Slot *s = NULL;
     for (size_t i = 0; i < c->nslots; i++)
@@ -306,8 +326,10 @@ bool centre_take(Centre *c, unsigned b, const Frame *f, char *err, size_t errlen
         if (!proto_read_progress(f, &bs->prog)) {
             snprintf(err, errlen, "a malformed %s", f->type == FR_READY ? "READY" : "DONE");
             ok = false;
-        } else
+        } else {
             bs->phase = f->type == FR_READY ? B_WAITING : B_DONE;
+            bs->closed = f->type == FR_READY ? bs->prog.closed : INT64_MAX;
+        }
         break;
     case FR_ERROR: {
         int n = f->len > 200 ? 200 : (int)f->len;
@@ -388,6 +410,28 @@ static int64_t latest_packet(const Centre *c)
     return last;
 }
 
+/* The GO of each box: acknowledgement, launch, `until`, starts. */
+static void write_gos(Centre *c, int64_t until, Wbuf *go)
+{
+    for (unsigned b = 0; b < c->o.nboxes; b++) {
+        go[b].n = 0;
+        GoStart *gs = calloc(c->nstarts + 1, sizeof *gs);
+        if (!gs)
+            continue;
+        for (size_t i = 0; i < c->nstarts; i++)
+            gs[i] = (GoStart){c->starts[i].query, c->starts[i].instance, c->starts[i].start, c->starts[i].nparams,
+                              c->starts[i].params};
+        GoHead h = {.ack = c->box[b].seq, .launch = c->launch, .until = until, .nstarts = (uint32_t)c->nstarts};
+        proto_go(&go[b], &h, gs);
+        free(gs);
+        if (c->box[b].phase == B_WAITING && until >= c->box[b].prog.next_ts)
+            c->box[b].phase = B_RUNNING; /* it goes on measuring */
+    }
+    for (size_t i = 0; i < c->nstarts; i++)
+        free(c->starts[i].params);
+    c->nstarts = 0;
+}
+
 bool centre_step(Centre *c, Wbuf *go)
 {
     if (c->finished)
@@ -424,23 +468,66 @@ bool centre_step(Centre *c, Wbuf *go)
         c->finished = true;
     } else
         advance(c, global);
-    for (unsigned b = 0; b < c->o.nboxes; b++) {
-        go[b].n = 0;
-        GoStart *gs = calloc(c->nstarts + 1, sizeof *gs);
-        if (!gs)
-            continue;
-        for (size_t i = 0; i < c->nstarts; i++)
-            gs[i] = (GoStart){c->starts[i].query, c->starts[i].instance, c->starts[i].start, c->starts[i].nparams,
-                              c->starts[i].params};
-        GoHead h = {.ack = c->box[b].seq, .launch = c->launch, .until = global, .nstarts = (uint32_t)c->nstarts};
-        proto_go(&go[b], &h, gs);
-        free(gs);
-        if (c->box[b].phase == B_WAITING && global >= c->box[b].prog.next_ts)
-            c->box[b].phase = B_RUNNING; /* it goes on measuring */
+    write_gos(c, global, go);
+    return true;
+}
+
+/* live: acknowledgements at least this often, so that boxes free their queues */
+#define ACK_EVERY_NS 1000000000LL
+
+bool centre_live_step(Centre *c, int64_t now, Wbuf *go)
+{
+    if (c->finished)
+        return false;
+    bool say = false;
+    if (!c->launched) {
+        /* the windows of every box start here, whichever box sees the first packet */
+        c->launched = true;
+        c->launch = now;
+        engine_launch(c->eng, now);
+        say = true;
     }
-    for (size_t i = 0; i < c->nstarts; i++)
-        free(c->starts[i].params);
-    c->nstarts = 0;
+    /* every box has closed its windows up to `upto`; a box that is done
+     * counts by when it stopped */
+    int64_t upto = INT64_MAX, stopped = INT64_MIN;
+    bool all_done = true;
+    for (unsigned b = 0; b < c->o.nboxes; b++) {
+        const BoxState *bs = &c->box[b];
+        if (bs->phase == B_LOST)
+            continue;
+        if (bs->phase == B_DONE) {
+            if (bs->prog.next_ts > stopped && bs->prog.next_ts != INT64_MAX)
+                stopped = bs->prog.next_ts;
+            continue;
+        }
+        all_done = false;
+        if (bs->closed < upto)
+            upto = bs->closed;
+    }
+    if (all_done) {
+        /* the boxes sent their open windows before DONE: close them where
+         * the last box stopped */
+        emit_rows(c, INT64_MAX);
+        if (stopped > c->closed_to)
+            advance(c, stopped);
+        for (unsigned b = 0; b < c->o.nboxes; b++)
+            engine_count(c->eng, c->box[b].prog.packets, c->box[b].prog.bytes);
+        engine_finish(c->eng);
+        c->finished = true;
+        return false;
+    }
+    if (upto < now - c->o.grace_ns)
+        upto = now - c->o.grace_ns; /* a late box misses the windows before this */
+    if (upto > c->closed_to) {
+        emit_rows(c, upto + 1);
+        advance(c, upto);
+        c->closed_to = upto;
+    }
+    say |= c->nstarts > 0 || now - c->last_go >= ACK_EVERY_NS;
+    if (!say)
+        return false;
+    c->last_go = now;
+    write_gos(c, INT64_MIN, go);
     return true;
 }
 
@@ -462,6 +549,10 @@ void centre_report(Centre *c, FILE *f)
         if (bs->missing)
             fprintf(f, "equery-run: warning: box %s missed %" PRIu64 " windows: their rows lack its packets\n", name,
                     bs->missing);
+        if (bs->late)
+            fprintf(f, "equery-run: warning: box %s sent %" PRIu64 " partials after their window had closed here "
+                       "(over %.1f s late): they were dropped, the windows counted as missed\n",
+                    name, bs->late, (double)c->o.grace_ns / 1e9);
         if (bs->gaps)
             fprintf(f, "equery-run: warning: box %s dropped %" PRIu64 " of its frames (its spool was full): some "
                        "windows lack its packets\n",

@@ -9,7 +9,12 @@
  * queues) is the caller's. On captures (replay) the boxes run in lockstep:
  * when every box waits at a window boundary (READY) or has ended (DONE),
  * centre_step() advances to the earliest frame any box holds and answers
- * each box with a GO. */
+ * each box with a GO. On live inputs (not replay) no box waits:
+ * centre_live_step() launches the run at the centre's clock, and closes
+ * each window once every box has said (READY) that it closed it, or once
+ * the grace period after its end has passed; a box late beyond it is
+ * counted as missing that window, and its partial of it, when it comes,
+ * is dropped and counted. */
 #ifndef EQ_BOX_CENTRE_H
 #define EQ_BOX_CENTRE_H
 
@@ -30,6 +35,7 @@ typedef struct {
     const char *const *box_names; /* for messages and the summary */
     uint32_t max_groups, max_instances;
     bool replay;
+    int64_t grace_ns;             /* live: how long after its end a window waits for a late box */
 } CentreOptions;
 
 Centre *centre_new(const CentreOptions *o, char *err, size_t errlen);
@@ -48,6 +54,12 @@ uint64_t centre_acked(const Centre *c, unsigned b);
  * frame per box into go[b] (cleared first). False when some box is still
  * measuring (nothing to do yet). */
 bool centre_step(Centre *c, Wbuf *go);
+/* Live: `now` is the centre's clock (CLOCK_REALTIME, ns). The first call
+ * launches the run at now. Closes the windows every box has closed (or
+ * whose grace period is over) and writes a GO per box into go[b] (cleared
+ * first) when there is something to say: the launch, starts,
+ * acknowledgements. False when there is nothing to send. */
+bool centre_live_step(Centre *c, int64_t now, Wbuf *go);
 /* Every box ended and the last windows were closed. */
 bool centre_finished(const Centre *c);
 const EngineStats *centre_stats(Centre *c);

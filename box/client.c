@@ -36,10 +36,15 @@
 #include "http.h"
 #include "protocol.h"
 
-enum { EXIT_RUN = 3, POLL_WAIT_MS = 1000, GIVE_UP_MS = 10000 };
 /* OpenSSL's verify results for a name the certificate does not have
  * (x509_vfy.h), as libcurl's OpenSSL backend reports them */
 enum { X509_HOSTNAME_MISMATCH = 62, X509_IP_ADDRESS_MISMATCH = 64 };
+enum {
+    EXIT_RUN = 3,
+    POLL_WAIT_MS = 1000,
+    GIVE_UP_MS = 10000,
+    GRACE_MS = 2000, /* live: how long after its end a window waits for a late box (docs/boxes.md) */
+};
 
 typedef struct Item {
     unsigned box;
@@ -59,6 +64,7 @@ typedef struct {
     char id[32];         /* the program's id on the box */
     pthread_t th;
     bool thread_started, lost, deployed;
+    bool replay;         /* its input is a capture (lockstep), else live */
 } Box;
 
 struct Client {
@@ -373,6 +379,8 @@ static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *sr
         if (id && strlen(id) < sizeof b->id && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(id)) {
             snprintf(b->id, sizeof b->id, "%s", id);
             b->deployed = true;
+            json_t *replay = json_object_get(j, "replay"); /* (a box that does not say it replays) */
+            b->replay = !replay || json_is_true(replay);
         } else
             fprintf(stderr, "equery-run: error: box %s: its answer to the deployment has no program id\n", b->name);
         json_decref(j);
@@ -418,6 +426,13 @@ static int64_t mono_us(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+static int64_t realtime_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 typedef struct {
@@ -536,9 +551,21 @@ int box_client_run(const BoxRunRequest *req)
             status = EXIT_RUN;
             goto done;
         }
+    /* captures run in lockstep, live inputs do not: one or the other */
+    bool replay = cl.box[0].replay;
+    for (unsigned i = 1; i < req->nboxes; i++)
+        if (cl.box[i].replay != replay) {
+            fprintf(stderr, "equery-run: error: box %s reads %s and box %s %s: boxes replaying captures run in "
+                            "lockstep with the centre, live ones do not, so one run cannot have both\n",
+                    cl.box[0].name, replay ? "a capture" : "a live input", cl.box[i].name,
+                    cl.box[i].replay ? "a capture" : "a live input");
+            status = EXIT_RUN;
+            goto done;
+        }
     CentreOptions co = {.prog = req->prog, .out = req->out, .notes = stderr, .nboxes = req->nboxes,
                         .box_names = req->boxes, .max_groups = req->max_groups,
-                        .max_instances = req->max_instances, .replay = true};
+                        .max_instances = req->max_instances, .replay = replay,
+                        .grace_ns = (int64_t)GRACE_MS * 1000000};
     c = centre_new(&co, err, sizeof err);
     if (!c) {
         fprintf(stderr, "equery-run: error: %s\n", err);
@@ -615,7 +642,7 @@ int box_client_run(const BoxRunRequest *req)
             free(it);
         }
         int64_t t_step = mono_us();
-        if (centre_step(c, go))
+        if (replay ? centre_step(c, go) : centre_live_step(c, realtime_ns(), go))
             for (unsigned i = 0; i < req->nboxes; i++) {
                 Box *b = &cl.box[i];
                 if (b->lost || !go[i].n)

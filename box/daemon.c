@@ -36,6 +36,7 @@ enum {
     MAX_WAIT_MS = 5000,
     MAX_FETCH = 8 << 20,
     MAX_NAME = 128,   /* bytes of a program's name (?name= on deploy) */
+    BOX_SNAPLEN = 262144, /* live: bytes captured per packet (equery-run's default) */
 };
 
 /* A program's counters that the box's totals add up. */
@@ -56,7 +57,7 @@ typedef struct Prog {
 
 struct BoxDaemon {
     BoxDaemonOptions o;
-    char *token, *state_dir, *pcap, *listen_text;
+    char *token, *state_dir, *input_arg, *listen_text, *input_text;
     struct MHD_Daemon *mhd;
     pthread_mutex_t mu;
     Prog *progs;
@@ -321,7 +322,8 @@ static enum MHD_Result api_status(BoxDaemon *d, struct MHD_Connection *c)
     pthread_mutex_unlock(&d->gate.mu);
     double cpu = cpu_seconds();
     json_t *j = json_pack("{s:s,s:{s:s,s:s},s:I,s:f,s:f,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I},s:i,s:o,s:{s:I,s:I,s:I}}",
-                          "version", EQUERY_VERSION, "input", "kind", "pcap", "name", d->pcap, "mid",
+                          "version", EQUERY_VERSION, "input", "kind", input_desc[d->o.input].option, "name",
+                          d->input_arg, "mid",
                           (json_int_t)d->o.mid, "uptime_s", (double)(now_ns() - d->started) / 1e9, "cpu_s", cpu,
                           "packets", (json_int_t)packets, "bytes", (json_int_t)bytes, "drops", "nic", (json_int_t)0,
                           "kernel", (json_int_t)0, "ring", (json_int_t)0, "table_groups", (json_int_t)groups,
@@ -370,9 +372,22 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
     if (!name_arg(c, name, why, sizeof why))
         return http_reply_error(c, 400, why);
     pthread_mutex_lock(&d->mu);
-    if (d->nprogs >= d->o.max_programs) {
+    const InputDesc *in = &input_desc[d->o.input];
+    if (d->nprogs >= d->o.max_programs || (in->one_program && d->nprogs > 0) ||
+        (d->o.input == INPUT_DPDK && d->deployed > 0)) {
+        char busy[1024];
+        if (d->o.input == INPUT_DPDK && d->deployed > 0)
+            snprintf(busy, sizeof busy, "this box's input (%s) takes one program in the box's life: DPDK's EAL "
+                                        "starts once per process; restart equery-box to deploy another",
+                     d->input_text);
+        else if (in->one_program && d->nprogs > 0)
+            snprintf(busy, sizeof busy, "this box's input (%s) takes one program at a time (one attachment per "
+                                        "interface): delete %s first",
+                     d->input_text, d->progs ? d->progs->id : "it");
+        else
+            snprintf(busy, sizeof busy, "too many programs on this box: delete one first");
         pthread_mutex_unlock(&d->mu);
-        return http_reply_error(c, 503, "too many programs on this box: delete one first");
+        return http_reply_error(c, 503, busy);
     }
     Prog *p = calloc(1, sizeof *p);
     if (!p) {
@@ -388,15 +403,17 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
     BoxRunOptions bo = {.id = p->id,
                         .source = rq->body,
                         .source_len = rq->n,
-                        .src = &pcap_file_source,
-                        .input = {.pcap_file = d->pcap},
-                        .replay = true,
+                        .src = in->src,
+                        .input = {.snaplen = BOX_SNAPLEN, .promisc = d->o.promisc, .mid = d->o.mid},
+                        .replay = !in->live,
+                        .input_text = d->input_text,
                         .mid = d->o.mid,
                         .max_groups = 1000000,
                         .max_instances = 64,
                         .queue = {.mem_limit = 64 << 20, .spool_dir = d->state_dir, .spool_limit = (uint64_t)1 << 30},
                         .workdir = d->state_dir,
                         .box_name = d->listen_text};
+    input_options(d->o.input, d->input_arg, &bo.input);
     p->run = boxrun_start(&bo, &diag, &status);
     if (!p->run) {
         pthread_mutex_lock(&d->mu);
@@ -423,7 +440,7 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
     fprintf(stderr, "equery-box: program %s deployed\n", p->id);
     char loc[64];
     snprintf(loc, sizeof loc, "/api/programs/%s", p->id);
-    json_t *j = json_pack("{s:s,s:s}", "id", p->id, "location", loc);
+    json_t *j = json_pack("{s:s,s:s,s:b}", "id", p->id, "location", loc, "replay", !in->live);
     return http_reply_json(c, 201, j);
 }
 
@@ -557,14 +574,21 @@ BoxDaemon *boxd_start(const BoxDaemonOptions *o, char *err, size_t errlen)
     d->o = *o;
     d->token = o->token ? strdup(o->token) : NULL;
     d->state_dir = strdup(o->state_dir);
-    d->pcap = strdup(o->pcap);
+    d->input_arg = strdup(o->input_arg);
     d->listen_text = strdup(o->listen_text);
+    if (asprintf(&d->input_text, "--%s %s", input_desc[o->input].option, o->input_arg) < 0)
+        d->input_text = NULL;
     d->o.token = d->token;
     d->o.state_dir = d->state_dir;
-    d->o.pcap = d->pcap;
+    d->o.input_arg = d->input_arg;
     d->o.listen_text = d->listen_text;
     pthread_mutex_init(&d->mu, NULL);
     http_gate_init(&d->gate, "equery-box", d->token, o->max_body);
+    if (!d->token != !o->token || !d->state_dir || !d->input_arg || !d->listen_text || !d->input_text) {
+        snprintf(err, errlen, "out of memory");
+        boxd_stop(d);
+        return NULL;
+    }
     d->started = now_ns();
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
@@ -603,7 +627,8 @@ void boxd_stop(BoxDaemon *d)
     http_gate_destroy(&d->gate);
     free(d->token);
     free(d->state_dir);
-    free(d->pcap);
+    free(d->input_arg);
+    free(d->input_text);
     free(d->listen_text);
     free(d);
 }

@@ -5,8 +5,11 @@
 #ifndef EQ_BOX_DAEMON_H
 #define EQ_BOX_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "input.h"
 
 typedef struct BoxDaemon BoxDaemon;
 
@@ -14,7 +17,9 @@ typedef struct {
     const struct sockaddr *addr; /* where to listen (the port may be 0: any free one) */
     unsigned addrlen;
     const char *listen_text;     /* HOST:PORT as given, for messages */
-    const char *pcap;            /* the box's input: a capture, replayed for each program */
+    InputKind input;             /* the box's input (inputs.def): a capture, replayed for each */
+    const char *input_arg;       /* program, or a live one; and its argument */
+    bool promisc;                /* --iface: promiscuous mode */
     uint32_t mid;
     const char *token;           /* NULL: none (loopback only) */
     const struct HttpTls *tls;   /* NULL or empty: plain HTTP; it outlives the daemon */

@@ -115,7 +115,7 @@ void proto_row(Wbuf *w, uint64_t seq, uint32_t query, uint32_t instance, int64_t
 /* READY and DONE: how far the box is, and its counters. */
 typedef struct {
     int64_t closed;   /* every window ending at or before this was sent */
-    int64_t next_ts;  /* replay: the next packet, INT64_MAX at the end; live: 0 */
+    int64_t next_ts;  /* replay: the next packet, INT64_MAX at the end; live: READY 0, DONE when it stopped */
     int64_t last_ts;  /* the last packet measured, INT64_MIN before any */
     uint64_t packets, bytes, malformed, dropped_groups;
     uint64_t nic_drops, kernel_drops, ring_drops; /* what the capture lost before the engine */
@@ -132,7 +132,7 @@ typedef struct {
 } GoStart;
 typedef struct {
     uint64_t ack;     /* frames up to this number are taken */
-    int64_t launch;   /* the program's launch time (INT64_MIN: not yet known) */
+    int64_t launch;   /* the program's launch time (INT64_MIN: not yet known); live: a box waits for it */
     int64_t until;    /* replay: packets at or before this time may be measured */
     uint32_t nstarts;
 } GoHead;

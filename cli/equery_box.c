@@ -1,9 +1,13 @@
 /* equery_box.c - equery-box: a measurement box's daemon (docs/boxes.md).
  *
- *   equery-box --listen HOST:PORT --pcap FILE [--mid N] [--token-file F]
- *              [--tls-cert FILE --tls-key FILE] [--state-dir DIR]
- *              [--max-body BYTES]
+ *   equery-box --listen HOST:PORT (--pcap FILE | --iface NAME | --xdp NAME |
+ *              --tc NAME | --dpdk "EAL ARGS") [--promisc] [--mid N]
+ *              [--token-file F] [--tls-cert FILE --tls-key FILE]
+ *              [--state-dir DIR] [--max-body BYTES]
  *
+ * The box is bound to its one input (inputs.def) when it starts: a capture
+ * is replayed for each program in lockstep with the centre, a live input
+ * is measured as it comes, the box never waiting for the centre.
  * It serves the HTTP/JSON API of box/daemon.c (HTTPS only with a
  * certificate): programs are deployed as EQuery source and compiled here.
  * Without a token file it listens only on a loopback address, TLS or not.
@@ -27,12 +31,13 @@
 
 #include "daemon.h"
 #include "http.h"
+#include "input.h"
 
 enum { EXIT_USAGE = 2, EXIT_RUN = 3 };
 
 static void usage(FILE *f)
 {
-    fputs("usage: equery-box --listen HOST:PORT --pcap FILE [options]\n"
+    fputs("usage: equery-box --listen HOST:PORT INPUT [options]\n"
           "\n"
           "A measurement box: serves an HTTP/JSON API on which equery-run --box deploys\n"
           "EQuery programs (compiled here, from their source) over the box's input, and\n"
@@ -40,8 +45,16 @@ static void usage(FILE *f)
           "\n"
           "  --listen HOST:PORT   the address to serve (port 0: any free port, printed);\n"
           "                       a non-loopback address needs --token-file\n"
-          "  --pcap FILE          the box's input: a capture, replayed from its start\n"
-          "                       for every program deployed\n"
+          "INPUT, exactly one (the box is bound to it when it starts):\n",
+          f);
+    for (unsigned k = 0; k < INPUT_COUNT; k++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "--%s %s", input_desc[k].option, input_desc[k].arg);
+        fprintf(f, "  %-20s %s\n", opt, input_desc[k].help);
+    }
+    fputs("  --promisc            with --iface: put the interface in promiscuous mode (a\n"
+          "                       mirror port's traffic is addressed to other hosts)\n"
+          "options:\n"
           "  --mid N              this box's identifier, the `mid` field (default 0)\n"
           "  --token-file F       every request must carry this token\n"
           "                       (Authorization: Bearer TOKEN); 401 otherwise\n"
@@ -69,16 +82,23 @@ static int usage_error(const char *msg, const char *arg)
 
 int main(int argc, char **argv)
 {
-    enum { O_LISTEN = 256, O_PCAP, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION, O_TLS_CERT, O_TLS_KEY };
+    /* the inputs' options are 0 .. INPUT_COUNT-1 (inputs.def) */
+    enum { O_LISTEN = 256, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION, O_PROMISC, O_TLS_CERT, O_TLS_KEY };
     static const struct option opts[] = {
-        {"listen", required_argument, 0, O_LISTEN},    {"pcap", required_argument, 0, O_PCAP},
+#define INPUT(id, option, arg, source, live, one_program, help) {option, required_argument, 0, INPUT_##id},
+#include "inputs.def"
+#undef INPUT
+        {"listen", required_argument, 0, O_LISTEN},    {"promisc", no_argument, 0, O_PROMISC},
         {"mid", required_argument, 0, O_MID},          {"token-file", required_argument, 0, O_TOKEN},
         {"state-dir", required_argument, 0, O_STATE},  {"max-body", required_argument, 0, O_MAXBODY},
         {"help", no_argument, 0, 'h'},                 {"version", no_argument, 0, O_VERSION},
         {"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
         {0, 0, 0, 0},
     };
-    const char *listen = NULL, *pcap = NULL, *token_file = NULL, *state_dir = NULL, *tls_cert = NULL, *tls_key = NULL;
+    const char *listen = NULL, *input_arg = NULL, *token_file = NULL, *state_dir = NULL, *tls_cert = NULL,
+               *tls_key = NULL;
+    int input = -1;
+    bool promisc = false;
     unsigned long mid = 0, max_body = 1 << 20;
     char *end;
     int c;
@@ -86,7 +106,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case O_LISTEN: listen = optarg; break;
-        case O_PCAP: pcap = optarg; break;
+        case O_PROMISC: promisc = true; break;
         case O_TOKEN: token_file = optarg; break;
         case O_STATE: state_dir = optarg; break;
         case O_TLS_CERT: tls_cert = optarg; break;
@@ -106,15 +126,29 @@ int main(int argc, char **argv)
         case 'h': usage(stdout); return 0;
         case O_VERSION: printf("equery-box %s\n", EQUERY_VERSION); return 0;
         case ':': return usage_error("option '%s' needs an argument", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        default:
+            if (c < 0 || c >= INPUT_COUNT)
+                return usage_error("unknown option '%s'", argv[optind - 1]);
+            if (input >= 0) {
+                char both[128];
+                snprintf(both, sizeof both, "--%s and --%s", input_desc[input].option, input_desc[c].option);
+                return usage_error("a box has exactly one input: give one of --pcap, --iface, --xdp, --tc and "
+                                   "--dpdk, not %s",
+                                   both);
+            }
+            input = c;
+            input_arg = optarg;
         }
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
     if (!listen)
         return usage_error("%s", "no address: give --listen HOST:PORT");
-    if (!pcap)
-        return usage_error("%s", "no input: give --pcap FILE (--iface, --xdp and --dpdk are not yet served by boxes)");
+    if (input < 0)
+        return usage_error("%s", "no input: give --pcap FILE, --iface NAME, --xdp NAME, --tc NAME or --dpdk \"EAL "
+                                 "ARGS\"");
+    if (promisc && input != INPUT_IFACE)
+        return usage_error("%s", "--promisc is for --iface NAME (XDP, tc and DPDK see every frame)");
     if (!tls_cert != !tls_key)
         return usage_error("%s", tls_cert ? "--tls-cert needs --tls-key FILE, the certificate's private key"
                                           : "--tls-key needs --tls-cert FILE, its certificate");
@@ -124,8 +158,8 @@ int main(int argc, char **argv)
     char *token = NULL;
     if (!http_listen_setup("equery-box", listen, token_file, &ss, &sslen, &token))
         return EXIT_USAGE;
-    if (access(pcap, R_OK) != 0) {
-        fprintf(stderr, "equery-box: error: cannot read '%s': %s\n", pcap, strerror(errno));
+    if (!input_check((InputKind)input, input_arg, err, sizeof err)) {
+        fprintf(stderr, "equery-box: error: %s\n", err);
         free(token);
         return EXIT_RUN;
     }
@@ -147,7 +181,9 @@ int main(int argc, char **argv)
     BoxDaemonOptions o = {.addr = (const struct sockaddr *)&ss,
                           .addrlen = sslen,
                           .listen_text = listen,
-                          .pcap = pcap,
+                          .input = (InputKind)input,
+                          .input_arg = input_arg,
+                          .promisc = promisc,
                           .mid = (uint32_t)mid,
                           .token = token,
                           .tls = &tls,
@@ -163,8 +199,10 @@ int main(int argc, char **argv)
         http_tls_free(&tls);
         return EXIT_RUN;
     }
-    fprintf(stderr, "equery-box: listening on %s (port %u)%s%s, input %s\n", listen, boxd_port(d),
-            tls.cert ? ", HTTPS" : "", token_file ? ", token required" : "", pcap);
+    /* a capture: its name, as before; a live input: its option too */
+    fprintf(stderr, "equery-box: listening on %s (port %u)%s%s, input %s%s%s%s\n", listen, boxd_port(d),
+            tls.cert ? ", HTTPS" : "", token_file ? ", token required" : "", input == INPUT_PCAP ? "" : "--",
+            input == INPUT_PCAP ? "" : input_desc[input].option, input == INPUT_PCAP ? "" : " ", input_arg);
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "equery-box: %s: stopping\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -24,6 +24,7 @@
 #include "client.h"
 #include "engine.h"
 #include "export.h"
+#include "input.h"
 #include "output.h"
 #include "program.h"
 #include "source.h"
@@ -522,16 +523,35 @@ static int parse_options(int argc, char **argv, Options *o)
     return 0;
 }
 
-/* The source the options name (source.h). */
+/* The input the options name (inputs.def) and its argument, or
+ * INPUT_COUNT when there is none (KOMon samples). */
+static InputKind input_kind(const Options *o, const char **arg)
+{
+    const struct {
+        const char *arg;
+        InputKind k;
+    } named[] = {{o->xdp_iface, INPUT_XDP}, {o->tc_iface, INPUT_TC}, {o->eal_args, INPUT_DPDK},
+                 {o->pcap_file, INPUT_PCAP}, {o->iface, INPUT_IFACE}};
+    for (size_t i = 0; i < sizeof named / sizeof *named; i++)
+        if (named[i].arg) {
+            *arg = named[i].arg;
+            return named[i].k;
+        }
+    *arg = NULL;
+    return INPUT_COUNT;
+}
+
+/* The source the options name (source.h): the engine's, else the input's. */
 static const SourceOps *pick_source(const Options *o, bool komon)
 {
+    const char *arg;
     if (o->dpdk)
         return &dpdk_source;
     if (o->ebpf)
         return &ebpf_source;
     if (komon)
         return &komon_source;
-    return o->pcap_file ? &pcap_file_source : &pcap_live_source;
+    return input_desc[input_kind(o, &arg)].src;
 }
 
 static double elapsed_s(const struct timespec *t0)
@@ -638,18 +658,13 @@ static int add_exports(Options *o, const LoadedProgram *prog, Output *out)
 static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int argc, char **argv, Output *out)
 {
     char input[1024] = "", *args = NULL, manifest[4096], err[1024];
+    const char *arg;
     size_t n = 0;
     if (o->npcaps)
         for (size_t i = 0; i < o->npcaps && n < sizeof input; i++)
             n += (size_t)snprintf(input + n, sizeof input - n, "%s--pcap %s", i ? " " : "", o->pcaps[i]);
-    else if (o->xdp_iface)
-        snprintf(input, sizeof input, "--xdp %s", o->xdp_iface);
-    else if (o->tc_iface)
-        snprintf(input, sizeof input, "--tc %s", o->tc_iface);
-    else if (o->iface)
-        snprintf(input, sizeof input, "--iface %s", o->iface);
-    else if (o->eal_args)
-        snprintf(input, sizeof input, "--dpdk %s", o->eal_args);
+    else if (input_kind(o, &arg) != INPUT_COUNT)
+        snprintf(input, sizeof input, "--%s %s", input_desc[input_kind(o, &arg)].option, arg);
     else if (o->nboxes)
         for (unsigned i = 0; i < o->nboxes && n < sizeof input; i++)
             n += (size_t)snprintf(input + n, sizeof input - n, "%s--box %s", i ? " " : "", o->boxes[i]);
@@ -798,24 +813,24 @@ int main(int argc, char **argv)
             goto done;
     }
     SourceOptions so = {.prog = &prog,
-                        .pcap_file = o.pcap_file,
                         .pcap_files = o.pcaps,
                         .npcap_files = o.npcaps,
-                        .iface = o.xdp_iface ? o.xdp_iface : o.tc_iface ? o.tc_iface : o.iface,
                         .capture_filter = o.capture_filter,
                         .snaplen = o.snaplen,
                         .promisc = o.promisc,
                         .progress = o.progress,
-                        .eal_args = o.eal_args,
                         .workers = o.workers,
                         .rx_queues = o.rx_queues,
-                        .tc = o.tc_iface != NULL,
                         .egress = o.egress,
                         .xdp_mode = o.xdp_mode,
                         .max_groups = o.max_groups_set ? o.max_groups : 0,
                         .mid = o.mid,
                         .verbose = o.verbose,
                         .notes = stderr};
+    const char *input_arg;
+    InputKind kind = input_kind(&o, &input_arg);
+    if (kind != INPUT_COUNT)
+        input_options(kind, input_arg, &so);
     EngineConfig cfg = {.m = prog.m, .prog = prog.ld.prog, .out = out, .notes = stderr, .max_groups = o.max_groups,
                         .max_instances = o.max_instances, .mid = o.mid, .partitions = o.partitions};
     src = pick_source(&o, komon);

@@ -842,14 +842,26 @@ static void skip_empty_windows(Engine *e, Inst *in, int64_t now)
         pass_windows(e, in, every, k - 1);
 }
 
+/* A live box: every window ending before the next boundary, up to the
+ * engine's time, is closed (EngineBox). */
+static void box_advanced(Engine *e)
+{
+    if (e->cfg.box && e->cfg.box->advanced)
+        e->cfg.box->advanced(e->cfg.box->ctx, e->next_due <= e->now ? e->next_due - 1 : e->now);
+}
+
 void engine_advance(Engine *e, int64_t now)
 {
     if (!e->launched)
         launch(e, now);
     if (now > e->now)
         e->now = now;
-    if (now < e->next_due)
+    if (e->cfg.box && e->cfg.box->poll)
+        e->cfg.box->poll(e->cfg.box->ctx); /* (a start may be due at once) */
+    if (now < e->next_due) {
+        box_advanced(e);
         return; /* the per-packet fast path: nothing is due */
+    }
     for (;;) {
         Inst *best = NULL;
         int64_t bt = INT64_MAX;
@@ -879,6 +891,7 @@ void engine_advance(Engine *e, int64_t now)
         out_flush(e->cfg.out);
         e->wrote = false;
     }
+    box_advanced(e);
 }
 
 void engine_flush(Engine *e) { out_flush(e->cfg.out); }

@@ -42,12 +42,18 @@ typedef struct {
  * before a frame at or after a window boundary, the box closes its windows
  * up to the frame (sending their partials) and calls barrier(), which
  * returns once the centre allows the frame; barrier() may call
- * engine_start() and engine_launch(). */
+ * engine_start() and engine_launch(). On a live input the box never
+ * waits: engine_advance() calls poll() first (the box applies the starts
+ * the centre sent meanwhile, with engine_start()) and advanced() last
+ * (every window ending at or before `now` is closed and its partial sent:
+ * the box tells the centre so). Both are NULL on a capture. */
 typedef struct {
     void *ctx;
     void (*partial)(void *ctx, unsigned q, unsigned instance, int64_t wstart, int64_t wend, const EqTable *t);
     void (*row)(void *ctx, unsigned q, unsigned instance, int64_t ts, const EqValue *row);
     void (*barrier)(void *ctx, int64_t ts);
+    void (*poll)(void *ctx);
+    void (*advanced)(void *ctx, int64_t now);
 } EngineBox;
 
 typedef struct {

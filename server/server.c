@@ -346,7 +346,8 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         snprintf(boxdir, sizeof boxdir, "%s/box", p->dir);
         mkdir(boxdir, 0700);
         BoxDaemonOptions bo = {.addr = (const struct sockaddr *)&sin, .addrlen = sizeof sin,
-                               .listen_text = "127.0.0.1:0", .pcap = p->capture, .state_dir = boxdir,
+                               .listen_text = "127.0.0.1:0", .input = INPUT_PCAP, .input_arg = p->capture,
+                               .state_dir = boxdir,
                                .max_body = s->o.max_body, .max_programs = 1};
         p->local = boxd_start(&bo, err, sizeof err);
         p->targets = calloc(2, sizeof *p->targets);

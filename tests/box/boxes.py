@@ -18,11 +18,28 @@ def _die_with_parent():
     _libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+def end(p, sig, secs):
+    """Sends sig to process p unless it has ended, waits up to secs for it,
+    then kills it; returns its exit status."""
+    if p.poll() is None:
+        p.send_signal(sig)
+        try:
+            p.wait(secs)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    return p.returncode
+
+
 class Box:
-    def __init__(self, exe, pcap, log, extra=(), listen="127.0.0.1:0"):
+    def __init__(self, exe, pcap, log, extra=(), listen="127.0.0.1:0", inputs=None, prefix=()):
+        """inputs: the box's input options (default --pcap PCAP); prefix: a
+        command that runs it (ip netns exec NS: it must exec the box, so
+        that the process is the box's)."""
         self.log = log
         self.logf = open(log, "wb")
-        self.p = subprocess.Popen([exe, "--listen", listen, "--pcap", pcap] + list(extra),
+        inputs = inputs if inputs is not None else ["--pcap", pcap]
+        self.p = subprocess.Popen(list(prefix) + [exe, "--listen", listen] + inputs + list(extra),
                                   stdout=subprocess.DEVNULL, stderr=self.logf, preexec_fn=_die_with_parent)
         self.port = None
         deadline = time.time() + 20
@@ -41,13 +58,7 @@ class Box:
         self.addr = "127.0.0.1:%d" % self.port
 
     def stop(self):
-        if self.p.poll() is None:
-            self.p.send_signal(signal.SIGTERM)
-            try:
-                self.p.wait(10)
-            except subprocess.TimeoutExpired:
-                self.p.kill()
-                self.p.wait()
+        end(self.p, signal.SIGTERM, 10)
         self.logf.close()
         return self.p.returncode
 
