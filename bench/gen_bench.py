@@ -10,6 +10,13 @@ small64.pcap  500,000 TCP frames of 64 bytes on the wire (60 captured, as
 mixed.pcap    500,000 frames of 64, 576 and 1500 bytes on the wire (7:4:1,
               "simple IMIX"), captured to 128 bytes, over the same flows.
 Addresses are from 198.18.0.0/15 (the benchmarking range).
+
+  gen_bench.py --windows W OUTDIR
+
+windowsW.pcap W one-second windows, each with one 64-byte frame of each of
+              the 100,000 flows (every window's table: 100,000 groups), the
+              frames 5 us apart from the start of the second (for
+              bench/box_bench.sh, the results path of the boxes).
 """
 import os
 import struct
@@ -75,7 +82,22 @@ def write(path, sizes, snap):
             f.write(data)
 
 
+def write_windows(path, windows):
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 60, 1))
+        for w in range(windows):
+            for flow in range(FLOWS):
+                data = (frame(flow, 0, 64) + bytes(60))[:60]
+                f.write(struct.pack("<IIII", BASE_TS + w, flow * (500000000 // FLOWS), 60, 60))
+                f.write(data)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--windows" and sys.argv[2].isdigit():
+        w = int(sys.argv[2])
+        os.makedirs(sys.argv[3], exist_ok=True)
+        write_windows(os.path.join(sys.argv[3], "windows%d.pcap" % w), w)
+        return 0
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
