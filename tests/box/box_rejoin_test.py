@@ -11,7 +11,9 @@ time R (the summary says when: "rejoined at TIME after missing N
 windows"). Then:
 - the run ends with exit status 0;
 - every window starting at or after R has exactly the rows of a local run
-  on the whole capture; no window has more packets than there;
+  on the whole capture, those of a drill-down query started before the
+  rejoin too (the centre starts it on the box again); no window has more
+  packets than there;
 - the packets reported add up: the two others' are those of their
   captures, the rejoined box's those of its capture at or after R, and the
   total is their sum."""
@@ -55,12 +57,12 @@ def to_ns(text):
 
 
 def windows(csv):
-    """{window start (ns): {saddr: n}} of the csv's rows."""
+    """{(window start (ns), query, instance): {key: count}} of the csv's rows."""
     out = {}
     for line in csv.splitlines():
         f = line.split(",")
         if f[0] == "row":
-            out.setdefault(to_ns(f[3]), {})[f[5]] = int(f[6])
+            out.setdefault((to_ns(f[3]), f[1], f[2]), {})[f[5]] = int(f[6])
     return out
 
 
@@ -76,7 +78,12 @@ def main():
         part = [os.path.join(parts, "part%d.pcap" % i) for i in (1, 2, 3)]
         prog = os.path.join(work, "p.eq")
         with open(prog, "w") as f:
-            f.write("query q = Select(saddr, COUNT(*) AS n) Groupby(saddr) Every(5ms);\n")
+            # d: a drill-down started early (instance 1), on till the end:
+            # the rejoined box must be started on it too
+            f.write("query q = Select(saddr, COUNT(*) AS n) Groupby(saddr) Every(5ms);\n"
+                    "event big = q.n > 8;\n"
+                    "query d = Select(daddr, COUNT(*) AS m) Where(saddr == big.saddr) Groupby(daddr)\n"
+                    "          When(big) Within(2min) Every(5ms);\n")
         run = os.path.join(build, "equery-run")
         local = subprocess.run([run, "--format", "csv", "--pcap", pcap, prog], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, check=True).stdout.decode()
@@ -110,15 +117,16 @@ def main():
         print("  " + m.group(0))
         joined = to_ns(m.group(1))
         want, got = windows(local), windows(out)
-        after = sorted(w for w in want if w >= joined)
+        after = sorted(w for w in want if w[0] >= joined)
         check(len(after) > 100, "the rejoin leaves over 100 windows (%d)" % len(after))
+        check(any(w[1] == "d" for w in after), "among them the drill-down's, started before the rejoin")
         bad = [w for w in after if got.get(w) != want[w]]
         check(not bad, "every window from the rejoin on has the local run's rows",
               "%d differ, the first %s: %s here, %s locally" % (len(bad), bad[0], got.get(bad[0]), want[bad[0]])
               if bad else "")
         over = [w for w in got if any(n > want.get(w, {}).get(a, 0) for a, n in got[w].items())]
         check(not over, "no window has more packets than locally (nothing counted twice)", over[:5])
-        missed = [w for w in want if w < joined and got.get(w) != want[w]]
+        missed = [w for w in want if w[0] < joined and got.get(w) != want[w]]
         check(len(missed) > 0, "the windows before the rejoin lack its packets (%d)" % len(missed))
         counts = [int(x) for x in re.findall(r"equery-run: box [0-9.:]+: (\d+) packets", err)]
         times = [packet_times(x) for x in part]
