@@ -386,7 +386,7 @@ BoxRun *boxrun_start(const BoxRunOptions *o, char **diag, int *status)
     so.notes = stderr;
     EngineConfig cfg = {.m = r->prog.m, .prog = r->prog.ld.prog, .out = r->out, .notes = stderr,
                         .max_groups = o->max_groups, .max_instances = o->max_instances, .mid = o->mid,
-                        .box = &r->box};
+                        .box = &r->box, .from = o->from};
     r->input = o->src->open(&so, &cfg, status);
     if (!r->input) {
         if (asprintf(diag, "the box's input could not be opened for this program (see the box's log)") < 0)

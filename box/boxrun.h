@@ -29,6 +29,8 @@ typedef struct {
     QueueLimits queue;
     const char *workdir;       /* where its source file and bundle go */
     const char *box_name;      /* for the HELLO */
+    int64_t from;              /* > 0: it rejoins a run; the packets stamped before
+                                * this are the other boxes' time: ignored */
 } BoxRunOptions;
 
 typedef enum { BR_RUNNING, BR_DONE, BR_FAILED, BR_STOPPED } BoxRunState;

@@ -19,6 +19,8 @@ typedef struct {
     uint64_t gaps;         /* frames it sent that never came (a hole in the numbers) */
     int64_t closed;        /* live: its windows up to this are closed (READY); INT64_MAX when done */
     uint64_t late;         /* live: partials that came after their window closed here (dropped) */
+    int64_t joined_at;     /* it rejoined, measuring from this (INT64_MIN: from the launch) */
+    unsigned rejoins;
     char why[256];
 } BoxState;
 
@@ -45,6 +47,11 @@ typedef struct {
     uint32_t nparams;
 } StartRec;
 
+typedef struct {
+    StartRec *v;
+    size_t n, cap;
+} Starts;
+
 struct Centre {
     CentreOptions o;
     Engine *eng;
@@ -62,6 +69,8 @@ struct Centre {
     size_t nrows, caprows;
     StartRec *starts;
     size_t nstarts, capstarts;
+    Starts *restarts;      /* per box: the instances on when it rejoined, for its next GO */
+    int64_t until;         /* replay: the last GO's */
     char err[256];
 };
 
@@ -87,8 +96,10 @@ static void hook_collect(void *ctx, unsigned q, unsigned instance, int64_t wstar
 {
     Centre *c = ctx;
     const EqQueryDesc *d = desc(c, q);
+    /* (a box that rejoined after the window started has a part of it at
+     * most: nothing of it is merged, and the window is counted missed) */
     for (unsigned b = 0; b < c->o.nboxes; b++)
-        if (c->box[b].phase == B_LOST ||
+        if (c->box[b].phase == B_LOST || wstart < c->box[b].joined_at ||
             (!c->o.replay && c->box[b].phase != B_DONE && c->box[b].closed < wend))
             c->box[b].missing++; /* (live: a box late beyond the grace period) */
     for (size_t i = 0; i < c->nslots; i++) {
@@ -96,6 +107,8 @@ static void hook_collect(void *ctx, unsigned q, unsigned instance, int64_t wstar
         if (s->query != q || s->instance != instance || s->wstart != wstart)
             continue;
         for (unsigned b = 0; b < c->o.nboxes; b++) {
+            if (wstart < c->box[b].joined_at)
+                continue;
             if (s->t[b].slots)
                 d->merge(&into->table, &s->t[b]);
             into->table.dropped += s->dropped[b];
@@ -106,21 +119,18 @@ static void hook_collect(void *ctx, unsigned q, unsigned instance, int64_t wstar
     }
 }
 
-static void hook_created(void *ctx, unsigned q, unsigned instance, int64_t start, const EqValue *params)
+static void add_start(Starts *to, const MQuery *mq, unsigned q, unsigned instance, int64_t start,
+                      const EqValue *params)
 {
-    Centre *c = ctx;
-    const MQuery *mq = &c->o.prog->m->queries[q];
-    if (!mq->trigger)
-        return; /* the boxes start their untriggered queries at launch themselves */
-    if (c->nstarts == c->capstarts) {
-        size_t cap = c->capstarts ? 2 * c->capstarts : 16;
-        StartRec *g = realloc(c->starts, cap * sizeof *g);
+    if (to->n == to->cap) {
+        size_t cap = to->cap ? 2 * to->cap : 16;
+        StartRec *g = realloc(to->v, cap * sizeof *g);
         if (!g)
             return;
-        c->starts = g;
-        c->capstarts = cap;
+        to->v = g;
+        to->cap = cap;
     }
-    StartRec *s = &c->starts[c->nstarts];
+    StartRec *s = &to->v[to->n];
     s->params = calloc(mq->nparams + 1, sizeof(EqValue));
     if (!s->params)
         return;
@@ -130,7 +140,20 @@ static void hook_created(void *ctx, unsigned q, unsigned instance, int64_t start
     s->instance = instance;
     s->start = start;
     s->nparams = mq->nparams;
-    c->nstarts++;
+    to->n++;
+}
+
+static void hook_created(void *ctx, unsigned q, unsigned instance, int64_t start, const EqValue *params)
+{
+    Centre *c = ctx;
+    const MQuery *mq = &c->o.prog->m->queries[q];
+    if (!mq->trigger)
+        return; /* the boxes start their untriggered queries at launch themselves */
+    Starts all = {c->starts, c->nstarts, c->capstarts};
+    add_start(&all, mq, q, instance, start, params);
+    c->starts = all.v;
+    c->nstarts = all.n;
+    c->capstarts = all.cap;
 }
 
 static void hook_noop(void *ctx, unsigned q)
@@ -155,7 +178,8 @@ Centre *centre_new(const CentreOptions *o, char *err, size_t errlen)
     const Manifest *m = o->prog->m;
     c->external = calloc(m->nqueries + 1, sizeof *c->external);
     c->box = calloc(o->nboxes, sizeof *c->box);
-    if (!c->external || !c->box) {
+    c->restarts = calloc(o->nboxes, sizeof *c->restarts);
+    if (!c->external || !c->box || !c->restarts) {
         snprintf(err, errlen, "out of memory");
         centre_free(c);
         return NULL;
@@ -181,8 +205,11 @@ Centre *centre_new(const CentreOptions *o, char *err, size_t errlen)
     proto_fingerprint(c->fingerprint, sizeof c->fingerprint, m->source_sha256, m->compiler);
     c->launch = INT64_MIN;
     c->closed_to = INT64_MIN;
-    for (unsigned b = 0; b < o->nboxes; b++)
+    c->until = INT64_MIN;
+    for (unsigned b = 0; b < o->nboxes; b++) {
         c->box[b].closed = INT64_MIN;
+        c->box[b].joined_at = INT64_MIN;
+    }
     return c;
 }
 
@@ -203,6 +230,12 @@ static bool take_partial(Centre *c, unsigned b, const Frame *f, char *err, size_
         d->clear(&t);
         eq_table_free(&t);
         return false;
+    }
+    if (h.wstart < c->box[b].joined_at) {
+        /* it rejoined after this window started: counted missed (hook_collect) */
+        d->clear(&t);
+        eq_table_free(&t);
+        return true;
     }
     if (!c->o.replay) {
         /* live: a window closed here without this box (it was late beyond
@@ -360,6 +393,43 @@ void centre_back(Centre *c, unsigned b)
 
 uint64_t centre_acked(const Centre *c, unsigned b) { return c->box[b].seq; }
 
+int64_t centre_rejoin_from(const Centre *c, int64_t now)
+{
+    if (!c->o.replay)
+        return now;
+    return c->launched && c->until != INT64_MIN && c->until != INT64_MAX ? c->until + 1 : 0;
+}
+
+typedef struct {
+    Centre *c;
+    unsigned b;
+} Rejoin;
+
+/* An instance on at the rejoin: for the box's next GO, unless it is one
+ * the next GO starts on every box anyway. */
+static void restart(void *ctx, unsigned q, unsigned instance, int64_t start, const EqValue *params)
+{
+    Rejoin *rj = ctx;
+    Centre *c = rj->c;
+    for (size_t i = 0; i < c->nstarts; i++)
+        if (c->starts[i].query == q && c->starts[i].instance == instance)
+            return;
+    add_start(&c->restarts[rj->b], &c->o.prog->m->queries[q], q, instance, start, params);
+}
+
+void centre_rejoin(Centre *c, unsigned b, int64_t from)
+{
+    BoxState *bs = &c->box[b];
+    bs->phase = B_NEW;
+    bs->seq = 0; /* a new program: its frames are numbered from 1 */
+    bs->prog = (Progress){.last_ts = INT64_MIN};
+    bs->joined_at = from > 0 ? from : INT64_MIN;
+    bs->closed = from > 0 ? from : INT64_MIN; /* live: the windows before are missed anyway */
+    bs->rejoins++;
+    Rejoin rj = {c, b};
+    engine_each_started(c->eng, restart, &rj);
+}
+
 /* ---- stepping --------------------------------------------------------------------- */
 
 static int cmp_rows(const void *a, const void *b)
@@ -410,20 +480,32 @@ static int64_t latest_packet(const Centre *c)
     return last;
 }
 
+static void free_starts(Starts *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i].params);
+    s->n = 0;
+}
+
 /* The GO of each box: acknowledgement, launch, `until`, starts. */
 static void write_gos(Centre *c, int64_t until, Wbuf *go)
 {
     for (unsigned b = 0; b < c->o.nboxes; b++) {
         go[b].n = 0;
-        GoStart *gs = calloc(c->nstarts + 1, sizeof *gs);
+        Starts *re = &c->restarts[b];
+        GoStart *gs = calloc(re->n + c->nstarts + 1, sizeof *gs);
         if (!gs)
             continue;
-        for (size_t i = 0; i < c->nstarts; i++)
-            gs[i] = (GoStart){c->starts[i].query, c->starts[i].instance, c->starts[i].start, c->starts[i].nparams,
+        size_t n = 0;
+        for (size_t i = 0; i < re->n; i++, n++)
+            gs[n] = (GoStart){re->v[i].query, re->v[i].instance, re->v[i].start, re->v[i].nparams, re->v[i].params};
+        for (size_t i = 0; i < c->nstarts; i++, n++)
+            gs[n] = (GoStart){c->starts[i].query, c->starts[i].instance, c->starts[i].start, c->starts[i].nparams,
                               c->starts[i].params};
-        GoHead h = {.ack = c->box[b].seq, .launch = c->launch, .until = until, .nstarts = (uint32_t)c->nstarts};
+        GoHead h = {.ack = c->box[b].seq, .launch = c->launch, .until = until, .nstarts = (uint32_t)n};
         proto_go(&go[b], &h, gs);
         free(gs);
+        free_starts(re);
         if (c->box[b].phase == B_WAITING && until >= c->box[b].prog.next_ts)
             c->box[b].phase = B_RUNNING; /* it goes on measuring */
     }
@@ -468,6 +550,7 @@ bool centre_step(Centre *c, Wbuf *go)
         c->finished = true;
     } else
         advance(c, global);
+    c->until = global;
     write_gos(c, global, go);
     return true;
 }
@@ -546,7 +629,15 @@ void centre_report(Centre *c, FILE *f)
                 name, bs->prog.packets, bs->prog.bytes, bs->prog.malformed, bs->prog.dropped_groups,
                 bs->prog.nic_drops + bs->prog.kernel_drops + bs->prog.ring_drops,
                 bs->phase == B_LOST ? "; lost: " : "", bs->phase == B_LOST ? bs->why : "");
-        if (bs->missing)
+        if (bs->rejoins && bs->joined_at != INT64_MIN) {
+            char t[64];
+            out_time(t, sizeof t, bs->joined_at);
+            fprintf(f, "equery-run: warning: box %s rejoined at %s%s after missing %" PRIu64 " windows: their rows "
+                       "lack its packets (its packets above: from then on)\n",
+                    name, t, bs->rejoins > 1 ? " (the last of several times)" : "", bs->missing);
+        } else if (bs->rejoins)
+            fprintf(f, "equery-run: box %s rejoined before the launch: it took the whole run\n", name);
+        if (bs->missing && !(bs->rejoins && bs->joined_at != INT64_MIN))
             fprintf(f, "equery-run: warning: box %s missed %" PRIu64 " windows: their rows lack its packets\n", name,
                     bs->missing);
         if (bs->late)
@@ -574,6 +665,11 @@ void centre_free(Centre *c)
     for (size_t i = 0; i < c->nstarts; i++)
         free(c->starts[i].params);
     free(c->starts);
+    for (unsigned b = 0; c->restarts && b < c->o.nboxes; b++) {
+        free_starts(&c->restarts[b]);
+        free(c->restarts[b].v);
+    }
+    free(c->restarts);
     free(c->external);
     free(c->box);
     free(c);

@@ -48,6 +48,18 @@ bool centre_take(Centre *c, unsigned b, const Frame *f, char *err, size_t errlen
 void centre_lost(Centre *c, unsigned b, const char *why);
 /* Box b is back (a new link): it resends what the centre had not taken. */
 void centre_back(Centre *c, unsigned b);
+/* A box that was lost may rejoin (docs/boxes.md): the time from which
+ * it measures again, to send with its new deployment. Replay: just after
+ * the last `until` sent (the others measured up to it; the centre does
+ * not step while the box joins, so nothing moves meanwhile); 0 before the
+ * launch (it takes the whole run). Live: now. */
+int64_t centre_rejoin_from(const Centre *c, int64_t now);
+/* Box b took the program again, measuring from `from`: a new program on
+ * it (its frames numbered from 1, a new HELLO). Its partials of windows
+ * starting before `from` are dropped and those windows counted missed; the
+ * instances triggers started that are still on go out in its next GO. On
+ * a capture the centre waits for its first READY before stepping again. */
+void centre_rejoin(Centre *c, unsigned b, int64_t from);
 /* The highest frame number taken from box b (for a reconnection). */
 uint64_t centre_acked(const Centre *c, unsigned b);
 /* Lockstep: when every box is waiting or done, advances and writes one GO

@@ -34,6 +34,7 @@
 
 #include "centre.h"
 #include "http.h"
+#include "output.h"
 #include "protocol.h"
 
 /* OpenSSL's verify results for a name the certificate does not have
@@ -44,12 +45,15 @@ enum {
     POLL_WAIT_MS = 1000,
     GIVE_UP_MS = 10000,
     GRACE_MS = 2000, /* live: how long after its end a window waits for a late box (docs/boxes.md) */
+    REJOIN_EVERY_MS = 2000, /* how often a lost box is tried again */
 };
 
 typedef struct Item {
     unsigned box;
-    Wbuf bytes;          /* frames; empty with `end` or `fail` */
+    Wbuf bytes;          /* frames; empty with `end`, `fail` or `back` */
     bool end, fail;
+    bool rejoin;         /* fail: the box may come back (unreachable, or it lost the program) */
+    bool back;           /* a lost box answers again: the main thread deploys the program to it again */
     char why[256];
     struct Item *next;
 } Item;
@@ -65,6 +69,10 @@ typedef struct {
     pthread_t th;
     bool thread_started, lost, deployed;
     bool replay;         /* its input is a capture (lockstep), else live */
+    /* under the client's mutex: */
+    bool rejoinable;     /* lost, but it may come back: tried again every REJOIN_EVERY_MS */
+    enum { BACK_NONE, BACK_ASKED, BACK_YES, BACK_NO, BACK_QUIT } back; /* the main thread's answer to `back` */
+    bool said_back;      /* (a failed re-deployment is said once per loss) */
 } Box;
 
 struct Client {
@@ -73,6 +81,7 @@ struct Client {
     Box *box;
     pthread_mutex_t mu;
     pthread_cond_t cv;
+    pthread_cond_t back_cv; /* the fetchers wait on it for the answer to `back` */
     Item *head, **tail;
     volatile int quit;
 };
@@ -274,15 +283,39 @@ static int64_t mono_ms(void)
     return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void *fetch_main(void *arg)
+static bool box_lost(Box *b)
 {
-    Box *b = arg;
+    pthread_mutex_lock(&b->cl->mu);
+    bool lost = b->lost;
+    pthread_mutex_unlock(&b->cl->mu);
+    return lost;
+}
+
+static Item *new_item(Box *b)
+{
+    Item *it = calloc(1, sizeof *it);
+    if (it)
+        it->box = b->idx;
+    return it;
+}
+
+/* Fetches the program's frames until it ended (true) or the box is lost
+ * (false, why says why, *rejoin whether it may come back). */
+static bool fetch_frames(Box *b, CURL *h, char *why, size_t whylen, bool *rejoin)
+{
     Client *cl = b->cl;
-    CURL *h = cu.easy_init();
     uint64_t after = 0;
     int64_t failing_since = 0;
-    char url[512], err[200], why[256] = "";
-    while (h && !cl->quit) {
+    char url[512], err[200];
+    *rejoin = false;
+    why[0] = '\0';
+    while (!cl->quit) {
+        if (box_lost(b)) {
+            /* the main thread gave it up (a GO it did not take) */
+            snprintf(why, whylen, "given up");
+            *rejoin = true;
+            return false;
+        }
         snprintf(url, sizeof url, "%s/api/programs/%s/frames?after=%" PRIu64 "&wait=%d", b->base, b->id, after,
                  POLL_WAIT_MS);
         Resp r = {0};
@@ -290,54 +323,110 @@ static void *fetch_main(void *arg)
         if (code != 200 || !r.have_last) {
             if (code)
                 answer_text(&r, err, sizeof err);
-            snprintf(why, sizeof why, "%s%.200s%s", code ? "" : "unreachable: ", err,
+            snprintf(why, whylen, "%s%.200s%s", code ? "" : "unreachable: ", err,
                      code == 404 ? " (the box lost the program: did it restart?)" : "");
             wb_free(&r.body);
+            *rejoin = code != 401;
             if (code == 401 || code == 404)
-                break;
+                return false;
             if (!failing_since)
                 failing_since = mono_ms();
             if (mono_ms() - failing_since > GIVE_UP_MS)
-                break;
+                return false;
             usleep(200 * 1000);
             continue;
         }
         failing_since = 0;
         if (r.body.n) {
-            Item *it = calloc(1, sizeof *it);
+            Item *it = new_item(b);
             if (!it) {
                 wb_free(&r.body);
-                snprintf(why, sizeof why, "out of memory");
-                break;
+                snprintf(why, whylen, "out of memory");
+                *rejoin = false;
+                return false;
             }
-            it->box = b->idx;
             it->bytes = r.body;
             push(cl, it);
         } else
             wb_free(&r.body);
         after = r.last;
-        if (r.ended) {
-            why[0] = '\0';
-            Item *it = calloc(1, sizeof *it);
+        if (r.ended)
+            return true;
+    }
+    return false;
+}
+
+/* A lost box, tried every REJOIN_EVERY_MS: when it answers, the main
+ * thread is asked to deploy the program to it again. True when it did
+ * (b->id is the new program's). */
+static bool wait_back(Box *b, CURL *h)
+{
+    Client *cl = b->cl;
+    char url[512], err[200];
+    snprintf(url, sizeof url, "%s/api/status", b->base);
+    for (;;) {
+        for (int slept = 0; slept < REJOIN_EVERY_MS && !cl->quit; slept += 100)
+            usleep(100 * 1000);
+        pthread_mutex_lock(&cl->mu);
+        bool go_on = !cl->quit && b->rejoinable;
+        pthread_mutex_unlock(&cl->mu);
+        if (!go_on)
+            return false;
+        /* (a status request first: a box behind a firewall holds up this
+         * thread only, never the run) */
+        Resp r = {0};
+        long code = http(cl, h, "GET", url, NULL, 0, NULL, REJOIN_EVERY_MS, &r, err, sizeof err);
+        wb_free(&r.body);
+        if (code != 200)
+            continue;
+        Item *it = new_item(b);
+        if (!it)
+            return false;
+        it->back = true;
+        pthread_mutex_lock(&cl->mu);
+        b->back = BACK_ASKED;
+        pthread_mutex_unlock(&cl->mu);
+        push(cl, it);
+        pthread_mutex_lock(&cl->mu);
+        while (b->back == BACK_ASKED && !cl->quit)
+            pthread_cond_wait(&cl->back_cv, &cl->mu);
+        int answer = cl->quit ? BACK_QUIT : b->back;
+        pthread_mutex_unlock(&cl->mu);
+        if (answer != BACK_NO)
+            return answer == BACK_YES;
+    }
+}
+
+static void *fetch_main(void *arg)
+{
+    Box *b = arg;
+    Client *cl = b->cl;
+    CURL *h = cu.easy_init();
+    char why[256];
+    bool rejoin;
+    while (h && !cl->quit) {
+        if (fetch_frames(b, h, why, sizeof why, &rejoin)) {
+            Item *it = new_item(b);
             if (it) {
-                it->box = b->idx;
                 it->end = true;
                 push(cl, it);
             }
-            cu.easy_cleanup(h);
-            return NULL;
+            break;
         }
-    }
-    if (!cl->quit) {
-        Item *it = calloc(1, sizeof *it);
+        if (cl->quit)
+            break;
+        Item *it = new_item(b);
         if (it) {
-            it->box = b->idx;
             it->fail = true;
+            it->rejoin = rejoin;
             snprintf(it->why, sizeof it->why, "%s", why[0] ? why : "cannot fetch its frames");
             push(cl, it);
         }
+        if (!rejoin || !wait_back(b, h))
+            break;
     }
-    cu.easy_cleanup(h);
+    if (h)
+        cu.easy_cleanup(h);
     return NULL;
 }
 
@@ -362,49 +451,53 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-/* Deploys it under its file's name (the box's listings and metrics show it). */
-static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *src, size_t n)
+/* Deploys it under its file's name (the box's listings and metrics show
+ * it); from > 0: to a box that rejoins the run, measuring from then. False
+ * when the box did not take it: msg says why ("equery-run: error: " goes
+ * before it). */
+static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *src, size_t n, int64_t from,
+                   char *msg, size_t msglen)
 {
-    char url[1024], err[256];
+    char url[1024], err[256], fromarg[48] = "";
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char *name = strlen(base) <= 128 ? cu.easy_escape(h, base, (int)strlen(base)) : NULL; /* the box's limit */
-    snprintf(url, sizeof url, "%s/api/programs%s%s", b->base, name ? "?name=" : "", name ? name : "");
+    if (from > 0)
+        snprintf(fromarg, sizeof fromarg, "%sfrom=%" PRId64, name ? "&" : "?", from);
+    snprintf(url, sizeof url, "%s/api/programs%s%s%s", b->base, name ? "?name=" : "", name ? name : "", fromarg);
     cu.free(name);
     Resp r = {0};
     long code = http(cl, h, "POST", url, src, n, "text/plain; charset=utf-8", 120000, &r, err, sizeof err);
+    bool ok = false;
     if (code == 201) {
         json_error_t je;
         json_t *j = json_loadb((const char *)r.body.b, r.body.n, 0, &je);
         const char *id = j ? json_string_value(json_object_get(j, "id")) : NULL;
         if (id && strlen(id) < sizeof b->id && strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(id)) {
             snprintf(b->id, sizeof b->id, "%s", id);
-            b->deployed = true;
+            b->deployed = ok = true;
             json_t *replay = json_object_get(j, "replay"); /* (a box that does not say it replays) */
             b->replay = !replay || json_is_true(replay);
         } else
-            fprintf(stderr, "equery-run: error: box %s: its answer to the deployment has no program id\n", b->name);
+            snprintf(msg, msglen, "box %s: its answer to the deployment has no program id", b->name);
         json_decref(j);
-        wb_free(&r.body);
-        return b->deployed;
-    }
-    if (code == 0 && !strncmp(err, "TLS: ", 5))
-        fprintf(stderr, "equery-run: error: box %s: %s\n", b->name, err);
+    } else if (code == 0 && !strncmp(err, "TLS: ", 5))
+        snprintf(msg, msglen, "box %s: %s", b->name, err);
     else if (code == 0)
-        fprintf(stderr, "equery-run: error: cannot reach box %s: %s\n", b->name, err);
+        snprintf(msg, msglen, "cannot reach box %s: %s", b->name, err);
     else if (code == 401)
-        fprintf(stderr, "equery-run: error: box %s: 401: the token is missing or wrong (--token-file)\n", b->name);
+        snprintf(msg, msglen, "box %s: 401: the token is missing or wrong (--token-file)", b->name);
     else if (code == 400) {
         json_error_t je;
         json_t *j = json_loadb((const char *)r.body.b, r.body.n, 0, &je);
         const char *text = j ? json_string_value(json_object_get(j, "text")) : NULL;
-        fprintf(stderr, "equery-run: error: box %s refused the program:\n%s", b->name, text ? text : "?\n");
+        snprintf(msg, msglen, "box %s refused the program:\n%s", b->name, text ? text : "?");
         json_decref(j);
     } else {
         answer_text(&r, err, sizeof err);
-        fprintf(stderr, "equery-run: error: box %s: %ld: %s\n", b->name, code, err);
+        snprintf(msg, msglen, "box %s: %ld: %s", b->name, code, err);
     }
     wb_free(&r.body);
-    return false;
+    return ok;
 }
 
 static void program_call(Client *cl, CURL *h, Box *b, const char *method, const char *sub)
@@ -485,6 +578,65 @@ bool box_client_url(const char *box, char *url, size_t n, bool *https, char *err
     return true;
 }
 
+/* Box b is lost (why: NULL when it was, and may no longer come back):
+ * the run goes on without it; `rejoinable`: it is tried again. */
+static void give_up(Client *cl, Centre *c, Box *b, const char *why, bool rejoinable)
+{
+    if (why) {
+        fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it%s\n", b->name, why,
+                rejoinable ? ", trying it again every 2 s" : "");
+        centre_lost(c, b->idx, why);
+    }
+    pthread_mutex_lock(&cl->mu);
+    b->lost = true;
+    b->rejoinable = rejoinable;
+    b->said_back = false;
+    pthread_mutex_unlock(&cl->mu);
+}
+
+/* A lost box answers again: the program is deployed to it again (its old
+ * one deleted, if it still has it), measuring from the centre's time
+ * (docs/boxes.md); the fetcher that asked is told how it went. */
+static void rejoin(Client *cl, CURL *h, Centre *c, Box *b, const char *src, size_t srclen, bool stopping)
+{
+    int answer = BACK_QUIT;
+    if (b->lost && b->rejoinable && !stopping && !centre_finished(c)) {
+        answer = BACK_NO;
+        if (b->deployed)
+            program_call(cl, h, b, "DELETE", "");
+        int64_t from = centre_rejoin_from(c, realtime_ns());
+        char msg[8192];
+        bool was_replay = b->replay;
+        if (!deploy(cl, h, b, cl->r->program_path, src, srclen, from, msg, sizeof msg)) {
+            if (!b->said_back)
+                fprintf(stderr, "equery-run: warning: box %s answers again but did not take the program back: %s; "
+                                "trying again every 2 s\n", b->name, msg);
+            b->said_back = true;
+        } else if (b->replay != was_replay) {
+            fprintf(stderr, "equery-run: warning: box %s came back reading %s: it cannot rejoin this run\n",
+                    b->name, b->replay ? "a capture" : "a live input");
+            program_call(cl, h, b, "DELETE", "");
+            b->replay = was_replay;
+            answer = BACK_QUIT;
+        } else {
+            char t[64];
+            out_time(t, sizeof t, from);
+            fprintf(stderr, "equery-run: box %s is back (program %s): it rejoins the run from %s\n", b->name, b->id,
+                    from > 0 ? t : "the launch");
+            centre_rejoin(c, b->idx, from);
+            answer = BACK_YES;
+        }
+    }
+    pthread_mutex_lock(&cl->mu);
+    if (answer == BACK_YES)
+        b->lost = false;
+    else if (answer == BACK_QUIT)
+        b->rejoinable = false;
+    b->back = answer;
+    pthread_cond_broadcast(&cl->back_cv);
+    pthread_mutex_unlock(&cl->mu);
+}
+
 int box_client_run(const BoxRunRequest *req)
 {
     int status = 0;
@@ -498,6 +650,7 @@ int box_client_run(const BoxRunRequest *req)
     cl.tail = &cl.head;
     pthread_mutex_init(&cl.mu, NULL);
     pthread_cond_init(&cl.cv, NULL);
+    pthread_cond_init(&cl.back_cv, NULL);
     if (req->token_file) {
         char terr[512] = "out of memory";
         char *t = http_read_token(req->token_file, terr, sizeof terr);
@@ -519,6 +672,7 @@ int box_client_run(const BoxRunRequest *req)
         free(cl.auth);
         free(src);
         pthread_cond_destroy(&cl.cv);
+        pthread_cond_destroy(&cl.back_cv);
         pthread_mutex_destroy(&cl.mu);
         return EXIT_RUN;
     }
@@ -529,7 +683,7 @@ int box_client_run(const BoxRunRequest *req)
     Centre *c = NULL;
     Wbuf none = {0};
     Lat lat = {0};
-    char err[512];
+    char err[512], msg[8192];
     if (!h || !cl.box || !go) {
         status = EXIT_RUN;
         goto done;
@@ -547,7 +701,9 @@ int box_client_run(const BoxRunRequest *req)
         }
     }
     for (unsigned i = 0; i < req->nboxes; i++)
-        if (!deploy(&cl, h, &cl.box[i], req->program_path, src, srclen)) {
+        if (!deploy(&cl, h, &cl.box[i], req->program_path, src, srclen, 0, msg, sizeof msg)) {
+            size_t n = strlen(msg);
+            fprintf(stderr, "equery-run: error: %s%s", msg, n && msg[n - 1] == '\n' ? "" : "\n");
             status = EXIT_RUN;
             goto done;
         }
@@ -615,29 +771,23 @@ int box_client_run(const BoxRunRequest *req)
             Item *it = items;
             items = it->next;
             Box *b = &cl.box[it->box];
-            if (it->fail && !b->lost) {
-                fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it\n", b->name, it->why);
-                centre_lost(c, it->box, it->why);
-                b->lost = true;
-            }
+            if (it->fail && !b->lost)
+                give_up(&cl, c, b, it->why, it->rejoin);
+            else if (it->fail && !it->rejoin)
+                give_up(&cl, c, b, NULL, false);
+            if (it->back)
+                rejoin(&cl, h, c, b, src, srclen, stopping);
             size_t off = 0, used;
             Frame f;
             int rc;
             while (!b->lost && it->bytes.n &&
                    (rc = proto_next(it->bytes.b + off, it->bytes.n - off, &f, &used, err, sizeof err)) == 1) {
-                if (!centre_take(c, it->box, &f, err, sizeof err)) {
-                    fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it\n", b->name, err);
-                    centre_lost(c, it->box, err);
-                    b->lost = true;
-                }
+                if (!centre_take(c, it->box, &f, err, sizeof err))
+                    give_up(&cl, c, b, err, false); /* (another build, its own error: it would do it again) */
                 off += used;
             }
-            if (!b->lost && it->bytes.n && off != it->bytes.n) {
-                fprintf(stderr, "equery-run: warning: box %s sent bytes that are not frames; the run goes on "
-                                "without it\n", b->name);
-                centre_lost(c, it->box, "it sent bytes that are not frames");
-                b->lost = true;
-            }
+            if (!b->lost && it->bytes.n && off != it->bytes.n)
+                give_up(&cl, c, b, "it sent bytes that are not frames", false);
             wb_free(&it->bytes);
             free(it);
         }
@@ -663,10 +813,9 @@ int box_client_run(const BoxRunRequest *req)
                 } else {
                     if (code)
                         answer_text(&r, err, sizeof err);
-                    fprintf(stderr, "equery-run: warning: box %s did not take its GO (%s); the run goes on without "
-                                    "it\n", b->name, err);
-                    centre_lost(c, i, err);
-                    b->lost = true;
+                    char why[600];
+                    snprintf(why, sizeof why, "it did not take its GO (%s)", err);
+                    give_up(&cl, c, b, why, code == 0 || code == 404);
                 }
                 wb_free(&r.body);
             }
@@ -689,7 +838,10 @@ int box_client_run(const BoxRunRequest *req)
         }
     }
 done:
+    pthread_mutex_lock(&cl.mu);
     cl.quit = 1;
+    pthread_cond_broadcast(&cl.back_cv);
+    pthread_mutex_unlock(&cl.mu);
     for (unsigned i = 0; cl.box && i < req->nboxes; i++)
         if (cl.box[i].deployed) {
             program_call(&cl, h, &cl.box[i], "DELETE", "");
@@ -716,6 +868,7 @@ done:
     free(cl.auth);
     free(src);
     pthread_cond_destroy(&cl.cv);
+    pthread_cond_destroy(&cl.back_cv);
     pthread_mutex_destroy(&cl.mu);
     return status;
 }

@@ -28,6 +28,7 @@
 #include "boxrun.h"
 #include "diag.h"
 #include "http.h"
+#include "output.h"
 #include "prom.h"
 #include "protocol.h"
 #include "source.h"
@@ -362,6 +363,20 @@ static bool name_arg(struct MHD_Connection *c, char *out, char *why, size_t whyl
     return true;
 }
 
+static bool arg_u64(struct MHD_Connection *c, const char *name, uint64_t *out)
+{
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v)
+        return true;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || end == v || *end || v[0] == '-')
+        return false;
+    *out = x;
+    return true;
+}
+
 static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpReq *rq)
 {
     if (rq->n == 0)
@@ -371,6 +386,9 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
     char name[MAX_NAME + 1], why[128];
     if (!name_arg(c, name, why, sizeof why))
         return http_reply_error(c, 400, why);
+    uint64_t from = 0;
+    if (!arg_u64(c, "from", &from) || from > INT64_MAX)
+        return http_reply_error(c, 400, "from is a time in nanoseconds since the epoch (an unsigned number)");
     pthread_mutex_lock(&d->mu);
     const InputDesc *in = &input_desc[d->o.input];
     if (d->nprogs >= d->o.max_programs || (in->one_program && d->nprogs > 0) ||
@@ -412,7 +430,8 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
                         .max_instances = 64,
                         .queue = {.mem_limit = 64 << 20, .spool_dir = d->state_dir, .spool_limit = (uint64_t)1 << 30},
                         .workdir = d->state_dir,
-                        .box_name = d->listen_text};
+                        .box_name = d->listen_text,
+                        .from = (int64_t)from};
     input_options(d->o.input, d->input_arg, &bo.input);
     p->run = boxrun_start(&bo, &diag, &status);
     if (!p->run) {
@@ -437,25 +456,17 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
     p->next = d->progs;
     d->progs = p;
     pthread_mutex_unlock(&d->mu);
-    fprintf(stderr, "equery-box: program %s deployed\n", p->id);
+    if (from) {
+        char t[64];
+        out_time(t, sizeof t, (int64_t)from);
+        fprintf(stderr, "equery-box: program %s deployed, rejoining a run: its packets before %s are ignored\n",
+                p->id, t);
+    } else
+        fprintf(stderr, "equery-box: program %s deployed\n", p->id);
     char loc[64];
     snprintf(loc, sizeof loc, "/api/programs/%s", p->id);
     json_t *j = json_pack("{s:s,s:s,s:b}", "id", p->id, "location", loc, "replay", !in->live);
     return http_reply_json(c, 201, j);
-}
-
-static bool arg_u64(struct MHD_Connection *c, const char *name, uint64_t *out)
-{
-    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-    if (!v)
-        return true;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (errno || end == v || *end || v[0] == '-')
-        return false;
-    *out = x;
-    return true;
 }
 
 /* GET /api/programs/ID/frames?after=N&wait=MS: the frames numbered above N,

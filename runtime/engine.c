@@ -1044,6 +1044,17 @@ bool engine_start(Engine *e, unsigned q, unsigned instance, int64_t start, const
     return in != NULL;
 }
 
+void engine_each_started(Engine *e, void (*fn)(void *ctx, unsigned q, unsigned instance, int64_t start,
+                                               const EqValue *params),
+                         void *ctx)
+{
+    for (size_t i = 0; i < e->ninst; i++) {
+        const Inst *in = e->inst[i];
+        if (in->state != I_DONE && e->m->queries[in->query].trigger)
+            fn(ctx, in->query, in->id, in->start, in->params);
+    }
+}
+
 void engine_flush_open(Engine *e)
 {
     if (!e->cfg.box)

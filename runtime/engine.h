@@ -73,6 +73,8 @@ typedef struct {
     bool replay;               /* time is a capture's: silences are summarised
                                 * (docs/language.md 10.1 "Silences") */
     const EngineBox *box;      /* non-NULL: the engine is a box's */
+    int64_t from;              /* > 0: a box that rejoined a run (docs/boxes.md): the
+                                * frames stamped before this are ignored, not counted */
 } EngineConfig;
 
 typedef struct EngineStats {
@@ -158,6 +160,12 @@ bool engine_start(Engine *e, unsigned q, unsigned instance, int64_t start, const
 /* A box at the end of its input: each running instance's open window goes
  * out as a partial (wend INT64_MAX), for the centre to close. */
 void engine_flush_open(Engine *e);
+/* The centre: each instance a trigger started that has not ended (pending
+ * or running), with its number, start and drill-down values; a box that
+ * rejoins the run is started on them. */
+void engine_each_started(Engine *e, void (*fn)(void *ctx, unsigned q, unsigned instance, int64_t start,
+                                               const EqValue *params),
+                         void *ctx);
 /* The centre: a packet query's row, measured on a box. */
 void engine_emit_row(Engine *e, unsigned q, unsigned instance, int64_t ts, const EqValue *row);
 

@@ -206,10 +206,36 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
     e->cur = NULL;
 }
 
+static void intake(Engine *e, const EngineIntake *it);
+
 void engine_intake(Engine *e, const EngineIntake *it)
 {
     if (it->n == 0 || e->error)
         return;
+    if (e->cfg.from <= 0 || it->samples || (it->role != INTAKE_ALL && it->role != INTAKE_ELSEWHERE)) {
+        intake(e, it);
+        return;
+    }
+    /* a box that rejoined a run: the frames before `from` were the other
+     * boxes' time, measured without it; each run of later frames goes in */
+    for (size_t i = 0; i < it->n;) {
+        while (i < it->n && it->frames[i].ts < e->cfg.from)
+            i++;
+        size_t j = i;
+        while (j < it->n && it->frames[j].ts >= e->cfg.from)
+            j++;
+        if (j > i) {
+            EngineIntake sub = *it;
+            sub.frames += i;
+            sub.n = j - i;
+            intake(e, &sub);
+        }
+        i = j;
+    }
+}
+
+static void intake(Engine *e, const EngineIntake *it)
+{
     if (it->role != INTAKE_WORKER && !e->launched && !e->cfg.box) /* (a box launches at its barrier) */
         engine_advance(e, it->samples ? it->samples[0].ts : it->frames[0].ts);
     if (it->role == INTAKE_ELSEWHERE) {

@@ -6,6 +6,7 @@ Boxes.stop() ends it with SIGTERM (SIGKILL after 10 s)."""
 import ctypes
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
@@ -64,6 +65,23 @@ class Box:
 
     def text(self):
         return open(self.log, errors="replace").read()
+
+
+def first_lines(p, n=2, secs=120):
+    """The first n lines p (a Popen with stdout=PIPE) prints, or what it
+    printed before it ended or secs passed: with --box, once the first rows
+    are out, every box has taken the program and streams (a box logs
+    "deployed" before its answer has reached equery-run)."""
+    deadline = time.time() + secs
+    head = b""
+    while head.count(b"\n") < n and time.time() < deadline and p.poll() is None:
+        ready, _, _ = select.select([p.stdout], [], [], 0.1)
+        if ready:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            head += chunk
+    return head
 
 
 def read_answer(s):
