@@ -183,9 +183,12 @@ def main():
         url4 = "https://127.0.0.1:%d" % plain.port
         r = run([run_exe, "--quiet", "--tls-ca", ca, "--box", url4, program])
         err = r.stderr.decode()
-        # libcurl's text names OpenSSL's version (OpenSSL/3.0.x: error:0A00010B:...): not pinned
+        # libcurl's text in the parentheses is not pinned: it names OpenSSL's
+        # version (OpenSSL/3.0.x: error:0A00010B:...:wrong version number),
+        # and on a loaded machine the plain box may close first (unexpected
+        # eof, connection reset): the same failure, said by OpenSSL otherwise
         check(r.returncode == 3 and err.startswith("equery-run: error: box %s: TLS: the handshake failed (" % url4)
-              and err.endswith(":wrong version number); does the box serve HTTPS (--tls-cert)?\n"),
+              and err.endswith("); does the box serve HTTPS (--tls-cert)?\n") and err.count("\n") == 1,
               "HTTPS to a plain box: the handshake failed", "exit %d: %r" % (r.returncode, err))
         check("MHD_OPTION" not in plain.text() + b1.text(), "libmicrohttpd has nothing to say of the options",
               plain.text())
