@@ -942,8 +942,33 @@ static void ch_free(Ch *c)
     free(c->engine);
     free(c->args);
     free(c->started);
-    store_queue_destroy(&c->q);
+    if (c->m)
+        store_queue_destroy(&c->q);
     free(c);
+}
+
+/* The URL and the user (t), then SELECT version(): the server is there. */
+static bool ch_connect(Ch *c, const ClickHouseTarget *t, char *err, size_t errlen)
+{
+    char shown[1024];
+    clickhouse_redact_url(shown, sizeof shown, t->url);
+    c->verbose = t->verbose;
+    c->who = t->who ? t->who : "equery-run";
+    c->shown = strdup(shown);
+    c->curl = curl_easy_init();
+    if (!c->shown || !c->curl)
+        abort();
+    if (!parse_url(c, t->url, err, errlen) || (t->auth_file && !read_auth(c, t->auth_file, err, errlen)))
+        return false;
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
+    if (c->user) {
+        curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
+        curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
+    }
+    return ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "SELECT version()", NULL,
+                   err, errlen);
 }
 
 void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const StoreRunInfo *info, char *err,
@@ -955,43 +980,26 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
         abort();
     store_queue_init(&c->q, m, write_batch);
     c->m = m;
-    c->verbose = t->verbose;
-    c->who = t->who ? t->who : "equery-run";
     c->buffer_max = t->buffer_bytes ? t->buffer_bytes : CLICKHOUSE_BUFFER_DEFAULT;
     c->final_wait_s = t->final_wait_s >= 0 ? t->final_wait_s : CLICKHOUSE_WAIT_DEFAULT;
     c->pending_tail = &c->pending;
     c->retention_days = info->retention_days;
-    char shown[1024], now[OUT_VALUE_MAX];
-    clickhouse_redact_url(shown, sizeof shown, t->url);
+    char now[OUT_VALUE_MAX];
     store_now_text(now, sizeof now);
-    c->shown = strdup(shown);
     c->input = strdup(info->input ? info->input : "");
     c->engine = strdup(info->engine ? info->engine : "");
     c->args = strdup(info->args ? info->args : "");
     c->started = strdup(now);
     c->tables = calloc(m->nqueries + 1, sizeof *c->tables);
     c->rows = calloc(m->nqueries + 1, sizeof *c->rows);
-    c->curl = curl_easy_init();
-    if (!c->shown || !c->input || !c->engine || !c->args || !c->started || !c->tables || !c->rows || !c->curl)
+    if (!c->input || !c->engine || !c->args || !c->started || !c->tables || !c->rows)
         abort();
     if (getrandom(&c->run, sizeof c->run, 0) != sizeof c->run)
         c->run = (uint64_t)time(NULL) * 1000003u;
     c->run &= (1ull << RUN_ID_BITS) - 1;
     if (!c->run)
         c->run = 1;
-    if (!parse_url(c, t->url, err, errlen) || (t->auth_file && !read_auth(c, t->auth_file, err, errlen))) {
-        ch_free(c);
-        return NULL;
-    }
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
-    if (c->user) {
-        curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
-        curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
-    }
-    bool ok = ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "SELECT version()", NULL, err,
-                      errlen);
+    bool ok = ch_connect(c, t, err, errlen);
     if (ok && c->database) {
         char sql[300];
         snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", c->database); /* a plain name */
@@ -1041,31 +1049,49 @@ static bool check_counts(Ch *c, char *err, size_t errlen)
     return true;
 }
 
-/* Retention: the partitions (days) of the record tables and of the
- * program's query tables older than `days` whole days before the day of
- * the newest window are dropped. */
-static bool retention(Ch *c, char *err, size_t errlen)
+/* Retention: the partitions (days) of the record tables and of every
+ * query table (query_tables: all programs') older than `days` whole days
+ * before the day of the newest window are dropped; *windows (when not
+ * NULL): the windows they held. The same rule as SQLite's (store_retention). */
+static bool retention(Ch *c, int days, long long *windows, char *err, size_t errlen)
 {
-    char *out = NULL, sql[700];
+    char *out = NULL, *tables = NULL, sql[700];
     if (!ch_sql(c, "SELECT max(intDiv(wstart, " DAY_NS ")), count() FROM windows FORMAT TabSeparated",
                 "table windows", &out, err, errlen))
         return false;
     long long newest = 0, nwindows = 0;
     bool any = sscanf(out, "%lld\t%lld", &newest, &nwindows) == 2 && nwindows > 0;
     free(out);
+    out = NULL;
+    long long cutoff = newest - days;
+    if (windows)
+        *windows = 0;
     if (!any)
         return true;
-    long long cutoff = newest - c->retention_days;
-    for (unsigned q = 0; q < c->m->nqueries + T_FIXED; q++) {
-        const char *tbl = q < c->m->nqueries ? c->tables[q] : fixed_name[q - c->m->nqueries];
+    snprintf(sql, sizeof sql, "SELECT count() FROM windows WHERE intDiv(wstart, " DAY_NS ") < %lld", cutoff);
+    if (windows) {
+        if (!ch_sql(c, sql, "table windows", &out, err, errlen))
+            return false;
+        *windows = (long long)ch_count(out);
+        free(out);
+        out = NULL;
+    }
+    /* the record tables, then each query table, a line each */
+    if (!ch_sql(c, "SELECT arrayJoin(['windows', 'gaps', 'events', 'starts']) UNION ALL "
+                "SELECT DISTINCT tbl FROM query_tables FORMAT TabSeparated", "table query_tables", &tables, err, errlen))
+        return false;
+    bool ok = true;
+    for (char *tbl = tables, *next; ok && *tbl; tbl = next) {
+        next = tbl + strcspn(tbl, "\n");
+        if (*next)
+            *next++ = '\0';
         char what[300], qt[300];
         snprintf(what, sizeof what, "table %s", tbl);
         /* (table names are identifiers: no quotes to escape) */
         snprintf(sql, sizeof sql, "SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() "
                  "AND table = '%s' AND active FORMAT TabSeparated", tbl);
-        if (!ch_sql(c, sql, what, &out, err, errlen))
-            return false;
-        bool ok = true;
+        if (!(ok = ch_sql(c, sql, what, &out, err, errlen)))
+            break;
         store_quote_ident(qt, sizeof qt, tbl);
         for (char *p = out, *end; ok && *p; p = end + (*end == '\n')) {
             long long day = strtoll(p, &end, 10);
@@ -1077,10 +1103,23 @@ static bool retention(Ch *c, char *err, size_t errlen)
             }
         }
         free(out);
-        if (!ok)
-            return false;
+        out = NULL;
     }
-    return true;
+    free(tables);
+    return ok;
+}
+
+long long clickhouse_retention(const ClickHouseTarget *t, int days, char *err, size_t errlen)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    Ch *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    long long windows = -1;
+    if (ch_connect(c, t, err, errlen) && !retention(c, days, &windows, err, errlen))
+        windows = -1;
+    ch_free(c);
+    return windows;
 }
 
 /* At the end, the server away: the pending INSERTs are tried until they
@@ -1153,7 +1192,7 @@ static bool ch_close(void *ctx)
     char err[1024];
     if (ok && !away_at_end &&
         !(check_counts(c, err, sizeof err) && insert_run(c, 1, whole ? "done" : "failed", err, sizeof err) &&
-          (c->retention_days < 0 || retention(c, err, sizeof err)))) {
+          (c->retention_days < 0 || retention(c, c->retention_days, NULL, err, sizeof err)))) {
         fprintf(stderr, "%s: error: %s\n", c->who, err);
         ok = false;
     }

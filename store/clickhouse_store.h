@@ -43,6 +43,11 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
                            size_t errlen);
 /* The run's id in the runs table (random, 53 bits: exact in JSON too). */
 unsigned long long clickhouse_store_run(const void *store);
+/* equery-db --clickhouse URL retention DAYS: drops the partitions (days)
+ * of the record tables and of every query table older than DAYS whole
+ * days before the newest window's day. The windows dropped, or -1 with the
+ * reason in err. */
+long long clickhouse_retention(const ClickHouseTarget *t, int days, char *err, size_t errlen);
 /* url with a password in it replaced by "***" (for messages and logs). */
 void clickhouse_redact_url(char *buf, size_t len, const char *url);
 

@@ -439,8 +439,7 @@ class Tests(Results):
     def retention(self):
         """--db-retention DAYS drops the partitions (days) before the newest
         window's day minus DAYS: week_gap's windows lie on three days a week
-        apart."""
-        days = {}
+        apart. Then equery-db --clickhouse URL retention DAYS the same."""
         for keep in (7, 0):
             db = "retention%d" % keep
             r = subprocess.run([self.a.equery_run, os.path.join(cases.RUN_DIR, "programs", "week_gap.eq"), "--pcap",
@@ -450,13 +449,36 @@ class Tests(Results):
             if r.returncode:
                 self.result("--db-retention %d" % keep, ["exit %d: %s" % (r.returncode, r.stderr.decode())])
                 continue
-            tables = [t for (t,) in self.server.rows("SELECT tbl FROM query_tables", db)] + ["windows"]
-            days[keep] = {t: self.server.query("SELECT groupUniqArray(toString(toDate(intDiv(%s, 1000000000)))) "
-                                               "FROM %s" % ("wstart" if t == "windows" else "ts", t), db).strip()
-                          for t in tables}
-            want = "['2026-01-15']" if keep == 0 else ("['2026-01-08','2026-01-15']", "['2026-01-15','2026-01-08']")
-            bad = ["%s holds the days %s" % (t, d) for t, d in days[keep].items() if d not in want]
-            self.result("--db-retention %d" % keep, bad, ": %s" % days[keep])
+            bad = self.days_held(db, keep)
+            self.result("--db-retention %d" % keep, bad)
+        # equery-db --clickhouse URL retention DAYS, on the whole database
+        db = "retention_db"
+        url = self.server.url + "?database=" + db
+        r = subprocess.run([self.a.equery_run, os.path.join(cases.RUN_DIR, "programs", "week_gap.eq"), "--pcap",
+                            os.path.join(self.a.traces, "week_gap.pcap"), "--format", "none", "--quiet",
+                            "--clickhouse", url], capture_output=True)
+        for keep in (7, 0):
+            e = subprocess.run([self.a.equery_db, "--clickhouse", url, "retention", str(keep)], capture_output=True)
+            out = e.stdout.decode()
+            bad = [] if r.returncode == 0 and e.returncode == 0 and re.fullmatch(
+                r"equery-db: dropped \d+ windows older than %d days\n" % keep, out) else [
+                "exit %d, %d: %r %r" % (r.returncode, e.returncode, out, e.stderr.decode())]
+            bad += self.days_held(db, keep)
+            self.result("equery-db --clickhouse URL retention %d" % keep, bad, ": " + out.strip())
+        gone = "http://127.0.0.1:%d/?database=x" % free_port((self.server.http, self.server.tcp))
+        e = subprocess.run([self.a.equery_db, "--clickhouse", gone, "retention", "1"], capture_output=True)
+        want = ("equery-db: error: --clickhouse %s: SELECT version(): cannot reach the server (Couldn't connect to "
+                "server)\n" % gone)
+        self.result("equery-db --clickhouse: a server not there", [] if e.returncode == 3 and e.stderr.decode() ==
+                    want else ["exit %d: %r" % (e.returncode, e.stderr.decode())])
+
+    def days_held(self, db, keep):
+        """The days week_gap's tables hold after retention `keep`, wrong ones said."""
+        tables = [t for (t,) in self.server.rows("SELECT tbl FROM query_tables", db)] + ["windows"]
+        days = {t: self.server.query("SELECT groupUniqArray(toString(toDate(intDiv(%s, 1000000000)))) FROM %s" % (
+            "wstart" if t == "windows" else "ts", t), db).strip() for t in tables}
+        want = "['2026-01-15']" if keep == 0 else ("['2026-01-08','2026-01-15']", "['2026-01-15','2026-01-08']")
+        return ["%s holds the days %s" % (t, d) for t, d in days.items() if d not in want]
 
     def wait_for(self, path, text, timeout=60):
         """Waits until file path holds text; True when it does."""
