@@ -94,6 +94,7 @@ typedef struct {
     uint64_t lo, hi;  /* their keys: a row's seq, a window's row's window's (seq is the run's counter) */
     uint64_t total;   /* rows ClickHouse took this run */
     uint64_t dropped; /* rows not written (the buffer full, or the server away at the end) */
+    struct Chunk *open; /* its last pending INSERT, that more rows may join */
 } Buf;
 
 /* A row appended to b, known by key (its seq, or its window's). */
@@ -452,12 +453,32 @@ static bool held_rows(Ch *c, const Chunk *k, uint64_t *held, char *err, size_t e
     return true;
 }
 
-/* Moves the rows of b to the end of the pending list. */
+/* Moves the rows of b to the end of the pending list: into the table's
+ * last pending INSERT while that is not too big and was never tried
+ * without an answer (so that a long absence is caught up in few INSERTs,
+ * not one per table per window close: ClickHouse wants few parts), else
+ * as a new one. (The table's rows between its two key ranges are all in
+ * them: the keys of the joined INSERT are still exact.) */
 static void stage(Ch *c, const char *tbl, bool per_query, Buf *b)
 {
     if (!b->rows)
         return;
-    Chunk *k = calloc(1, sizeof *k);
+    Chunk *k = b->open;
+    if (k && !k->unsure && k->rows + b->rows <= INSERT_ROWS) {
+        char *d = realloc(k->data, k->len + b->len);
+        if (!d)
+            abort();
+        memcpy(d + k->len, b->data, b->len);
+        k->data = d;
+        k->len += b->len;
+        k->rows += b->rows;
+        k->hi = b->hi;
+        c->pending_bytes += b->len;
+        b->rows = 0;
+        b->len = 0;
+        return;
+    }
+    k = calloc(1, sizeof *k);
     if (!k)
         abort();
     *k = (Chunk){.of = b, .tbl = tbl, .per_query = per_query, .data = b->data, .len = b->len, .rows = b->rows,
@@ -466,6 +487,7 @@ static void stage(Ch *c, const char *tbl, bool per_query, Buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
     b->rows = 0;
+    b->open = k;
     *c->pending_tail = k;
     c->pending_tail = &k->next;
 }
@@ -486,6 +508,8 @@ static void unstage(Ch *c, uint64_t held)
     Chunk *k = c->pending;
     k->of->total += held;
     k->of->dropped += k->rows - held;
+    if (k->of->open == k)
+        k->of->open = NULL;
     c->pending = k->next;
     if (!c->pending)
         c->pending_tail = &c->pending;
