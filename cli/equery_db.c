@@ -4,6 +4,7 @@
  *   equery-db FILE runs
  *   equery-db FILE export RUN [--query NAME] [--format csv|json|table]
  *   equery-db FILE retention DAYS
+ *   equery-db --clickhouse URL [--clickhouse-auth-file F] retention DAYS
  *
  * export prints what equery-run printed for that run in that format: the
  * records are read back in the order the run wrote them and handed to the
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clickhouse_store.h"
 #include "manifest.h"
 #include "output.h"
 #include "sqlite_store.h"
@@ -29,6 +31,7 @@ static void usage(FILE *f)
     fputs("usage: equery-db FILE runs\n"
           "       equery-db FILE export RUN [--query NAME] [--format csv|json|table]\n"
           "       equery-db FILE retention DAYS\n"
+          "       equery-db --clickhouse URL [--clickhouse-auth-file F] retention DAYS\n"
           "\n"
           "Reads the results database that equery-run --db FILE writes (docs/db.md).\n"
           "  runs             the runs it holds: id, program, input, times, counts\n"
@@ -36,7 +39,8 @@ static void usage(FILE *f)
           "                   (csv by default); --query NAME: that query's records only\n"
           "  retention DAYS   drop windows (with their rows, events, starts and gaps)\n"
           "                   older than DAYS whole days of capture time before the\n"
-          "                   newest window\n"
+          "                   newest window; with --clickhouse URL, the tables that\n"
+          "                   equery-run --clickhouse URL writes (their days' partitions)\n"
           "\n"
           "exit status: 0 ok, 2 usage errors, 3 errors\n",
           f);
@@ -93,6 +97,33 @@ static bool parse_i64(const char *s, int64_t *out, int64_t max)
     return true;
 }
 
+/* equery-db --clickhouse URL [--clickhouse-auth-file F] retention DAYS */
+static int clickhouse_main(int argc, char **argv)
+{
+    ClickHouseTarget t = {.url = argc > 2 ? argv[2] : NULL, .who = "equery-db", .final_wait_s = -1};
+    int i = 3;
+    if (i + 1 < argc && !strcmp(argv[i], "--clickhouse-auth-file")) {
+        t.auth_file = argv[i + 1];
+        i += 2;
+    }
+    int64_t days = 0;
+    if (!t.url)
+        return usage_error("%s", "--clickhouse needs a URL (http://HOST:8123/?database=NAME)");
+    if (i >= argc || strcmp(argv[i], "retention") != 0)
+        return usage_error("%s", "with --clickhouse URL the command is retention DAYS (read the tables with "
+                                 "clickhouse-client: docs/db.md)");
+    if (argc != i + 2 || !parse_i64(argv[i + 1], &days, 100000))
+        return usage_error("%s", "retention needs a number of days from 0 to 100000");
+    char err[1024];
+    long long n = clickhouse_retention(&t, (int)days, err, sizeof err);
+    if (n < 0) {
+        fprintf(stderr, "equery-db: error: %s\n", err);
+        return EXIT_ERR;
+    }
+    printf("equery-db: dropped %lld windows older than %" PRId64 " days\n", n, days);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -103,6 +134,8 @@ int main(int argc, char **argv)
         printf("equery-db %s\n", EQUERY_VERSION);
         return 0;
     }
+    if (argc >= 2 && !strcmp(argv[1], "--clickhouse"))
+        return clickhouse_main(argc, argv);
     if (argc < 3)
         return usage_error("%s", "give a database FILE and a command (runs, export, retention)");
     const char *file = argv[1], *cmd = argv[2];

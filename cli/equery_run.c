@@ -78,6 +78,9 @@ typedef struct {
     int db_retention;       /* --db-retention DAYS, or -1 */
     const char *clickhouse; /* --clickhouse URL: the same tables in ClickHouse */
     const char *clickhouse_auth; /* --clickhouse-auth-file F: USER:PASSWORD */
+    uint64_t clickhouse_buffer;  /* --clickhouse-buffer N: kept while the server is away (0: the default) */
+    int clickhouse_wait;         /* --clickhouse-wait S: for it at the end (-1: the default) */
+    const char *clickhouse_dist; /* --clickhouse-distributed CLUSTER */
     const char **boxes;     /* --box HOST:PORT, repeated */
     unsigned nboxes;
     const char *token_file; /* --token-file, for boxes */
@@ -138,6 +141,13 @@ static void usage(FILE *f)
           "                       missing; docs/db.md, \"ClickHouse\")\n"
           "  --clickhouse-auth-file F  its user as one line USER:PASSWORD (not on the\n"
           "                       command line, where ps shows it)\n"
+          "  --clickhouse-buffer N[k|M|G]  while the server is away, keep up to N bytes\n"
+          "                       of inserts and send them when it is back (default 64M);\n"
+          "                       beyond, windows are dropped, counted, and the exit is 3\n"
+          "  --clickhouse-wait S  the server away at the end: try S seconds more (default 30)\n"
+          "  --clickhouse-distributed CLUSTER  also make Distributed tables over the\n"
+          "                       servers' remote_servers CLUSTER in database DB_all\n"
+          "                       (docs/scale.md)\n"
           "  --quiet              no summary at the end\n"
           "  --no-progress        no progress line on a terminal\n"
           "export (docs/export.md):\n"
@@ -186,29 +196,39 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
     return true;
 }
 
-/* --rotate windows=N | size=N[k|M|G] */
-static bool parse_rotate(const char *arg, FolderRotate *r)
+/* N[k|M|G] (at least 1), decimal multiples: --rotate size=, --clickhouse-buffer */
+static bool parse_size(const char *num, uint64_t *out)
 {
     char *end;
-    bool windows = !strncmp(arg, "windows=", 8), size = !strncmp(arg, "size=", 5);
-    if (!windows && !size)
-        return false;
-    const char *num = arg + (windows ? 8 : 5);
     if (!*num || *num == '-')
         return false;
     errno = 0;
     unsigned long long v = strtoull(num, &end, 10);
     uint64_t mult = 1;
-    if (size && *end && !end[1]) {
+    if (*end && !end[1]) {
         mult = *end == 'k' ? 1000 : *end == 'M' ? 1000000 : *end == 'G' ? 1000000000 : 0;
         end += mult != 0;
     }
     if (errno || *end || v == 0 || mult == 0 || v > UINT64_MAX / mult)
         return false;
-    if (windows)
-        r->windows = v;
-    else
-        r->bytes = v * mult;
+    *out = v * mult;
+    return true;
+}
+
+/* --rotate windows=N | size=N[k|M|G] */
+static bool parse_rotate(const char *arg, FolderRotate *r)
+{
+    if (!strncmp(arg, "size=", 5))
+        return parse_size(arg + 5, &r->bytes);
+    char *end;
+    const char *num = arg + 8;
+    if (strncmp(arg, "windows=", 8) || !*num || *num == '-')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(num, &end, 10);
+    if (errno || *end || v == 0)
+        return false;
+    r->windows = v;
     return true;
 }
 
@@ -249,7 +269,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_BOX, O_TOKEN, O_TLS_CA };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_CHBUF, O_CHWAIT, O_CHDIST, O_BOX, O_TOKEN, O_TLS_CA };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -271,12 +291,14 @@ static int parse_options(int argc, char **argv, Options *o)
         {"pcap-out", required_argument, 0, O_PCAP_OUT},
         {"db", required_argument, 0, O_DB},           {"db-retention", required_argument, 0, O_DBRET},
         {"clickhouse", required_argument, 0, O_CH},   {"clickhouse-auth-file", required_argument, 0, O_CHAUTH},
+        {"clickhouse-buffer", required_argument, 0, O_CHBUF},   {"clickhouse-wait", required_argument, 0, O_CHWAIT},
+        {"clickhouse-distributed", required_argument, 0, O_CHDIST},
         {"box", required_argument, 0, O_BOX},         {"token-file", required_argument, 0, O_TOKEN},
         {"tls-ca", required_argument, 0, O_TLS_CA},
         {0, 0, 0, 0},
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
-                   .snaplen = DEFAULT_SNAPLEN, .progress = true, .db_retention = -1,
+                   .snaplen = DEFAULT_SNAPLEN, .progress = true, .db_retention = -1, .clickhouse_wait = -1,
                    .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT}};
     char perr[320], host[256], port[8];
     opterr = 0;
@@ -364,6 +386,17 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_DB: o->db = optarg; break;
         case O_CH: o->clickhouse = optarg; break;
         case O_CHAUTH: o->clickhouse_auth = optarg; break;
+        case O_CHBUF:
+            if (!parse_size(optarg, &o->clickhouse_buffer))
+                return usage_error("--clickhouse-buffer needs a number of bytes N[k|M|G] (at least 1), not '%s'",
+                                   optarg);
+            break;
+        case O_CHWAIT:
+            if (!parse_u32(optarg, &v, 0) || v > 86400)
+                return usage_error("--clickhouse-wait needs a number of seconds from 0 to 86400, not '%s'", optarg);
+            o->clickhouse_wait = (int)v;
+            break;
+        case O_CHDIST: o->clickhouse_dist = optarg; break;
         case O_DBRET:
             if (!parse_u32(optarg, &v, 0) || v > 100000)
                 return usage_error("--db-retention needs a number of days from 0 to 100000, not '%s'", optarg);
@@ -506,6 +539,9 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--db-retention is for the results database: --db FILE or --clickhouse URL");
     if (o->clickhouse_auth && !o->clickhouse)
         return usage_error("%s", "--clickhouse-auth-file is for --clickhouse URL");
+    if ((o->clickhouse_buffer || o->clickhouse_wait >= 0 || o->clickhouse_dist) && !o->clickhouse)
+        return usage_error("%s", "--clickhouse-buffer, --clickhouse-wait and --clickhouse-distributed are for "
+                                 "--clickhouse URL");
     if (o->workers && !o->dpdk)
         return usage_error("%s", "--workers is for the DPDK engine (--engine=dpdk or --dpdk)");
     if (o->ipfix.udp && o->ipfix.file)
@@ -695,7 +731,9 @@ static int open_db(const Options *o, const LoadedProgram *prog, bool komon, int 
         .args = args,
         .retention_days = o->db_retention,
     };
-    ClickHouseTarget ch = {.url = o->clickhouse, .auth_file = o->clickhouse_auth, .verbose = o->verbose};
+    ClickHouseTarget ch = {.url = o->clickhouse, .auth_file = o->clickhouse_auth, .verbose = o->verbose,
+                           .buffer_bytes = (size_t)o->clickhouse_buffer, .final_wait_s = o->clickhouse_wait,
+                           .distributed = o->clickhouse_dist};
     for (int k = 0; k < 2; k++) {
         if (!(k ? o->clickhouse : o->db))
             continue;

@@ -4,6 +4,7 @@
  *   equery-server --listen HOST:PORT --db FILE [--box [https://]HOST:PORT ...]
  *                 [--token-file F] [--tls-cert FILE --tls-key FILE]
  *                 [--box-token-file F] [--box-tls-ca FILE] [--captures DIR]
+ *                 [--clickhouse URL [--clickhouse-auth-file F]]
  *
  * Without a token file it listens only on a loopback address, TLS or not;
  * with a certificate it serves HTTPS only. SIGINT and
@@ -68,6 +69,10 @@ static void usage(FILE *f)
           "                       (default: the system's store)\n"
           "  --captures DIR       programs may also run on a capture file of DIR, replayed\n"
           "                       on the server (by name: never an arbitrary path)\n"
+          "  --clickhouse URL     also write every program's records into ClickHouse,\n"
+          "                       e.g. http://127.0.0.1:8123/?database=equery (the same\n"
+          "                       tables as equery-run --clickhouse; docs/db.md)\n"
+          "  --clickhouse-auth-file F  its user as one line USER:PASSWORD\n"
           "  --web DIR            the GUI's files (default: " EQUERY_WEB_DIR ")\n"
           "  --examples DIR       the editor's templates (default: " EQUERY_EXAMPLES_DIR ")\n"
           "  --state-dir DIR      programs' sources and builds (default: a temporary folder)\n"
@@ -108,7 +113,7 @@ static const char *installed_dir(const char *name, const char *built_in)
 int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES,
-           O_TLS_CERT, O_TLS_KEY, O_BOX_TLS_CA };
+           O_TLS_CERT, O_TLS_KEY, O_BOX_TLS_CA, O_CH, O_CHAUTH };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},     {"db", required_argument, 0, O_DB},
         {"box", required_argument, 0, O_BOX},           {"token-file", required_argument, 0, O_TOKEN},
@@ -118,11 +123,13 @@ int main(int argc, char **argv)
         {"version", no_argument, 0, O_VERSION},         {"examples", required_argument, 0, O_EXAMPLES},
         {"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
         {"box-tls-ca", required_argument, 0, O_BOX_TLS_CA},
+        {"clickhouse", required_argument, 0, O_CH},     {"clickhouse-auth-file", required_argument, 0, O_CHAUTH},
         {0, 0, 0, 0},
     };
     const char *listen = NULL, *db = NULL, *token_file = NULL, *box_token_file = NULL, *captures = NULL;
     const char *web = installed_dir("web", EQUERY_WEB_DIR), *examples = installed_dir("examples", EQUERY_EXAMPLES_DIR);
     const char *state_dir = NULL, *tls_cert = NULL, *tls_key = NULL, *box_tls_ca = NULL;
+    const char *clickhouse = NULL, *clickhouse_auth = NULL;
     const char *boxes[MAX_BOXES];
     bool any_https = false;
     unsigned nboxes = 0;
@@ -149,6 +156,8 @@ int main(int argc, char **argv)
         case O_TLS_CERT: tls_cert = optarg; break;
         case O_TLS_KEY: tls_key = optarg; break;
         case O_BOX_TLS_CA: box_tls_ca = optarg; break;
+        case O_CH: clickhouse = optarg; break;
+        case O_CHAUTH: clickhouse_auth = optarg; break;
         case O_CAPTURES: captures = optarg; break;
         case O_WEB: web = optarg; break;
         case O_EXAMPLES: examples = optarg; break;
@@ -177,6 +186,8 @@ int main(int argc, char **argv)
     if (!tls_cert != !tls_key)
         return usage_error("%s", tls_cert ? "--tls-cert needs --tls-key FILE, the certificate's private key"
                                           : "--tls-key needs --tls-cert FILE, its certificate");
+    if (clickhouse_auth && !clickhouse)
+        return usage_error("%s", "--clickhouse-auth-file is for --clickhouse URL");
     if (box_tls_ca && !any_https)
         return usage_error("%s", "--box-tls-ca is for boxes serving HTTPS: give --box https://HOST:PORT");
     if (box_tls_ca && access(box_tls_ca, R_OK) != 0) {
@@ -225,7 +236,7 @@ int main(int argc, char **argv)
                        .boxes = boxes, .nboxes = nboxes, .box_token_file = box_token_file, .token = token,
                        .tls = &tls, .box_tls_ca = box_tls_ca,
                        .captures = captures, .web_dir = web, .examples = examples, .chartjs = chartjs, .state_dir = state_dir,
-                       .max_body = max_body};
+                       .max_body = max_body, .clickhouse = clickhouse, .clickhouse_auth = clickhouse_auth};
     Server *s = server_start(&o, err, sizeof err);
     free(token);
     if (!s) {

@@ -37,6 +37,7 @@
 #include "http.h"
 #include "program.h"
 #include "protocol.h"
+#include "clickhouse_store.h"
 #include "sqlite_store.h"
 #include "store_export.h"
 
@@ -372,6 +373,22 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
     snprintf(manifest, sizeof manifest, "%s/manifest.yaml", p->prog.bundle);
     StoreRunInfo info = {.manifest_path = manifest, .source_path = p->src_path, .input = input,
                          .engine = "portable", .args = "equery-server", .retention_days = -1};
+    /* the same records into ClickHouse besides (the API reads SQLite);
+     * first, so that a ClickHouse away leaves no run in SQLite */
+    unsigned long long ch_run = 0;
+    if (s->o.clickhouse && p->out) {
+        ClickHouseTarget ct = {.url = s->o.clickhouse, .auth_file = s->o.clickhouse_auth, .who = "equery-server",
+                               .final_wait_s = -1};
+        void *ch = clickhouse_store_new(&ct, p->prog.m, &info, err, sizeof err);
+        if (!ch || !out_add(p->out, &clickhouse_store_ops, ch)) {
+            if (ch)
+                clickhouse_store_ops.close(ch);
+            snprintf(msg, sizeof msg, "%.500s", ch ? "out of memory" : err);
+            code = ch ? 500 : 503;
+            goto fail;
+        }
+        ch_run = clickhouse_store_run(ch);
+    }
     void *store = p->out ? sqlite_store_new(s->db, p->prog.m, &info, err, sizeof err) : NULL;
     if (!store || !out_add(p->out, &sqlite_store_ops, store)) {
         if (store)
@@ -403,6 +420,8 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         prog_finish(s, p);
     }
     fprintf(stderr, "equery-server: program %" PRId64 " (%s) on %s\n", p->id, p->name, input);
+    if (ch_run)
+        fprintf(stderr, "equery-server: program %" PRId64 " is ClickHouse run %llu\n", p->id, ch_run);
     char loc[64];
     snprintf(loc, sizeof loc, "/api/programs/%" PRId64, p->id);
     return http_reply_json(c, 201, json_pack("{s:I,s:s}", "id", (json_int_t)p->id, "location", loc));

@@ -28,6 +28,8 @@ typedef struct {
     const char *chartjs;         /* Debian's chart.js (served as /static/chart.js), or NULL */
     const char *state_dir;       /* programs' sources, bundles, local boxes */
     size_t max_body;             /* request bodies beyond this: 413 */
+    const char *clickhouse;      /* the same tables in ClickHouse too (clickhouse_store.h), or NULL */
+    const char *clickhouse_auth; /* its USER:PASSWORD file, or NULL */
 } ServerOptions;
 
 Server *server_start(const ServerOptions *o, char *err, size_t errlen);

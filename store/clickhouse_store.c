@@ -8,8 +8,12 @@
  * store wrong silently) and sends the buffers, one INSERT per table, at the
  * last window close of a batch, or earlier when they hold INSERT_ROWS rows.
  * At the end the rows ClickHouse holds for the run are counted, table by
- * table, against those sent. A server that fails mid-run is said once; the
- * run and its other outputs go on. */
+ * table, against those sent. A server that refuses an insert mid-run is
+ * said once; the run and its other outputs go on without it. A server that
+ * goes away is said once too: the inserts wait in a list, in order, up to
+ * a number of bytes, and are tried again with a backoff; one that went out
+ * without an answer is looked for by its rows' keys before it is sent
+ * again (18.16 does not deduplicate), so nothing is written twice. */
 #define _GNU_SOURCE
 #include "clickhouse_store.h"
 
@@ -30,6 +34,7 @@ enum { INSERT_ROWS = 200000 };       /* buffered rows that are sent before the n
 enum { CONNECT_TIMEOUT_S = 5 };      /* an unreachable server is an error this fast */
 enum { REQUEST_TIMEOUT_S = 60 };     /* one INSERT of a big window takes a second or two */
 enum { RUN_ID_BITS = 53 };           /* exact as a JSON number */
+enum { BACKOFF_MIN_S = 1, BACKOFF_MAX_S = 30 }; /* a server away is tried again after 1, 2, 4 ... 30 s */
 #define DAY_NS "86400000000000"
 
 /* ---- the schema --------------------------------------------------------------- */
@@ -85,9 +90,20 @@ static const char *ch_type(EqType t)
 typedef struct {
     char *data;
     size_t len, cap;
-    uint64_t rows;  /* rows in data */
-    uint64_t total; /* rows sent this run */
+    uint64_t rows;    /* rows in data */
+    uint64_t lo, hi;  /* their keys: a row's seq, a window's row's window's (seq is the run's counter) */
+    uint64_t total;   /* rows ClickHouse took this run */
+    uint64_t dropped; /* rows not written (the buffer full, or the server away at the end) */
+    struct Chunk *open; /* its last pending INSERT, that more rows may join */
 } Buf;
+
+/* A row appended to b, known by key (its seq, or its window's). */
+static void row_done(Buf *b, uint64_t key)
+{
+    if (!b->rows++)
+        b->lo = key;
+    b->hi = key;
+}
 
 static void put(Buf *b, const void *p, size_t n)
 {
@@ -154,6 +170,21 @@ static void put_value(Buf *b, const EqValue *v, EqType t)
 
 /* ---- the store ------------------------------------------------------------------ */
 
+/* One INSERT waiting while the server is away (the pending list, in the
+ * run's order): the rows of one table from one batch, known by their keys
+ * lo..hi (Buf), so that an INSERT whose answer was lost is looked for
+ * before it is sent again. */
+typedef struct Chunk {
+    struct Chunk *next;
+    Buf *of;         /* the table's buffer (its totals) */
+    const char *tbl; /* (owned by the store) */
+    bool per_query;  /* keys: run_id and if(window_id = 0, seq, window_id); else run and seq */
+    char *data;
+    size_t len;
+    uint64_t rows, lo, hi;
+    bool unsure; /* an attempt failed after the request went out: ClickHouse may hold it */
+} Chunk;
+
 typedef struct {
     StoreQueue q; /* first: the sink's context is the queue too */
     const Manifest *m;
@@ -177,7 +208,30 @@ typedef struct {
     uint64_t inserts, inserted; /* INSERTs sent, and their rows */
     double insert_s;            /* the time they took */
     char *input, *engine, *args, *started;
+    const char *who;    /* "equery-run" or "equery-server" (messages) */
+    /* while the server is away (docs/db.md, "ClickHouse": buffering) */
+    Chunk *pending, **pending_tail;
+    size_t pending_bytes, buffer_max;
+    int final_wait_s;
+    bool away, full_said;   /* said once per absence */
+    bool fail_away;         /* the last request failed for want of the server (not a refusal) */
+    bool fail_unsure;       /* ... after it went out */
+    bool dropped_full;      /* rows were dropped for want of room */
+    double away_since, next_try, backoff;
 } Ch;
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ClickHouse's errors that pass: too many simultaneous queries, too many parts. */
+static bool transient_code(const char *msg)
+{
+    return !strncmp(msg, "Code: 202,", 10) || !strncmp(msg, "Code: 252,", 10);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -211,6 +265,12 @@ static bool ch_post(Ch *c, const char *url, const char *query, const char *body,
     long status = 0;
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     bool ok = rc == CURLE_OK && status == 200;
+    /* away: no answer, a proxy's 502/503/504, or ClickHouse too busy; the
+     * rest is a refusal. Only a connection never made surely wrote nothing. */
+    c->fail_away = !ok && (rc != CURLE_OK || status == 502 || status == 503 || status == 504 ||
+                           transient_code(resp.data));
+    c->fail_unsure = !ok && rc != CURLE_COULDNT_CONNECT && rc != CURLE_COULDNT_RESOLVE_HOST &&
+                     rc != CURLE_COULDNT_RESOLVE_PROXY;
     if (rc != CURLE_OK) {
         snprintf(err, errlen, "--clickhouse %s: %s: cannot reach the server (%s)", c->shown, what,
                  curl_easy_strerror(rc));
@@ -234,24 +294,36 @@ static bool ch_sql(Ch *c, const char *sql, const char *what, char **out, char *e
     return ch_post(c, c->url, NULL, sql, strlen(sql), what, out, err, errlen);
 }
 
-/* Sends the rows of b into table tbl (a no-op when b is empty). */
-static bool ch_insert(Ch *c, const char *tbl, Buf *b, char *err, size_t errlen)
+/* One INSERT of rows (len bytes of RowBinary) into table tbl. */
+static bool ch_send(Ch *c, const char *tbl, const char *data, size_t len, uint64_t rows, char *err, size_t errlen)
 {
-    if (!b->rows)
-        return true;
     char q[600], what[300];
     store_quote_ident(q, sizeof q - 60, tbl);
     snprintf(what, sizeof what, "table %s", tbl);
     char sql[700];
     snprintf(sql, sizeof sql, "INSERT INTO %s FORMAT RowBinary", q);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!ch_post(c, c->url, sql, b->data, b->len, what, NULL, err, errlen))
+    double t0 = now_s();
+    /* a connection of its own: libcurl sends a request again by itself
+     * when a kept-alive connection dies before the answer, and ClickHouse
+     * may have stored it (docs/db.md: nothing twice) */
+    curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
+    bool ok = ch_post(c, c->url, sql, data, len, what, NULL, err, errlen);
+    curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 0L);
+    if (!ok)
         return false;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    c->insert_s += (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    c->insert_s += now_s() - t0;
     c->inserts++;
-    c->inserted += b->rows;
+    c->inserted += rows;
+    return true;
+}
+
+/* Sends the rows of b into table tbl now (a no-op when b is empty). */
+static bool ch_insert(Ch *c, const char *tbl, Buf *b, char *err, size_t errlen)
+{
+    if (!b->rows)
+        return true;
+    if (!ch_send(c, tbl, b->data, b->len, b->rows, err, errlen))
+        return false;
     b->total += b->rows;
     b->rows = 0;
     b->len = 0;
@@ -365,19 +437,181 @@ static bool read_auth(Ch *c, const char *path, char *err, size_t errlen)
 
 /* ---- the writer thread -------------------------------------------------------------- */
 
-static bool send_all(Ch *c)
+/* The rows of chunk k ClickHouse holds (after an INSERT whose answer was lost). */
+static bool held_rows(Ch *c, const Chunk *k, uint64_t *held, char *err, size_t errlen)
+{
+    char qt[300], sql[800], what[300], *out = NULL;
+    store_quote_ident(qt, sizeof qt, k->tbl);
+    snprintf(what, sizeof what, "table %s", k->tbl);
+    snprintf(sql, sizeof sql, "SELECT count() FROM %s WHERE %s = %" PRIu64 " AND %s BETWEEN %" PRIu64 " AND %" PRIu64,
+             qt, k->per_query ? "run_id" : "run", c->run, k->per_query ? "if(window_id = 0, seq, window_id)" : "seq",
+             k->lo, k->hi);
+    if (!ch_sql(c, sql, what, &out, err, errlen))
+        return false;
+    *held = ch_count(out);
+    free(out);
+    return true;
+}
+
+/* Moves the rows of b to the end of the pending list: into the table's
+ * last pending INSERT while that is not too big and was never tried
+ * without an answer (so that a long absence is caught up in few INSERTs,
+ * not one per table per window close: ClickHouse wants few parts), else
+ * as a new one. (The table's rows between its two key ranges are all in
+ * them: the keys of the joined INSERT are still exact.) */
+static void stage(Ch *c, const char *tbl, bool per_query, Buf *b)
+{
+    if (!b->rows)
+        return;
+    Chunk *k = b->open;
+    if (k && !k->unsure && k->rows + b->rows <= INSERT_ROWS) {
+        char *d = realloc(k->data, k->len + b->len);
+        if (!d)
+            abort();
+        memcpy(d + k->len, b->data, b->len);
+        k->data = d;
+        k->len += b->len;
+        k->rows += b->rows;
+        k->hi = b->hi;
+        c->pending_bytes += b->len;
+        b->rows = 0;
+        b->len = 0;
+        return;
+    }
+    k = calloc(1, sizeof *k);
+    if (!k)
+        abort();
+    *k = (Chunk){.of = b, .tbl = tbl, .per_query = per_query, .data = b->data, .len = b->len, .rows = b->rows,
+                 .lo = b->lo, .hi = b->hi};
+    c->pending_bytes += b->len;
+    b->data = NULL;
+    b->len = b->cap = 0;
+    b->rows = 0;
+    b->open = k;
+    *c->pending_tail = k;
+    c->pending_tail = &k->next;
+}
+
+static uint64_t pending_rows(const Ch *c)
+{
+    uint64_t n = 0;
+    for (const Chunk *k = c->pending; k; k = k->next)
+        n += k->rows;
+    return n;
+}
+
+/* Takes the first chunk off the list: `held` of its rows are in ClickHouse,
+ * the rest are counted as not written. Its memory goes back to its table's
+ * buffer when that has none. */
+static void unstage(Ch *c, uint64_t held)
+{
+    Chunk *k = c->pending;
+    k->of->total += held;
+    k->of->dropped += k->rows - held;
+    if (k->of->open == k)
+        k->of->open = NULL;
+    c->pending = k->next;
+    if (!c->pending)
+        c->pending_tail = &c->pending;
+    c->pending_bytes -= k->len;
+    if (!k->of->data) {
+        k->of->data = k->data; /* (its capacity is at least len) */
+        k->of->cap = k->len;
+    } else {
+        free(k->data);
+    }
+    free(k);
+}
+
+/* Sends the pending INSERTs in order; an INSERT tried before whose answer
+ * was lost is looked for first, and not sent twice. False at the first
+ * failure (err; c->fail_away: the server is away rather than refusing). */
+static bool send_pending(Ch *c, char *err, size_t errlen)
+{
+    while (c->pending) {
+        Chunk *k = c->pending;
+        uint64_t held = 0;
+        if (k->unsure && !held_rows(c, k, &held, err, errlen))
+            return false;
+        if (held && held != k->rows)
+            fprintf(stderr, "%s: warning: --clickhouse %s: table %s: an INSERT whose answer was lost was stored in "
+                    "part (%" PRIu64 " of %" PRIu64 " rows): the rest is counted as not written\n", c->who, c->shown,
+                    k->tbl, held, k->rows);
+        if (!held && !ch_send(c, k->tbl, k->data, k->len, k->rows, err, errlen)) {
+            k->unsure = k->unsure || c->fail_unsure;
+            return false;
+        }
+        unstage(c, held ? held : k->rows);
+    }
+    return true;
+}
+
+/* Tries the pending INSERTs: on success after an absence, says the server
+ * is back; on the server's absence, says it once and waits (backoff). False
+ * when the server refused (said: the store stops). */
+static bool try_pending(Ch *c)
 {
     char err[1024];
-    bool ok = true;
-    for (unsigned q = 0; ok && q < c->m->nqueries; q++)
-        ok = ch_insert(c, c->tables[q], &c->rows[q], err, sizeof err);
-    for (int t = 0; ok && t < T_FIXED; t++)
-        ok = ch_insert(c, fixed_name[t], &c->fixed[t], err, sizeof err);
-    if (!ok)
-        fprintf(stderr,
-                "equery-run: error: %s: ClickHouse holds the windows sent before it; the run goes on without it\n",
-                err);
-    return ok;
+    uint64_t kept = pending_rows(c);
+    if (send_pending(c, err, sizeof err)) {
+        if (c->away)
+            fprintf(stderr, "%s: --clickhouse %s: the server is back after %.0f s; the %" PRIu64
+                    " rows kept meanwhile are written\n", c->who, c->shown, now_s() - c->away_since, kept);
+        c->away = c->full_said = false;
+        c->backoff = 0;
+        return true;
+    }
+    if (!c->fail_away) {
+        fprintf(stderr, "%s: error: %s: ClickHouse holds the windows sent before it; the run goes on without it\n",
+                c->who, err);
+        return false;
+    }
+    if (!c->away) {
+        c->away = true;
+        c->away_since = now_s();
+        fprintf(stderr, "%s: warning: %s: the records are kept in memory (up to %zu bytes, --clickhouse-buffer) "
+                "and sent when it is back\n", c->who, err, c->buffer_max);
+    }
+    c->backoff = c->backoff ? c->backoff * 2 : BACKOFF_MIN_S;
+    if (c->backoff > BACKOFF_MAX_S)
+        c->backoff = BACKOFF_MAX_S;
+    c->next_try = now_s() + c->backoff;
+    return true;
+}
+
+/* At a batch's end: its rows join the pending INSERTs (or, the server away
+ * and the buffer full, are counted as dropped, the whole batch so that no
+ * window is kept without its rows), which are sent unless the server is
+ * away and its next try is not due. */
+static bool send_all(Ch *c)
+{
+    size_t bytes = 0;
+    for (unsigned q = 0; q < c->m->nqueries; q++)
+        bytes += c->rows[q].len;
+    for (int t = 0; t < T_FIXED; t++)
+        bytes += c->fixed[t].len;
+    bool drop = c->away && c->pending_bytes + bytes > c->buffer_max;
+    if (drop && !c->full_said) {
+        c->full_said = true;
+        fprintf(stderr, "%s: warning: --clickhouse %s: the buffer is full (%zu bytes kept, --clickhouse-buffer %zu): "
+                "the newest windows are dropped, and counted, until the server is back\n", c->who, c->shown,
+                c->pending_bytes, c->buffer_max);
+    }
+    c->dropped_full = c->dropped_full || drop;
+    for (unsigned q = 0; q < c->m->nqueries + T_FIXED; q++) {
+        bool per_query = q < c->m->nqueries;
+        Buf *b = per_query ? &c->rows[q] : &c->fixed[q - c->m->nqueries];
+        if (drop) {
+            b->dropped += b->rows;
+            b->rows = 0;
+            b->len = 0;
+        } else {
+            stage(c, per_query ? c->tables[q] : fixed_name[q - c->m->nqueries], per_query, b);
+        }
+    }
+    if (!c->pending || (c->away && now_s() < c->next_try))
+        return true;
+    return try_pending(c);
 }
 
 static void write_rec(Ch *c, StoreRec *r)
@@ -396,7 +630,7 @@ static void write_rec(Ch *c, StoreRec *r)
         put_u8(b, r->partial);
         put_nstr(b, r->text);
         put_u64(b, r->n);
-        b->rows++;
+        row_done(b, c->seq);
         c->last_window = c->seq;
         c->last_query = r->query;
         c->last_instance = r->instance;
@@ -409,7 +643,7 @@ static void write_rec(Ch *c, StoreRec *r)
             const EqValue *row = r->values + i * q->ncolumns;
             for (unsigned k = 0; k < q->ncolumns; k++)
                 put_value(rb, &row[k], nm->types[r->query][k]);
-            rb->rows++;
+            row_done(rb, c->seq);
         }
         return;
     }
@@ -421,7 +655,7 @@ static void write_rec(Ch *c, StoreRec *r)
         put_i64(rb, r->t0);
         for (unsigned k = 0; k < q->ncolumns; k++)
             put_value(rb, &r->values[k], nm->types[r->query][k]);
-        rb->rows++;
+        row_done(rb, c->seq);
         return;
     }
     case R_GAP: {
@@ -433,7 +667,7 @@ static void write_rec(Ch *c, StoreRec *r)
         put_i64(b, r->t0);
         put_i64(b, r->t1);
         put_u64(b, r->n);
-        b->rows++;
+        row_done(b, c->seq);
         return;
     }
     case R_EVENT: {
@@ -453,7 +687,7 @@ static void write_rec(Ch *c, StoreRec *r)
             put_u64(b, c->last_window);
         put_str(b, json);
         free(json);
-        b->rows++;
+        row_done(b, c->seq);
         return;
     }
     case R_START: {
@@ -470,7 +704,7 @@ static void write_rec(Ch *c, StoreRec *r)
         put_str(b, json);
         put_nstr(b, r->text2);
         free(json);
-        b->rows++;
+        row_done(b, c->seq);
         return;
     }
     case R_FINISH:
@@ -658,6 +892,50 @@ static bool register_program(Ch *c, const StoreRunInfo *info, char *err, size_t 
     return ok;
 }
 
+/* --clickhouse-distributed CLUSTER: a Distributed table over CLUSTER (the
+ * servers' remote_servers) in database DB_all for each of the run's
+ * tables, each shard's DB.TABLE: a query there reads the whole fleet. */
+static bool make_distributed(Ch *c, const char *cluster, char *err, size_t errlen)
+{
+    bool plain = *cluster != '\0';
+    for (const char *p = cluster; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
+            plain = false;
+    if (!plain || !c->database) {
+        snprintf(err, errlen, "--clickhouse-distributed %s: %s", cluster,
+                 plain ? "needs a database in the --clickhouse URL (?database=NAME): its tables are the shards'"
+                       : "the cluster name is not a plain name (letters, digits, _)");
+        return false;
+    }
+    char sql[1024], *out = NULL;
+    snprintf(sql, sizeof sql, "SELECT count() FROM system.clusters WHERE cluster = '%s'", cluster); /* plain */
+    if (!ch_sql(c, sql, "system.clusters", &out, err, errlen))
+        return false;
+    uint64_t shards = ch_count(out);
+    free(out);
+    if (!shards) {
+        snprintf(err, errlen, "--clickhouse-distributed %s: the server at %s has no such cluster in its "
+                 "remote_servers (SELECT cluster FROM system.clusters)", cluster, c->shown);
+        return false;
+    }
+    snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s_all", c->database); /* plain names */
+    if (!ch_sql(c, sql, "database", NULL, err, errlen))
+        return false;
+    for (size_t q = 0; q < c->m->nqueries + store_nfixed_tables; q++) {
+        const char *tbl = q < c->m->nqueries ? c->tables[q] : store_fixed_tables[q - c->m->nqueries];
+        if (!strcmp(tbl, "schema_version")) /* (SQLite's only) */
+            continue;
+        char qt[300], what[300];
+        store_quote_ident(qt, sizeof qt, tbl);
+        snprintf(what, sizeof what, "Distributed table %s_all.%s", c->database, tbl);
+        snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS %s_all.%s AS %s.%s ENGINE = Distributed(%s, %s, %s)",
+                 c->database, qt, c->database, qt, cluster, c->database, qt);
+        if (!ch_sql(c, sql, what, NULL, err, errlen))
+            return false;
+    }
+    return true;
+}
+
 static void ch_free(Ch *c)
 {
     if (!c)
@@ -668,6 +946,12 @@ static void ch_free(Ch *c)
     }
     for (int t = 0; t < T_FIXED; t++)
         free(c->fixed[t].data);
+    while (c->pending) {
+        Chunk *k = c->pending;
+        c->pending = k->next;
+        free(k->data);
+        free(k);
+    }
     free(c->tables);
     free(c->rows);
     if (c->curl)
@@ -682,8 +966,33 @@ static void ch_free(Ch *c)
     free(c->engine);
     free(c->args);
     free(c->started);
-    store_queue_destroy(&c->q);
+    if (c->m)
+        store_queue_destroy(&c->q);
     free(c);
+}
+
+/* The URL and the user (t), then SELECT version(): the server is there. */
+static bool ch_connect(Ch *c, const ClickHouseTarget *t, char *err, size_t errlen)
+{
+    char shown[1024];
+    clickhouse_redact_url(shown, sizeof shown, t->url);
+    c->verbose = t->verbose;
+    c->who = t->who ? t->who : "equery-run";
+    c->shown = strdup(shown);
+    c->curl = curl_easy_init();
+    if (!c->shown || !c->curl)
+        abort();
+    if (!parse_url(c, t->url, err, errlen) || (t->auth_file && !read_auth(c, t->auth_file, err, errlen)))
+        return false;
+    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
+    if (c->user) {
+        curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
+        curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
+    }
+    return ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "SELECT version()", NULL,
+                   err, errlen);
 }
 
 void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const StoreRunInfo *info, char *err,
@@ -695,39 +1004,26 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
         abort();
     store_queue_init(&c->q, m, write_batch);
     c->m = m;
-    c->verbose = t->verbose;
+    c->buffer_max = t->buffer_bytes ? t->buffer_bytes : CLICKHOUSE_BUFFER_DEFAULT;
+    c->final_wait_s = t->final_wait_s >= 0 ? t->final_wait_s : CLICKHOUSE_WAIT_DEFAULT;
+    c->pending_tail = &c->pending;
     c->retention_days = info->retention_days;
-    char shown[1024], now[OUT_VALUE_MAX];
-    clickhouse_redact_url(shown, sizeof shown, t->url);
+    char now[OUT_VALUE_MAX];
     store_now_text(now, sizeof now);
-    c->shown = strdup(shown);
     c->input = strdup(info->input ? info->input : "");
     c->engine = strdup(info->engine ? info->engine : "");
     c->args = strdup(info->args ? info->args : "");
     c->started = strdup(now);
     c->tables = calloc(m->nqueries + 1, sizeof *c->tables);
     c->rows = calloc(m->nqueries + 1, sizeof *c->rows);
-    c->curl = curl_easy_init();
-    if (!c->shown || !c->input || !c->engine || !c->args || !c->started || !c->tables || !c->rows || !c->curl)
+    if (!c->input || !c->engine || !c->args || !c->started || !c->tables || !c->rows)
         abort();
     if (getrandom(&c->run, sizeof c->run, 0) != sizeof c->run)
         c->run = (uint64_t)time(NULL) * 1000003u;
     c->run &= (1ull << RUN_ID_BITS) - 1;
     if (!c->run)
         c->run = 1;
-    if (!parse_url(c, t->url, err, errlen) || (t->auth_file && !read_auth(c, t->auth_file, err, errlen))) {
-        ch_free(c);
-        return NULL;
-    }
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
-    if (c->user) {
-        curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
-        curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
-    }
-    bool ok = ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "SELECT version()", NULL, err,
-                      errlen);
+    bool ok = ch_connect(c, t, err, errlen);
     if (ok && c->database) {
         char sql[300];
         snprintf(sql, sizeof sql, "CREATE DATABASE IF NOT EXISTS %s", c->database); /* a plain name */
@@ -735,7 +1031,9 @@ void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const S
     }
     for (size_t i = 0; ok && i < sizeof schema / sizeof *schema; i++)
         ok = ch_sql(c, schema[i], "the tables", NULL, err, errlen);
-    ok = ok && register_program(c, info, err, errlen) && insert_run(c, 0, "running", err, errlen);
+    ok = ok && register_program(c, info, err, errlen) &&
+         (!t->distributed || make_distributed(c, t->distributed, err, errlen)) &&
+         insert_run(c, 0, "running", err, errlen);
     if (ok && !store_queue_start(&c->q)) {
         snprintf(err, errlen, "--clickhouse %s: cannot start the writer thread", c->shown);
         ok = false;
@@ -775,31 +1073,49 @@ static bool check_counts(Ch *c, char *err, size_t errlen)
     return true;
 }
 
-/* Retention: the partitions (days) of the record tables and of the
- * program's query tables older than `days` whole days before the day of
- * the newest window are dropped. */
-static bool retention(Ch *c, char *err, size_t errlen)
+/* Retention: the partitions (days) of the record tables and of every
+ * query table (query_tables: all programs') older than `days` whole days
+ * before the day of the newest window are dropped; *windows (when not
+ * NULL): the windows they held. The same rule as SQLite's (store_retention). */
+static bool retention(Ch *c, int days, long long *windows, char *err, size_t errlen)
 {
-    char *out = NULL, sql[700];
+    char *out = NULL, *tables = NULL, sql[700];
     if (!ch_sql(c, "SELECT max(intDiv(wstart, " DAY_NS ")), count() FROM windows FORMAT TabSeparated",
                 "table windows", &out, err, errlen))
         return false;
     long long newest = 0, nwindows = 0;
     bool any = sscanf(out, "%lld\t%lld", &newest, &nwindows) == 2 && nwindows > 0;
     free(out);
+    out = NULL;
+    long long cutoff = newest - days;
+    if (windows)
+        *windows = 0;
     if (!any)
         return true;
-    long long cutoff = newest - c->retention_days;
-    for (unsigned q = 0; q < c->m->nqueries + T_FIXED; q++) {
-        const char *tbl = q < c->m->nqueries ? c->tables[q] : fixed_name[q - c->m->nqueries];
+    snprintf(sql, sizeof sql, "SELECT count() FROM windows WHERE intDiv(wstart, " DAY_NS ") < %lld", cutoff);
+    if (windows) {
+        if (!ch_sql(c, sql, "table windows", &out, err, errlen))
+            return false;
+        *windows = (long long)ch_count(out);
+        free(out);
+        out = NULL;
+    }
+    /* the record tables, then each query table, a line each */
+    if (!ch_sql(c, "SELECT arrayJoin(['windows', 'gaps', 'events', 'starts']) UNION ALL "
+                "SELECT DISTINCT tbl FROM query_tables FORMAT TabSeparated", "table query_tables", &tables, err, errlen))
+        return false;
+    bool ok = true;
+    for (char *tbl = tables, *next; ok && *tbl; tbl = next) {
+        next = tbl + strcspn(tbl, "\n");
+        if (*next)
+            *next++ = '\0';
         char what[300], qt[300];
         snprintf(what, sizeof what, "table %s", tbl);
         /* (table names are identifiers: no quotes to escape) */
         snprintf(sql, sizeof sql, "SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() "
                  "AND table = '%s' AND active FORMAT TabSeparated", tbl);
-        if (!ch_sql(c, sql, what, &out, err, errlen))
-            return false;
-        bool ok = true;
+        if (!(ok = ch_sql(c, sql, what, &out, err, errlen)))
+            break;
         store_quote_ident(qt, sizeof qt, tbl);
         for (char *p = out, *end; ok && *p; p = end + (*end == '\n')) {
             long long day = strtoll(p, &end, 10);
@@ -811,29 +1127,106 @@ static bool retention(Ch *c, char *err, size_t errlen)
             }
         }
         free(out);
-        if (!ok)
-            return false;
+        out = NULL;
     }
+    free(tables);
+    return ok;
+}
+
+long long clickhouse_retention(const ClickHouseTarget *t, int days, char *err, size_t errlen)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    Ch *c = calloc(1, sizeof *c);
+    if (!c)
+        abort();
+    long long windows = -1;
+    if (ch_connect(c, t, err, errlen) && !retention(c, days, &windows, err, errlen))
+        windows = -1;
+    ch_free(c);
+    return windows;
+}
+
+/* At the end, the server away: the pending INSERTs are tried until they
+ * are in or final_wait_s have passed. False (said) when some were not
+ * written, or the server refused. */
+static bool final_flush(Ch *c)
+{
+    double deadline = now_s() + c->final_wait_s;
+    for (;;) {
+        if (!try_pending(c))
+            return false;
+        if (!c->pending)
+            return true;
+        double wait = c->next_try - now_s(), left = deadline - now_s();
+        if (left <= 0)
+            break;
+        struct timespec ts = {0};
+        double d = wait < left ? wait : left;
+        if (d > 0) {
+            ts.tv_sec = (time_t)d;
+            ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+            nanosleep(&ts, NULL);
+        }
+    }
+    while (c->pending)
+        unstage(c, 0);
     return true;
+}
+
+/* Says the rows that were not written, table by table; false when there
+ * were some. */
+static bool report_dropped(Ch *c, bool still_away)
+{
+    char list[1024] = "";
+    size_t n = 0;
+    uint64_t total = 0;
+    for (unsigned q = 0; q < c->m->nqueries + T_FIXED; q++) {
+        bool per_query = q < c->m->nqueries;
+        const Buf *b = per_query ? &c->rows[q] : &c->fixed[q - c->m->nqueries];
+        if (!b->dropped)
+            continue;
+        total += b->dropped;
+        if (n < sizeof list)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s %" PRIu64, n ? ", " : "",
+                                  per_query ? c->tables[q] : fixed_name[q - c->m->nqueries], b->dropped);
+    }
+    if (!total)
+        return true;
+    char why[300] = "";
+    if (c->dropped_full)
+        snprintf(why, sizeof why, "the buffer (--clickhouse-buffer) was full while the server was away");
+    if (still_away)
+        snprintf(why + strlen(why), sizeof why - strlen(why), "%sthe server was still away %d s after the end "
+                 "(--clickhouse-wait)", *why ? "; " : "", c->final_wait_s);
+    fprintf(stderr, "%s: error: --clickhouse %s: %" PRIu64 " rows of run %" PRIu64 " were not written (%s): %s\n",
+            c->who, c->shown, total, c->run, list, why);
+    return false;
 }
 
 static bool ch_close(void *ctx)
 {
     Ch *c = ctx;
-    bool ok = store_queue_end(&c->q);
+    bool ok = store_queue_end(&c->q); /* (false: a refusal, said) */
+    bool away_at_end = c->away;
+    if (ok && c->pending) {
+        ok = final_flush(c);
+        away_at_end = c->away;
+    }
+    bool whole = !ok || report_dropped(c, away_at_end);
     char err[1024];
-    if (ok && !(check_counts(c, err, sizeof err) && insert_run(c, 1, "done", err, sizeof err) &&
-                (c->retention_days < 0 || retention(c, err, sizeof err)))) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
+    if (ok && !away_at_end &&
+        !(check_counts(c, err, sizeof err) && insert_run(c, 1, whole ? "done" : "failed", err, sizeof err) &&
+          (c->retention_days < 0 || retention(c, c->retention_days, NULL, err, sizeof err)))) {
+        fprintf(stderr, "%s: error: %s\n", c->who, err);
         ok = false;
     }
-    if (!ok)
+    if (!ok && !away_at_end)
         insert_run(c, 1, "failed", err, sizeof err); /* (if the server is back) */
     if (c->verbose)
-        fprintf(stderr, "equery-run: ClickHouse: %" PRIu64 " rows in %" PRIu64 " inserts, %.3f s: %.0f rows/s\n",
+        fprintf(stderr, "%s: ClickHouse: %" PRIu64 " rows in %" PRIu64 " inserts, %.3f s: %.0f rows/s\n", c->who,
                 c->inserted, c->inserts, c->insert_s, c->insert_s > 0 ? (double)c->inserted / c->insert_s : 0.0);
     ch_free(c);
-    return ok;
+    return ok && whole && !away_at_end;
 }
 
 const OutSinkOps clickhouse_store_ops = {

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -61,7 +62,7 @@ CONFIG = """<?xml version="1.0"?>
   <users_config>{dir}/users.xml</users_config>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
-  <mark_cache_size>5368709120</mark_cache_size>
+  <mark_cache_size>5368709120</mark_cache_size>{extra}
 </yandex>
 """
 USERS = """<?xml version="1.0"?>
@@ -96,17 +97,21 @@ def free_port(taken):
 class Server:
     """A clickhouse-server of our own: its config, data and logs in dir."""
 
-    def __init__(self, work):
-        self.dir = os.path.join(os.path.abspath(work), "clickhouse")
+    def __init__(self, work, name="clickhouse", taken=()):
+        self.dir = os.path.join(os.path.abspath(work), name)
         os.makedirs(self.dir)
-        self.http = free_port(())
-        self.tcp = free_port((self.http,))
-        with open(os.path.join(self.dir, "config.xml"), "w") as f:
-            f.write(CONFIG.format(dir=self.dir, http=self.http, tcp=self.tcp))
+        self.http = free_port(taken)
+        self.tcp = free_port(tuple(taken) + (self.http,))
+        self.configure()
         with open(os.path.join(self.dir, "users.xml"), "w") as f:
             f.write(USERS)
         self.proc = None
         self.url = "http://127.0.0.1:%d/" % self.http
+
+    def configure(self, extra=""):
+        """config.xml, with extra XML in it (remote_servers)."""
+        with open(os.path.join(self.dir, "config.xml"), "w") as f:
+            f.write(CONFIG.format(dir=self.dir, http=self.http, tcp=self.tcp, extra=extra))
 
     def start(self):
         log = open(os.path.join(self.dir, "console.log"), "ab")
@@ -148,8 +153,11 @@ class Server:
 
     def query(self, sql, db="default"):
         req = urllib.request.Request(self.url + "?database=" + db, data=sql.encode())
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.read().decode()
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.read().decode()
+        except urllib.error.HTTPError as e:  # (with ClickHouse's message)
+            raise RuntimeError("%s: HTTP %d: %s" % (sql, e.code, e.read().decode(errors="replace")[:300]))
 
     def rows(self, sql, db):
         """TabSeparated rows as lists of strings (None for \\N)."""
@@ -174,15 +182,17 @@ def norm(v, kind):
     return str(v)
 
 
-def compare(server, db, sq):
-    """The differences between ClickHouse database db and SQLite file sq."""
+def compare(server, db, sq, run=None):
+    """The differences between ClickHouse database db and SQLite file sq
+    (its one run; in ClickHouse the run whose command line names sq, or
+    run)."""
     problems = []
     lite = sqlite3.connect(sq)
-    # the run that wrote sq (its --db path is in the command line)
-    run = server.query("SELECT DISTINCT id FROM runs WHERE position(args, '%s') > 0" % sq, db).split()
-    if len(run) != 1:
-        return ["ClickHouse holds %d runs, not 1" % len(run)], 0
-    run = run[0]
+    if run is None:  # the run that wrote sq (its --db path is in the command line)
+        run = server.query("SELECT DISTINCT id FROM runs WHERE position(args, '%s') > 0" % sq, db).split()
+        if len(run) != 1:
+            return ["ClickHouse holds %d runs, not 1" % len(run)], 0
+        run = run[0]
 
     compared = [0]
 
@@ -219,8 +229,9 @@ def compare(server, db, sq):
     check("runs", want, got)
     # the per-query tables: a window's row as (window seq, place in the
     # window, window start, values); a packet row as (0, seq, time, values)
-    ch_tables = dict(server.rows("SELECT query, tbl FROM query_tables WHERE program IN "
-                                 "(SELECT program FROM runs WHERE id = %s)" % run, db))
+    # (no IN (SELECT ...): over Distributed tables 18.16 denies it)
+    program = server.query("SELECT any(program) FROM runs WHERE id = %s" % run, db).strip()
+    ch_tables = dict(server.rows("SELECT query, tbl FROM query_tables WHERE program = '%s'" % program, db))
     for query, tbl in lite.execute("SELECT query, tbl FROM query_tables"):
         cols = [(r[1], (r[2] or "TEXT").upper()) for r in lite.execute('PRAGMA table_info("%s")' % tbl)][4:]
         kinds = [k for _, k in cols]
@@ -244,9 +255,10 @@ def compare(server, db, sq):
     return problems, compared[0]
 
 
-class Tests:
-    def __init__(self, a, work, server):
-        self.a, self.work, self.server = a, work, server
+class Results:
+    """PASS and FAIL lines, counted (clickhouse_fleet.py's too)."""
+
+    def __init__(self):
         self.failed = self.passed = 0
 
     def result(self, name, problems, note=""):
@@ -257,6 +269,12 @@ class Tests:
             self.passed += 1
             print("PASS %s%s" % (name, note))
         sys.stdout.flush()
+
+
+class Tests(Results):
+    def __init__(self, a, work, server):
+        super().__init__()
+        self.a, self.work, self.server = a, work, server
 
     def run_cases(self):
         names = sorted(f[:-4] for f in os.listdir(cases.RUN_DIR) if f.endswith(".run"))
@@ -421,8 +439,7 @@ class Tests:
     def retention(self):
         """--db-retention DAYS drops the partitions (days) before the newest
         window's day minus DAYS: week_gap's windows lie on three days a week
-        apart."""
-        days = {}
+        apart. Then equery-db --clickhouse URL retention DAYS the same."""
         for keep in (7, 0):
             db = "retention%d" % keep
             r = subprocess.run([self.a.equery_run, os.path.join(cases.RUN_DIR, "programs", "week_gap.eq"), "--pcap",
@@ -432,40 +449,256 @@ class Tests:
             if r.returncode:
                 self.result("--db-retention %d" % keep, ["exit %d: %s" % (r.returncode, r.stderr.decode())])
                 continue
-            tables = [t for (t,) in self.server.rows("SELECT tbl FROM query_tables", db)] + ["windows"]
-            days[keep] = {t: self.server.query("SELECT groupUniqArray(toString(toDate(intDiv(%s, 1000000000)))) "
-                                               "FROM %s" % ("wstart" if t == "windows" else "ts", t), db).strip()
-                          for t in tables}
-            want = "['2026-01-15']" if keep == 0 else ("['2026-01-08','2026-01-15']", "['2026-01-15','2026-01-08']")
-            bad = ["%s holds the days %s" % (t, d) for t, d in days[keep].items() if d not in want]
-            self.result("--db-retention %d" % keep, bad, ": %s" % days[keep])
+            bad = self.days_held(db, keep)
+            self.result("--db-retention %d" % keep, bad)
+        # equery-db --clickhouse URL retention DAYS, on the whole database
+        db = "retention_db"
+        url = self.server.url + "?database=" + db
+        r = subprocess.run([self.a.equery_run, os.path.join(cases.RUN_DIR, "programs", "week_gap.eq"), "--pcap",
+                            os.path.join(self.a.traces, "week_gap.pcap"), "--format", "none", "--quiet",
+                            "--clickhouse", url], capture_output=True)
+        for keep in (7, 0):
+            e = subprocess.run([self.a.equery_db, "--clickhouse", url, "retention", str(keep)], capture_output=True)
+            out = e.stdout.decode()
+            bad = [] if r.returncode == 0 and e.returncode == 0 and re.fullmatch(
+                r"equery-db: dropped \d+ windows older than %d days\n" % keep, out) else [
+                "exit %d, %d: %r %r" % (r.returncode, e.returncode, out, e.stderr.decode())]
+            bad += self.days_held(db, keep)
+            self.result("equery-db --clickhouse URL retention %d" % keep, bad, ": " + out.strip())
+        gone = "http://127.0.0.1:%d/?database=x" % free_port((self.server.http, self.server.tcp))
+        e = subprocess.run([self.a.equery_db, "--clickhouse", gone, "retention", "1"], capture_output=True)
+        want = ("equery-db: error: --clickhouse %s: SELECT version(): cannot reach the server (Couldn't connect to "
+                "server)\n" % gone)
+        self.result("equery-db --clickhouse: a server not there", [] if e.returncode == 3 and e.stderr.decode() ==
+                    want else ["exit %d: %r" % (e.returncode, e.stderr.decode())])
 
-    def midrun(self):
-        """The server killed mid-run: said once, the CSV and --db go on."""
-        sq = os.path.join(self.work, "midrun.sqlite")
-        url = self.server.url + "?database=midrun"
-        proc, gen, csv, err = self.slow_run("midrun", url, ["--db", sq])
+    def days_held(self, db, keep):
+        """The days week_gap's tables hold after retention `keep`, wrong ones said."""
+        tables = [t for (t,) in self.server.rows("SELECT tbl FROM query_tables", db)] + ["windows"]
+        days = {t: self.server.query("SELECT groupUniqArray(toString(toDate(intDiv(%s, 1000000000)))) FROM %s" % (
+            "wstart" if t == "windows" else "ts", t), db).strip() for t in tables}
+        want = "['2026-01-15']" if keep == 0 else ("['2026-01-08','2026-01-15']", "['2026-01-15','2026-01-08']")
+        return ["%s holds the days %s" % (t, d) for t, d in days.items() if d not in want]
+
+    def wait_for(self, path, text, timeout=60):
+        """Waits until file path holds text; True when it does."""
+        for _ in range(int(timeout / 0.1)):
+            with open(path, errors="replace") as f:
+                if text in f.read():
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def stop_run(self, proc, gen):
         try:
-            self.server.kill()
-            time.sleep(1.5)
             proc.send_signal(signal.SIGTERM)
-            rc = proc.wait(timeout=60)
+            return proc.wait(timeout=120)
         finally:
             gen.kill()
             gen.wait()
+
+    def warned(self, text, url, problems):
+        """The server's absence said once as a warning, and no error."""
+        away = [line for line in text.splitlines() if line.startswith("equery-run: warning: --clickhouse %s: table "
+                                                                          % url)]
+        if len(away) != 1 or "cannot reach the server" not in away[0] or not away[0].endswith(
+                ": the records are kept in memory (up to 64000000 bytes, --clickhouse-buffer) and sent when it is "
+                "back"):
+            problems.append("the absence, said once: %r" % away)
+        return away
+
+    def midrun(self):
+        """The server killed mid-run and not back: said once, the CSV and
+        --db go on; at the end, what was kept is counted as not written."""
+        sq = os.path.join(self.work, "midrun.sqlite")
+        url = self.server.url + "?database=midrun"
+        proc, gen, csv, err = self.slow_run("midrun", url, ["--db", sq, "--clickhouse-wait", "2"])
+        self.server.kill()
+        time.sleep(1.5)
+        rc = self.stop_run(proc, gen)
         text = open(err).read()
         problems = [] if rc == 3 else ["exit %d, not 3" % rc]
-        said = [line for line in text.splitlines() if line.startswith("equery-run: error: --clickhouse")]
-        if len(said) != 1 or not said[0].startswith("equery-run: error: --clickhouse %s: table " % url) or \
-                "cannot reach the server" not in said[0] or not said[0].endswith(
-                    ": ClickHouse holds the windows sent before it; the run goes on without it"):
-            problems.append("the error, once: %r" % said)
+        self.warned(text, url, problems)
+        lost = [line for line in text.splitlines() if line.startswith("equery-run: error: --clickhouse")]
+        if len(lost) != 1 or not re.fullmatch(r"equery-run: error: --clickhouse %s: \d+ rows of run \d+ were not "
+                                              r"written \(.*windows \d+.*\): the server was still away 2 s after "
+                                              r"the end \(--clickhouse-wait\)" % re.escape(url), lost[0]):
+            problems.append("the loss, once: %r" % lost)
         e = subprocess.run([self.a.equery_db, sq, "export", "1"], capture_output=True)
         lines = open(csv, "rb").read()
         if e.stdout != lines:
             problems.append("the --db export differs from the CSV output: the run did not go on")
-        self.result("server killed mid-run", problems, ": %s; %d CSV lines after it" % (
-            said[0] if said else "", lines.count(b"\n")))
+        self.result("server killed mid-run, not back", problems, ": %s" % (lost[0] if lost else ""))
+
+    def outage(self):
+        """The server killed mid-run, then back: what was kept is written,
+        in order, nothing lost, nothing twice."""
+        sq = os.path.join(self.work, "outage.sqlite")
+        url = self.server.url + "?database=outage"
+        proc, gen, csv, err = self.slow_run("outage", url, ["--db", sq])
+        self.server.kill()
+        time.sleep(2)
+        self.server.start()
+        back = self.wait_for(err, "the server is back")
+        rc = self.stop_run(proc, gen)
+        text = open(err).read()
+        problems = [] if rc == 0 else ["exit %d: %s" % (rc, text)]
+        self.warned(text, url, problems)
+        said = [line for line in text.splitlines() if "the server is back" in line]
+        if not back or len(said) != 1 or not re.fullmatch(r"equery-run: --clickhouse %s: the server is back after "
+                                                          r"\d+ s; the \d+ rows kept meanwhile are written"
+                                                          % re.escape(url), said[0]):
+            problems.append("the return, once: %r" % said)
+        problems += compare(self.server, "outage", sq)[0]
+        status = self.server.query("SELECT status FROM runs FINAL", "outage").strip()
+        if status != "done":
+            problems.append("the run's status is '%s', not done" % status)
+        self.result("server away mid-run, then back", problems, ": ClickHouse equals --db (%s windows); %s" % (
+            self.server.query("SELECT count() FROM windows", "outage").strip(), said[0] if said else ""))
+
+    def buffer_full(self):
+        """--clickhouse-buffer: beyond it whole batches are dropped and
+        counted; what is kept is written when the server is back; exit 3."""
+        sq = os.path.join(self.work, "full.sqlite")
+        url = self.server.url + "?database=full"
+        proc, gen, csv, err = self.slow_run("full", url, ["--db", sq, "--clickhouse-buffer", "20k"])
+        self.server.kill()
+        full = self.wait_for(err, "the buffer is full")
+        self.server.start()
+        back = self.wait_for(err, "the server is back")
+        rc = self.stop_run(proc, gen)
+        text = open(err).read()
+        problems = [] if rc == 3 else ["exit %d, not 3: %s" % (rc, text)]
+        if not full or not back:
+            problems.append("no 'buffer is full' (%s) or 'server is back' (%s): %s" % (full, back, text))
+        said = [line for line in text.splitlines() if "the buffer is full" in line]
+        if len(said) != 1 or not said[0].endswith("--clickhouse-buffer 20000): the newest windows are dropped, and "
+                                                  "counted, until the server is back"):
+            problems.append("the full buffer, once: %r" % said)
+        lost = [line for line in text.splitlines() if line.startswith("equery-run: error: --clickhouse")]
+        m = re.fullmatch(r"equery-run: error: --clickhouse %s: (\d+) rows of run \d+ were not written \((.*)\): "
+                         r"the buffer \(--clickhouse-buffer\) was full while the server was away" % re.escape(url),
+                         lost[0]) if len(lost) == 1 else None
+        if not m:
+            problems.append("the loss, once: %r" % lost)
+        else:
+            dropped = dict((k, int(v)) for k, v in (x.split(" ") for x in m.group(2).split(", ")))
+            lite = sqlite3.connect(sq)
+            for tbl, key in (("windows", "run"), ("pairs", "run_id")):
+                held = int(self.server.query("SELECT count() FROM %s" % tbl, "full"))
+                want = lite.execute("SELECT count() FROM %s" % tbl).fetchone()[0]
+                if held + dropped.get(tbl, 0) != want:
+                    problems.append("%s: ClickHouse holds %d, %d dropped, SQLite %d" % (
+                        tbl, held, dropped.get(tbl, 0), want))
+                dup = self.server.query("SELECT count() FROM (SELECT %s, %s, count() AS n FROM %s GROUP BY %s, %s "
+                                        "HAVING n > 1)" % (key, "seq" if tbl == "windows" else "window_id, seq", tbl,
+                                                           key, "seq" if tbl == "windows" else "window_id, seq"),
+                                        "full").strip()
+                if dup != "0":
+                    problems.append("%s: %s rows twice" % (tbl, dup))
+            lite.close()
+            if not dropped.get("windows"):
+                problems.append("no windows dropped: %s" % lost[0])
+        status = self.server.query("SELECT status FROM runs FINAL", "full").strip()
+        if status != "failed":
+            problems.append("the run's status is '%s', not failed" % status)
+        self.result("--clickhouse-buffer full", problems, ": %s; %s" % (said[0] if said else "",
+                                                                       lost[0] if lost else ""))
+
+    def lost_answer(self, mode):
+        """An INSERT whose answer is lost (mode 'answer', into windows:
+        ClickHouse stored it) or that never arrived (mode 'request', into a
+        query table), through a proxy: looked for before it is sent again,
+        so nothing twice and nothing lost."""
+        table = "windows" if mode == "answer" else "pairs"  # (both kinds of keys)
+        proxy = Proxy(self.server.url, lose=mode, table=table, after=3)
+        db = "lost" + mode
+        sq = os.path.join(self.work, db + ".sqlite")
+        url = proxy.url + "?database=" + db
+        try:
+            proc, gen, csv, err = self.slow_run(db, url, ["--db", sq])
+            back = self.wait_for(err, "the server is back")
+            rc = self.stop_run(proc, gen)
+        finally:
+            proxy.close()
+        text = open(err).read()
+        problems = [] if rc == 0 and back else ["exit %d (%s): %s" % (rc, back, text)]
+        if not proxy.lost:
+            problems.append("the proxy lost no INSERT")
+        problems += compare(self.server, db, sq)[0]
+        self.result("an INSERT whose %s was lost" % mode, problems, ": %s into %s, once; ClickHouse equals --db" % (
+            "sent again" if mode == "request" else "not sent again", proxy.lost))
+
+
+class Proxy:
+    """An HTTP proxy to the server that loses one INSERT into table, the `after`-th:
+    lose='answer' forwards it and drops the answer (the connection closed);
+    lose='request' drops it unsent."""
+
+    def __init__(self, target, lose, table, after):
+        import http.server
+        import threading
+        outer = self
+        self.lost, self.count = None, 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                insert = 'INSERT INTO "%s"' % table in urllib.parse.unquote_plus(self.path)
+                if insert:
+                    outer.count += 1
+                lose = insert and outer.count == after
+                if lose:
+                    outer.lost = re.search(r"INSERT INTO \"?(\w+)", urllib.parse.unquote_plus(self.path)).group(1)
+                if lose and outer.mode == "request":
+                    self.close_connection = True
+                    return
+                req = urllib.request.Request(target.rstrip("/") + self.path, data=body)
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as r:
+                        status, data = r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    status, data = e.code, e.read()
+                if lose:
+                    self.close_connection = True
+                    return
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.mode = lose
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def run_all(results, servers, work, body):
+    """Runs body(); an exception is the servers' own trouble: said, with
+    their logs. The servers are stopped and work removed whatever
+    happened. The exit status."""
+    try:
+        body()
+    except Exception as e:
+        results.failed += 1
+        print("FAIL %s: %s\n%s" % (type(e).__name__, e, "\n".join(s.log_tail() for s in servers)))
+    finally:
+        for s in servers:
+            s.stop()
+            s.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (results.passed, results.failed))
+    return 1 if results.failed else 0
 
 
 def main():
@@ -474,6 +707,7 @@ def main():
     ap.add_argument("--equery-db", required=True)
     ap.add_argument("--traces", required=True)
     ap.add_argument("--shared", default=os.path.join(cases.REPO, "..", "shared", "traces"))
+    ap.add_argument("--only", help="these parts only (comma-separated: errors,sigterm,...,midrun)")
     ap.add_argument("names", nargs="*")
     a = ap.parse_args()
     if not os.access(SERVER, os.X_OK):
@@ -482,26 +716,20 @@ def main():
     work = tempfile.mkdtemp(prefix="eq-clickhouse-test.")
     server = Server(work)
     t = Tests(a, work, server)
-    try:
+
+    def parts():
         server.start()
         print("clickhouse-server %s on 127.0.0.1:%d (%s)" % (server.query("SELECT version()").strip(),
                                                             server.http, server.dir))
-        t.errors()
-        t.sigterm(signal.SIGTERM)
-        t.sigterm(signal.SIGINT)
-        t.shared_database()
-        t.retention()
-        t.run_cases()
-        t.midrun()
-    except Exception as e:  # the server's own trouble: say it, with its log
-        t.failed += 1
-        print("FAIL %s: %s\n%s" % (type(e).__name__, e, server.log_tail()))
-    finally:
-        server.stop()
-        server.kill()
-        shutil.rmtree(work, ignore_errors=True)
-    print("%d passed, %d failed" % (t.passed, t.failed))
-    return 1 if t.failed else 0
+        steps = [("errors", t.errors), ("sigterm", lambda: t.sigterm(signal.SIGTERM)),
+                 ("sigint", lambda: t.sigterm(signal.SIGINT)), ("shared", t.shared_database),
+                 ("retention", t.retention), ("cases", t.run_cases),
+                 ("lost_answer", lambda: t.lost_answer("answer")), ("lost_request", lambda: t.lost_answer("request")),
+                 ("outage", t.outage), ("buffer_full", t.buffer_full), ("midrun", t.midrun)]
+        for name, part in steps:  # (midrun last: it leaves the server down)
+            if not a.only or name in a.only.split(","):
+                part()
+    return run_all(t, [server], work, parts)
 
 
 if __name__ == "__main__":
