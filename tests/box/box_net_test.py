@@ -11,6 +11,7 @@ events and starts. The boxes of one capture serve all its cases, one after
 the other. TCP loss is left out as in box_sim_test.py (a connection dealt
 round robin is not whole on any box). With --deal flow: the capture dealt
 by flow instead (each connection whole on one box: TCP loss included).
+With --deal time: cut into 3 consecutive slices (TCP loss left out).
 With --one: one box on the whole capture instead (the output of a local
 run, byte for byte, TCP loss too)."""
 import os
