@@ -14,7 +14,9 @@ by flow instead (each connection whole on one box: TCP loss included).
 With --deal time: cut into 3 consecutive slices (TCP loss left out).
 With --one: one box on the whole capture instead (the output of a local
 run, byte for byte, TCP loss too)."""
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,6 +47,7 @@ def main():
     build, run_dir, traces, shared = args[:4]
     box_exe, run_exe = os.path.join(build, "equery-box"), os.path.join(build, "equery-run")
     work = tempfile.mkdtemp(prefix="box_net_test.")
+    atexit.register(shutil.rmtree, work, True)  # also when a check raises
     by_cap = {}
     for stem, words in cases(run_dir):
         prog, rest = words[0], words[1:]

@@ -11,6 +11,7 @@ processes on loopback.
   JSON and frames, lies in Content-Length, connections cut short), half of
   them with the token; then the box still answers correctly: its status,
   and a run through equery-run --box that prints the local run's output."""
+import atexit
 import json
 import os
 import random
@@ -115,6 +116,7 @@ def main():
     build, traces = sys.argv[1:3]
     box_exe, run_exe = os.path.join(build, "equery-box"), os.path.join(build, "equery-run")
     work = tempfile.mkdtemp(prefix="box_security_test.")
+    atexit.register(shutil.rmtree, work, True)  # also when a check raises
     cap = os.path.join(traces, "syn_flood.pcap")
     program = os.path.join(REPO, "examples", "syn_flood.eq")
     expected = open(os.path.join(REPO, "tests", "run", "syn_flood.out"), "rb").read()

@@ -9,8 +9,10 @@ Known not to merge exactly, and so left out with the reason printed: TCP
 loss (`loss`, `sloss`, `dloss`) when a connection is dealt round robin or
 cut in time: a box counts a retransmission only when the original crossed
 it too (docs/boxes.md)."""
+import atexit
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,6 +44,7 @@ def main():
     box_sim, run_dir, traces, shared = sys.argv[1:5]
     fails = passed = 0
     work = tempfile.mkdtemp(prefix="box_sim_test.")
+    atexit.register(shutil.rmtree, work, True)  # also when a check raises
     for stem, words in cases(run_dir):
         prog, rest = words[0], words[1:]
         opts = dict(zip(rest[::2], rest[1::2])) if len(rest) % 2 == 0 else None

@@ -40,7 +40,13 @@ class Box:
         self.log = log
         self.logf = open(log, "wb")
         inputs = inputs if inputs is not None else ["--pcap", pcap]
-        self.p = subprocess.Popen(list(prefix) + [exe, "--listen", listen] + inputs + list(extra),
+        # its state folder and the bundles it compiles go beside its log, in
+        # the test's folder: a box killed with SIGKILL leaves nothing in /tmp
+        extra = list(extra)
+        if "--state-dir" not in extra:
+            extra += ["--state-dir", log + ".state"]
+        env = dict(os.environ, TMPDIR=os.path.dirname(os.path.abspath(log)))
+        self.p = subprocess.Popen(list(prefix) + [exe, "--listen", listen] + inputs + extra, env=env,
                                   stdout=subprocess.DEVNULL, stderr=self.logf, preexec_fn=_die_with_parent)
         self.port = None
         deadline = time.time() + 20
