@@ -987,6 +987,9 @@ static enum MHD_Result serve_file(Server *s, struct MHD_Connection *c, const cha
         {"/", "index.html", "text/html; charset=utf-8"},
         {"/index.html", "index.html", "text/html; charset=utf-8"},
         {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+        {"/topn.js", "topn.js", "text/javascript; charset=utf-8"},
+        {"/events.js", "events.js", "text/javascript; charset=utf-8"},
+        {"/history.js", "history.js", "text/javascript; charset=utf-8"},
         {"/style.css", "style.css", "text/css; charset=utf-8"},
         {"/static/chart.js", NULL, "text/javascript; charset=utf-8"},
     };

@@ -15,11 +15,9 @@ and a real equery-server in front of it.
 - a few hundred garbage requests (HTTP and raw bytes), and the server
   still answers correctly;
 - SIGTERM: it stops, exit status 0."""
-import calendar
 import json
 import os
 import random
-import re
 import shutil
 import socket
 import subprocess
@@ -32,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "box"))
 from boxes import Box  # noqa: E402
-from server import Server, check, finish  # noqa: E402
+from server import Server, check, csv_in_range, finish, rfc3339  # noqa: E402
 
 def sse(server, program, last=None, timeout=60):
     """The stream's events [(id, event, [data lines])] up to its end event."""
@@ -83,35 +81,6 @@ def sse(server, program, last=None, timeout=60):
                 events.append(ev)
     conn.close()
     return events, None
-
-
-def rfc3339(t):
-    """ns since the epoch of an RFC 3339 time, read here on its own"""
-    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|([+-])(\d\d):(\d\d))", t)
-    secs = calendar.timegm(time.strptime(m[1], "%Y-%m-%dT%H:%M:%S"))
-    if m[3] != "Z":
-        secs -= (1 if m[4] == "+" else -1) * (int(m[5]) * 3600 + int(m[6]) * 60)
-    return secs * 1000000000 + int((m[2] or "").ljust(9, "0"))
-
-
-def csv_in_range(csv, lo, hi):
-    """The lines of equery-run's csv whose record's time is in [lo, hi)
-    (a row by its window's start, an event or a start by its time), each
-    query's header before its first row: derived from the text alone."""
-    out, headers, said = [], {}, set()
-    for ln in csv.decode().splitlines():
-        f = ln.split(",")
-        if f[0] == "header":
-            headers[f[1]] = ln
-            continue
-        t = f[4] if f[0] == "event" else f[3]
-        if not lo <= rfc3339(t) < hi:
-            continue
-        if f[0] == "row" and f[1] not in said:
-            said.add(f[1])
-            out.append(headers[f[1]])
-        out.append(ln)
-    return "".join(ln + "\n" for ln in out).encode()
 
 
 def json_in_range(text, lo, hi):
