@@ -104,6 +104,7 @@ def drill_down(driver, wait, server, shots):
     check(driver.execute_script("return Chart.getChart(document.getElementById('timeline')).scales.y.ticks"
                                 ".map(t => t.label)") == ["e1", "start q2", "e2", "start q3", "e3", "start q4"],
           "the timeline's lanes: each event and each started query")
+    check(driver.execute_script("return window.noReload") == 42, "the charts and the tree came without a reload")
     shot(driver, driver.find_element(By.ID, "events-title"), os.path.join(shots, "events.png"))
 
     # the history page: a range and a filter; the download is the range's csv
