@@ -4,6 +4,7 @@ It listens on 127.0.0.1 port 0 (a free port the kernel picks) and says
 which in its log; it dies with the test (PR_SET_PDEATHSIG), and stop()
 ends it with SIGTERM (SIGKILL after 20 s)."""
 import calendar
+import json
 import os
 import re
 import subprocess
@@ -75,6 +76,16 @@ def csv_in_range(csv, lo, hi):
             said.add(f[1])
             out.append(headers[f[1]])
         out.append(ln)
+    return "".join(ln + "\n" for ln in out).encode()
+
+
+def json_in_range(text, lo, hi):
+    """The same for --format json's lines (a row by its window_start)."""
+    out = []
+    for ln in text.decode().splitlines():
+        r = json.loads(ln)
+        if lo <= rfc3339(r.get("window_start") or r.get("time")) < hi:
+            out.append(ln)
     return "".join(ln + "\n" for ln in out).encode()
 
 

@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "box"))
 from boxes import Box  # noqa: E402
-from server import Server, check, csv_in_range, finish, rfc3339  # noqa: E402
+from server import Server, check, csv_in_range, finish, json_in_range, rfc3339  # noqa: E402
 
 def sse(server, program, last=None, timeout=60):
     """The stream's events [(id, event, [data lines])] up to its end event."""
@@ -81,15 +81,6 @@ def sse(server, program, last=None, timeout=60):
                 events.append(ev)
     conn.close()
     return events, None
-
-
-def json_in_range(text, lo, hi):
-    out = []
-    for ln in text.decode().splitlines():
-        r = json.loads(ln)
-        if lo <= rfc3339(r.get("window_start") or r.get("time")) < hi:
-            out.append(ln)
-    return "".join(ln + "\n" for ln in out).encode()
 
 
 def time_range(server, pid, local):

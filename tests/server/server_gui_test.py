@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "box"))
 from boxes import Box  # noqa: E402
-from server import Server, check, csv_in_range, finish, rfc3339  # noqa: E402
+from server import Server, check, csv_in_range, finish, json_in_range, rfc3339  # noqa: E402
 
 BAD = """# flows of TCP data, per host pair
 query flows = Select(saddr, daddr, pkts, SUM(pkt_len) AS bytes)
@@ -136,6 +136,11 @@ def drill_down(driver, wait, server, shots):
     q1 = [ln for ln in csv if ln.split(",")[1 + ln.startswith("event,"):][:1] == ["q1"]]
     check(got == csv_in_range("\n".join(q1).encode(), rfc3339(lo), rfc3339(hi)) and got.count(b"\nrow,q1,") == 8,
           "the CSV download is q1's csv lines of [from, to) (%s)" % href)
+    with urllib.request.urlopen(driver.find_element(By.ID, "h-json").get_attribute("href"), timeout=30) as r:
+        got = r.read()
+    st, _, whole = server.request("GET", "/api/programs/%d/rows?format=json&query=q1" % pid)
+    check(got == json_in_range(whole, rfc3339(lo), rfc3339(hi)) and got.count(b'"type":"row"') == 8,
+          "the JSON download is q1's json lines of [from, to)")
     driver.find_element(By.ID, "h-from").clear()
     driver.find_element(By.ID, "h-from").send_keys("<b>yesterday</b>")
     driver.find_element(By.ID, "h-show").click()
