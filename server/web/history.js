@@ -57,9 +57,10 @@ function historyLinks() {
 async function historyDownload(e) {
   if (!state.token) return;
   e.preventDefault();
-  const r = await api(e.currentTarget.href);
+  const link = e.currentTarget;  // (null once the handler has awaited)
+  const r = await api(link.href);
   const url = URL.createObjectURL(await r.blob());
-  const a = el('a', { href: url, download: e.currentTarget.download });
+  const a = el('a', { href: url, download: link.download });
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
