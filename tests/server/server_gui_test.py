@@ -46,6 +46,17 @@ def shot(driver, element, path):
     driver.save_screenshot(path)
 
 
+def history_range(driver, wait, pid, lo, hi):
+    """the history page: program pid's query q1 over [lo, hi)"""
+    driver.find_element(By.ID, "nav-history").click()
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#h-program option[value='%d']" % pid))
+    Select(driver.find_element(By.ID, "h-program")).select_by_value(str(pid))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#h-column option[value=saddr]"))
+    Select(driver.find_element(By.ID, "h-query")).select_by_value("q1")
+    driver.find_element(By.ID, "h-from").send_keys(lo)
+    driver.find_element(By.ID, "h-to").send_keys(hi)
+
+
 def drill_down(driver, wait, server, shots):
     """examples/loss_root_cause.eq, loaded as a template and deployed on the
     box: the top-N chart of q1, the events timeline and the tree of which
@@ -110,13 +121,7 @@ def drill_down(driver, wait, server, shots):
     # the history page: a range and a filter; the download is the range's csv
     starts = sorted({ln.split(",")[3] for ln in csv if ln.startswith("row,q1,")})
     lo, hi = starts[2], starts[6]
-    driver.find_element(By.ID, "nav-history").click()
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#h-program option[value='%d']" % pid))
-    Select(driver.find_element(By.ID, "h-program")).select_by_value(str(pid))
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#h-column option[value=saddr]"))
-    Select(driver.find_element(By.ID, "h-query")).select_by_value("q1")
-    driver.find_element(By.ID, "h-from").send_keys(lo)
-    driver.find_element(By.ID, "h-to").send_keys(hi)
+    history_range(driver, wait, pid, lo, hi)
     Select(driver.find_element(By.ID, "h-column")).select_by_value("saddr")
     Select(driver.find_element(By.ID, "h-op")).select_by_value("equals")
     driver.find_element(By.ID, "h-value").send_keys("192.0.2.10")
@@ -170,13 +175,7 @@ def token_download(driver, wait, build, tmp, downloads, pid, lo, hi, want):
         driver.find_element(By.ID, "token").send_keys("gui-token-0123456789abcdef")
         driver.find_element(By.CSS_SELECTOR, "#login-form button").click()
         wait.until(lambda d: d.find_element(By.ID, "view-editor").is_displayed())
-        driver.find_element(By.ID, "nav-history").click()
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#h-program option[value='%d']" % pid))
-        Select(driver.find_element(By.ID, "h-program")).select_by_value(str(pid))
-        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#h-query option[value=q1]"))
-        Select(driver.find_element(By.ID, "h-query")).select_by_value("q1")
-        driver.find_element(By.ID, "h-from").send_keys(lo)
-        driver.find_element(By.ID, "h-to").send_keys(hi)
+        history_range(driver, wait, pid, lo, hi)
         driver.find_element(By.ID, "h-csv").click()
         path = os.path.join(downloads, "program-%d-q1.csv" % pid)
         deadline = time.time() + 30
