@@ -16,7 +16,12 @@ Usage:
   check_export.py pcap --equery-run PATH --traces DIR [--shared DIR]
       --pcap-out of packet queries read back with tshark: the same packets
       (timestamps to the nanosecond, lengths) as the queries' CSV rows,
-      each frame once.
+      each frame once. Then --pcap-out DIR/ (a file per query instance) of
+      programs/drill.eq over a generated and a real capture: each file named
+      in DIR/index.csv holds exactly the frames of its instance's CSV rows,
+      is named after the instance's start and drill-down values as the CSV's
+      start records give them, and the index lists every file and instance;
+      a file that cannot be written is said, counted, and the rest goes on.
 
   check_export.py doc --repo DIR
       Every element of export/ipfix_elements.def is in docs/export.md's
@@ -59,6 +64,10 @@ NFCAPD_SHARED = ["mixed_example_15s.pcap", "ipv6_mixed_tcp_udp_icmp6_dns.pcap", 
 
 PCAP_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "syn_flood.pcap", "vlan_mpls.pcap"]
 PCAP_SHARED = ["mixed_example_15s.pcap", "flood_syn_spoofed.pcap"]
+# --pcap-out DIR/: a generated capture, then a real one (a missing real one
+# is said and is not a pass)
+PCAPDIR_TRACES = ["loss_chain.pcap"]
+PCAPDIR_SHARED = ["mixed_example_15s.pcap"]
 
 
 class Result:
@@ -414,9 +423,159 @@ def mode_pcap(args, res):
             else:
                 res.ok(name, "%d frames (%d rows), timestamps and lengths equal, snapshot length %d" % (
                     len(got), sum(len(v) for v in per_query.values()), snap_out))
+        mode_pcapdir(args, res, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def csv_records(text):
+    """Packet rows by (query, instance) -> [(ts ns, pkt_len)], and the
+    starts: (query, instance) -> (start ns, [EVENT.COLUMN=VALUE])."""
+    rows, starts = {}, {}
+    for line in text.splitlines():
+        f = line.split(",")
+        if f[0] == "row" and f[1] in ("pair", "syns"):
+            rows.setdefault((f[1], int(f[2])), []).append((ns_of(f[5]), int(f[6])))
+        elif f[0] == "start":
+            starts[(f[1], int(f[2]))] = (ns_of(f[3]), f[5:])
+    return rows, starts
+
+
+def expected_name(query, start):
+    """The file name docs/export.md gives an instance: QUERY.SEC.MSEC-V1-V2.pcap,
+    a character other than [A-Za-z0-9.+-] as '_'."""
+    import re
+    if start is None:
+        return query + ".pcap"
+    t, params = start
+    stem = "%s.%d.%03d" % (query, t // 10**9, t % 10**9 // 10**6)
+    stem += "".join("-" + p.split("=", 1)[1] for p in params)
+    return re.sub(r"[^A-Za-z0-9.+-]", "_", stem) + ".pcap"
+
+
+def check_pcapdir(res, name, out, rows, starts, broken=()):
+    """Every file of out/ against the CSV's rows; the files in `broken`
+    could not be written (an error in the index)."""
+    import csv
+    index = list(csv.DictReader(open(os.path.join(out, "index.csv"))))
+    files = sorted(f for f in os.listdir(out) if f != "index.csv")
+    want_inst = set(rows) | set(starts) | {("syns", 1)}
+    got_inst = {(r["query"], int(r["instance"])) for r in index}
+    if got_inst != want_inst:
+        res.fail(name, "index.csv lists instances %s, the CSV has %s" % (
+            sorted(got_inst ^ want_inst)[:3], "these" if not want_inst - got_inst else "more"))
+        return
+    listed = sorted(r["file"] for r in index if r["file"] not in broken)
+    if listed != files:
+        res.fail(name, "index.csv lists %s, the folder holds %s" % (sorted(set(listed) ^ set(files))[:3], "others"))
+        return
+    frames = 0
+    for r in index:
+        key = (r["query"], int(r["instance"]))
+        want = sorted(rows.get(key, []))
+        start = starts.get(key)
+        if r["file"] != expected_name(r["query"], start):
+            res.fail(name, "%s#%s is in %s, expected %s" % (key + (r["file"], expected_name(r["query"], start))))
+            return
+        if start and r["drilldown"] != ";".join(start[1]):
+            res.fail(name, "index.csv gives %s#%s the drill-down %r, its start record %r" % (
+                key + (r["drilldown"], start[1])))
+            return
+        if r["file"] in broken:
+            if not r["error"] or r["packets"] != "0" or int(r["lost"]) != len(want):
+                res.fail(name, "%s could not be written: index.csv says error %r, %s packets, %s lost; %d rows" % (
+                    r["file"], r["error"], r["packets"], r["lost"], len(want)))
+                return
+            continue
+        got = sorted((t, wire) for t, wire, _ in tshark_frames(os.path.join(out, r["file"])))
+        if got != want:
+            res.fail(name, "%s: tshark reads %d frames, the CSV has %d rows of %s#%d; first difference %s" % (
+                r["file"], len(got), len(want), key[0], key[1],
+                next(((g, w) for g, w in zip(got, want) if g != w), None)))
+            return
+        if r["packets"] != str(len(want)) or r["error"]:
+            res.fail(name, "index.csv: %s has %s packets (error %r), tshark reads %d" % (
+                r["file"], r["packets"], r["error"], len(got)))
+            return
+        frames += len(got)
+    res.ok(name, "%d files, %d instances started, %d frames equal to the CSV rows" % (len(files), len(starts),
+                                                                                    frames))
+
+
+def mode_pcapdir(args, res, work):
+    drill = os.path.join(PROGRAMS, "drill.eq")
+    caps = [(n, os.path.join(args.traces, n)) for n in PCAPDIR_TRACES]
+    for n in PCAPDIR_SHARED:
+        p = os.path.join(args.shared or "", n)
+        if args.shared and os.path.exists(p):
+            caps.append((n, p))
+        else:
+            res.skip("dir " + n, "the real capture %s is absent (../shared/traces): not tested" % p)
+    for n, path in caps:
+        out = os.path.join(work, "dir-" + n)
+        r = run([args.equery_run, drill, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out + "/"])
+        if r.returncode != 0:
+            res.fail("dir " + n, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+            continue
+        rows, starts = csv_records(r.stdout.decode())
+        if len(starts) < 2:
+            res.fail("dir " + n, "only %d instances started: the case tests nothing" % len(starts))
+            continue
+        check_pcapdir(res, "dir " + n, out, rows, starts)
+        # an existing folder without the '/' is a folder too; the run
+        # replaces the files of the same names
+        r2 = run([args.equery_run, drill, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out])
+        if r2.returncode != 0 or r2.stdout != r.stdout:
+            res.fail("dir again " + n, "exit %d: %s" % (r2.returncode, r2.stderr.decode()))
+        else:
+            check_pcapdir(res, "dir again " + n, out, rows, starts)
+    # a file that cannot be written (a folder has its name): said at once
+    # and at the end, its packets lost and counted, the other files and the
+    # CSV complete, exit status 3
+    name, path = caps[0]
+    out = os.path.join(work, "broken")
+    os.makedirs(os.path.join(out, "syns.pcap"))
+    r = run([args.equery_run, drill, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out + "/"])
+    rows, starts = csv_records(r.stdout.decode())
+    err = "".join(l for l in r.stderr.decode().splitlines(True) if "pcap-out" in l)
+    nsyn = len(rows.get(("syns", 1), []))
+    want_err = ("equery-run: error: pcap-out: cannot write '%s/syns.pcap': Is a directory (its packets are counted "
+                "as lost)\n" % out)
+    want_end = ("equery-run: error: pcap-out: 1 of %d files in %s could not be written, %d packets lost (see the "
+                "error column of %s/index.csv)\n" % (len(starts) + 1, out, nsyn, out))
+    if r.returncode != 3 or err != want_err + want_end:
+        res.fail("dir unwritable", "exit %d, stderr %r; expected 3 and %r" % (r.returncode, err, want_err + want_end))
+    else:
+        os.rmdir(os.path.join(out, "syns.pcap"))
+        check_pcapdir(res, "dir unwritable", out, rows, starts, broken=("syns.pcap",))
+    # a path ending in '/' that is a file
+    r = run([args.equery_run, drill, "--pcap", path, "--format", "none", "--pcap-out", drill + "/"])
+    want = "equery-run: error: --pcap-out: '%s/' ends in '/' but is not a folder\n" % drill
+    if r.returncode != 3 or r.stderr.decode() != want:
+        res.fail("dir not a folder", "exit %d, stderr %r; expected 3 and %r" % (r.returncode, r.stderr.decode(), want))
+    else:
+        res.ok("dir not a folder", want.strip())
+    # names cut at 200 bytes that collide get -2, -3: two triggered queries
+    # whose names agree in their first 200 characters
+    long_q = "q" * 205
+    prog = os.path.join(work, "long.eq")
+    with open(prog, "w") as f:
+        f.write(open(drill).read().replace("query pair =", "query %sa =" % long_q) +
+                "query %sb = Select(ts, pkt_len, saddr, daddr) Where(saddr == busy.saddr & daddr == busy.daddr) "
+                "When(busy) Within(2s);\n" % long_q)
+    out = os.path.join(work, "long")
+    r = run([args.equery_run, prog, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out + "/"])
+    import csv
+    index = list(csv.DictReader(open(os.path.join(out, "index.csv")))) if r.returncode == 0 else []
+    names = [x["file"] for x in index if x["query"] != "syns"]
+    if r.returncode != 0:
+        res.fail("dir long names", "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    elif len(set(names)) != len(names) or not any(x.endswith("-2.pcap") for x in names) or \
+            any(len(x) > 255 for x in names) or sorted(os.listdir(out)) != sorted(["index.csv"] + [x["file"] for x in index]):
+        res.fail("dir long names", "files %s" % names[:4])
+    else:
+        res.ok("dir long names", "%d files, cut names made unique, e.g. ...%s" % (len(names), names[-1][190:]))
 
 
 # ---- the documentation's table -------------------------------------------------
