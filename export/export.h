@@ -40,6 +40,9 @@ bool ipfix_parse_target(const char *arg, char *host, size_t hostlen, char *port,
  * packet queries of m are left out, with a warning on `notes`. */
 extern const OutSinkOps ipfix_sink_ops;
 void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char *err, size_t errlen, int *status);
+/* Sets the observation domain of a sink that has sent nothing yet
+ * (equery-server: the program's id, known after the sink is made). */
+void ipfix_sink_set_domain(void *sink, uint32_t domain);
 
 /* The pcap sink: the frames of packet queries' rows, each once, to path
  * (pcap, nanosecond timestamps, the frames' captured bytes; the header's
