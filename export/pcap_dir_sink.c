@@ -238,8 +238,18 @@ static void pcapdir_packet_row(void *ctx, const OutSource *src, int64_t ts, cons
         return;
     }
     if (!pf) {
-        d->oom = true; /* (every packet query instance has its file) */
-        return;
+        /* an instance without a start record: the query's name (and its
+         * instance number after the first) */
+        char *stem = NULL;
+        const char *qn = d->m->queries[src->query].name;
+        if ((src->instance == 1 ? asprintf(&stem, "%s", qn) : asprintf(&stem, "%s.%u", qn, src->instance)) < 0)
+            stem = NULL;
+        pf = stem ? add_file(d, src->query, src->instance, stem) : NULL;
+        free(stem);
+        if (!pf) {
+            d->oom = true;
+            return;
+        }
     }
     if (fr->seq == pf->last_seq)
         return;
