@@ -53,7 +53,10 @@ typedef struct {
     size_t nfiles, cap;
     size_t **slot;     /* [query][instance]: 1 + the index in files, 0: none */
     unsigned *nslot;
+    size_t open[PCAPDIR_OPEN_MAX]; /* the indexes in files of the open ones */
     unsigned nopen;
+    size_t *names;     /* a hash table of the names given: 1 + the index in files, 0: empty */
+    size_t nnames;     /* its size, a power of two */
     uint64_t clock;    /* counts writes: the least recently used file is closed first */
     uint64_t no_frame;
     int first_linktype; /* of the first frame written, -1: none */
@@ -66,6 +69,18 @@ static char *path_of(const PcapDir *d, const char *name)
     return asprintf(&p, "%s/%s", d->dir, name) < 0 ? NULL : p;
 }
 
+/* pf was closed: off the list of open files. */
+static void forget_open(PcapDir *d, PcapFile *pf)
+{
+    size_t i = (size_t)(pf - d->files);
+    pf->f = NULL;
+    for (unsigned k = 0; k < d->nopen; k++)
+        if (d->open[k] == i) {
+            d->open[k] = d->open[--d->nopen];
+            return;
+        }
+}
+
 /* The first failure of a file is said at once; its later packets are lost. */
 static void file_failed(PcapDir *d, PcapFile *pf, int err)
 {
@@ -76,8 +91,7 @@ static void file_failed(PcapDir *d, PcapFile *pf, int err)
             d->dir, pf->name, strerror(pf->err));
     if (pf->f) {
         fclose(pf->f);
-        pf->f = NULL;
-        d->nopen--;
+        forget_open(d, pf);
     }
 }
 
@@ -86,8 +100,7 @@ static void close_file(PcapDir *d, PcapFile *pf)
     if (!pf->f)
         return;
     int rc = fclose(pf->f);
-    pf->f = NULL;
-    d->nopen--;
+    forget_open(d, pf);
     if (rc != 0)
         file_failed(d, pf, errno);
 }
@@ -100,9 +113,9 @@ static bool open_file(PcapDir *d, PcapFile *pf)
         return true;
     if (d->nopen >= PCAPDIR_OPEN_MAX) {
         PcapFile *lru = NULL;
-        for (size_t i = 0; i < d->nfiles; i++)
-            if (d->files[i].f && (!lru || d->files[i].last_use < lru->last_use))
-                lru = &d->files[i];
+        for (unsigned k = 0; k < d->nopen; k++)
+            if (!lru || d->files[d->open[k]].last_use < lru->last_use)
+                lru = &d->files[d->open[k]];
         if (lru)
             close_file(d, lru);
     }
@@ -118,7 +131,7 @@ static bool open_file(PcapDir *d, PcapFile *pf)
         file_failed(d, pf, err);
         return false;
     }
-    d->nopen++;
+    d->open[d->nopen++] = (size_t)(pf - d->files);
     return true;
 }
 
@@ -131,12 +144,46 @@ static void sanitize(char *s)
             *s = '_';
 }
 
+static size_t name_hash(const char *s)
+{
+    size_t h = 14695981039346656037u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* The slot of `name` in the table: its own, or the empty one it would take. */
+static size_t *name_slot(const PcapDir *d, const char *name)
+{
+    size_t i = name_hash(name) & (d->nnames - 1);
+    while (d->names[i] && strcmp(d->files[d->names[i] - 1].name, name) != 0)
+        i = (i + 1) & (d->nnames - 1);
+    return &d->names[i];
+}
+
 static bool name_taken(const PcapDir *d, const char *name)
 {
-    for (size_t i = 0; i < d->nfiles; i++)
-        if (!strcmp(d->files[i].name, name))
-            return true;
-    return false;
+    return d->nnames && *name_slot(d, name);
+}
+
+/* Enters files[index]'s name, the table kept at most half full; false
+ * when memory is short. */
+static bool name_add(PcapDir *d, size_t index)
+{
+    if (2 * (d->nfiles + 1) > d->nnames) {
+        size_t n = d->nnames ? 2 * d->nnames : 64, *old = d->names, oldn = d->nnames;
+        if (!(d->names = calloc(n, sizeof *d->names))) {
+            d->names = old;
+            return false;
+        }
+        d->nnames = n;
+        for (size_t i = 0; i < oldn; i++)
+            if (old[i])
+                *name_slot(d, d->files[old[i] - 1].name) = old[i];
+        free(old);
+    }
+    *name_slot(d, d->files[index].name) = index + 1;
+    return true;
 }
 
 /* A name no file of this run has: STEM.pcap, else STEM-2.pcap, ... */
@@ -175,8 +222,10 @@ static PcapFile *add_file(PcapDir *d, unsigned q, unsigned instance, char *stem)
     }
     PcapFile *pf = &d->files[d->nfiles];
     *pf = (PcapFile){.query = q, .instance = instance, .linktype = -1};
-    if (!(pf->name = unique_name(d, stem)))
+    if (!(pf->name = unique_name(d, stem)) || !name_add(d, d->nfiles)) {
+        free(pf->name);
         return NULL;
+    }
     d->slot[q][instance] = ++d->nfiles;
     return pf;
 }
@@ -281,9 +330,12 @@ static void pcapdir_packet_row(void *ctx, const OutSource *src, int64_t ts, cons
 static void pcapdir_flush(void *ctx)
 {
     PcapDir *d = ctx;
-    for (size_t i = 0; i < d->nfiles; i++)
-        if (d->files[i].f && fflush(d->files[i].f) != 0)
-            file_failed(d, &d->files[i], errno);
+    /* (backwards: a file that fails leaves the list, the last one taking its place) */
+    for (unsigned k = d->nopen; k-- > 0;) {
+        PcapFile *pf = &d->files[d->open[k]];
+        if (fflush(pf->f) != 0)
+            file_failed(d, pf, errno);
+    }
 }
 
 static uint64_t total(const PcapDir *d, size_t field_offset)
@@ -409,6 +461,7 @@ static bool pcapdir_close(void *ctx)
     free(d->slot);
     free(d->nslot);
     free(d->files);
+    free(d->names);
     free(d->dir);
     free(d);
     return ok;
