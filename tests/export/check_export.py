@@ -485,7 +485,9 @@ def mode_server_ipfix(args, res):
                 res.fail("server " + q, "%d %s; expected 400 and %r" % (st, body[:200], want))
             else:
                 res.ok("server " + q, "400 %s" % want)
-        server.stop()
+        rc = server.stop()
+        if rc != 0:
+            res.fail("server exit", "equery-server --ipfix exited %s on SIGTERM: %s" % (rc, server.text()[-2000:]))
         server = None
         # a server without --ipfix refuses ?ipfix=1
         server = Server(exe_server, os.path.join(work, "server2.db"), os.path.join(work, "server2.log"),
@@ -496,7 +498,9 @@ def mode_server_ipfix(args, res):
             res.fail("server ?ipfix=1 without --ipfix", "%d %s" % (st, body[:200]))
         else:
             res.ok("server ?ipfix=1 without --ipfix", "400 " + want)
-        server.stop()
+        rc = server.stop()
+        if rc != 0:
+            res.fail("server exit", "equery-server exited %s on SIGTERM: %s" % (rc, server.text()[-2000:]))
         server = None
         time.sleep(0.5)
         collector.stop()
