@@ -14,6 +14,7 @@
  * committed, and a program's id is its run's id. */
 #define _GNU_SOURCE
 #include "server.h"
+#include "server_ipfix.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -243,6 +244,13 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
     }
     char msg[512] = "";
     unsigned code = 400;
+    bool ipfix = false;
+    if (!server_ipfix_wanted(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ipfix"), s->o.ipfix, &ipfix, msg,
+                             sizeof msg)) {
+        json_decref(req);
+        http_gate_bad(&s->gate);
+        return http_reply_error(c, 400, msg);
+    }
     SProg *p = calloc(1, sizeof *p);
     if (!p) {
         json_decref(req);
@@ -374,6 +382,11 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
     snprintf(manifest, sizeof manifest, "%s/manifest.yaml", p->prog.bundle);
     StoreRunInfo info = {.manifest_path = manifest, .source_path = p->src_path, .input = input,
                          .engine = "portable", .args = "equery-server", .retention_days = -1};
+    /* IPFIX to the server's collector; first, so that a program that
+     * cannot be exported leaves no run in the stores */
+    void *ipfix_sink = ipfix && p->out ? server_ipfix_add(p->out, s->o.ipfix, p->prog.m, msg, sizeof msg, &code) : NULL;
+    if (ipfix && p->out && !ipfix_sink)
+        goto fail;
     /* the same records into ClickHouse besides (the API reads SQLite);
      * first, so that a ClickHouse away leaves no run in SQLite */
     unsigned long long ch_run = 0;
@@ -399,6 +412,7 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         goto fail;
     }
     p->id = sqlite_store_run(store);
+    server_ipfix_domain(ipfix_sink, (uint32_t)p->id); /* its observation domain */
     p->state = SP_RUNNING;
     void **wa = malloc(2 * sizeof *wa);
     pthread_t waiter;
