@@ -73,6 +73,7 @@ static struct {
     unsigned nrxq;           /* receive queues per port (RSS mode: one per worker) */
     _Atomic int pause_req;   /* RSS mode: the main lcore wants the workers idle */
     const char *tool;        /* messages start with it (SourceOptions.tool) */
+    int64_t from;            /* > 0: a box that rejoined a run: frames stamped before it are freed unmeasured */
     SourceStats stats;       /* the ports' counters, refreshed by the main lcore */
     int64_t stats_next;      /* CLOCK_MONOTONIC */
 } D;
@@ -328,6 +329,11 @@ static int worker_rx_main(void *arg)
             if (n == 0)
                 continue;
             int64_t now = wall_ns();
+            if (now < D.from) {
+                /* a box that rejoined a run: the other boxes' time */
+                rte_pktmbuf_free_bulk(m, n);
+                continue;
+            }
             for (unsigned i = 0; i < n; i++) {
                 if (rte_pktmbuf_linearize(m[i]) != 0) {
                     rte_pktmbuf_free(m[i]);
@@ -482,6 +488,12 @@ static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop
                     input_done = true;
                     break;
                 }
+                if (x->ts < D.from) {
+                    /* a box that rejoined a run: the other boxes' time,
+                     * measured without it (engine_intake's rule) */
+                    rte_pktmbuf_free(m[i]);
+                    continue;
+                }
                 if (x->ts >= engine_next_due(e)) {
                     quiesce();
                     engine_advance(e, x->ts);
@@ -611,6 +623,7 @@ static void *dpdk_open(const SourceOptions *o, EngineConfig *cfg, int *status)
     }
     cfg->partitions = workers;
     cfg->replay = o->pcap_file != NULL;
+    D.from = cfg->from; /* (the workers and the distributor skip the frames before it themselves) */
     return &D;
 }
 

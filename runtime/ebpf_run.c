@@ -61,6 +61,7 @@ enum {
     LOG_SIZE = 1 << 22,
     LOG_TAIL_LINES = 20,
     POLL_MS = 10,         /* how often a live run looks at the clock */
+    FROM_AHEAD_MAX_S = 10, /* a rejoin's `from` at most this far ahead of the clock */
     LINK_ETHERNET = 1,    /* DLT_EN10MB */
     /* equery's tc filter has this handle and priority on every hook, so that
      * one left behind by a run that was killed is found by the next run */
@@ -1062,9 +1063,35 @@ static void detach(EbpfRun *r)
     }
 }
 
+/* A box that rejoined a run (docs/boxes.md) ignores the frames stamped
+ * before `from`; the kernel program counts every frame from its attachment
+ * on, so it is attached once this clock has reached `from` (the centre's
+ * clock when it deployed: normally already past). 0, or EXIT_RUN when
+ * `from` is too far ahead for clocks that agree. */
+static int wait_for_from(EbpfRun *r, volatile sig_atomic_t *stop)
+{
+    int64_t ahead = r->o.from - source_now(CLOCK_REALTIME);
+    if (r->o.from <= 0 || ahead <= 0)
+        return 0;
+    if (ahead > (int64_t)FROM_AHEAD_MAX_S * 1000000000) {
+        fprintf(stderr, "%s: error: the run to rejoin measures from %.1f s ahead of this box's clock (at most %d s): "
+                        "the clocks of the box and the centre disagree (synchronise them, e.g. with NTP)\n",
+                r->o.tool, (double)ahead / 1e9, FROM_AHEAD_MAX_S);
+        return EXIT_RUN;
+    }
+    while (!*stop && source_now(CLOCK_REALTIME) < r->o.from) {
+        struct timespec ts = {0, POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
 {
-    int status = attach(r);
+    int status = wait_for_from(r, stop);
+    if (status)
+        return status;
+    status = attach(r);
     if (status) {
         detach(r);
         return status;
@@ -1168,7 +1195,8 @@ static void *ebpf_source_open(const SourceOptions *o, EngineConfig *cfg, int *st
                       .mid = o->mid,
                       .verbose = o->verbose,
                       .notes = o->notes,
-                      .tool = o->tool};
+                      .tool = o->tool,
+                      .from = cfg->from};
     EbpfRun *r = ebpf_open(p->bpf_obj, src, p->m, p->ld.prog, &eo, status);
     free(src);
     if (!r)

@@ -29,6 +29,8 @@ typedef struct {
     bool verbose;           /* libbpf's messages */
     FILE *notes;            /* warnings and trigger latencies (stderr) */
     const char *tool;       /* messages start with it ("equery-run", "equery-box") */
+    int64_t from;           /* live, > 0: a box that rejoined a run: attached once the
+                             * clock reaches it (the kernel counts from attachment) */
 } EbpfOptions;
 
 typedef struct EbpfRun EbpfRun;
