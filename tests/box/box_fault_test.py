@@ -43,11 +43,11 @@ def windows(csv_text):
     return {w: sorted(r) for w, r in got.items()}
 
 
-def local(build, prog, pcaps):
+def local(build, prog, pcaps, work):
     cmd = [os.path.join(build, "equery-run"), "--format", "csv", "--quiet"]
     for p in pcaps:
         cmd += ["--pcap", p]
-    r = subprocess.run(cmd + [prog], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(cmd + [prog], capture_output=True, text=True, timeout=300, env=dict(os.environ, TMPDIR=work))
     return windows(r.stdout)
 
 
@@ -68,7 +68,9 @@ def main():
         cmd = [os.path.join(build, "equery-run"), "--format", "csv"]
         for b in boxes:
             cmd += ["--box", b.addr]
-        run = subprocess.Popen(cmd + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # (its bundle, and the local runs' below, go in the test's folder)
+        run = subprocess.Popen(cmd + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, TMPDIR=work))
         # mid-run: once the first rows are out (killed before, the
         # deployment itself would fail)
         head = first_lines(run)
@@ -87,8 +89,8 @@ def main():
         check(len(got) == 3 and got[0] + got[1] == 92067, "the two others' packets are all there", err)
         check(len(out.splitlines()) > 100, "rows were printed", "%d lines" % len(out.splitlines()))
         # the rule of missed windows
-        whole = local(build, prog, [os.path.join(traces, "heavy.pcap")])
-        others = local(build, prog, [os.path.join(parts, "part1.pcap"), os.path.join(parts, "part2.pcap")])
+        whole = local(build, prog, [os.path.join(traces, "heavy.pcap")], work)
+        others = local(build, prog, [os.path.join(parts, "part1.pcap"), os.path.join(parts, "part2.pcap")], work)
         run_w = windows(out.decode(errors="replace"))
         odd = [w for w in run_w if run_w[w] != whole.get(w) and run_w[w] != others.get(w)]
         check(not odd, "every window is a local run's on the whole capture or on the two others' captures",
