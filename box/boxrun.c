@@ -68,14 +68,7 @@ struct BoxRun {
     BoxRunQueryStats *qstats; /* one per query of the manifest */
 };
 
-static int64_t clock_ns(clockid_t id)
-{
-    struct timespec t;
-    clock_gettime(id, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static int64_t wall(void) { return clock_ns(CLOCK_REALTIME); }
+static int64_t wall(void) { return source_now(CLOCK_REALTIME); }
 
 /* ---- frames out ------------------------------------------------------------- */
 
@@ -105,6 +98,8 @@ static void snapshot(BoxRun *r)
 static void send_progress(BoxRun *r, FrameType type, int64_t closed, int64_t next_ts)
 {
     const EngineStats *st = engine_stats(r->eng);
+    SourceStats in;
+    r->o.src->stats(r->input, &in);
     Progress p = {.closed = closed,
                   .next_ts = next_ts,
                   .last_ts = st->last_ts, /* (the frame held at a barrier is counted, not yet measured) */
@@ -112,6 +107,7 @@ static void send_progress(BoxRun *r, FrameType type, int64_t closed, int64_t nex
                   .bytes = st->bytes,
                   .malformed = st->malformed,
                   .dropped_groups = st->groups_dropped};
+    memcpy(p.drops, in.drops, sizeof p.drops);
     proto_progress(&r->w, type, ++r->seq, &p);
     send_frame(r);
     snapshot(r);
@@ -187,7 +183,7 @@ static void hook_barrier(void *ctx, int64_t ts)
         return; /* live: the box does not wait (hook_poll applies the starts) */
     /* every window up to ts was closed (its partial sent): say where we
      * are, and wait until the centre lets the frame at ts through */
-    int64_t asked = clock_ns(CLOCK_MONOTONIC);
+    int64_t asked = source_now(CLOCK_MONOTONIC);
     send_progress(r, FR_READY, ts, ts);
     pthread_mutex_lock(&r->mu);
     for (;;) {
@@ -197,7 +193,7 @@ static void hook_barrier(void *ctx, int64_t ts)
         pthread_cond_wait(&r->cv, &r->mu);
     }
     if (!r->stop)
-        prom_latency_add(&r->stats.barrier, (double)(clock_ns(CLOCK_MONOTONIC) - asked) / 1e9);
+        prom_latency_add(&r->stats.barrier, (double)(source_now(CLOCK_MONOTONIC) - asked) / 1e9);
     pthread_mutex_unlock(&r->mu);
 }
 
@@ -384,6 +380,7 @@ BoxRun *boxrun_start(const BoxRunOptions *o, char **diag, int *status)
     SourceOptions so = o->input;
     so.prog = &r->prog;
     so.notes = stderr;
+    so.tool = "equery-box";
     EngineConfig cfg = {.m = r->prog.m, .prog = r->prog.ld.prog, .out = r->out, .notes = stderr,
                         .max_groups = o->max_groups, .max_instances = o->max_instances, .mid = o->mid,
                         .box = &r->box, .from = o->from};
@@ -448,6 +445,7 @@ void boxrun_stats(BoxRun *r, BoxRunStats *st)
     pthread_mutex_lock(&r->mu);
     *st = r->stats;
     pthread_mutex_unlock(&r->mu);
+    r->o.src->stats(r->input, &st->input); /* (thread-safe: source.h) */
 }
 
 unsigned boxrun_nqueries(const BoxRun *r) { return r->prog.m->nqueries; }

@@ -51,6 +51,7 @@ typedef struct {
     int64_t first_ts, last_ts;
     int64_t started_at; /* CLOCK_REALTIME, ns */
     PromLatency barrier; /* replay: each wait at a window boundary for the GO */
+    SourceStats input;   /* what its input received and dropped, by stage */
 } BoxRunStats;
 void boxrun_stats(BoxRun *r, BoxRunStats *st);
 /* Per query, for the metrics: what it sent to the centre. */

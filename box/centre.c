@@ -30,6 +30,7 @@ typedef struct {
     int64_t wstart;
     EqTable *t;            /* nboxes tables (count 0: none from that box) */
     uint64_t *dropped;     /* per box */
+    bool *got;             /* per box: its partial came (it is merged, the window not missed) */
 } Slot;
 
 typedef struct {
@@ -86,36 +87,40 @@ static void free_slot(Centre *c, Slot *s)
     }
     free(s->t);
     free(s->dropped);
+    free(s->got);
 }
 
 /* ---- engine hooks ------------------------------------------------------------ */
 
 /* A window closes on the centre: the boxes' partials of it, merged in box
- * order (ties in orientation go the same way every time). */
+ * order (ties in orientation go the same way every time). A box whose
+ * partial of the window came is never counted missing for it, even when
+ * it was lost (or late) since: what it measured is merged. One whose
+ * partial did not come is counted missing when it was lost, is late
+ * (live), or rejoined after the window started (docs/boxes.md). */
 static void hook_collect(void *ctx, unsigned q, unsigned instance, int64_t wstart, int64_t wend, EqInstance *into)
 {
     Centre *c = ctx;
     const EqQueryDesc *d = desc(c, q);
-    /* (a box that rejoined after the window started has a part of it at
-     * most: nothing of it is merged, and the window is counted missed) */
-    for (unsigned b = 0; b < c->o.nboxes; b++)
-        if (c->box[b].phase == B_LOST || wstart < c->box[b].joined_at ||
-            (!c->o.replay && c->box[b].phase != B_DONE && c->box[b].closed < wend))
-            c->box[b].missing++; /* (live: a box late beyond the grace period) */
-    for (size_t i = 0; i < c->nslots; i++) {
-        Slot *s = &c->slots[i];
-        if (s->query != q || s->instance != instance || s->wstart != wstart)
-            continue;
-        for (unsigned b = 0; b < c->o.nboxes; b++) {
-            if (wstart < c->box[b].joined_at)
-                continue;
+    Slot *s = NULL;
+    size_t at = 0;
+    for (size_t i = 0; i < c->nslots && !s; i++)
+        if (c->slots[i].query == q && c->slots[i].instance == instance && c->slots[i].wstart == wstart)
+            s = &c->slots[at = i];
+    for (unsigned b = 0; b < c->o.nboxes; b++) {
+        if (s && s->got[b]) {
+            /* (a box that rejoined after the window started has a part of
+             * it at most: take_partial kept none of it) */
             if (s->t[b].slots)
                 d->merge(&into->table, &s->t[b]);
             into->table.dropped += s->dropped[b];
-        }
+        } else if (c->box[b].phase == B_LOST || wstart < c->box[b].joined_at ||
+                   (!c->o.replay && c->box[b].phase != B_DONE && c->box[b].closed < wend))
+            c->box[b].missing++; /* (live: a box late beyond the grace period) */
+    }
+    if (s) {
         free_slot(c, s);
-        c->slots[i] = c->slots[--c->nslots];
-        return;
+        c->slots[at] = c->slots[--c->nslots];
     }
 }
 
@@ -267,9 +272,11 @@ static bool take_partial(Centre *c, unsigned b, const Frame *f, char *err, size_
         *s = (Slot){.query = q, .instance = h.instance, .wstart = h.wstart};
         s->t = calloc(c->o.nboxes, sizeof *s->t);
         s->dropped = calloc(c->o.nboxes, sizeof *s->dropped);
-        if (!s->t || !s->dropped) {
+        s->got = calloc(c->o.nboxes, sizeof *s->got);
+        if (!s->t || !s->dropped || !s->got) {
             free(s->t);
             free(s->dropped);
+            free(s->got);
             goto oom;
         }
         c->nslots++;
@@ -282,6 +289,7 @@ static bool take_partial(Centre *c, unsigned b, const Frame *f, char *err, size_
     } else
         s->t[b] = t;
     s->dropped[b] += h.dropped;
+    s->got[b] = true;
     return true;
 oom:
     d->clear(&t);
@@ -623,12 +631,12 @@ void centre_report(Centre *c, FILE *f)
     for (unsigned b = 0; b < c->o.nboxes; b++) {
         const BoxState *bs = &c->box[b];
         const char *name = c->o.box_names ? c->o.box_names[b] : "box";
-        fprintf(f,
-                "equery-run: box %s: %" PRIu64 " packets, %" PRIu64 " bytes, malformed %" PRIu64
-                ", packets in dropped groups %" PRIu64 ", capture drops %" PRIu64 "%s%s\n",
-                name, bs->prog.packets, bs->prog.bytes, bs->prog.malformed, bs->prog.dropped_groups,
-                bs->prog.nic_drops + bs->prog.kernel_drops + bs->prog.ring_drops,
-                bs->phase == B_LOST ? "; lost: " : "", bs->phase == B_LOST ? bs->why : "");
+        fprintf(f, "equery-run: box %s: %" PRIu64 " packets, %" PRIu64 " bytes, malformed %" PRIu64
+                   ", packets in dropped groups %" PRIu64 ", drops",
+                name, bs->prog.packets, bs->prog.bytes, bs->prog.malformed, bs->prog.dropped_groups);
+        for (unsigned i = 0; i < DROP_STAGES; i++)
+            fprintf(f, "%s %s %" PRIu64, i ? "," : "", drop_stage_names[i], bs->prog.drops[i]);
+        fprintf(f, "%s%s\n", bs->phase == B_LOST ? "; lost: " : "", bs->phase == B_LOST ? bs->why : "");
         if (bs->rejoins && bs->joined_at != INT64_MIN) {
             char t[64];
             out_time(t, sizeof t, bs->joined_at);

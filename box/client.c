@@ -36,6 +36,7 @@
 #include "http.h"
 #include "output.h"
 #include "protocol.h"
+#include "source.h"
 
 /* OpenSSL's verify results for a name the certificate does not have
  * (x509_vfy.h), as libcurl's OpenSSL backend reports them */
@@ -521,13 +522,6 @@ static int64_t mono_us(void)
     return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
-static int64_t realtime_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 typedef struct {
     int64_t *v;
     size_t n, cap;
@@ -583,8 +577,10 @@ bool box_client_url(const char *box, char *url, size_t n, bool *https, char *err
 static void give_up(Client *cl, Centre *c, Box *b, const char *why, bool rejoinable)
 {
     if (why) {
-        fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it%s\n", b->name, why,
-                rejoinable ? ", trying it again every 2 s" : "");
+        char again[64] = "";
+        if (rejoinable)
+            snprintf(again, sizeof again, ", trying it again every %g s", REJOIN_EVERY_MS / 1000.0);
+        fprintf(stderr, "equery-run: warning: box %s: %s; the run goes on without it%s\n", b->name, why, again);
         centre_lost(c, b->idx, why);
     }
     pthread_mutex_lock(&cl->mu);
@@ -604,13 +600,13 @@ static void rejoin(Client *cl, CURL *h, Centre *c, Box *b, const char *src, size
         answer = BACK_NO;
         if (b->deployed)
             program_call(cl, h, b, "DELETE", "");
-        int64_t from = centre_rejoin_from(c, realtime_ns());
+        int64_t from = centre_rejoin_from(c, source_now(CLOCK_REALTIME));
         char msg[8192];
         bool was_replay = b->replay;
         if (!deploy(cl, h, b, cl->r->program_path, src, srclen, from, msg, sizeof msg)) {
             if (!b->said_back)
                 fprintf(stderr, "equery-run: warning: box %s answers again but did not take the program back: %s; "
-                                "trying again every 2 s\n", b->name, msg);
+                                "trying again every %g s\n", b->name, msg, REJOIN_EVERY_MS / 1000.0);
             b->said_back = true;
         } else if (b->replay != was_replay) {
             fprintf(stderr, "equery-run: warning: box %s came back reading %s: it cannot rejoin this run\n",
@@ -792,7 +788,7 @@ int box_client_run(const BoxRunRequest *req)
             free(it);
         }
         int64_t t_step = mono_us();
-        if (replay ? centre_step(c, go) : centre_live_step(c, realtime_ns(), go))
+        if (replay ? centre_step(c, go) : centre_live_step(c, source_now(CLOCK_REALTIME), go))
             for (unsigned i = 0; i < req->nboxes; i++) {
                 Box *b = &cl.box[i];
                 if (b->lost || !go[i].n)

@@ -43,6 +43,7 @@ enum {
 /* A program's counters that the box's totals add up. */
 typedef struct {
     uint64_t packets, bytes, groups_dropped, dropped_frames, windows, rows, starts;
+    uint64_t drops[DROP_STAGES]; /* what its input lost before the engine */
     PromLatency barrier;
 } Totals;
 
@@ -68,13 +69,6 @@ struct BoxDaemon {
     Totals retired;           /* of the programs no longer listed */
     HttpGate gate;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 /* ---- programs ------------------------------------------------------------------------ */
 
@@ -107,8 +101,10 @@ static Totals totals_of(Prog *p)
     QueueStats qs;
     boxrun_stats(p->run, &st);
     fq_stats(boxrun_queue(p->run), &qs);
-    return (Totals){st.packets, st.bytes, st.groups_dropped, qs.dropped_frames, st.windows, st.rows, st.starts,
-                    st.barrier};
+    Totals t = {st.packets, st.bytes, st.groups_dropped, qs.dropped_frames, st.windows, st.rows, st.starts,
+                {0}, st.barrier};
+    memcpy(t.drops, st.input.drops, sizeof t.drops);
+    return t;
 }
 
 /* into += t, or into -= t when `minus` (what was added before). */
@@ -122,6 +118,8 @@ static void totals_add(Totals *into, const Totals *t, bool minus)
     into->windows += sign * t->windows;
     into->rows += sign * t->rows;
     into->starts += sign * t->starts;
+    for (unsigned i = 0; i < DROP_STAGES; i++)
+        into->drops[i] += sign * t->drops[i];
     for (unsigned b = 0; b <= PROM_LAT_BUCKETS; b++)
         into->barrier.counts[b] += sign * t->barrier.counts[b];
     into->barrier.count += sign * t->barrier.count;
@@ -165,6 +163,16 @@ static void prog_unlist(BoxDaemon *d, Prog *p)
     pthread_mutex_unlock(&d->mu);
 }
 
+/* {"received": N, "drops": {"nic": N, "kernel": N, "ring": N}}: what a
+ * program's input received and lost before the engine. */
+static json_t *input_json(const SourceStats *in)
+{
+    json_t *drops = json_object();
+    for (unsigned i = 0; i < DROP_STAGES; i++)
+        json_object_set_new(drops, drop_stage_names[i], json_integer((json_int_t)in->drops[i]));
+    return json_pack("{s:I,s:o}", "received", (json_int_t)in->received, "drops", drops);
+}
+
 static json_t *prog_json(Prog *p)
 {
     BoxRunStats st;
@@ -179,6 +187,8 @@ static json_t *prog_json(Prog *p)
                           (json_int_t)st.windows, "rows", (json_int_t)st.rows, "starts", (json_int_t)st.starts, "queue", "pushed", (json_int_t)qs.pushed,
                           "acked", (json_int_t)qs.acked, "in_memory", (json_int_t)qs.in_memory, "spooled_bytes",
                           (json_int_t)qs.spooled_bytes, "dropped_frames", (json_int_t)qs.dropped_frames);
+    if (j)
+        json_object_set_new(j, "input", input_json(&st.input));
     if (j && why[0])
         json_object_set_new(j, "why", json_string(why));
     return j;
@@ -217,7 +227,11 @@ static void metrics_programs(BoxDaemon *d, PromOut *o, const char *box)
             case PM_PROG_PACKETS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.packets); break;
             case PM_PROG_BYTES: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.bytes); break;
             case PM_PROG_MALFORMED: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.malformed); break;
-            case PM_PROG_DROPS: prom_u64(o, m, PROM_LV(box, p->id, p->name, "table"), st.groups_dropped); break;
+            case PM_PROG_DROPS:
+                for (unsigned i = 0; i < DROP_STAGES; i++)
+                    prom_u64(o, m, PROM_LV(box, p->id, p->name, drop_stage_names[i]), st.input.drops[i]);
+                prom_u64(o, m, PROM_LV(box, p->id, p->name, "table"), st.groups_dropped);
+                break;
             case PM_PROG_SPOOL_DROPS: prom_u64(o, m, PROM_LV(box, p->id, p->name), qs.dropped_frames); break;
             case PM_PROG_WINDOWS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.windows); break;
             case PM_PROG_ROWS: prom_u64(o, m, PROM_LV(box, p->id, p->name), st.rows); break;
@@ -251,7 +265,7 @@ static enum MHD_Result api_metrics(BoxDaemon *d, struct MHD_Connection *c)
     snprintf(box, sizeof box, "%" PRIu32, d->o.mid);
     PromOut o;
     prom_begin(&o, f);
-    double up = (double)(now_ns() - d->started) / 1e9;
+    double up = (double)(source_now(CLOCK_MONOTONIC) - d->started) / 1e9;
     prom_f64(&o, PM_START_TIME, PROM_LV(box), (double)d->started_wall / 1e9);
     prom_f64(&o, PM_CPU, PROM_LV(box), cpu_seconds());
     prom_f64(&o, PM_UPTIME, PROM_LV(box), up);
@@ -264,10 +278,9 @@ static enum MHD_Result api_metrics(BoxDaemon *d, struct MHD_Connection *c)
     prom_u64(&o, PM_DEPLOYED, PROM_LV(box), d->deployed);
     prom_u64(&o, PM_PACKETS, PROM_LV(box), t.packets);
     prom_u64(&o, PM_BYTES, PROM_LV(box), t.bytes);
-    /* a capture loses nothing before the engine (the same zeros as /api/status) */
-    static const char *const stages[] = {"nic", "kernel", "ring"};
-    for (unsigned i = 0; i < sizeof stages / sizeof *stages; i++)
-        prom_u64(&o, PM_DROPS, PROM_LV(box, stages[i]), 0);
+    /* the inputs' stages (a capture loses nothing: zeros), then the tables' */
+    for (unsigned i = 0; i < DROP_STAGES; i++)
+        prom_u64(&o, PM_DROPS, PROM_LV(box, drop_stage_names[i]), t.drops[i]);
     prom_u64(&o, PM_DROPS, PROM_LV(box, "table"), t.groups_dropped);
     prom_u64(&o, PM_SPOOL_DROPS, PROM_LV(box), t.dropped_frames);
     prom_u64(&o, PM_WINDOWS, PROM_LV(box), t.windows);
@@ -302,18 +315,14 @@ static enum MHD_Result api_metrics(BoxDaemon *d, struct MHD_Connection *c)
 
 static enum MHD_Result api_status(BoxDaemon *d, struct MHD_Connection *c)
 {
-    uint64_t packets = 0, bytes = 0, groups = 0, frames = 0;
     json_t *arr = json_array();
     pthread_mutex_lock(&d->mu);
+    /* the programs listed now: each reads the input on its own, so the
+     * box's packets and drops are their sums */
+    Totals t = {0};
     for (Prog *p = d->progs; p; p = p->next) {
-        BoxRunStats st;
-        QueueStats qs;
-        boxrun_stats(p->run, &st);
-        fq_stats(boxrun_queue(p->run), &qs);
-        packets += st.packets;
-        bytes += st.bytes;
-        groups += st.groups_dropped;
-        frames += qs.dropped_frames;
+        Totals pt = totals_of(p);
+        totals_add(&t, &pt, false);
         json_array_append_new(arr, prog_json(p));
     }
     unsigned n = d->nprogs;
@@ -322,15 +331,17 @@ static enum MHD_Result api_status(BoxDaemon *d, struct MHD_Connection *c)
     uint64_t requests = d->gate.requests, unauthorized = d->gate.unauthorized, bad = d->gate.bad;
     pthread_mutex_unlock(&d->gate.mu);
     double cpu = cpu_seconds();
-    json_t *j = json_pack("{s:s,s:{s:s,s:s},s:I,s:f,s:f,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I},s:i,s:o,s:{s:I,s:I,s:I}}",
-                          "version", EQUERY_VERSION, "input", "kind", input_desc[d->o.input].option, "name",
-                          d->input_arg, "mid",
-                          (json_int_t)d->o.mid, "uptime_s", (double)(now_ns() - d->started) / 1e9, "cpu_s", cpu,
-                          "packets", (json_int_t)packets, "bytes", (json_int_t)bytes, "drops", "nic", (json_int_t)0,
-                          "kernel", (json_int_t)0, "ring", (json_int_t)0, "table_groups", (json_int_t)groups,
-                          "queue_frames", (json_int_t)frames, "nprograms", (int)n, "programs", arr, "requests",
-                          "total", (json_int_t)requests, "unauthorized", (json_int_t)unauthorized, "bad",
-                          (json_int_t)bad);
+    json_t *drops = json_object();
+    for (unsigned i = 0; i < DROP_STAGES; i++)
+        json_object_set_new(drops, drop_stage_names[i], json_integer((json_int_t)t.drops[i]));
+    json_object_set_new(drops, "table_groups", json_integer((json_int_t)t.groups_dropped));
+    json_object_set_new(drops, "queue_frames", json_integer((json_int_t)t.dropped_frames));
+    json_t *j = json_pack("{s:s,s:{s:s,s:s},s:I,s:f,s:f,s:I,s:I,s:o,s:i,s:o,s:{s:I,s:I,s:I}}", "version",
+                          EQUERY_VERSION, "input", "kind", input_desc[d->o.input].option, "name", d->input_arg,
+                          "mid", (json_int_t)d->o.mid, "uptime_s", (double)(source_now(CLOCK_MONOTONIC) - d->started) / 1e9, "cpu_s",
+                          cpu, "packets", (json_int_t)t.packets, "bytes", (json_int_t)t.bytes, "drops", drops,
+                          "nprograms", (int)n, "programs", arr, "requests", "total", (json_int_t)requests,
+                          "unauthorized", (json_int_t)unauthorized, "bad", (json_int_t)bad);
     return http_reply_json(c, 200, j);
 }
 
@@ -422,7 +433,8 @@ static enum MHD_Result api_deploy(BoxDaemon *d, struct MHD_Connection *c, HttpRe
                         .source = rq->body,
                         .source_len = rq->n,
                         .src = in->src,
-                        .input = {.snaplen = BOX_SNAPLEN, .promisc = d->o.promisc, .mid = d->o.mid},
+                        .input = {.snaplen = BOX_SNAPLEN, .promisc = d->o.promisc, .buffer_size = d->o.buffer_size,
+                                  .mid = d->o.mid},
                         .replay = !in->live,
                         .input_text = d->input_text,
                         .mid = d->o.mid,
@@ -600,7 +612,7 @@ BoxDaemon *boxd_start(const BoxDaemonOptions *o, char *err, size_t errlen)
         boxd_stop(d);
         return NULL;
     }
-    d->started = now_ns();
+    d->started = source_now(CLOCK_MONOTONIC);
     struct timespec t;
     clock_gettime(CLOCK_REALTIME, &t);
     d->started_wall = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;

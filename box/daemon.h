@@ -20,6 +20,7 @@ typedef struct {
     InputKind input;             /* the box's input (inputs.def): a capture, replayed for each */
     const char *input_arg;       /* program, or a live one; and its argument */
     bool promisc;                /* --iface: promiscuous mode */
+    int buffer_size;             /* --iface: the kernel's capture buffer, bytes (0: libpcap's) */
     uint32_t mid;
     const char *token;           /* NULL: none (loopback only) */
     const struct HttpTls *tls;   /* NULL or empty: plain HTTP; it outlives the daemon */

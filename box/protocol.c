@@ -253,9 +253,8 @@ void proto_progress(Wbuf *w, FrameType type, uint64_t seq, const Progress *p)
     wb_u64(w, p->bytes);
     wb_u64(w, p->malformed);
     wb_u64(w, p->dropped_groups);
-    wb_u64(w, p->nic_drops);
-    wb_u64(w, p->kernel_drops);
-    wb_u64(w, p->ring_drops);
+    for (unsigned i = 0; i < DROP_STAGES; i++)
+        wb_u64(w, p->drops[i]);
     proto_end(w, at);
 }
 
@@ -269,9 +268,8 @@ bool proto_read_progress(const Frame *f, Progress *p)
     p->bytes = rb_u64(&r);
     p->malformed = rb_u64(&r);
     p->dropped_groups = rb_u64(&r);
-    p->nic_drops = rb_u64(&r);
-    p->kernel_drops = rb_u64(&r);
-    p->ring_drops = rb_u64(&r);
+    for (unsigned i = 0; i < DROP_STAGES; i++)
+        p->drops[i] = rb_u64(&r);
     return !r.bad && r.n == 0;
 }
 

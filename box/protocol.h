@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "eq_rt.h"
+#include "source_stats.h"
 
 enum {
     PROTO_VERSION = 1,
@@ -118,7 +119,7 @@ typedef struct {
     int64_t next_ts;  /* replay: the next packet, INT64_MAX at the end; live: READY 0, DONE when it stopped */
     int64_t last_ts;  /* the last packet measured, INT64_MIN before any */
     uint64_t packets, bytes, malformed, dropped_groups;
-    uint64_t nic_drops, kernel_drops, ring_drops; /* what the capture lost before the engine */
+    uint64_t drops[DROP_STAGES]; /* what the input lost before the engine, by stage (in drop_stages.def's order) */
 } Progress;
 void proto_progress(Wbuf *w, FrameType type, uint64_t seq, const Progress *p);
 bool proto_read_progress(const Frame *f, Progress *p);

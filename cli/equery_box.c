@@ -1,7 +1,7 @@
 /* equery_box.c - equery-box: a measurement box's daemon (docs/boxes.md).
  *
  *   equery-box --listen HOST:PORT (--pcap FILE | --iface NAME | --xdp NAME |
- *              --tc NAME | --dpdk "EAL ARGS") [--promisc] [--mid N]
+ *              --tc NAME | --dpdk "EAL ARGS") [--promisc] [--buffer-size N] [--mid N]
  *              [--token-file F] [--tls-cert FILE --tls-key FILE]
  *              [--state-dir DIR] [--max-body BYTES]
  *
@@ -17,6 +17,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -54,6 +55,9 @@ static void usage(FILE *f)
     }
     fputs("  --promisc            with --iface: put the interface in promiscuous mode (a\n"
           "                       mirror port's traffic is addressed to other hosts)\n"
+          "  --buffer-size BYTES  with --iface: each program's kernel capture buffer\n"
+          "                       (default: libpcap's, 2 MB); packets beyond it are dropped\n"
+          "                       and counted (drops.kernel in /api/status)\n"
           "options:\n"
           "  --mid N              this box's identifier, the `mid` field (default 0)\n"
           "  --token-file F       every request must carry this token\n"
@@ -83,7 +87,7 @@ static int usage_error(const char *msg, const char *arg)
 int main(int argc, char **argv)
 {
     /* the inputs' options are 0 .. INPUT_COUNT-1 (inputs.def) */
-    enum { O_LISTEN = 256, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION, O_PROMISC, O_TLS_CERT, O_TLS_KEY };
+    enum { O_LISTEN = 256, O_MID, O_TOKEN, O_STATE, O_MAXBODY, O_VERSION, O_PROMISC, O_TLS_CERT, O_TLS_KEY, O_BUFSIZE };
     static const struct option opts[] = {
 #define INPUT(id, option, arg, source, live, one_program, help) {option, required_argument, 0, INPUT_##id},
 #include "inputs.def"
@@ -93,13 +97,14 @@ int main(int argc, char **argv)
         {"state-dir", required_argument, 0, O_STATE},  {"max-body", required_argument, 0, O_MAXBODY},
         {"help", no_argument, 0, 'h'},                 {"version", no_argument, 0, O_VERSION},
         {"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
+        {"buffer-size", required_argument, 0, O_BUFSIZE},
         {0, 0, 0, 0},
     };
     const char *listen = NULL, *input_arg = NULL, *token_file = NULL, *state_dir = NULL, *tls_cert = NULL,
                *tls_key = NULL;
     int input = -1;
     bool promisc = false;
-    unsigned long mid = 0, max_body = 1 << 20;
+    unsigned long mid = 0, max_body = 1 << 20, buffer_size = 0;
     char *end;
     int c;
     opterr = 0;
@@ -122,6 +127,12 @@ int main(int argc, char **argv)
             max_body = strtoul(optarg, &end, 10);
             if (errno || *end || !*optarg || optarg[0] == '-' || max_body < 1024 || max_body > (256UL << 20))
                 return usage_error("--max-body needs a number of bytes from 1024 to 268435456, not '%s'", optarg);
+            break;
+        case O_BUFSIZE:
+            errno = 0;
+            buffer_size = strtoul(optarg, &end, 10);
+            if (errno || *end || !*optarg || optarg[0] == '-' || buffer_size < 1 || buffer_size > INT_MAX)
+                return usage_error("--buffer-size needs a number of bytes from 1 to 2147483647, not '%s'", optarg);
             break;
         case 'h': usage(stdout); return 0;
         case O_VERSION: printf("equery-box %s\n", EQUERY_VERSION); return 0;
@@ -149,6 +160,8 @@ int main(int argc, char **argv)
                                  "ARGS\"");
     if (promisc && input != INPUT_IFACE)
         return usage_error("%s", "--promisc is for --iface NAME (XDP, tc and DPDK see every frame)");
+    if (buffer_size && input != INPUT_IFACE)
+        return usage_error("%s", "--buffer-size is for --iface NAME (libpcap's capture buffer)");
     if (!tls_cert != !tls_key)
         return usage_error("%s", tls_cert ? "--tls-cert needs --tls-key FILE, the certificate's private key"
                                           : "--tls-key needs --tls-cert FILE, its certificate");
@@ -184,6 +197,7 @@ int main(int argc, char **argv)
                           .input = (InputKind)input,
                           .input_arg = input_arg,
                           .promisc = promisc,
+                          .buffer_size = (int)buffer_size,
                           .mid = (uint32_t)mid,
                           .token = token,
                           .tls = &tls,

@@ -9,6 +9,7 @@
  * errors (unreadable capture, no permission, ...). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <glob.h>
 #include <sys/stat.h>
@@ -68,6 +69,7 @@ typedef struct {
     bool egress, xdp_mode_set, direction_set, max_groups_set;
     const char *eal_args;   /* --dpdk "EAL ARGS" */
     int snaplen;
+    int buffer_size;             /* --buffer-size N: the kernel's capture buffer (0: libpcap's) */
     bool promisc, progress, quiet, verbose;
     FolderRotate rotate;    /* --rotate */
     bool format_none;       /* --format none: no text output */
@@ -105,6 +107,8 @@ static void usage(FILE *f)
           "  --iface NAME         capture live on an interface (needs root or CAP_NET_RAW)\n"
           "  --capture-filter F   a BPF filter (tcpdump syntax) applied before the program\n"
           "  --snaplen N          bytes captured per packet, live (default 262144)\n"
+          "  --buffer-size N      with --iface: the kernel's capture buffer, bytes N[k|M|G]\n"
+          "                       (default: libpcap's, 2 MB); packets beyond it are dropped\n"
           "  --engine=E           portable (default) or dpdk: with --pcap FILE, the DPDK\n"
           "                       engine reads FILE through a pcap vdev (no hugepages, no PCI)\n"
           "  --dpdk \"EAL ARGS\"    the DPDK engine on the ports these EAL arguments give\n"
@@ -271,12 +275,13 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_CHBUF, O_CHWAIT, O_CHDIST, O_BOX, O_TOKEN, O_TLS_CA };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_BUFSIZE, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_CHBUF, O_CHWAIT, O_CHDIST, O_BOX, O_TOKEN, O_TLS_CA };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
         {"max-groups", required_argument, 0, O_MAXG}, {"max-instances", required_argument, 0, O_MAXI},
         {"mid", required_argument, 0, O_MID},         {"snaplen", required_argument, 0, O_SNAPLEN},
+        {"buffer-size", required_argument, 0, O_BUFSIZE},
         {"promisc", no_argument, 0, O_PROMISC},       {"quiet", no_argument, 0, O_QUIET},
         {"no-progress", no_argument, 0, O_NOPROG},    {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},                {"version", no_argument, 0, O_VERSION},
@@ -436,6 +441,14 @@ static int parse_options(int argc, char **argv, Options *o)
                 return usage_error("--snaplen needs a number from 64 to 262144, not '%s'", optarg);
             o->snaplen = (int)v;
             break;
+        case O_BUFSIZE: {
+            uint64_t n;
+            if (!parse_size(optarg, &n) || n > INT_MAX)
+                return usage_error("--buffer-size needs a number of bytes N[k|M|G] from 1 to 2147483647, not '%s'",
+                                   optarg);
+            o->buffer_size = (int)n;
+            break;
+        }
         case O_IPFIX:
             if (!ipfix_parse_target(optarg, host, sizeof host, port, sizeof port, perr, sizeof perr))
                 return usage_error("%s", perr);
@@ -497,6 +510,8 @@ static int parse_options(int argc, char **argv, Options *o)
     }
     if (o->xdp_iface && o->tc_iface)
         return usage_error("%s", "give either --xdp or --tc, not both");
+    if (o->buffer_size && !o->iface)
+        return usage_error("%s", "--buffer-size is for --iface NAME (libpcap's capture buffer)");
     if (o->xdp_mode_set && !o->xdp_iface)
         return usage_error("%s", "--xdp-mode is for --xdp IFACE");
     if (o->direction_set && !o->tc_iface)
@@ -861,6 +876,7 @@ int main(int argc, char **argv)
                         .capture_filter = o.capture_filter,
                         .snaplen = o.snaplen,
                         .promisc = o.promisc,
+                        .buffer_size = o.buffer_size,
                         .progress = o.progress,
                         .workers = o.workers,
                         .rx_queues = o.rx_queues,
@@ -869,7 +885,8 @@ int main(int argc, char **argv)
                         .max_groups = o.max_groups_set ? o.max_groups : 0,
                         .mid = o.mid,
                         .verbose = o.verbose,
-                        .notes = stderr};
+                        .notes = stderr,
+                        .tool = "equery-run"};
     const char *input_arg;
     InputKind kind = input_kind(&o, &input_arg);
     if (kind != INPUT_COUNT)

@@ -72,6 +72,10 @@ static struct {
     pcap_t *side;            /* the short form's own reading of the file */
     unsigned nrxq;           /* receive queues per port (RSS mode: one per worker) */
     _Atomic int pause_req;   /* RSS mode: the main lcore wants the workers idle */
+    const char *tool;        /* messages start with it (SourceOptions.tool) */
+    int64_t from;            /* > 0: a box that rejoined a run: frames stamped before it are freed unmeasured */
+    SourceStats stats;       /* the ports' counters, refreshed by the main lcore */
+    int64_t stats_next;      /* CLOCK_MONOTONIC */
 } D;
 
 static Meta *meta(struct rte_mbuf *m) { return RTE_MBUF_DYNFIELD(m, D.meta_off, Meta *); }
@@ -107,7 +111,7 @@ static int port_setup(uint16_t port)
     struct rte_eth_dev_info info;
     int rc = rte_eth_dev_info_get(port, &info);
     if (rc != 0) {
-        fprintf(stderr, "equery-run: error: port %u: cannot read its capabilities: %s\n", port, rte_strerror(-rc));
+        fprintf(stderr, "%s: error: port %u: cannot read its capabilities: %s\n", D.tool, port, rte_strerror(-rc));
         return -1;
     }
     struct rte_eth_conf conf;
@@ -131,14 +135,14 @@ static int port_setup(uint16_t port)
         conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
     }
     if (D.nrxq > info.max_rx_queues) {
-        fprintf(stderr, "equery-run: error: port %u (%s) has at most %u receive queues, not %u%s\n", port,
+        fprintf(stderr, "%s: error: port %u (%s) has at most %u receive queues, not %u%s\n", D.tool, port,
                 info.driver_name, info.max_rx_queues, D.nrxq,
                 strcmp(info.driver_name, "net_af_packet") == 0 ? " (give the vdev qpairs=N)" : "");
         return -1;
     }
     rc = rte_eth_dev_configure(port, (uint16_t)D.nrxq, 1, &conf);
     if (rc != 0) {
-        fprintf(stderr, "equery-run: error: port %u (%s) rejected %u receive queue%s: %s\n", port, info.driver_name,
+        fprintf(stderr, "%s: error: port %u (%s) rejected %u receive queue%s: %s\n", D.tool, port, info.driver_name,
                 D.nrxq, D.nrxq == 1 ? "" : "s", rte_strerror(-rc));
         return -1;
     }
@@ -152,7 +156,7 @@ static int port_setup(uint16_t port)
     if (rc == 0)
         rc = rte_eth_dev_start(port);
     if (rc != 0) {
-        fprintf(stderr, "equery-run: error: port %u (%s) cannot start: %s\n", port, info.driver_name,
+        fprintf(stderr, "%s: error: port %u (%s) cannot start: %s\n", D.tool, port, info.driver_name,
                 rte_strerror(-rc));
         return -1;
     }
@@ -192,13 +196,13 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
     }
     argv[argc] = NULL;
     if (rte_eal_init(argc, argv) < 0) {
-        fprintf(stderr, "equery-run: error: DPDK (EAL) did not start: %s\n", rte_strerror(rte_errno));
+        fprintf(stderr, "%s: error: DPDK (EAL) did not start: %s\n", D.tool, rte_strerror(rte_errno));
         return 3;
     }
     D.eal = true;
     D.nworkers = rte_lcore_count() - 1;
     if (D.nworkers == 0) {
-        fprintf(stderr, "equery-run: error: DPDK has only the main lcore: give at least two (-l 0-1)\n");
+        fprintf(stderr, "%s: error: DPDK has only the main lcore: give at least two (-l 0-1)\n", D.tool);
         return 3;
     }
     if (o->workers && o->workers < D.nworkers)
@@ -206,11 +210,11 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
     D.nrxq = 1;
     if (o->rx_queues) {
         if (o->pcap_file) {
-            fprintf(stderr, "equery-run: error: --rx-queues is for ports with several queues, not a capture file\n");
+            fprintf(stderr, "%s: error: --rx-queues is for ports with several queues, not a capture file\n", D.tool);
             return 2;
         }
         if (o->rx_queues != D.nworkers) {
-            fprintf(stderr, "equery-run: error: --rx-queues %u needs %u worker lcores (one per queue); there are %u\n",
+            fprintf(stderr, "%s: error: --rx-queues %u needs %u worker lcores (one per queue); there are %u\n", D.tool,
                     o->rx_queues, o->rx_queues, D.nworkers);
             return 2;
         }
@@ -220,13 +224,13 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
         .name = "equery_meta", .size = sizeof(Meta), .align = __alignof__(Meta)};
     D.meta_off = rte_mbuf_dynfield_register(&desc);
     if (D.meta_off < 0) {
-        fprintf(stderr, "equery-run: error: DPDK: cannot register an mbuf field: %s\n", rte_strerror(rte_errno));
+        fprintf(stderr, "%s: error: DPDK: cannot register an mbuf field: %s\n", D.tool, rte_strerror(rte_errno));
         return 3;
     }
     D.pool = rte_pktmbuf_pool_create("equery_mbufs", MBUFS, MBUF_CACHE, 0, MBUF_DATA + RTE_PKTMBUF_HEADROOM,
                                      rte_socket_id());
     if (!D.pool) {
-        fprintf(stderr, "equery-run: error: DPDK: no memory for %d packet buffers: %s (give EAL more with -m)\n", MBUFS,
+        fprintf(stderr, "%s: error: DPDK: no memory for %d packet buffers: %s (give EAL more with -m)\n", D.tool, MBUFS,
                 rte_strerror(rte_errno));
         return 3;
     }
@@ -237,13 +241,13 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
         D.ports[D.nports++] = port;
     }
     if (D.nports == 0) {
-        fprintf(stderr, "equery-run: error: DPDK found no port (give a --vdev, or bind a NIC: docs/dpdk.md)\n");
+        fprintf(stderr, "%s: error: DPDK found no port (give a --vdev, or bind a NIC: docs/dpdk.md)\n", D.tool);
         return 3;
     }
     /* cache-line aligned (calloc's alignment is not enough for Worker) */
     D.w = aligned_alloc(alignof(Worker), D.nworkers * sizeof *D.w);
     if (!D.w) {
-        fprintf(stderr, "equery-run: error: DPDK: out of memory for %u workers\n", D.nworkers);
+        fprintf(stderr, "%s: error: DPDK: out of memory for %u workers\n", D.tool, D.nworkers);
         return 3;
     }
     memset(D.w, 0, D.nworkers * sizeof *D.w);
@@ -257,7 +261,7 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
         D.w[i].index = i;
         D.w[i].ring = rte_ring_create(name, ring_size(), rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
         if (!D.w[i].ring) {
-            fprintf(stderr, "equery-run: error: DPDK: cannot create a ring: %s\n", rte_strerror(rte_errno));
+            fprintf(stderr, "%s: error: DPDK: cannot create a ring: %s\n", D.tool, rte_strerror(rte_errno));
             return 3;
         }
         i++;
@@ -266,12 +270,12 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
         char errbuf[PCAP_ERRBUF_SIZE];
         D.side = pcap_open_offline_with_tstamp_precision(o->pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
         if (!D.side) {
-            fprintf(stderr, "equery-run: error: cannot read '%s': %s\n", o->pcap_file, errbuf);
+            fprintf(stderr, "%s: error: cannot read '%s': %s\n", D.tool, o->pcap_file, errbuf);
             return 3;
         }
         if (pcap_datalink(D.side) != DLT_EN10MB) {
-            fprintf(stderr, "equery-run: error: '%s' is not an Ethernet capture: the DPDK engine reads Ethernet "
-                            "frames (use --engine=portable)\n",
+            fprintf(stderr, "%s: error: '%s' is not an Ethernet capture: the DPDK engine reads Ethernet "
+                            "frames (use --engine=portable)\n", D.tool,
                     o->pcap_file);
             return 3;
         }
@@ -325,6 +329,11 @@ static int worker_rx_main(void *arg)
             if (n == 0)
                 continue;
             int64_t now = wall_ns();
+            if (now < D.from) {
+                /* a box that rejoined a run: the other boxes' time */
+                rte_pktmbuf_free_bulk(m, n);
+                continue;
+            }
             for (unsigned i = 0; i < n; i++) {
                 if (rte_pktmbuf_linearize(m[i]) != 0) {
                     rte_pktmbuf_free(m[i]);
@@ -355,6 +364,28 @@ static void pause_workers(void)
 
 static void resume_workers(void) { atomic_store_explicit(&D.pause_req, 0, memory_order_release); }
 
+/* The ports' counters into the cell (main lcore, every
+ * SOURCE_STATS_EVERY_NS): what they received, and what they dropped for
+ * want of room (imissed), of mbufs (rx_nombuf) or as bad (ierrors): the
+ * NIC stage. The rings to the workers drop nothing: the main lcore waits
+ * for room (flush_worker). */
+static void refresh_stats(bool now)
+{
+    int64_t t = source_now(CLOCK_MONOTONIC);
+    if (!now && t < D.stats_next)
+        return;
+    D.stats_next = t + SOURCE_STATS_EVERY_NS;
+    SourceStats st = {0};
+    for (unsigned p = 0; p < D.nports; p++) {
+        struct rte_eth_stats es;
+        if (rte_eth_stats_get(D.ports[p], &es) != 0)
+            continue;
+        st.received += es.ipackets;
+        st.drops[DROP_NIC] += es.imissed + es.rx_nombuf + es.ierrors;
+    }
+    source_stats_publish(&D.stats, &st);
+}
+
 /* RSS mode: the main lcore only keeps time. */
 static int run_rss(Engine *e, volatile sig_atomic_t *stop)
 {
@@ -370,10 +401,12 @@ static int run_rss(Engine *e, volatile sig_atomic_t *stop)
             engine_advance(e, now);
             resume_workers();
         }
+        refresh_stats(false);
     }
     pause_workers();
     engine_advance(e, wall_ns());
     engine_finish(e);
+    refresh_stats(true);
     atomic_store_explicit(&D.quit, 1, memory_order_release);
     resume_workers();
     rte_eal_mp_wait_lcore();
@@ -426,8 +459,8 @@ static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop
     D.eng = e;
     if (D.nrxq > 1) {
         if (engine_needs(e) & ENGINE_PACKET_ORDER) {
-            fprintf(stderr, "equery-run: error: with --rx-queues the workers read the ports themselves, and a packet "
-                            "query (one row per packet) needs its rows in packet order: leave out --rx-queues\n");
+            fprintf(stderr, "%s: error: with --rx-queues the workers read the ports themselves, and a packet "
+                            "query (one row per packet) needs its rows in packet order: leave out --rx-queues\n", D.tool);
             return 2;
         }
         return run_rss(e, stop);
@@ -448,12 +481,18 @@ static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop
             for (unsigned i = 0; i < n; i++) {
                 Meta *x = meta(m[i]);
                 if (rte_pktmbuf_linearize(m[i]) != 0 || !stamp(m[i], x)) {
-                    fprintf(stderr, "equery-run: error: the pcap vdev and the file disagree at packet %" PRIu64 "\n",
+                    fprintf(stderr, "%s: error: the pcap vdev and the file disagree at packet %" PRIu64 "\n", D.tool,
                             engine_stats(e)->packets + 1);
                     rte_pktmbuf_free_bulk(m + i, n - i);
                     status = 3;
                     input_done = true;
                     break;
+                }
+                if (x->ts < D.from) {
+                    /* a box that rejoined a run: the other boxes' time,
+                     * measured without it (engine_intake's rule) */
+                    rte_pktmbuf_free(m[i]);
+                    continue;
                 }
                 if (x->ts >= engine_next_due(e)) {
                     quiesce();
@@ -487,7 +526,7 @@ static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop
                 if (rc == PCAP_ERROR_BREAK || rc == PCAP_ERROR)
                     input_done = true;
                 else if (rc == 1) {
-                    fprintf(stderr, "equery-run: error: the pcap vdev stopped before the end of the file\n");
+                    fprintf(stderr, "%s: error: the pcap vdev stopped before the end of the file\n", D.tool);
                     status = 3;
                     input_done = true;
                 }
@@ -507,11 +546,13 @@ static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop
                 last_flush = now;
             }
         }
+        refresh_stats(false);
     }
     quiesce();
     if (!D.side)
         engine_advance(e, wall_ns());
     engine_finish(e);
+    refresh_stats(true);
     atomic_store_explicit(&D.quit, 1, memory_order_release);
     rte_eal_mp_wait_lcore();
     return status;
@@ -524,12 +565,12 @@ static void dpdk_report(FILE *f)
         if (rte_eth_stats_get(D.ports[p], &st) != 0)
             continue;
         fprintf(f,
-                "equery-run: port %u: %" PRIu64 " packets received, missed %" PRIu64 ", errors %" PRIu64
-                ", no mbuf %" PRIu64 "%s\n",
+                "%s: port %u: %" PRIu64 " packets received, missed %" PRIu64 ", errors %" PRIu64
+                ", no mbuf %" PRIu64 "%s\n", D.tool,
                 D.ports[p], st.ipackets, st.imissed, st.ierrors, st.rx_nombuf,
                 st.imissed || st.ierrors || st.rx_nombuf ? " (the box dropped packets)" : "");
         if (D.nrxq > 1) {
-            fprintf(f, "equery-run: port %u: by receive queue:", D.ports[p]);
+            fprintf(f, "%s: port %u: by receive queue:", D.tool, D.ports[p]);
             for (unsigned q = 0; q < D.nrxq && q < RTE_ETHDEV_QUEUE_STAT_CNTRS; q++)
                 fprintf(f, " %" PRIu64, st.q_ipackets[q]);
             fputc('\n', f);
@@ -562,9 +603,10 @@ static DpdkOptions opts;
 
 static void *dpdk_open(const SourceOptions *o, EngineConfig *cfg, int *status)
 {
+    D.tool = o->tool;
     /* a capture is checked first, so that every engine says the same of a bad file */
     if (o->pcap_file) {
-        pcap_t *p = source_open_capture(o->pcap_file, "DPDK", NULL);
+        pcap_t *p = source_open_capture(o->tool, o->pcap_file, "DPDK", NULL);
         if (!p) {
             *status = 3;
             return NULL;
@@ -581,6 +623,7 @@ static void *dpdk_open(const SourceOptions *o, EngineConfig *cfg, int *status)
     }
     cfg->partitions = workers;
     cfg->replay = o->pcap_file != NULL;
+    D.from = cfg->from; /* (the workers and the distributor skip the frames before it themselves) */
     return &D;
 }
 
@@ -588,6 +631,12 @@ static int dpdk_run_source(void *s, Engine *e, volatile sig_atomic_t *stop)
 {
     (void)s;
     return dpdk_run(e, &opts, stop);
+}
+
+static void dpdk_stats(void *s, SourceStats *out)
+{
+    (void)s;
+    source_stats_read(&D.stats, out);
 }
 
 static void dpdk_report_source(void *s, FILE *f)
@@ -602,4 +651,4 @@ static void dpdk_close(void *s)
         dpdk_cleanup();
 }
 
-const SourceOps dpdk_source = {"dpdk", dpdk_open, dpdk_run_source, dpdk_report_source, dpdk_close};
+const SourceOps dpdk_source = {"dpdk", dpdk_open, dpdk_run_source, dpdk_stats, dpdk_report_source, dpdk_close};

@@ -5,9 +5,9 @@
 
 static void *stub_open(const SourceOptions *o, EngineConfig *cfg, int *status)
 {
-    (void)o;
     (void)cfg;
-    fprintf(stderr, "equery-run: error: this equery-run was built without DPDK (install dpdk-dev and build again)\n");
+    fprintf(stderr, "%s: error: this %s was built without DPDK (install dpdk-dev and build again)\n", o->tool,
+            o->tool);
     *status = 2;
     return NULL;
 }
@@ -21,4 +21,4 @@ static int stub_run(void *s, Engine *e, volatile sig_atomic_t *stop)
 static void stub_report(void *s, FILE *f) { (void)s, (void)f; }
 static void stub_close(void *s) { (void)s; }
 
-const SourceOps dpdk_source = {"dpdk", stub_open, stub_run, stub_report, stub_close};
+const SourceOps dpdk_source = {"dpdk", stub_open, stub_run, source_stats_none, stub_report, stub_close};

@@ -61,6 +61,7 @@ enum {
     LOG_SIZE = 1 << 22,
     LOG_TAIL_LINES = 20,
     POLL_MS = 10,         /* how often a live run looks at the clock */
+    FROM_AHEAD_MAX_S = 10, /* a rejoin's `from` at most this far ahead of the clock */
     LINK_ETHERNET = 1,    /* DLT_EN10MB */
     /* equery's tc filter has this handle and priority on every hook, so that
      * one left behind by a run that was killed is found by the next run */
@@ -99,6 +100,8 @@ struct EbpfRun {
     char tc_state[128];        /* the state file of this run's tc filter, or "" */
     /* counts */
     uint64_t ring_frames, not_fed_short, not_fed_long, lost;
+    SourceStats stats;         /* live: refreshed by the run thread (ebpf_stats) */
+    int64_t stats_next;        /* CLOCK_MONOTONIC */
     bool group_maps_prealloc;  /* choose_prealloc() */
     char *log;
 };
@@ -111,13 +114,6 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
         return 0; /* errors are said once, by this file, in plain words */
     (void)level;
     return vfprintf(stderr, fmt, ap);
-}
-
-static int64_t now_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- the object -------------------------------------------------------------- */
@@ -168,9 +164,9 @@ static bool set_params(EbpfRun *r, int64_t clock_offset)
          off = ebpf_var_offset(r->obj, ".rodata", EQ_ABI_NAME(EQ_CLOCK_OFFSET)),
          meta = ebpf_var_offset(r->obj, ".rodata", EQ_ABI_NAME(EQ_TS_FROM_META));
     if (!init || mid < 0 || off < 0 || meta < 0 || (size_t)off + 8 > size) {
-        fprintf(stderr, "equery-run: error: the eBPF object has no parameters " EQ_ABI_NAME(EQ_MID) ", "
+        fprintf(stderr, "%s: error: the eBPF object has no parameters " EQ_ABI_NAME(EQ_MID) ", "
                         EQ_ABI_NAME(EQ_CLOCK_OFFSET) ", " EQ_ABI_NAME(EQ_TS_FROM_META) ": build the bundle again with "
-                        "this equeryc\n");
+                        "this equeryc\n", r->o.tool);
         return false;
     }
     uint8_t *data = malloc(size);
@@ -183,7 +179,7 @@ static bool set_params(EbpfRun *r, int64_t clock_offset)
     int err = bpf_map__set_initial_value(rodata, data, size);
     free(data);
     if (err) {
-        fprintf(stderr, "equery-run: error: cannot set the eBPF program's parameters: %s\n", strerror(-err));
+        fprintf(stderr, "%s: error: cannot set the eBPF program's parameters: %s\n", r->o.tool, strerror(-err));
         return false;
     }
     return true;
@@ -217,7 +213,7 @@ void ebpf_print_log_tail(FILE *f, const char *log, int n, const char *indent)
 static void explain_refusal(const EbpfRun *r)
 {
     const char *log = r->log;
-    fprintf(stderr, "equery-run: the verifier's log, last lines:\n");
+    fprintf(stderr, "%s: the verifier's log, last lines:\n", r->o.tool);
     ebpf_print_log_tail(stderr, log, LOG_TAIL_LINES, "  ");
     char query[300] = "";
     long line = -1;
@@ -241,7 +237,7 @@ static void explain_refusal(const EbpfRun *r)
     }
     for (unsigned i = 0; query[0] && i < r->m->nqueries; i++)
         if (!strcmp(r->m->queries[i].name, query))
-            fprintf(stderr, "equery-run: the refused instruction is in query '%s' (%s:%u), program.bpf.c line %ld\n",
+            fprintf(stderr, "%s: the refused instruction is in query '%s' (%s:%u), program.bpf.c line %ld\n", r->o.tool,
                     query, r->m->source, r->m->queries[i].line, line);
 }
 
@@ -299,10 +295,10 @@ static void choose_prealloc(EbpfRun *r)
             }
     if (r->o.notes)
         fprintf(r->o.notes,
-                "equery-run: warning: preallocated, the eBPF group maps would take %.0f MiB, more than a quarter of "
+                "%s: warning: preallocated, the eBPF group maps would take %.0f MiB, more than a quarter of "
                 "the %.0f MiB available: they grow with their groups instead, and a burst of new groups may then "
                 "find no kernel memory (its packets counted with the groups beyond --max-groups); a lower "
-                "--max-groups preallocates them\n",
+                "--max-groups preallocates them\n", r->o.tool,
                 (double)need / (1 << 20), (double)avail / (1 << 20));
 }
 
@@ -358,7 +354,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     if (r->live) {
         r->ifindex = (int)if_nametoindex(o->iface);
         if (!r->ifindex) {
-            fprintf(stderr, "equery-run: error: there is no interface '%s' (see 'ip link' for the names)\n", o->iface);
+            fprintf(stderr, "%s: error: there is no interface '%s' (see 'ip link' for the names)\n", o->tool, o->iface);
             ebpf_close(r);
             return NULL;
         }
@@ -367,15 +363,15 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
                 .kernel_log_level = 1);
     r->obj = bpf_object__open_file(obj_path, &oo);
     if (!r->obj) {
-        fprintf(stderr, "equery-run: error: cannot open the eBPF object '%s': %s\n", obj_path, strerror(errno));
+        fprintf(stderr, "%s: error: cannot open the eBPF object '%s': %s\n", o->tool, obj_path, strerror(errno));
         ebpf_close(r);
         return NULL;
     }
     struct bpf_program *xdp = bpf_object__find_program_by_name(r->obj, EQ_ABI_NAME(EQ_PROG_XDP));
     struct bpf_program *tc = bpf_object__find_program_by_name(r->obj, EQ_ABI_NAME(EQ_PROG_TC));
     if (!xdp || !tc) {
-        fprintf(stderr, "equery-run: error: '%s' has no programs " EQ_ABI_NAME(EQ_PROG_XDP) " and "
-                        EQ_ABI_NAME(EQ_PROG_TC) ": build the bundle again with this equeryc (--target=ebpf)\n",
+        fprintf(stderr, "%s: error: '%s' has no programs " EQ_ABI_NAME(EQ_PROG_XDP) " and "
+                        EQ_ABI_NAME(EQ_PROG_TC) ": build the bundle again with this equeryc (--target=ebpf)\n", o->tool,
                 obj_path);
         ebpf_close(r);
         return NULL;
@@ -383,7 +379,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     r->main = o->tc ? tc : xdp;
     bpf_program__set_autoload(o->tc ? xdp : tc, false);
     /* CLOCK_REALTIME - CLOCK_MONOTONIC: bpf_ktime_get_ns() + this is wall-clock time */
-    int64_t offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+    int64_t offset = source_now(CLOCK_REALTIME) - source_now(CLOCK_MONOTONIC);
     if (!set_params(r, offset)) {
         ebpf_close(r);
         return NULL;
@@ -401,23 +397,23 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     if (err) {
         if (err == -EPERM || err == -EACCES) {
             if (geteuid() != 0 && !strstr(r->log, "processed")) {
-                fprintf(stderr, "equery-run: error: no permission to load eBPF programs: run equery-run as root, "
-                                "or give it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n");
+                fprintf(stderr, "%s: error: no permission to load eBPF programs: run equery-run as root, "
+                                "or give it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n", o->tool);
                 ebpf_close(r);
                 return NULL;
             }
         }
         if (r->log[0]) {
-            fprintf(stderr, "equery-run: error: the kernel's verifier refused the eBPF program (%s)\n",
+            fprintf(stderr, "%s: error: the kernel's verifier refused the eBPF program (%s)\n", o->tool,
                     strerror(-err));
             explain_refusal(r);
-            fprintf(stderr, "equery-run: this is a bug in equeryc's eBPF backend: please report it with the program; "
-                            "--engine=portable runs the program meanwhile\n");
+            fprintf(stderr, "%s: this is a bug in equeryc's eBPF backend: please report it with the program; "
+                            "--engine=portable runs the program meanwhile\n", o->tool);
         } else if (err == -EPERM) {
-            fprintf(stderr, "equery-run: error: no permission to load eBPF programs: run equery-run as root, or give "
-                            "it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n");
+            fprintf(stderr, "%s: error: no permission to load eBPF programs: run equery-run as root, or give "
+                            "it CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n", o->tool);
         } else {
-            fprintf(stderr, "equery-run: error: cannot load the eBPF program: %s\n", strerror(-err));
+            fprintf(stderr, "%s: error: cannot load the eBPF program: %s\n", o->tool, strerror(-err));
         }
         ebpf_close(r);
         return NULL;
@@ -434,7 +430,7 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
         r->bss = p == MAP_FAILED ? NULL : p;
     }
     if (!r->bss) {
-        fprintf(stderr, "equery-run: error: cannot map the eBPF program's .bss: %s\n", strerror(errno));
+        fprintf(stderr, "%s: error: cannot map the eBPF program's .bss: %s\n", o->tool, strerror(errno));
         ebpf_close(r);
         return NULL;
     }
@@ -445,15 +441,15 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
         snprintf(var, sizeof var, EQ_Q_ACTIVE, m->queries[q].name);
         r->active_off[q] = ebpf_var_offset(r->obj, ".bss", var);
         if (r->armed_off[q] < 0 || (r->external[q] && r->active_off[q] < 0)) {
-            fprintf(stderr, "equery-run: error: the eBPF object does not match the program (no %s): build the "
-                            "bundle again\n",
+            fprintf(stderr, "%s: error: the eBPF object does not match the program (no %s): build the "
+                            "bundle again\n", o->tool,
                     var);
             ebpf_close(r);
             return NULL;
         }
     }
     if (o->verbose && o->notes)
-        fprintf(o->notes, "equery-run: the eBPF maps take %.1f MiB of kernel memory (%s)\n",
+        fprintf(o->notes, "%s: the eBPF maps take %.1f MiB of kernel memory (%s)\n", o->tool,
                 (double)maps_memlock(r) / (1 << 20),
                 r->group_maps_prealloc ? "the group maps preallocated" : "the group maps grow with their groups");
     r->hooks.ctx = r;
@@ -520,7 +516,7 @@ static void hook_started(void *ctx, unsigned q)
     if (r->external[q]) {
         clear_buffer(r, q, 0); /* what came while it was disarmed */
         clear_buffer(r, q, 1);
-        r->armed_at[q] = now_ns(CLOCK_REALTIME);
+        r->armed_at[q] = source_now(CLOCK_REALTIME);
         r->latency_pending[q] = r->live && r->m->queries[q].trigger != NULL;
     }
     set_var(r, r->armed_off[q], 1);
@@ -542,7 +538,7 @@ static void wait_for_programs(EbpfRun *r, unsigned q)
     uint32_t zero = 0;
     int inner_fd = bpf_map__fd(inner);
     if (bpf_map_update_elem(bpf_map__fd(outer), &zero, &inner_fd, BPF_ANY) != 0)
-        fprintf(r->o.notes, "equery-run: warning: cannot wait for the programs running on query %s: %s\n",
+        fprintf(r->o.notes, "%s: warning: cannot wait for the programs running on query %s: %s\n", r->o.tool,
                 r->m->queries[q].name, strerror(errno));
 }
 
@@ -554,8 +550,8 @@ int ebpf_read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqTable *into, uint64_t
     bool grouped = mq->nkeys > 0;
     /* the shared layout: the kernel's key and value are program.c's */
     if (!map || bpf_map__value_size(map) != d->state_size || (grouped && bpf_map__key_size(map) != d->key_size)) {
-        fprintf(stderr, "equery-run: error: query %s: the eBPF object's buffer %u is not program.c's groups: build "
-                        "the bundle again\n",
+        fprintf(stderr, "%s: error: query %s: the eBPF object's buffer %u is not program.c's groups: build "
+                        "the bundle again\n", r->o.tool,
                 mq->name, b);
         return EXIT_RUN;
     }
@@ -621,7 +617,7 @@ int ebpf_read_buffer(EbpfRun *r, unsigned q, uint32_t b, EqTable *into, uint64_t
     }
     if (r->latency_pending[q] && first != INT64_MAX) {
         r->latency_pending[q] = false;
-        fprintf(r->o.notes, "equery-run: query %s: first packet measured %.1f us after its trigger armed it\n",
+        fprintf(r->o.notes, "%s: query %s: first packet measured %.1f us after its trigger armed it\n", r->o.tool,
                 mq->name, (double)(first - r->armed_at[q]) / 1e3);
     }
     free(values);
@@ -684,7 +680,7 @@ static bool open_ring(EbpfRun *r)
         return true; /* every query is measured in the kernel */
     r->rb = ring_buffer__new(bpf_map__fd(ring), on_frame, r, NULL);
     if (!r->rb) {
-        fprintf(stderr, "equery-run: error: cannot open the eBPF program's ring buffer: %s\n", strerror(errno));
+        fprintf(stderr, "%s: error: cannot open the eBPF program's ring buffer: %s\n", r->o.tool, strerror(errno));
         return false;
     }
     return true;
@@ -708,17 +704,34 @@ static void sum_percpu(const EbpfRun *r, const char *name, uint64_t *out, unsign
     free(v);
 }
 
+/* The kernel program's counts into the cell (run thread): the frames it
+ * saw, and those its ring buffer had no room for. */
+static void refresh_stats(EbpfRun *r, bool now, uint64_t *seen)
+{
+    int64_t t = source_now(CLOCK_MONOTONIC);
+    if (!now && t < r->stats_next)
+        return;
+    r->stats_next = t + SOURCE_STATS_EVERY_NS;
+    uint64_t lost[1];
+    sum_percpu(r, EQ_ABI_NAME(EQ_SEEN), seen, 2);
+    sum_percpu(r, EQ_ABI_NAME(EQ_FRAMES_LOST), lost, 1);
+    r->lost = lost[0];
+    SourceStats st = {.received = seen[0]};
+    st.drops[DROP_RING] = lost[0];
+    source_stats_publish(&r->stats, &st);
+}
+
 static void finish(EbpfRun *r)
 {
     if (r->rb)
         ring_buffer__consume(r->rb);
     engine_finish(r->eng);
-    uint64_t seen[sizeof(struct eq_seen_count) / sizeof(uint64_t)], lost[1];
-    sum_percpu(r, EQ_ABI_NAME(EQ_SEEN), seen, 2);
-    sum_percpu(r, EQ_ABI_NAME(EQ_FRAMES_LOST), lost, 1);
+    uint64_t seen[sizeof(struct eq_seen_count) / sizeof(uint64_t)];
+    refresh_stats(r, true, seen);
     engine_count(r->eng, seen[0], seen[1]);
-    r->lost = lost[0];
 }
+
+void ebpf_stats(EbpfRun *r, SourceStats *out) { source_stats_read(&r->stats, out); }
 
 /* ---- a capture, with BPF_PROG_TEST_RUN --------------------------------------------- */
 
@@ -729,14 +742,14 @@ int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop
                      ? pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO, errbuf)
                      : pcap_open_offline_with_tstamp_precision(r->o.pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!in) {
-        fprintf(stderr, "equery-run: error: cannot read '%s': %s\n", r->o.pcap_file, errbuf);
+        fprintf(stderr, "%s: error: cannot read '%s': %s\n", r->o.tool, r->o.pcap_file, errbuf);
         return EXIT_RUN;
     }
     if (pcap_datalink(in) != LINK_ETHERNET) {
         int lt = pcap_datalink(in);
         const char *name = pcap_datalink_val_to_name(lt);
-        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s): the eBPF engine reads Ethernet frames only "
-                        "(--engine=portable reads it)\n",
+        fprintf(stderr, "%s: error: '%s' has link type %d (%s): the eBPF engine reads Ethernet frames only "
+                        "(--engine=portable reads it)\n", r->o.tool,
                 r->o.pcap_file, lt, name ? name : "unknown");
         pcap_close(in);
         return EXIT_RUN;
@@ -795,12 +808,12 @@ int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop
                 r->not_fed_long++; /* more fragments than the kernel takes */
                 continue;
             }
-            fprintf(stderr, "equery-run: error: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+            fprintf(stderr, "%s: error: BPF_PROG_TEST_RUN failed: %s\n", r->o.tool, strerror(errno));
             status = EXIT_RUN;
             break;
         }
         if (opts.retval != XDP_PASS) {
-            fprintf(stderr, "equery-run: error: the eBPF program returned %u, not XDP_PASS\n", opts.retval);
+            fprintf(stderr, "%s: error: the eBPF program returned %u, not XDP_PASS\n", r->o.tool, opts.retval);
             status = EXIT_RUN;
             break;
         }
@@ -811,7 +824,7 @@ int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop
     }
     sched_setaffinity(0, sizeof all, &all);
     if (!status && rc == -1 && !*stop) { /* (a signal may interrupt the read) */
-        fprintf(stderr, "equery-run: error: reading '%s': %s\n", r->o.pcap_file, pcap_geterr(in));
+        fprintf(stderr, "%s: error: reading '%s': %s\n", r->o.tool, r->o.pcap_file, pcap_geterr(in));
         status = EXIT_RUN;
     }
     pcap_close(in);
@@ -869,7 +882,8 @@ static bool equery_alive(long pid)
         return false;
     bool ok = fgets(comm, sizeof comm, f) != NULL;
     fclose(f);
-    return ok && !strncmp(comm, "equery-run", 10);
+    /* (equery-run, or equery-box: a box's program) */
+    return ok && (!strncmp(comm, "equery-run", 10) || !strncmp(comm, "equery-box", 10));
 }
 
 /* A filter at equery's handle and priority before we attach: ours from a
@@ -891,8 +905,8 @@ static int tc_orphan(EbpfRun *r)
         close(fd);
     }
     if (strcmp(name, EQ_ABI_NAME(EQ_PROG_TC)) != 0) {
-        fprintf(stderr, "equery-run: error: '%s' (%s) has a tc filter that is not equery's (program '%s') at "
-                        "equery's handle 0x%x and priority 0x%x; remove it, or measure with --xdp\n",
+        fprintf(stderr, "%s: error: '%s' (%s) has a tc filter that is not equery's (program '%s') at "
+                        "equery's handle 0x%x and priority 0x%x; remove it, or measure with --xdp\n", r->o.tool,
                 ifn, dir, name, TC_HANDLE, TC_PRIORITY);
         return EXIT_RUN;
     }
@@ -900,23 +914,23 @@ static int tc_orphan(EbpfRun *r)
     bool qdisc;
     tc_state_read(r->tc_state, &pid, &qdisc);
     if (equery_alive(pid) && pid != (long)getpid()) {
-        fprintf(stderr, "equery-run: error: another equery-run (pid %ld) already measures on '%s' with tc (%s)\n", pid,
+        fprintf(stderr, "%s: error: another equery-run (pid %ld) already measures on '%s' with tc (%s)\n", r->o.tool, pid,
                 ifn, dir);
         return EXIT_RUN;
     }
     struct bpf_tc_opts d = {.sz = sizeof d, .handle = TC_HANDLE, .priority = TC_PRIORITY};
     int err = bpf_tc_detach(&r->tc_hook, &d);
     if (err) {
-        fprintf(stderr, "equery-run: error: cannot remove the tc filter that an earlier equery-run left on '%s' (%s): "
-                        "%s\n",
+        fprintf(stderr, "%s: error: cannot remove the tc filter that an earlier equery-run left on '%s' (%s): "
+                        "%s\n", r->o.tool,
                 ifn, dir, strerror(-err));
         return EXIT_RUN;
     }
     char who[64] = "";
     if (pid > 0)
         snprintf(who, sizeof who, " (pid %ld)", pid);
-    fprintf(stderr, "equery-run: warning: removed the tc filter that an equery-run%s which did not exit cleanly left on "
-                    "'%s' (%s)%s\n",
+    fprintf(stderr, "%s: warning: removed the tc filter that an equery-run%s which did not exit cleanly left on "
+                    "'%s' (%s)%s\n", r->o.tool,
             who, ifn, dir, qdisc ? "; its clsact qdisc is removed at exit" : "");
     if (qdisc)
         r->tc_created = true; /* that run added it: it goes when we go */
@@ -954,7 +968,7 @@ static int attach(EbpfRun *r)
         if (err == 0)
             r->tc_created = true; /* ours: removed on exit */
         else if (err != -EEXIST) {
-            fprintf(stderr, "equery-run: error: cannot add a clsact qdisc to '%s': %s%s\n", ifn, strerror(-err),
+            fprintf(stderr, "%s: error: cannot add a clsact qdisc to '%s': %s%s\n", r->o.tool, ifn, strerror(-err),
                     err == -EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
             return EXIT_RUN;
         }
@@ -966,7 +980,7 @@ static int attach(EbpfRun *r)
         r->tc_opts.priority = TC_PRIORITY;
         err = bpf_tc_attach(&r->tc_hook, &r->tc_opts);
         if (err) {
-            fprintf(stderr, "equery-run: error: cannot attach the tc program to '%s' (%s): %s\n", ifn,
+            fprintf(stderr, "%s: error: cannot attach the tc program to '%s' (%s): %s\n", r->o.tool, ifn,
                     r->o.egress ? "egress" : "ingress", strerror(-err));
             return EXIT_RUN;
         }
@@ -983,15 +997,15 @@ static int attach(EbpfRun *r)
     if (lfd < 0) {
         int e = errno;
         if (e == EBUSY || e == EEXIST)
-            fprintf(stderr, "equery-run: error: '%s' already has an XDP program attached; equery-run does not "
-                            "replace it (see 'ip link show %s'; --tc measures beside it)\n",
+            fprintf(stderr, "%s: error: '%s' already has an XDP program attached; equery-run does not "
+                            "replace it (see 'ip link show %s'; --tc measures beside it)\n", r->o.tool,
                     ifn, ifn);
         else if (e == EOPNOTSUPP || e == EINVAL)
-            fprintf(stderr, "equery-run: error: '%s' does not support XDP in %s mode (%s)%s\n", ifn,
+            fprintf(stderr, "%s: error: '%s' does not support XDP in %s mode (%s)%s\n", r->o.tool, ifn,
                     r->o.xdp_mode == XDP_MODE_NATIVE ? "native" : r->o.xdp_mode == XDP_MODE_GENERIC ? "generic" : "any",
                     strerror(e), r->o.xdp_mode == XDP_MODE_NATIVE ? ": try --xdp-mode generic" : "");
         else
-            fprintf(stderr, "equery-run: error: cannot attach the XDP program to '%s': %s%s\n", ifn, strerror(e),
+            fprintf(stderr, "%s: error: cannot attach the XDP program to '%s': %s%s\n", r->o.tool, ifn, strerror(e),
                     e == EPERM ? " (needs root or CAP_NET_ADMIN)" : "");
         return EXIT_RUN;
     }
@@ -1008,7 +1022,7 @@ static void detach(EbpfRun *r)
             struct bpf_tc_opts o = {.sz = sizeof o, .handle = r->tc_opts.handle, .priority = r->tc_opts.priority};
             int err = bpf_tc_detach(&r->tc_hook, &o);
             if (err)
-                fprintf(stderr, "equery-run: warning: cannot detach the tc program from '%s': %s\n", r->o.iface,
+                fprintf(stderr, "%s: warning: cannot detach the tc program from '%s': %s\n", r->o.tool, r->o.iface,
                         strerror(-err));
             r->tc_attached = false;
             if (r->tc_state[0]) {
@@ -1049,17 +1063,43 @@ static void detach(EbpfRun *r)
     }
 }
 
+/* A box that rejoined a run (docs/boxes.md) ignores the frames stamped
+ * before `from`; the kernel program counts every frame from its attachment
+ * on, so it is attached once this clock has reached `from` (the centre's
+ * clock when it deployed: normally already past). 0, or EXIT_RUN when
+ * `from` is too far ahead for clocks that agree. */
+static int wait_for_from(EbpfRun *r, volatile sig_atomic_t *stop)
+{
+    int64_t ahead = r->o.from - source_now(CLOCK_REALTIME);
+    if (r->o.from <= 0 || ahead <= 0)
+        return 0;
+    if (ahead > (int64_t)FROM_AHEAD_MAX_S * 1000000000) {
+        fprintf(stderr, "%s: error: the run to rejoin measures from %.1f s ahead of this box's clock (at most %d s): "
+                        "the clocks of the box and the centre disagree (synchronise them, e.g. with NTP)\n",
+                r->o.tool, (double)ahead / 1e9, FROM_AHEAD_MAX_S);
+        return EXIT_RUN;
+    }
+    while (!*stop && source_now(CLOCK_REALTIME) < r->o.from) {
+        struct timespec ts = {0, POLL_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
 {
-    int status = attach(r);
+    int status = wait_for_from(r, stop);
+    if (status)
+        return status;
+    status = attach(r);
     if (status) {
         detach(r);
         return status;
     }
     if (r->o.notes)
-        fprintf(r->o.notes, "equery-run: measuring on %s with %s\n", r->o.iface,
+        fprintf(r->o.notes, "%s: measuring on %s with %s\n", r->o.tool, r->o.iface,
                 r->o.tc ? (r->o.egress ? "tc (egress)" : "tc (ingress)") : "XDP");
-    engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+    engine_advance(r->eng, source_now(CLOCK_REALTIME));
     while (!*stop && !engine_error(r->eng)) {
         if (r->rb) {
             /* the program wakes this reader only when the ring fills up:
@@ -1068,7 +1108,7 @@ static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
             if (n >= 0 || n == -EINTR)
                 n = ring_buffer__consume(r->rb);
             if (n < 0 && n != -EINTR) {
-                fprintf(stderr, "equery-run: error: reading the ring buffer: %s\n", strerror(-n));
+                fprintf(stderr, "%s: error: reading the ring buffer: %s\n", r->o.tool, strerror(-n));
                 status = EXIT_RUN;
                 break;
             }
@@ -1076,8 +1116,10 @@ static int run_live(EbpfRun *r, volatile sig_atomic_t *stop)
             struct timespec ts = {0, POLL_MS * 1000000L};
             nanosleep(&ts, NULL);
         }
-        engine_advance(r->eng, now_ns(CLOCK_REALTIME));
+        engine_advance(r->eng, source_now(CLOCK_REALTIME));
         engine_flush(r->eng);
+        uint64_t seen[sizeof(struct eq_seen_count) / sizeof(uint64_t)];
+        refresh_stats(r, false, seen);
     }
     detach(r);
     return status;
@@ -1096,13 +1138,13 @@ int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop)
 void ebpf_report(const EbpfRun *r, FILE *f)
 {
     if (r->lost)
-        fprintf(f, "equery-run: warning: %" PRIu64 " frames for the queries measured in user space did not fit the "
-                   "ring buffer and were not measured\n",
+        fprintf(f, "%s: warning: %" PRIu64 " frames for the queries measured in user space did not fit the "
+                   "ring buffer and were not measured\n", r->o.tool,
                 r->lost);
     if (r->not_fed_short || r->not_fed_long)
-        fprintf(f, "equery-run: warning: %" PRIu64 " frames were not fed to the eBPF program: %" PRIu64
+        fprintf(f, "%s: warning: %" PRIu64 " frames were not fed to the eBPF program: %" PRIu64
                    " shorter than an Ethernet header, %" PRIu64 " longer than BPF_PROG_TEST_RUN takes (a first buffer and "
-                   "MAX_SKB_FRAGS pages, at most %d bytes)\n",
+                   "MAX_SKB_FRAGS pages, at most %d bytes)\n", r->o.tool,
                 r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, MAX_FRAME);
 }
 
@@ -1132,7 +1174,7 @@ static void *ebpf_source_open(const SourceOptions *o, EngineConfig *cfg, int *st
     const LoadedProgram *p = o->prog;
     /* a capture is checked first, so that every engine says the same of a bad file */
     if (o->pcap_file && strcmp(o->pcap_file, "-") != 0) {
-        pcap_t *c = source_open_capture(o->pcap_file, "eBPF", NULL);
+        pcap_t *c = source_open_capture(o->tool, o->pcap_file, "eBPF", NULL);
         if (!c) {
             *status = EXIT_RUN;
             return NULL;
@@ -1152,7 +1194,9 @@ static void *ebpf_source_open(const SourceOptions *o, EngineConfig *cfg, int *st
                       .max_groups = o->max_groups,
                       .mid = o->mid,
                       .verbose = o->verbose,
-                      .notes = o->notes};
+                      .notes = o->notes,
+                      .tool = o->tool,
+                      .from = cfg->from};
     EbpfRun *r = ebpf_open(p->bpf_obj, src, p->m, p->ld.prog, &eo, status);
     free(src);
     if (!r)
@@ -1163,7 +1207,8 @@ static void *ebpf_source_open(const SourceOptions *o, EngineConfig *cfg, int *st
 }
 
 static int ebpf_source_run(void *s, Engine *e, volatile sig_atomic_t *stop) { return ebpf_run(s, e, stop); }
+static void ebpf_source_stats(void *s, SourceStats *out) { ebpf_stats(s, out); }
 static void ebpf_source_report(void *s, FILE *f) { ebpf_report(s, f); }
 static void ebpf_source_close(void *s) { ebpf_close(s); }
 
-const SourceOps ebpf_source = {"ebpf", ebpf_source_open, ebpf_source_run, ebpf_source_report, ebpf_source_close};
+const SourceOps ebpf_source = {"ebpf", ebpf_source_open, ebpf_source_run, ebpf_source_stats, ebpf_source_report, ebpf_source_close};

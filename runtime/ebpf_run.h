@@ -28,6 +28,9 @@ typedef struct {
     uint32_t mid;
     bool verbose;           /* libbpf's messages */
     FILE *notes;            /* warnings and trigger latencies (stderr) */
+    const char *tool;       /* messages start with it ("equery-run", "equery-box") */
+    int64_t from;           /* live, > 0: a box that rejoined a run: attached once the
+                             * clock reaches it (the kernel counts from attachment) */
 } EbpfOptions;
 
 typedef struct EbpfRun EbpfRun;
@@ -45,6 +48,9 @@ const EngineHooks *ebpf_hooks(EbpfRun *r);
 /* Runs: feeds the capture, or attaches and measures until *stop; then
  * detaches (nothing stays attached) and calls engine_finish(). 0 or 3. */
 int ebpf_run(EbpfRun *r, Engine *e, volatile sig_atomic_t *stop);
+/* The frames the kernel program saw (received) and those its ring buffer
+ * had no room for (ring), so far: from any thread. */
+void ebpf_stats(EbpfRun *r, SourceStats *out);
 /* Frames the ring had no room for, frames not fed (trigger latencies are
  * said as they are measured). */
 void ebpf_report(const EbpfRun *r, FILE *f);

@@ -6,9 +6,9 @@
 EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest *m, const EqProgramDesc *prog,
                    const EbpfOptions *o, int *status)
 {
-    (void)obj_path, (void)bpf_source, (void)m, (void)prog, (void)o;
-    fprintf(stderr, "equery-run: error: this equery-run was built without libbpf, so it has no eBPF engine "
-                    "(install libbpf-dev and build again)\n");
+    (void)obj_path, (void)bpf_source, (void)m, (void)prog;
+    fprintf(stderr, "%s: error: this %s was built without libbpf, so it has no eBPF engine "
+                    "(install libbpf-dev and build again)\n", o->tool, o->tool);
     *status = 3;
     return NULL;
 }
@@ -20,12 +20,12 @@ void ebpf_close(EbpfRun *r) { (void)r; }
 
 static void *stub_open(const SourceOptions *o, EngineConfig *cfg, int *status)
 {
-    (void)o;
     (void)cfg;
-    return ebpf_open(NULL, NULL, NULL, NULL, NULL, status); /* says why, NULL */
+    EbpfOptions eo = {.tool = o->tool};
+    return ebpf_open(NULL, NULL, NULL, NULL, &eo, status); /* says why, NULL */
 }
 static int stub_run(void *s, Engine *e, volatile sig_atomic_t *stop) { return ebpf_run(s, e, stop); }
 static void stub_report(void *s, FILE *f) { ebpf_report(s, f); }
 static void stub_close(void *s) { ebpf_close(s); }
 
-const SourceOps ebpf_source = {"ebpf", stub_open, stub_run, stub_report, stub_close};
+const SourceOps ebpf_source = {"ebpf", stub_open, stub_run, source_stats_none, stub_report, stub_close};

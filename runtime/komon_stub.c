@@ -23,4 +23,4 @@ static int stub_run(void *s, Engine *e, volatile sig_atomic_t *stop) { (void)s, 
 static void stub_report(void *s, FILE *f) { (void)s, (void)f; }
 static void stub_close(void *s) { (void)s; }
 
-const SourceOps komon_source = {"komon", stub_open, stub_run, stub_report, stub_close};
+const SourceOps komon_source = {"komon", stub_open, stub_run, source_stats_none, stub_report, stub_close};

@@ -31,6 +31,8 @@ typedef struct {
     bool progress;
     Engine *eng;
     struct timespec t0, last_progress;
+    SourceStats stats;  /* live: pcap_stats, refreshed by the run thread */
+    int64_t stats_next; /* when it refreshes it next (CLOCK_MONOTONIC) */
 } PcapSource;
 
 int64_t source_now(int clock_id)
@@ -40,17 +42,17 @@ int64_t source_now(int clock_id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-pcap_t *source_open_capture(const char *path, const char *engine, uint64_t *file_size)
+pcap_t *source_open_capture(const char *tool, const char *path, const char *engine, uint64_t *file_size)
 {
     char errbuf[PCAP_ERRBUF_SIZE];
     struct stat st;
     if (strcmp(path, "-") != 0) {
         if (stat(path, &st) != 0) {
-            fprintf(stderr, "equery-run: error: cannot open '%s': %s\n", path, strerror(errno));
+            fprintf(stderr, "%s: error: cannot open '%s': %s\n", tool, path, strerror(errno));
             return NULL;
         }
         if (S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "equery-run: error: '%s' is a folder, not a capture file\n", path);
+            fprintf(stderr, "%s: error: '%s' is a folder, not a capture file\n", tool, path);
             return NULL;
         }
         if (file_size)
@@ -58,21 +60,21 @@ pcap_t *source_open_capture(const char *path, const char *engine, uint64_t *file
     }
     pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_NANO, errbuf);
     if (!p) {
-        fprintf(stderr, "equery-run: error: cannot read '%s' as a capture: %s\n", path, errbuf);
+        fprintf(stderr, "%s: error: cannot read '%s' as a capture: %s\n", tool, path, errbuf);
         return NULL;
     }
     int lt = pcap_datalink(p);
     const char *name = pcap_datalink_val_to_name(lt);
     if (!eq_link_supported(lt)) {
-        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s), which equery cannot parse (it reads Ethernet, "
-                        "Linux cooked, raw IP and loopback captures)\n",
+        fprintf(stderr, "%s: error: '%s' has link type %d (%s), which equery cannot parse (it reads Ethernet, "
+                        "Linux cooked, raw IP and loopback captures)\n", tool,
                 path, lt, name ? name : "unknown");
         pcap_close(p);
         return NULL;
     }
     if (engine && lt != DLT_EN10MB) {
-        fprintf(stderr, "equery-run: error: '%s' has link type %d (%s): the %s engine reads Ethernet frames only "
-                        "(--engine=portable reads it)\n",
+        fprintf(stderr, "%s: error: '%s' has link type %d (%s): the %s engine reads Ethernet frames only "
+                        "(--engine=portable reads it)\n", tool,
                 path, lt, name ? name : "unknown", engine);
         pcap_close(p);
         return NULL;
@@ -80,17 +82,17 @@ pcap_t *source_open_capture(const char *path, const char *engine, uint64_t *file
     return p;
 }
 
-static bool set_filter(pcap_t *p, const char *filter, const char *what)
+static bool set_filter(const char *tool, pcap_t *p, const char *filter, const char *what)
 {
     struct bpf_program prog;
     if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        fprintf(stderr, "equery-run: error: bad --capture-filter '%s': %s\n", filter, pcap_geterr(p));
+        fprintf(stderr, "%s: error: bad --capture-filter '%s': %s\n", tool, filter, pcap_geterr(p));
         return false;
     }
     int rc = pcap_setfilter(p, &prog);
     pcap_freecode(&prog);
     if (rc != 0) {
-        fprintf(stderr, "equery-run: error: cannot apply the capture filter on %s: %s\n", what, pcap_geterr(p));
+        fprintf(stderr, "%s: error: cannot apply the capture filter on %s: %s\n", tool, what, pcap_geterr(p));
         return false;
     }
     return true;
@@ -172,14 +174,14 @@ static void *file_open(const SourceOptions *o, EngineConfig *cfg, int *status)
     r->files = o->npcap_files ? cap_merge_open(o->pcap_files, o->npcap_files, err, sizeof err, &skipped)
                               : cap_merge_open(one, 1, err, sizeof err, &skipped);
     if (!r->files) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
+        fprintf(stderr, "%s: error: %s\n", o->tool, err);
         free(r);
         return NULL;
     }
     if (skipped && o->notes)
-        fprintf(o->notes, "equery-run: note: %u files that are not captures were skipped\n", skipped);
+        fprintf(o->notes, "%s: note: %u files that are not captures were skipped\n", o->tool, skipped);
     if (o->capture_filter && !(r->filter = capture_filter_new(o->capture_filter, err, sizeof err))) {
-        fprintf(stderr, "equery-run: error: %s\n", err);
+        fprintf(stderr, "%s: error: %s\n", o->tool, err);
         cap_merge_close(r->files);
         free(r);
         return NULL;
@@ -227,14 +229,14 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
     int status = 0;
     if (rc == -2) {
         const char *name = pcap_datalink_val_to_name(pk.linktype);
-        fprintf(stderr, "equery-run: error: a packet of link type %d (%s), which equery cannot parse (it reads "
+        fprintf(stderr, "%s: error: a packet of link type %d (%s), which equery cannot parse (it reads "
                         "Ethernet, Linux cooked, raw IP and loopback captures); the results below cover the packets "
-                        "before it\n",
+                        "before it\n", r->o.tool,
                 pk.linktype, name ? name : "unknown");
         status = 3;
     } else if (rc < 0 && !*stop) { /* (a signal interrupts a read that waits: that is no error) */
-        fprintf(stderr, "equery-run: error: reading failed after %" PRIu64 " packets: %s (the results below cover "
-                        "the packets read)\n",
+        fprintf(stderr, "%s: error: reading failed after %" PRIu64 " packets: %s (the results below cover "
+                        "the packets read)\n", r->o.tool,
                 engine_stats(e)->packets, cap_merge_error(r->files));
         status = 3;
     }
@@ -260,7 +262,7 @@ static void file_report(void *s, FILE *f)
     (void)f;
 }
 
-const SourceOps pcap_file_source = {"pcap", file_open, file_run, file_report, pcap_close_source};
+const SourceOps pcap_file_source = {"pcap", file_open, file_run, source_stats_none, file_report, pcap_close_source};
 
 /* ---- a live interface ----------------------------------------------------------- */
 
@@ -274,7 +276,7 @@ static void *live_open(const SourceOptions *o, EngineConfig *cfg, int *status)
         return NULL;
     r->p = pcap_create(o->iface, errbuf);
     if (!r->p) {
-        fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, errbuf);
+        fprintf(stderr, "%s: error: cannot capture on '%s': %s\n", o->tool, o->iface, errbuf);
         free(r);
         return NULL;
     }
@@ -282,41 +284,67 @@ static void *live_open(const SourceOptions *o, EngineConfig *cfg, int *status)
     pcap_set_promisc(r->p, o->promisc);
     pcap_set_timeout(r->p, LIVE_POLL_MS);
     pcap_set_tstamp_precision(r->p, PCAP_TSTAMP_PRECISION_NANO);
+    if (o->buffer_size)
+        pcap_set_buffer_size(r->p, o->buffer_size);
     int rc = pcap_activate(r->p);
     if (rc < 0) {
         if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
-            fprintf(stderr, "equery-run: error: there is no interface '%s' (see 'ip link' for the names)\n", o->iface);
+            fprintf(stderr, "%s: error: there is no interface '%s' (see 'ip link' for the names)\n", o->tool, o->iface);
         else if (rc == PCAP_ERROR_PERM_DENIED)
             fprintf(stderr,
-                    "equery-run: error: no permission to capture on '%s': run equery-run as root, or give it the "
+                    "%s: error: no permission to capture on '%s': run equery-run as root, or give it the "
                     "capabilities (sudo setcap cap_net_raw,cap_net_admin+eip equery-run), or capture with "
-                    "'tcpdump -w FILE' and run --pcap FILE\n",
+                    "'tcpdump -w FILE' and run --pcap FILE\n", o->tool,
                     o->iface);
         else if (rc == PCAP_ERROR_IFACE_NOT_UP)
-            fprintf(stderr, "equery-run: error: interface '%s' is down (ip link set %s up)\n", o->iface, o->iface);
+            fprintf(stderr, "%s: error: interface '%s' is down (ip link set %s up)\n", o->tool, o->iface, o->iface);
         else
-            fprintf(stderr, "equery-run: error: cannot capture on '%s': %s\n", o->iface, pcap_geterr(r->p));
+            fprintf(stderr, "%s: error: cannot capture on '%s': %s\n", o->tool, o->iface, pcap_geterr(r->p));
         pcap_close_source(r);
         return NULL;
     }
     if (rc > 0)
-        fprintf(stderr, "equery-run: warning: %s: %s\n", o->iface, pcap_geterr(r->p));
+        fprintf(stderr, "%s: warning: %s: %s\n", o->tool, o->iface, pcap_geterr(r->p));
     r->linktype = pcap_datalink(r->p);
     if (!eq_link_supported(r->linktype)) {
-        fprintf(stderr, "equery-run: error: interface '%s' has link type %d, which equery cannot parse\n", o->iface,
+        fprintf(stderr, "%s: error: interface '%s' has link type %d, which equery cannot parse\n", o->tool, o->iface,
                 r->linktype);
         pcap_close_source(r);
         return NULL;
     }
-    if ((o->capture_filter && !set_filter(r->p, o->capture_filter, o->iface)) ||
+    if ((o->capture_filter && !set_filter(o->tool, r->p, o->capture_filter, o->iface)) ||
         pcap_setnonblock(r->p, 1, errbuf) != 0) {
         if (!o->capture_filter)
-            fprintf(stderr, "equery-run: error: %s\n", errbuf);
+            fprintf(stderr, "%s: error: %s\n", o->tool, errbuf);
         pcap_close_source(r);
         return NULL;
     }
     *status = 0;
     return r;
+}
+
+/* The capture's counters into the cell (run thread: pcap_stats is not
+ * safe beside pcap_dispatch). On Linux ps_recv counts the dropped packets
+ * too; ps_ifdrop is what the interface dropped since the capture opened. */
+static void live_refresh(PcapSource *r, bool now)
+{
+    int64_t t = source_now(CLOCK_MONOTONIC);
+    if (!now && t < r->stats_next)
+        return;
+    r->stats_next = t + SOURCE_STATS_EVERY_NS;
+    struct pcap_stat ps;
+    if (pcap_stats(r->p, &ps) != 0)
+        return;
+    SourceStats st = {.received = ps.ps_recv};
+    st.drops[DROP_KERNEL] = ps.ps_drop;
+    st.drops[DROP_NIC] = ps.ps_ifdrop;
+    source_stats_publish(&r->stats, &st);
+}
+
+static void live_stats(void *s, SourceStats *out)
+{
+    PcapSource *r = s;
+    source_stats_read(&r->stats, out);
 }
 
 static int live_run(void *s, Engine *e, volatile sig_atomic_t *stop)
@@ -325,7 +353,7 @@ static int live_run(void *s, Engine *e, volatile sig_atomic_t *stop)
     r->eng = e;
     int fd = pcap_get_selectable_fd(r->p);
     if (r->o.notes) /* as the eBPF engine says it, once the capture runs */
-        fprintf(r->o.notes, "equery-run: measuring on %s with libpcap\n", r->o.iface);
+        fprintf(r->o.notes, "%s: measuring on %s with libpcap\n", r->o.tool, r->o.iface);
     engine_advance(e, source_now(CLOCK_REALTIME));
     int status = 0;
     while (!*stop && !engine_error(e)) {
@@ -338,31 +366,34 @@ static int live_run(void *s, Engine *e, volatile sig_atomic_t *stop)
             wait_ms = (due - t) / 1000000 + 1;
         struct pollfd pfd = {fd, POLLIN, 0};
         if (poll(&pfd, 1, (int)wait_ms) < 0 && errno != EINTR) {
-            fprintf(stderr, "equery-run: error: poll: %s\n", strerror(errno));
+            fprintf(stderr, "%s: error: poll: %s\n", r->o.tool, strerror(errno));
             status = 3;
             break;
         }
         int n = pcap_dispatch(r->p, -1, handle_packet, (u_char *)r);
         if (n == PCAP_ERROR) {
-            fprintf(stderr, "equery-run: error: capture on '%s' failed: %s\n", r->o.iface, pcap_geterr(r->p));
+            fprintf(stderr, "%s: error: capture on '%s' failed: %s\n", r->o.tool, r->o.iface, pcap_geterr(r->p));
             status = 3;
             break;
         }
         engine_advance(e, source_now(CLOCK_REALTIME));
         engine_flush(e); /* a packet query's rows too */
+        live_refresh(r, false);
     }
     engine_advance(e, source_now(CLOCK_REALTIME));
     engine_finish(e);
+    live_refresh(r, true);
     return status;
 }
 
 static void live_report(void *s, FILE *f)
 {
     PcapSource *r = s;
-    struct pcap_stat ps;
-    if (pcap_stats(r->p, &ps) == 0 && (ps.ps_drop || ps.ps_ifdrop))
-        fprintf(f, "equery-run: warning: the capture dropped %u packets (kernel) and %u (interface)\n", ps.ps_drop,
-                ps.ps_ifdrop);
+    SourceStats st;
+    source_stats_read(&r->stats, &st);
+    if (st.drops[DROP_KERNEL] || st.drops[DROP_NIC])
+        fprintf(f, "%s: warning: the capture dropped %" PRIu64 " packets (kernel) and %" PRIu64 " (interface)\n",
+                r->o.tool, st.drops[DROP_KERNEL], st.drops[DROP_NIC]);
 }
 
-const SourceOps pcap_live_source = {"live", live_open, live_run, live_report, pcap_close_source};
+const SourceOps pcap_live_source = {"live", live_open, live_run, live_stats, live_report, pcap_close_source};

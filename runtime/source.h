@@ -1,6 +1,7 @@
 /* source.h - where a run's input comes from. Each source is a table of
- * four functions, in the manner of DPDK l3fwd's lookup methods: open the
- * input, run the engine over it, report what it dropped, close it. The
+ * five functions, in the manner of DPDK l3fwd's lookup methods: open the
+ * input, run the engine over it, count what it received and dropped (while
+ * it runs, from any thread), report it, close it. The
  * commands pick one from their options; adding a source (a remote box, a
  * new capture API) is adding a table, not an `else if` in a driver.
  *
@@ -13,7 +14,10 @@
  *   komon_source       the KOMon probe's samples                       komon_run.c
  *
  * A source built without its library (DPDK, libbpf) opens with one clear
- * error (its *_stub.c). */
+ * error (its *_stub.c).
+ *
+ * Every message a source writes starts with the name of the tool it runs
+ * in (SourceOptions.tool: equery-run, or equery-box on a box). */
 #ifndef EQ_SOURCE_H
 #define EQ_SOURCE_H
 
@@ -24,6 +28,7 @@
 
 #include "engine.h"
 #include "program.h"
+#include "source_stats.h"
 
 typedef enum { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC } XdpMode;
 
@@ -37,6 +42,7 @@ typedef struct {
     const char *capture_filter; /* a BPF filter in tcpdump's syntax (libpcap sources) */
     int snaplen;                /* live */
     bool promisc;               /* live */
+    int buffer_size;            /* live (libpcap): the kernel's capture buffer, bytes (0: libpcap's) */
     bool progress;              /* a progress line on stderr (when it is a terminal) */
     const char *eal_args;       /* DPDK: --dpdk "EAL ARGS" */
     unsigned workers;           /* DPDK worker lcores (0: the default) */
@@ -48,6 +54,7 @@ typedef struct {
     uint32_t mid;
     bool verbose;
     FILE *notes;                /* warnings (stderr) */
+    const char *tool;           /* the name messages start with ("equery-run", "equery-box") */
 } SourceOptions;
 
 typedef struct {
@@ -61,6 +68,10 @@ typedef struct {
      * open windows (engine_finish). Returns an exit status (0, or 3 after
      * saying why). */
     int (*run)(void *s, Engine *e, volatile sig_atomic_t *stop);
+    /* What the input received and dropped so far, by stage. Safe from any
+     * thread while run runs (the run thread refreshes a cell every
+     * SOURCE_STATS_EVERY_NS, and once more before run returns), and after. */
+    void (*stats)(void *s, SourceStats *out);
     /* After the run: what the source dropped or saw (kernel drops, port
      * statistics, frames not fed), for the summary. */
     void (*report)(void *s, FILE *f);
@@ -72,9 +83,10 @@ extern const SourceOps pcap_file_source, pcap_live_source, dpdk_source, ebpf_sou
 /* Opens a capture file ('-': standard input) and checks that equery can
  * parse its link type, and, when `engine` is given (an engine that reads
  * Ethernet frames only: "DPDK", "eBPF"), that it is Ethernet. The same
- * errors whichever source reads the file. NULL after saying why. */
+ * errors whichever source reads the file. NULL after saying why (after
+ * `tool`: ). */
 struct pcap;
-struct pcap *source_open_capture(const char *path, const char *engine, uint64_t *file_size);
+struct pcap *source_open_capture(const char *tool, const char *path, const char *engine, uint64_t *file_size);
 
 /* The time of a clock in ns. */
 int64_t source_now(int clock_id);

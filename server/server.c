@@ -38,6 +38,7 @@
 #include "http.h"
 #include "program.h"
 #include "protocol.h"
+#include "source.h"
 #include "clickhouse_store.h"
 #include "sqlite_store.h"
 #include "store_export.h"
@@ -100,13 +101,6 @@ struct Server {
     pthread_t poller;
     bool poller_started;
 };
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static const char *prog_state_name(int s)
 {
@@ -764,7 +758,7 @@ static void *box_poller(void *arg)
             if (json_is_object(j)) {
                 json_decref(b->status);
                 b->status = j;
-                b->last_ok = now_ns();
+                b->last_ok = source_now(CLOCK_REALTIME);
                 b->err[0] = '\0';
             } else {
                 json_decref(j);
@@ -792,7 +786,7 @@ static void *box_poller(void *arg)
 static enum MHD_Result api_boxes(Server *s, struct MHD_Connection *c)
 {
     json_t *list = json_array();
-    int64_t now = now_ns();
+    int64_t now = source_now(CLOCK_REALTIME);
     pthread_mutex_lock(&s->mu);
     for (unsigned i = 0; i < s->o.nboxes; i++) {
         BoxSeen *b = &s->seen[i];

@@ -6,7 +6,13 @@ windows (about 600 lockstep steps); the third box is killed as soon as the
 first rows are out. The run must go on with the two others and end with exit
 status 0. It must say that the box was lost and how many windows it
 missed, and report the two others' packets, which add up to the packets
-of their captures."""
+of their captures. And the missed windows follow one rule (docs/boxes.md):
+each window of the run is byte for byte either a local run's on the whole
+capture or a local run's on the two other boxes' captures (nothing partial,
+nothing twice); those lacking the killed box's packets run from the first
+such window to the end; and they are exactly the windows counted missed (a
+partial that came before the box was declared lost is merged, and its
+window not counted missed)."""
 import os
 import re
 import signal
@@ -27,6 +33,24 @@ def check(cond, what, detail=""):
     fails += not cond
 
 
+def windows(csv_text):
+    """window_start -> the sorted rows (saddr, n) of query q, from equery-run's CSV."""
+    got = {}
+    for line in csv_text.splitlines():
+        f = line.split(",")
+        if len(f) == 7 and f[0] == "row" and f[1] == "q":
+            got.setdefault(f[3], []).append((f[5], f[6]))
+    return {w: sorted(r) for w, r in got.items()}
+
+
+def local(build, prog, pcaps, work):
+    cmd = [os.path.join(build, "equery-run"), "--format", "csv", "--quiet"]
+    for p in pcaps:
+        cmd += ["--pcap", p]
+    r = subprocess.run(cmd + [prog], capture_output=True, text=True, timeout=300, env=dict(os.environ, TMPDIR=work))
+    return windows(r.stdout)
+
+
 def main():
     build, traces = sys.argv[1:3]
     work = tempfile.mkdtemp(prefix="box_fault_test.")
@@ -44,7 +68,9 @@ def main():
         cmd = [os.path.join(build, "equery-run"), "--format", "csv"]
         for b in boxes:
             cmd += ["--box", b.addr]
-        run = subprocess.Popen(cmd + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # (its bundle, and the local runs' below, go in the test's folder)
+        run = subprocess.Popen(cmd + [prog], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=dict(os.environ, TMPDIR=work))
         # mid-run: once the first rows are out (killed before, the
         # deployment itself would fail)
         head = first_lines(run)
@@ -62,6 +88,21 @@ def main():
         got = [int(x) for x in re.findall(r"equery-run: box [0-9.:]+: (\d+) packets", err)]
         check(len(got) == 3 and got[0] + got[1] == 92067, "the two others' packets are all there", err)
         check(len(out.splitlines()) > 100, "rows were printed", "%d lines" % len(out.splitlines()))
+        # the rule of missed windows
+        whole = local(build, prog, [os.path.join(traces, "heavy.pcap")], work)
+        others = local(build, prog, [os.path.join(parts, "part1.pcap"), os.path.join(parts, "part2.pcap")], work)
+        run_w = windows(out.decode(errors="replace"))
+        odd = [w for w in run_w if run_w[w] != whole.get(w) and run_w[w] != others.get(w)]
+        check(not odd, "every window is a local run's on the whole capture or on the two others' captures",
+              "%d windows are neither, the first %s" % (len(odd), odd[:1]))
+        lacking = sorted(w for w in run_w if run_w[w] != whole.get(w))
+        after = sorted(w for w in whole if lacking and w >= lacking[0])
+        check(lacking and lacking == [w for w in after if w in run_w and others.get(w) != whole.get(w)],
+              "from the first window lacking the killed box's packets on, every window lacks them",
+              "lacking %d windows, %d from the first on" % (len(lacking), len(after)))
+        check(m is not None and int(m.group(1)) == len(after),
+              "the windows counted missed are exactly those from the first lacking its packets on (%d)" % len(after),
+              err)
     finally:
         for b in boxes:
             b.stop()

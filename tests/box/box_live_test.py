@@ -28,7 +28,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from boxes import Box, Checks, end  # noqa: E402
+from boxes import Box, Checks, end, netns_get, wait_for  # noqa: E402
 
 check = Checks()
 PID = os.getpid()
@@ -115,20 +115,8 @@ def send(link, port, first, n):
     return sum(ETH_IP_UDP + first + i for i in range(n))
 
 
-def wait_for(pred, secs, step=0.1):
-    deadline = time.time() + secs
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
-
-
 def box_get(box, path):
-    code = ("import sys, urllib.request\n"
-            "print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())")
-    r = sh("ip", "netns", "exec", NS_M, sys.executable, "-c", code, "http://%s%s" % (box.addr, path), check_rc=False)
-    return r.stdout
+    return netns_get(NS_M, box, path)
 
 
 def sums(out, query):

@@ -73,6 +73,26 @@ class Box:
         return open(self.log, errors="replace").read()
 
 
+def wait_for(pred, secs, step=0.1):
+    """Calls pred until it is true or secs have passed; its last answer."""
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
+
+
+def netns_get(ns, box, path):
+    """The body of GET http://BOX/PATH from inside network namespace ns
+    (where the box listens), or "" when it did not answer."""
+    code = ("import sys, urllib.request\n"
+            "print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())")
+    r = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-c", code, "http://%s%s" % (box.addr, path)],
+                       capture_output=True, text=True)
+    return r.stdout
+
+
 def first_lines(p, n=2, secs=120):
     """The first n lines p (a Popen with stdout=PIPE) prints, or what it
     printed before it ended or secs passed: with --box, once the first rows

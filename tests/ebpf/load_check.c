@@ -256,7 +256,7 @@ static int run_capture(const char *bundle, const char *objpath, const char *pcap
     if (program_open("load_check", bundle, false, &lp) != PROGRAM_OK)
         return EXIT_FAIL;
     /* loaded as equery-run --engine=ebpf --pcap loads it: ts from the metadata */
-    EbpfOptions o = {.pcap_file = pcap_path, .verbose = verbose, .notes = stderr};
+    EbpfOptions o = {.pcap_file = pcap_path, .verbose = verbose, .notes = stderr, .tool = "load_check"};
     int status = 0;
     EbpfRun *r = ebpf_open(objpath, NULL, lp.m, lp.ld.prog, &o, &status);
     if (!r)
