@@ -795,6 +795,15 @@ int main(int argc, char **argv)
     Engine *eng = NULL;
     FILE *of = stdout;
     char err[512];
+    /* From here on SIGINT and SIGTERM ask for a stop, also while the
+     * program is compiled and its input opened (a clang build, an eBPF load
+     * or DPDK's EAL can take seconds): the run then ends at once, as after
+     * a stop, and removes its temporary bundle. (No SA_RESTART: a read that
+     * waits returns.) */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     status = program_open_target("equery-run", o.program, o.verbose, o.ebpf, &prog);
     if (status)
         goto done;
@@ -835,10 +844,6 @@ int main(int argc, char **argv)
     if (o.nboxes) {
         if ((o.db || o.clickhouse) && (status = open_db(&o, &prog, false, argc, argv, out)) != 0)
             goto done;
-        struct sigaction bsa = {0};
-        bsa.sa_handler = on_signal;
-        sigaction(SIGINT, &bsa, NULL);
-        sigaction(SIGTERM, &bsa, NULL);
         BoxRunRequest br = {.program_path = o.program,
                             .boxes = o.boxes,
                             .nboxes = o.nboxes,
@@ -903,10 +908,6 @@ int main(int argc, char **argv)
         status = EXIT_RUN;
         goto done;
     }
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal; /* (no SA_RESTART: a read that waits returns) */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     status = src->run(input, eng, &stop_requested);

@@ -9,7 +9,9 @@ entry), so that the only frames M's interface receives are the test's.
 S sends to an address at M's MAC that is not M's, which M drops without an
 answer (it is no router). In M, an equery-box captures with --iface and a capture buffer far too
 small (--buffer-size), and equery-run --box deploys a program that counts
-every packet. S floods N UDP datagrams at M as fast as it can. Then:
+every packet. S floods N UDP datagrams at M as fast as it can, the first
+20,000 of them while the box is stopped (SIGSTOP, then SIGCONT), so the
+buffer overflows however fast the machine is. Then:
 
   - /api/status: drops.kernel > 0 (the capture buffer overflowed), and
     packets + drops.kernel + drops.nic == N: every frame sent is either
@@ -46,6 +48,7 @@ ADDR_M, ADDR_S = "10.202.1.1", "10.202.1.2"
 DEST = "10.202.1.99"  # not M's: M (not a router) drops it without a word, no ICMP back on the link
 MAC_M = "02:00:0a:ca:01:01"
 SENT = 200000
+STOPPED = 20000  # sent while the box is stopped: a buffer of BUFFER bytes cannot hold them
 BUFFER = 65536  # bytes: a few dozen frames of room in the kernel's ring
 PROGRAM = """\
 query all = Select(COUNT(*) AS packets) Every(1s);
@@ -154,10 +157,20 @@ def main():
         check(st0.get("drops") == {"nic": 0, "kernel": 0, "ring": 0, "table_groups": 0, "queue_frames": 0},
               "before any traffic: every stage at zero", st0.get("drops"))
 
+        # the overflow must not depend on how fast this machine is: the box
+        # is stopped (SIGSTOP; `ip netns exec` execs it, so the pid is the
+        # box's) while the first STOPPED datagrams come, far more than the
+        # buffer holds, and continued for the rest, which it measures live
         t0 = time.time()
-        sh("ip", "netns", "exec", NS_S, sys.executable, "-c", SENDER, DEST, str(SENT))
+        os.kill(box.p.pid, signal.SIGSTOP)
+        try:
+            sh("ip", "netns", "exec", NS_S, sys.executable, "-c", SENDER, DEST, str(STOPPED))
+        finally:
+            os.kill(box.p.pid, signal.SIGCONT)
+        sh("ip", "netns", "exec", NS_S, sys.executable, "-c", SENDER, DEST, str(SENT - STOPPED))
         secs = time.time() - t0
-        print("sent %d datagrams in %.2f s (%.0f per second)" % (SENT, secs, SENT / secs))
+        print("sent %d datagrams in %.2f s (%.0f per second; the first %d to a stopped box)"
+              % (SENT, secs, SENT / secs, STOPPED))
         # the box refreshes its input's counters every 0.5 s: the status
         # settles once the last frame is measured or counted
         last = {}

@@ -42,6 +42,17 @@ query fanin = Select(daddr, COUNT(DISTINCT saddr), COUNT(DISTINCT sport)) Groupb
 query total = Select(COUNT(*) AS n, COUNT(DISTINCT saddr), COUNT(DISTINCT sport)) Every(100ms);
 EQ
 
+# reading_stdin PID: one of PID's threads is blocked in read(2) on fd 0
+# (/proc/PID/task/TID/syscall: the syscall's number, then its arguments)
+reading_stdin() {
+    local f nr a0 rest
+    for f in /proc/"$1"/task/*/syscall; do
+        read -r nr a0 rest <"$f" 2>/dev/null || continue
+        [ "$nr" = 0 ] && [ "$a0" = 0x0 ] && return 0
+    done
+    return 1
+}
+
 # check NAME SIGNAL OUT ERR PID: signal PID, wait, judge
 judge() {
     local name=$1 sig=$2 out=$3 err=$4 pid=$5
@@ -102,8 +113,21 @@ for e in "${pipe_engines[@]}"; do
     "$RUN" "$WORK/heavy.eq" --engine="$e" --pcap - --format json -o "$out" <"$WORK/fifo" 2>"$err" &
     pid=$!
     PIDS+=("$pid")
-    sleep 1.5
+    # signalled once it waits for more input: a thread of it blocked in
+    # read(2) on standard input, seen twice 0.2 s apart (a fixed sleep was
+    # too short on a loaded machine, where compiling and loading the
+    # program took longer: the signal came before it measured)
+    waited=0
+    for _ in $(seq 1 300); do
+        kill -0 "$pid" 2>/dev/null || break
+        if reading_stdin "$pid"; then
+            sleep 0.2
+            reading_stdin "$pid" && { waited=1; break; }
+        fi
+        sleep 0.1
+    done
     kill -0 "$pid" 2>/dev/null || { fail "$e (pipe): equery-run ended early: $(cat "$err")"; continue; }
+    [ "$waited" = 1 ] || { fail "$e (pipe): equery-run never waited for input within 60 s"; continue; }
     judge "$e (quiet pipe)" TERM "$out" "$err" "$pid"
 done
 
