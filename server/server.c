@@ -35,6 +35,7 @@
 #include "client.h"
 #include "daemon.h"
 #include "http.h"
+#include "metrics.h"
 #include "program.h"
 #include "protocol.h"
 #include "clickhouse_store.h"
@@ -73,6 +74,7 @@ typedef struct SProg {
     volatile int state;         /* ProgState */
     int status;                 /* box_client_run's */
     pthread_t th;
+    ProgMetrics *pm;            /* its counters, for GET /metrics */
     struct SProg *next;
 } SProg;
 
@@ -97,6 +99,7 @@ struct Server {
     BoxSeen *seen;
     pthread_t poller;
     bool poller_started;
+    SrvMetrics metrics;
 };
 
 static int64_t now_ns(void)
@@ -166,7 +169,9 @@ static void *prog_main(void *arg)
                         .max_groups = 1000000,
                         .max_instances = 64,
                         .quiet = true,
-                        .stop = &p->stop};
+                        .stop = &p->stop,
+                        .on_trigger = prog_metrics_trigger,
+                        .on_trigger_ctx = p->pm};
     return (void *)(intptr_t)box_client_run(&br);
 }
 
@@ -205,6 +210,7 @@ static void prog_free(SProg *p)
         free(p->targets[i]);
     free(p->targets);
     free(p->capture);
+    prog_metrics_free(p->pm);
     free(p);
 }
 
@@ -362,8 +368,14 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         p->box_token_file = s->o.box_token_file;
         p->box_tls_ca = s->o.box_tls_ca;
     }
-    /* the outputs: the database only */
+    /* the outputs: the database, and the counters of GET /metrics */
     p->out = out_new(NULL, FMT_CSV, p->prog.m);
+    p->pm = p->out ? prog_metrics_new(p->prog.m) : NULL;
+    if (!p->pm || !out_add(p->out, &prog_metrics_ops, p->pm)) {
+        snprintf(msg, sizeof msg, "out of memory");
+        code = 500;
+        goto fail;
+    }
     char input[2048] = "", manifest[PATH_MAX];
     size_t in = 0;
     if (p->capture)
@@ -372,7 +384,8 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         in += (size_t)snprintf(input + in, sizeof input - in, "%s--box %s", i ? " " : "", p->targets[i]);
     snprintf(manifest, sizeof manifest, "%s/manifest.yaml", p->prog.bundle);
     StoreRunInfo info = {.manifest_path = manifest, .source_path = p->src_path, .input = input,
-                         .engine = "portable", .args = "equery-server", .retention_days = -1};
+                         .engine = "portable", .args = "equery-server", .retention_days = -1,
+                         .on_commit = srv_metrics_commit, .on_commit_ctx = &s->metrics};
     /* the same records into ClickHouse besides (the API reads SQLite);
      * first, so that a ClickHouse away leaves no run in SQLite */
     unsigned long long ch_run = 0;
@@ -727,6 +740,17 @@ static void *box_poller(void *arg)
     return NULL;
 }
 
+enum { BOX_OK, BOX_SILENT, BOX_UNREACHABLE, BOX_UNKNOWN, BOX_NSTATES };
+static const char *const box_state_names[BOX_NSTATES] = {"ok", "silent", "unreachable", "unknown"};
+
+/* What its heartbeats say of a box (s->mu held). */
+static unsigned box_state(const BoxSeen *b, int64_t now)
+{
+    return !b->last_ok ? (b->err[0] ? BOX_UNREACHABLE : BOX_UNKNOWN)
+           : now - b->last_ok > (int64_t)BOX_SILENT_MS * 1000000 ? BOX_SILENT
+                                                                : BOX_OK;
+}
+
 /* GET /api/boxes */
 static enum MHD_Result api_boxes(Server *s, struct MHD_Connection *c)
 {
@@ -738,9 +762,7 @@ static enum MHD_Result api_boxes(Server *s, struct MHD_Connection *c)
         char beat[64] = "";
         if (b->last_ok)
             out_time(beat, sizeof beat, b->last_ok / 1000 * 1000);
-        const char *state = !b->last_ok ? (b->err[0] ? "unreachable" : "unknown")
-                            : now - b->last_ok > (int64_t)BOX_SILENT_MS * 1000000 ? "silent"
-                                                                                 : "ok";
+        const char *state = box_state_names[box_state(b, now)];
         json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}", "address", s->boxes[i], "state", state, "last_heartbeat",
                               b->last_ok ? json_string(beat) : json_null(), "silent_for_s",
                               b->last_ok ? json_real((double)(now - b->last_ok) / 1e9) : json_null(), "error",
@@ -750,6 +772,40 @@ static enum MHD_Result api_boxes(Server *s, struct MHD_Connection *c)
     }
     pthread_mutex_unlock(&s->mu);
     return http_reply_json(c, 200, json_pack("{s:o}", "boxes", list));
+}
+
+/* GET /metrics: the Prometheus text format (server/metrics.c writes it). */
+static enum MHD_Result api_metrics(Server *s, struct MHD_Connection *c)
+{
+    char *text = NULL;
+    size_t n = 0, np = 0;
+    FILE *f = open_memstream(&text, &n);
+    int64_t now = now_ns();
+    pthread_mutex_lock(&s->mu);
+    for (SProg *p = s->progs; p; p = p->next)
+        np++;
+    MetricsBox *boxes = calloc(s->o.nboxes + 1, sizeof *boxes);
+    MetricsProg *progs = calloc(np + 1, sizeof *progs);
+    bool ok = f && boxes && progs;
+    for (unsigned i = 0; ok && i < s->o.nboxes; i++)
+        boxes[i] = (MetricsBox){.state = box_state(&s->seen[i], now), .status = s->seen[i].status,
+                                .age_s = (double)(now - s->seen[i].last_ok) / 1e9};
+    np = 0;
+    for (SProg *p = s->progs; ok && p; p = p->next)
+        progs[np++] = (MetricsProg){.id = p->id, .name = p->name, .state = (unsigned)p->state, .pm = p->pm};
+    static const char *const prog_states[] = {"running", "stopping", "done", "failed", "stopped"};
+    MetricsView v = {.box_states = box_state_names, .nbox_states = BOX_NSTATES, .prog_states = prog_states,
+                     .nprog_states = SP_STOPPED + 1, .boxes = boxes, .nboxes = s->o.nboxes, .progs = progs,
+                     .nprogs = (unsigned)np};
+    bool written = ok && srv_metrics_write(f, &s->metrics, &s->gate, &v);
+    pthread_mutex_unlock(&s->mu);
+    free(boxes);
+    free(progs);
+    if ((f && fclose(f) != 0) || !written) {
+        free(text);
+        return http_reply_error(c, 500, !ok ? "out of memory" : "the metrics could not be written (a bug)");
+    }
+    return http_reply(c, 200, PROM_CONTENT_TYPE, text, n, MHD_RESPMEM_MUST_FREE);
 }
 
 /* ---- the stream ----------------------------------------------------------------------- */
@@ -764,6 +820,7 @@ typedef struct {
     size_t tn, mark;
     bool ended;
     int64_t last_full, last_sent;
+    bool counted;           /* in the metrics' open streams */
 } Stream;
 
 static int64_t mono_ms(void)
@@ -882,6 +939,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     Stream *x = cls;
+    if (x->counted)
+        srv_metrics_sse(&x->s->metrics, -1);
     sqlite3_close(x->db);
     wb_free(&x->pend);
     free(x);
@@ -925,6 +984,8 @@ static enum MHD_Result api_stream(Server *s, struct MHD_Connection *c)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    x->counted = true;
+    srv_metrics_sse(&s->metrics, 1);
     enum MHD_Result rc = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return rc;
@@ -1019,13 +1080,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     enum MHD_Result rc;
     /* the GUI's files hold no data: they load without the token, then ask for it */
-    bool open = strncmp(url, "/api/", 5) != 0 && !strcmp(method, "GET");
+    bool metrics = !strcmp(url, "/metrics");
+    bool open = strncmp(url, "/api/", 5) != 0 && !metrics && !strcmp(method, "GET");
     HttpReq *rq = http_gate(&s->gate, c, url, method, upload, upload_size, con_cls, open, &rc);
     if (!rq)
         return rc;
     bool get = !strcmp(method, "GET");
     if (open)
         rc = serve_file(s, c, url);
+    else if (metrics)
+        rc = get ? api_metrics(s, c) : http_reply_error(c, 405, "method not allowed here");
     else if (!strcmp(url, "/api/programs")) {
         if (get)
             rc = api_programs(s, c, 0);
@@ -1064,6 +1128,7 @@ Server *server_start(const ServerOptions *o, char *err, size_t errlen)
     s->o = *o;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    srv_metrics_init(&s->metrics);
     s->db = strdup(o->db);
     s->web_dir = strdup(o->web_dir);
     s->state_dir = strdup(o->state_dir);
@@ -1157,6 +1222,7 @@ void server_stop(Server *s)
     free(s->boxes);
     free(s->seen);
     http_gate_destroy(&s->gate);
+    srv_metrics_destroy(&s->metrics);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s->db);

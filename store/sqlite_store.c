@@ -401,6 +401,8 @@ typedef struct {
     unsigned last_query, last_instance;
     bool in_tx;
     uint64_t tx_rows;       /* records written in the open transaction */
+    void (*on_commit)(void *ctx, double seconds); /* StoreRunInfo's */
+    void *on_commit_ctx;
 } Store;
 
 enum { TX_MAX_ROWS = 16384 }; /* a transaction this big ends at the next window close */
@@ -580,9 +582,15 @@ static int commit(Store *s)
     if (!s->in_tx)
         return SQLITE_OK;
     s->in_tx = false;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         s->in_tx = true; /* fail() rolls back, after reading the message */
+    else if (s->on_commit) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        s->on_commit(s->on_commit_ctx, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
     return rc;
 }
 
@@ -850,6 +858,8 @@ void *sqlite_store_new(const char *path, const Manifest *m, const StoreRunInfo *
     s->path = strdup(path);
     s->retention_days = info->retention_days;
     s->retention_day = INT64_MIN;
+    s->on_commit = info->on_commit;
+    s->on_commit_ctx = info->on_commit_ctx;
     unsigned nq = m->nqueries;
     s->ins_row = calloc(nq + 1, sizeof *s->ins_row);
     if (!s->path || !s->ins_row)
