@@ -35,6 +35,7 @@
 #include "client.h"
 #include "daemon.h"
 #include "http.h"
+#include "beats.h"
 #include "metrics.h"
 #include "program.h"
 #include "protocol.h"
@@ -83,6 +84,7 @@ typedef struct {
     json_t *status;             /* its last /api/status */
     int64_t last_ok;            /* CLOCK_REALTIME ns; 0: never */
     char err[256];
+    char db_err[512];           /* the last error storing its heartbeat (said once) */
 } BoxSeen;
 
 struct Server {
@@ -676,11 +678,35 @@ static size_t on_status_body(char *p, size_t size, size_t n, void *ctx)
     return ((Wbuf *)ctx)->oom || ((Wbuf *)ctx)->n > (1 << 20) ? 0 : size * n;
 }
 
+/* The heartbeat of box i (answered at now) into the database: the server's
+ * row and one per program running on the box. */
+static void box_beat_store(Server *s, sqlite3 *db, unsigned i, json_t *st, int64_t now)
+{
+    int64_t runs[MAX_RUNNING];
+    unsigned n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (SProg *p = s->progs; p; p = p->next)
+        for (unsigned k = 0; p->state == SP_RUNNING && k < p->ntargets && n < MAX_RUNNING; k++)
+            if (!strcmp(p->targets[k], s->boxes[i])) {
+                runs[n++] = p->id;
+                break;
+            }
+    pthread_mutex_unlock(&s->mu);
+    char err[512];
+    if (!beat_store(db, s->boxes[i], st, now, runs, n, err, sizeof err) && strcmp(err, s->seen[i].db_err) != 0)
+        fprintf(stderr, "equery-server: error: --db %s: %s (box %s)\n", s->db, err, s->boxes[i]);
+    snprintf(s->seen[i].db_err, sizeof s->seen[i].db_err, "%s", err);
+}
+
 /* Every BOX_POLL_MS, each box's /api/status: its heartbeat. */
 static void *box_poller(void *arg)
 {
     Server *s = arg;
     CURL *h = curl_easy_init();
+    char dberr[512];
+    sqlite3 *db = store_db_open(s->db, false, dberr, sizeof dberr);
+    if (!db)
+        fprintf(stderr, "equery-server: error: %s: the heartbeats are not stored\n", dberr);
     struct curl_slist *hdr = s->box_auth ? curl_slist_append(NULL, s->box_auth) : NULL;
     pthread_mutex_lock(&s->mu);
     while (h && !s->quit) {
@@ -715,16 +741,21 @@ static void *box_poller(void *arg)
             BoxSeen *b = &s->seen[i];
             if (json_is_object(j)) {
                 json_decref(b->status);
-                b->status = j;
+                b->status = json_incref(j);
                 b->last_ok = now_ns();
                 b->err[0] = '\0';
             } else {
                 json_decref(j);
+                j = NULL;
                 snprintf(b->err, sizeof b->err, "%s", rc != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(rc))
                                                       : code == 401 ? "401: the box wants a token (--box-token-file)"
                                                                     : "it answered with an error");
             }
+            int64_t at = b->last_ok;
             pthread_mutex_unlock(&s->mu);
+            if (j && db)
+                box_beat_store(s, db, i, j, at);
+            json_decref(j);
         }
         pthread_mutex_lock(&s->mu);
         struct timespec until;
@@ -737,6 +768,7 @@ static void *box_poller(void *arg)
     curl_slist_free_all(hdr);
     if (h)
         curl_easy_cleanup(h);
+    sqlite3_close(db);
     return NULL;
 }
 

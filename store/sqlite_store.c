@@ -91,8 +91,25 @@ static const char schema_v1[] =
     "  status TEXT, heartbeat TEXT);\n"
     "INSERT INTO schema_version VALUES (1);\n";
 
+/* Version 2: the boxes a run used and the server watches, one row per
+ * (run, box address), updated at each heartbeat (store/sqlite_boxes.c;
+ * run NULL: the server's watch of its --box list). Version 1's boxes table
+ * was never written by any equery: it is replaced. */
+static const char schema_v2[] =
+    "DROP TABLE boxes;\n"
+    "CREATE TABLE boxes (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  run INTEGER REFERENCES runs(id),\n"
+    "  address TEXT NOT NULL,\n"                  /* HOST:PORT as given to --box */
+    "  mid INTEGER, input_kind TEXT, input TEXT,\n" /* the box's --mid and input */
+    "  first_heartbeat INTEGER NOT NULL, last_heartbeat INTEGER NOT NULL,\n"
+    "  packets INTEGER, bytes INTEGER,\n"           /* of the programs on the box then */
+    "  drops_nic INTEGER, drops_kernel INTEGER, drops_ring INTEGER, drops_table INTEGER,\n"
+    "  status TEXT);\n" /* the last /api/status, as JSON */
+    "CREATE UNIQUE INDEX boxes_run_address ON boxes(ifnull(run, 0), address);\n";
+
 /* migrations[v] brings version v to v + 1 (0: an empty database). */
-static const char *const migrations[STORE_SCHEMA_VERSION] = {schema_v1};
+static const char *const migrations[STORE_SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -279,7 +296,7 @@ sqlite3 *store_db_open(const char *path, bool readonly, char *err, size_t errlen
                 sqlite3_close(db);
                 return NULL;
             }
-        if (version > 0) {
+        {
             sqlite3_stmt *st;
             if ((rc = sqlite3_prepare_v2(db, "UPDATE schema_version SET version = ?", -1, &st, NULL)) != SQLITE_OK)
                 goto fail;

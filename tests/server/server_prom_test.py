@@ -19,6 +19,8 @@ processes on loopback (docs/export.md, "Prometheus").
 3. A real prometheus (Debian's) on a free loopback port scrapes the server
    with the token (and once with a wrong one): its HTTP API shows the
    series with the database's values, up=1, and up=0 for the wrong token.
+4. The database's boxes table holds the box's heartbeats: the server's
+   row and the run's, with the box's mid, input and last status.
 Everything is stopped at the end; the test's folder is removed."""
 import json
 import os
@@ -154,6 +156,26 @@ def part2(server, dbpath, pid, box, sdefs):
     return want
 
 
+def boxes_table(dbpath, pid, box, capture):
+    """The heartbeats in the database's boxes table (schema version 2): the
+    server's row (run NULL) and the run's, with what the box says of itself."""
+    db = sqlite3.connect(dbpath)
+    rows = {r[0]: r[1:] for r in db.execute(
+        "SELECT run, mid, input_kind, input, first_heartbeat, last_heartbeat, status FROM boxes WHERE address = ?",
+        (box.addr,))}
+    n = db.execute("SELECT count(*) FROM boxes").fetchone()[0]
+    db.close()
+    watch, run = rows.get(None), rows.get(pid)
+    check(n == 2 and watch and run, "boxes table: the server's row and the run's for the box (%d rows)" % n)
+    if not (watch and run):
+        return
+    st = json.loads(watch[5])
+    check(watch[:3] == (7, "pcap", capture) and st["mid"] == 7 and st["input"]["name"] == capture,
+          "boxes table: mid 7, input pcap and the capture, the last status as JSON (%s)" % (watch[:3],))
+    check(watch[3] <= run[3] <= run[4] <= watch[4] and abs(watch[4] / 1e9 - time.time()) < 5,
+          "boxes table: the run's heartbeats lie within the server's watch, the last one recent")
+
+
 def part3(server, work, want, pid):
     tokf = os.path.join(work, "token")
     wrongf = os.path.join(work, "wrong-token")
@@ -247,6 +269,7 @@ def main():
         # (the server's polls make the box's totals hold still once the run is over)
         time.sleep(1.5)
         want = part2(server, dbpath, pid, box, sdefs)
+        boxes_table(dbpath, pid, box, capture)
         check(val(parse(scrape(server)[2])[0], "equery_server_sse_clients") == 0, "sse_clients 0 once it closed")
         part3(server, work, want, pid)
     finally:
