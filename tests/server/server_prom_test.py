@@ -77,19 +77,25 @@ def scrape(server, token=TOKEN):
 
 
 def box_series(server, box):
-    """The box's series are what the box's own /api/status says (a scrape
-    between two reads of the box that agree, the server's last heartbeat the
-    same: it polls the box every second)."""
+    """The box's series are what the box's own /api/status says (the
+    server polls the box every second)."""
     auth = {"Authorization": "Bearer " + TOKEN}
     def counts(st):
         return st and (st["packets"], st["bytes"], st["drops"])
 
+    def beat():
+        return json.loads(server.request("GET", "/api/boxes", headers=auth)[2])["boxes"][0]["status"]
+
+    # the server's last heartbeat before and after the scrape, and the box
+    # itself before and after, all the same: the scrape's heartbeat (between
+    # the two; the counts only grow) said the same
     for _ in range(100):
         st = json.loads(http("http://%s/api/status" % box.addr)[2])
+        before = beat()
         s, _ = parse(scrape(server)[2])
+        after = beat()
         again = json.loads(http("http://%s/api/status" % box.addr)[2])
-        beat = json.loads(server.request("GET", "/api/boxes", headers=auth)[2])["boxes"][0]["status"]
-        if counts(st) == counts(again) == counts(beat) and st["packets"] > 0:
+        if counts(st) == counts(before) == counts(after) == counts(again) and st["packets"] > 0:
             break
         time.sleep(0.1)
     else:
