@@ -73,7 +73,7 @@ typedef struct {
     bool format_none;       /* --format none: no text output */
     IpfixOptions ipfix;     /* --ipfix, --ipfix-file and their settings */
     bool ipfix_set;         /* an --ipfix-* setting was given */
-    const char *pcap_out;   /* --pcap-out FILE */
+    const char *pcap_out;   /* --pcap-out FILE, or DIR/ (a file per instance) */
     const char *db;         /* --db FILE: the results database (docs/db.md) */
     int db_retention;       /* --db-retention DAYS, or -1 */
     const char *clickhouse; /* --clickhouse URL: the same tables in ClickHouse */
@@ -161,6 +161,8 @@ static void usage(FILE *f)
           "                       export time (default 600; 0: never)\n"
           "  --ipfix-template-refresh-messages N  and, over UDP, every N messages (default 0: never)\n"
           "  --pcap-out FILE      write the packets the packet queries matched to a pcap file\n"
+          "  --pcap-out DIR/      a pcap file per query instance in DIR (a folder: ends in '/'\n"
+          "                       or is one), listed in DIR/index.csv\n"
           "limits:\n"
           "  --max-groups N       groups per query window (default 1000000); more are dropped and counted\n"
           "  --max-instances N    running instances of one triggered query (default 64)\n"
@@ -675,13 +677,16 @@ static int add_exports(Options *o, const LoadedProgram *prog, Output *out)
                 snaplen = cap_merge_snaplen(cm);
             cap_merge_close(cm);
         }
-        void *s = pcap_sink_new(o->pcap_out, snaplen, o->quiet, err, sizeof err);
+        bool dir = is_folder(o->pcap_out);
+        const OutSinkOps *ops = dir ? &pcap_dir_sink_ops : &pcap_sink_ops;
+        void *s = dir ? pcap_dir_sink_new(o->pcap_out, snaplen, prog->m, o->quiet, err, sizeof err)
+                      : pcap_sink_new(o->pcap_out, snaplen, o->quiet, err, sizeof err);
         if (!s) {
             fprintf(stderr, "equery-run: error: %s\n", err);
             return EXIT_RUN;
         }
-        if (!out_add(out, &pcap_sink_ops, s)) {
-            pcap_sink_ops.close(s);
+        if (!out_add(out, ops, s)) {
+            ops->close(s);
             fprintf(stderr, "equery-run: error: too many outputs\n");
             return EXIT_RUN;
         }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "export.h"
 #include "http.h"
 #include "server.h"
 
@@ -73,6 +74,10 @@ static void usage(FILE *f)
           "                       e.g. http://127.0.0.1:8123/?database=equery (the same\n"
           "                       tables as equery-run --clickhouse; docs/db.md)\n"
           "  --clickhouse-auth-file F  its user as one line USER:PASSWORD\n"
+          "  --ipfix HOST:PORT    send the rows of every program's aggregate queries as\n"
+          "                       IPFIX over UDP to this collector (observation domain:\n"
+          "                       the program's id); POST /api/programs?ipfix=0 opts a\n"
+          "                       program out\n"
           "  --web DIR            the GUI's files (default: " EQUERY_WEB_DIR ")\n"
           "  --examples DIR       the editor's templates (default: " EQUERY_EXAMPLES_DIR ")\n"
           "  --state-dir DIR      programs' sources and builds (default: a temporary folder)\n"
@@ -113,7 +118,7 @@ static const char *installed_dir(const char *name, const char *built_in)
 int main(int argc, char **argv)
 {
     enum { O_LISTEN = 256, O_DB, O_BOX, O_TOKEN, O_BOX_TOKEN, O_CAPTURES, O_WEB, O_STATE, O_MAXBODY, O_VERSION, O_EXAMPLES,
-           O_TLS_CERT, O_TLS_KEY, O_BOX_TLS_CA, O_CH, O_CHAUTH };
+           O_TLS_CERT, O_TLS_KEY, O_BOX_TLS_CA, O_CH, O_CHAUTH, O_IPFIX };
     static const struct option opts[] = {
         {"listen", required_argument, 0, O_LISTEN},     {"db", required_argument, 0, O_DB},
         {"box", required_argument, 0, O_BOX},           {"token-file", required_argument, 0, O_TOKEN},
@@ -124,12 +129,13 @@ int main(int argc, char **argv)
         {"tls-cert", required_argument, 0, O_TLS_CERT}, {"tls-key", required_argument, 0, O_TLS_KEY},
         {"box-tls-ca", required_argument, 0, O_BOX_TLS_CA},
         {"clickhouse", required_argument, 0, O_CH},     {"clickhouse-auth-file", required_argument, 0, O_CHAUTH},
+        {"ipfix", required_argument, 0, O_IPFIX},
         {0, 0, 0, 0},
     };
     const char *listen = NULL, *db = NULL, *token_file = NULL, *box_token_file = NULL, *captures = NULL;
     const char *web = installed_dir("web", EQUERY_WEB_DIR), *examples = installed_dir("examples", EQUERY_EXAMPLES_DIR);
     const char *state_dir = NULL, *tls_cert = NULL, *tls_key = NULL, *box_tls_ca = NULL;
-    const char *clickhouse = NULL, *clickhouse_auth = NULL;
+    const char *clickhouse = NULL, *clickhouse_auth = NULL, *ipfix = NULL;
     const char *boxes[MAX_BOXES];
     bool any_https = false;
     unsigned nboxes = 0;
@@ -158,6 +164,13 @@ int main(int argc, char **argv)
         case O_BOX_TLS_CA: box_tls_ca = optarg; break;
         case O_CH: clickhouse = optarg; break;
         case O_CHAUTH: clickhouse_auth = optarg; break;
+        case O_IPFIX: {
+            char host[256], port[16], why[300];
+            if (!ipfix_parse_target(optarg, host, sizeof host, port, sizeof port, why, sizeof why))
+                return usage_error("%s", why);
+            ipfix = optarg;
+            break;
+        }
         case O_CAPTURES: captures = optarg; break;
         case O_WEB: web = optarg; break;
         case O_EXAMPLES: examples = optarg; break;
@@ -236,7 +249,8 @@ int main(int argc, char **argv)
                        .boxes = boxes, .nboxes = nboxes, .box_token_file = box_token_file, .token = token,
                        .tls = &tls, .box_tls_ca = box_tls_ca,
                        .captures = captures, .web_dir = web, .examples = examples, .chartjs = chartjs, .state_dir = state_dir,
-                       .max_body = max_body, .clickhouse = clickhouse, .clickhouse_auth = clickhouse_auth};
+                       .max_body = max_body, .clickhouse = clickhouse, .clickhouse_auth = clickhouse_auth,
+                       .ipfix = ipfix};
     Server *s = server_start(&o, err, sizeof err);
     free(token);
     if (!s) {

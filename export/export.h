@@ -1,6 +1,7 @@
 /* export.h - the exporters, as sinks of a run's output (runtime/output.h):
  * IPFIX to a collector over UDP or to a file (ipfix_sink.c), and the
- * packets of packet queries to a pcap file (pcap_sink.c). docs/export.md. */
+ * packets of packet queries to a pcap file (pcap_sink.c) or a file per
+ * query instance (pcap_dir_sink.c). docs/export.md. */
 #ifndef EQ_EXPORT_H
 #define EQ_EXPORT_H
 
@@ -39,11 +40,20 @@ bool ipfix_parse_target(const char *arg, char *host, size_t hostlen, char *port,
  * packet queries of m are left out, with a warning on `notes`. */
 extern const OutSinkOps ipfix_sink_ops;
 void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char *err, size_t errlen, int *status);
+/* Sets the observation domain of a sink that has sent nothing yet
+ * (equery-server: the program's id, known after the sink is made). */
+void ipfix_sink_set_domain(void *sink, uint32_t domain);
 
 /* The pcap sink: the frames of packet queries' rows, each once, to path
  * (pcap, nanosecond timestamps, the frames' captured bytes; the header's
  * snapshot length is `snaplen`). NULL with the reason in err. */
 extern const OutSinkOps pcap_sink_ops;
 void *pcap_sink_new(const char *path, uint32_t snaplen, bool quiet, char *err, size_t errlen);
+
+/* The pcap folder sink (--pcap-out DIR/): a pcap file per instance of each
+ * packet query of m, in dir (made when missing), and dir/index.csv that
+ * lists them. NULL with the reason in err. */
+extern const OutSinkOps pcap_dir_sink_ops;
+void *pcap_dir_sink_new(const char *dir, uint32_t snaplen, const Manifest *m, bool quiet, char *err, size_t errlen);
 
 #endif

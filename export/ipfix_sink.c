@@ -513,6 +513,12 @@ void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char
     return s;
 }
 
+void ipfix_sink_set_domain(void *sink, uint32_t domain)
+{
+    IpfixSink *s = sink;
+    s->msg.domain = domain;
+}
+
 const OutSinkOps ipfix_sink_ops = {
     .name = "ipfix",
     .window = ipfix_window,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "pcap_file.h"
 
 typedef struct {
     FILE *f;
@@ -25,15 +26,10 @@ typedef struct {
     int err;
 } PcapSink;
 
-static void put32le(uint8_t *p, uint32_t v)
+/* The first failure is kept (and said at the end). */
+static void failed(PcapSink *s)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void write_bytes(PcapSink *s, const void *b, size_t n)
-{
-    if (!s->failed && fwrite(b, 1, n, s->f) != n) {
+    if (!s->failed) {
         s->failed = true;
         s->err = errno;
     }
@@ -41,14 +37,8 @@ static void write_bytes(PcapSink *s, const void *b, size_t n)
 
 static void write_header(PcapSink *s, int linktype)
 {
-    uint8_t h[24];
-    put32le(h, 0xa1b23c4d);
-    h[4] = 2, h[5] = 0, h[6] = 4, h[7] = 0; /* version 2.4 */
-    put32le(h + 8, 0);
-    put32le(h + 12, 0);
-    put32le(h + 16, s->snaplen);
-    put32le(h + 20, (uint32_t)linktype);
-    write_bytes(s, h, sizeof h);
+    if (!pcap_file_header(s->f, s->snaplen, linktype))
+        failed(s);
     s->linktype = linktype;
 }
 
@@ -70,16 +60,8 @@ static void pcap_packet_row(void *ctx, const OutSource *src, int64_t ts, const E
         s->other_linktype = fr->linktype;
         return;
     }
-    uint8_t h[16];
-    int64_t sec = fr->ts / 1000000000, nsec = fr->ts % 1000000000;
-    if (nsec < 0)
-        nsec += 1000000000, sec--;
-    put32le(h, (uint32_t)sec);
-    put32le(h + 4, (uint32_t)nsec);
-    put32le(h + 8, fr->caplen);
-    put32le(h + 12, fr->wirelen);
-    write_bytes(s, h, sizeof h);
-    write_bytes(s, fr->data, fr->caplen);
+    if (!s->failed && !pcap_file_frame(s->f, fr))
+        failed(s);
     s->written++;
 }
 
@@ -102,7 +84,7 @@ static bool pcap_close(void *ctx)
     PcapSink *s = ctx;
     bool ok = true;
     if (s->linktype < 0)
-        write_header(s, 1 /* LINKTYPE_ETHERNET */);
+        write_header(s, PCAP_LINKTYPE_ETHERNET);
     if (s->other_link)
         fprintf(stderr, "equery-run: warning: %" PRIu64 " matched packets of link type %d were not written to %s, "
                         "a pcap file of link type %d (one link type a file)\n",
@@ -110,10 +92,8 @@ static bool pcap_close(void *ctx)
     if (s->no_frame)
         fprintf(stderr, "equery-run: warning: %" PRIu64 " packet rows had no frame to write to %s (KOMon samples)\n",
                 s->no_frame, s->path);
-    if (fclose(s->f) != 0 && !s->failed) {
-        s->failed = true;
-        s->err = errno;
-    }
+    if (fclose(s->f) != 0)
+        failed(s);
     if (s->failed) {
         fprintf(stderr, "equery-run: error: writing '%s' failed: %s\n", s->path, strerror(s->err));
         ok = false;

@@ -14,6 +14,7 @@
  * committed, and a program's id is its run's id. */
 #define _GNU_SOURCE
 #include "server.h"
+#include "server_ipfix.h"
 
 #include <curl/curl.h>
 #include <dirent.h>
@@ -42,6 +43,7 @@
 #include "clickhouse_store.h"
 #include "sqlite_store.h"
 #include "store_export.h"
+#include "value.h"
 
 enum {
     MAX_RUNNING = 16,           /* programs running at once */
@@ -250,6 +252,13 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
     }
     char msg[512] = "";
     unsigned code = 400;
+    bool ipfix = false;
+    if (!server_ipfix_wanted(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ipfix"), s->o.ipfix, &ipfix, msg,
+                             sizeof msg)) {
+        json_decref(req);
+        http_gate_bad(&s->gate);
+        return http_reply_error(c, 400, msg);
+    }
     SProg *p = calloc(1, sizeof *p);
     if (!p) {
         json_decref(req);
@@ -388,6 +397,11 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
     StoreRunInfo info = {.manifest_path = manifest, .source_path = p->src_path, .input = input,
                          .engine = "portable", .args = "equery-server", .retention_days = -1,
                          .on_commit = srv_metrics_commit, .on_commit_ctx = &s->metrics};
+    /* IPFIX to the server's collector; first, so that a program that
+     * cannot be exported leaves no run in the stores */
+    void *ipfix_sink = ipfix && p->out ? server_ipfix_add(p->out, s->o.ipfix, p->prog.m, msg, sizeof msg, &code) : NULL;
+    if (ipfix && p->out && !ipfix_sink)
+        goto fail;
     /* the same records into ClickHouse besides (the API reads SQLite);
      * first, so that a ClickHouse away leaves no run in SQLite */
     unsigned long long ch_run = 0;
@@ -413,6 +427,7 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         goto fail;
     }
     p->id = sqlite_store_run(store);
+    server_ipfix_domain(ipfix_sink, (uint32_t)p->id); /* its observation domain */
     p->state = SP_RUNNING;
     void **wa = malloc(2 * sizeof *wa);
     pthread_t waiter;
@@ -555,8 +570,48 @@ static enum MHD_Result api_programs(Server *s, struct MHD_Connection *c, int64_t
     return http_reply_json(c, 200, json_pack("{s:o}", "programs", list));
 }
 
-/* GET /api/programs/ID/rows?query=NAME&format=csv|json: what equery-run
- * --format csv|json printed for the run (equery-db export). */
+/* from= or to= of rows: absent (*ns keeps its default), or an RFC 3339
+ * time of the exact shape 2026-01-01T00:00:00[.fraction](Z|+hh:mm), its
+ * values checked by the compiler's reading of time literals; false with
+ * the message in msg. */
+static bool time_arg(struct MHD_Connection *c, const char *name, int64_t *ns, char *msg, size_t msglen)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+    if (!v)
+        return true;
+    static const char digits[] = "0123456789";
+    size_t n = strlen(v), i = 0;
+    for (; i < n && shape[i]; i++)
+        if (shape[i] == 'd' ? !strchr(digits, v[i]) : v[i] != shape[i])
+            break;
+    bool ok = i == sizeof shape - 1;
+    if (ok && v[i] == '.') {
+        size_t frac = strspn(v + i + 1, digits);
+        ok = frac >= 1 && frac <= 9; /* up to ns */
+        i += 1 + frac;
+    }
+    if (ok && (v[i] == '+' || v[i] == '-'))
+        ok = n - i == 6 && strspn(v + i + 1, digits) == 2 && v[i + 3] == ':' && strspn(v + i + 4, digits) == 2;
+    else if (ok)
+        ok = n - i == 1 && v[i] == 'Z';
+    const char *why = NULL;
+    Value t;
+    if (ok && val_parse_datetime(v, &t, &why)) {
+        *ns = t.ns;
+        return true;
+    }
+    if (ok)
+        snprintf(msg, msglen, "%s='%s': %s", name, v, why);
+    else
+        snprintf(msg, msglen, "%s='%.64s%s' is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z, "
+                              "2026-01-01T01:00:00.5+01:00)", name, v, n > 64 ? "..." : "");
+    return false;
+}
+
+/* GET /api/programs/ID/rows?query=NAME&from=T&to=T&format=csv|json: what
+ * equery-run --format csv|json printed for the run (equery-db export),
+ * only the records of [from, to) if given. */
 static enum MHD_Result api_rows(Server *s, struct MHD_Connection *c, int64_t id)
 {
     const char *query = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "query");
@@ -573,13 +628,19 @@ static enum MHD_Result api_rows(Server *s, struct MHD_Connection *c, int64_t id)
         return http_reply_error(c, 400, "query is a query's name");
     }
     char err[1024];
+    int64_t from = INT64_MIN, to = INT64_MAX;
+    if (!time_arg(c, "from", &from, err, sizeof err) || !time_arg(c, "to", &to, err, sizeof err) ||
+        (from >= to && snprintf(err, sizeof err, "the time range is empty: from must be before to") > 0)) {
+        http_gate_bad(&s->gate);
+        return http_reply_error(c, 400, err);
+    }
     sqlite3 *db = open_read(s, err, sizeof err);
     if (!db)
         return db_error(c, err);
     char *text = NULL;
     size_t n = 0;
     FILE *f = open_memstream(&text, &n);
-    int st = f ? store_export(db, id, query, fmt, f, NULL, err, sizeof err) : 3;
+    int st = f ? store_export_range(db, id, query, fmt, f, from, to, err, sizeof err) : 3;
     if (f)
         fclose(f);
     sqlite3_close(db);
@@ -1033,6 +1094,9 @@ static enum MHD_Result serve_file(Server *s, struct MHD_Connection *c, const cha
         {"/", "index.html", "text/html; charset=utf-8"},
         {"/index.html", "index.html", "text/html; charset=utf-8"},
         {"/app.js", "app.js", "text/javascript; charset=utf-8"},
+        {"/topn.js", "topn.js", "text/javascript; charset=utf-8"},
+        {"/events.js", "events.js", "text/javascript; charset=utf-8"},
+        {"/history.js", "history.js", "text/javascript; charset=utf-8"},
         {"/style.css", "style.css", "text/css; charset=utf-8"},
         {"/static/chart.js", NULL, "text/javascript; charset=utf-8"},
     };

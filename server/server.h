@@ -30,6 +30,7 @@ typedef struct {
     size_t max_body;             /* request bodies beyond this: 413 */
     const char *clickhouse;      /* the same tables in ClickHouse too (clickhouse_store.h), or NULL */
     const char *clickhouse_auth; /* its USER:PASSWORD file, or NULL */
+    const char *ipfix;           /* every program's rows as IPFIX to this HOST:PORT (server_ipfix.h), or NULL */
 } ServerOptions;
 
 Server *server_start(const ServerOptions *o, char *err, size_t errlen);

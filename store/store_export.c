@@ -287,8 +287,8 @@ static int export_other(Export *x, char kind, int64_t id)
     return status;
 }
 
-int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FILE *out,
-                 const StoreExportFollow *follow, char *err, size_t errlen)
+static int export_run(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FILE *out,
+                      const StoreExportFollow *follow, int64_t from_ns, int64_t to_ns, char *err, size_t errlen)
 {
     Export x = {.db = db, .run = run, .only = -1, .err = err, .errlen = errlen};
     Manifest *m = store_run_manifest(db, run, &x.program, err, errlen);
@@ -348,9 +348,10 @@ int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FIL
         abort();
     fputs("SELECT kind, q, id, seq FROM ("
           "SELECT 'w' AS kind, -1 AS q, id, seq FROM windows WHERE run = ?1 AND seq > ?2 "
-          "UNION ALL SELECT 'g', -1, id, seq FROM gaps WHERE run = ?1 AND seq > ?2 "
-          "UNION ALL SELECT 'e', -1, id, seq FROM events WHERE run = ?1 AND seq > ?2 "
-          "UNION ALL SELECT 's', -1, id, seq FROM starts WHERE run = ?1 AND seq > ?2",
+          "AND wstart >= ?3 AND wstart < ?4 "
+          "UNION ALL SELECT 'g', -1, id, seq FROM gaps WHERE run = ?1 AND seq > ?2 AND wstart >= ?3 AND wstart < ?4 "
+          "UNION ALL SELECT 'e', -1, id, seq FROM events WHERE run = ?1 AND seq > ?2 AND time >= ?3 AND time < ?4 "
+          "UNION ALL SELECT 's', -1, id, seq FROM starts WHERE run = ?1 AND seq > ?2 AND time >= ?3 AND time < ?4",
           f);
     /* packet queries' rows have no window: each is a record of its own */
     for (unsigned q = 0; q < nq; q++) {
@@ -364,7 +365,8 @@ int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FIL
         sqlite3_bind_text(t, 2, m->queries[q].name, -1, SQLITE_STATIC);
         if (sqlite3_step(t) == SQLITE_ROW) {
             char *qt = sqlite3_mprintf("%w", (const char *)sqlite3_column_text(t, 0)); /* "" doubled */
-            fprintf(f, " UNION ALL SELECT 'p', %u, rowid, seq FROM \"%s\" WHERE run_id = ?1 AND seq > ?2 AND window_id IS NULL", q,
+            fprintf(f, " UNION ALL SELECT 'p', %u, rowid, seq FROM \"%s\" WHERE run_id = ?1 AND seq > ?2 AND window_id IS NULL "
+                       "AND ts >= ?3 AND ts < ?4", q,
                     qt);
             sqlite3_free(qt);
         }
@@ -382,6 +384,8 @@ int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FIL
     }
     sqlite3_bind_int64(all, 1, run);
     sqlite3_bind_int64(all, 2, follow ? follow->after_seq : 0);
+    sqlite3_bind_int64(all, 3, from_ns);
+    sqlite3_bind_int64(all, 4, to_ns);
     x.ops = &text_sink_ops;
     x.sink = text_sink_new(out, fmt, m);
     if (!x.sink)
@@ -429,3 +433,15 @@ out:
     return status;
 }
 
+
+int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FILE *out,
+                 const StoreExportFollow *follow, char *err, size_t errlen)
+{
+    return export_run(db, run, query, fmt, out, follow, INT64_MIN, INT64_MAX, err, errlen);
+}
+
+int store_export_range(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FILE *out, int64_t from_ns,
+                       int64_t to_ns, char *err, size_t errlen)
+{
+    return export_run(db, run, query, fmt, out, NULL, from_ns, to_ns, err, errlen);
+}

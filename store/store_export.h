@@ -32,4 +32,10 @@ typedef struct {
 int store_export(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FILE *out,
                  const StoreExportFollow *follow, char *err, size_t errlen);
 
+/* The same, only the records whose time is in [from_ns, to_ns) (ns since
+ * the epoch): a window or a gap by its start, an event or a start by its
+ * time, a packet query's row by its packet's (equery-server's rows?from=&to=). */
+int store_export_range(sqlite3 *db, int64_t run, const char *query, OutFormat fmt, FILE *out, int64_t from_ns,
+                       int64_t to_ns, char *err, size_t errlen);
+
 #endif

@@ -72,12 +72,13 @@ function human(v, col) {
 
 function show(view) {
   state.view = view;
-  for (const v of ['editor', 'live', 'boxes']) {
+  for (const v of ['editor', 'live', 'history', 'boxes']) {
     document.getElementById('view-' + v).hidden = v !== view;
     document.getElementById('nav-' + v).classList.toggle('active', v === view);
   }
   if (view === 'boxes') refreshBoxes();
   if (view === 'live') refreshPrograms();
+  if (view === 'history') historyOpen().catch(e => { if (!(e instanceof Unauthorized)) setStatus(String(e), true); });
 }
 
 // ---- the editor ------------------------------------------------------------------------
@@ -186,6 +187,7 @@ async function openProgram(id) {
   stopStream();
   document.getElementById('queries').replaceChildren();
   document.querySelector('#events tbody').replaceChildren();
+  eventsReset();
   document.getElementById('flow').hidden = true;
   state.queries = {};
   if (id === null || id === undefined) return;
@@ -219,6 +221,7 @@ function addQuery(q) {
     Q.chart = new Chart(canvas, { type: 'line', data: { labels: [], datasets: [{ label: num[0].name, data: [], borderColor: '#3a6ea5', pointRadius: 2 }] },
                                   options: { animation: false, maintainAspectRatio: false, scales: { x: { ticks: { maxTicksLimit: 8 } } } } });
   pick.addEventListener('change', () => redrawChart(Q));
+  topNAdd(Q);
   state.queries[q.name] = Q;
 }
 
@@ -283,13 +286,15 @@ function onRecord(kind, lines) {
     Q.latest = w;
     renderTable(Q);
     redrawChart(Q);
+    topNDraw(Q);
   } else if (kind === 'event' || kind === 'start') {
     for (const r of recs) {
+      eventsAdd(kind, r);
       const tb = document.querySelector('#events tbody');
       tb.append(el('tr', {}, el('td', { class: 'text', text: r.time || r.window_end || '' }),
                    el('td', { class: 'text', text: r.event || ('start ' + (r.trigger || '')) }),
                    el('td', { class: 'text', text: r.query || '' }),
-                   el('td', { class: 'text', text: JSON.stringify(r.values || r.params || {}) })));
+                   el('td', { class: 'text', text: pairs(r.row || r.params) })));
     }
   }
 }
@@ -388,6 +393,7 @@ document.addEventListener('DOMContentLoaded', () => {
     if (state.program !== null) await api('/api/programs/' + state.program, { method: 'DELETE' });
     refreshPrograms();
   });
+  historyInit();
   document.getElementById('login-form').addEventListener('submit', e => {
     e.preventDefault();
     state.token = document.getElementById('token').value.trim();

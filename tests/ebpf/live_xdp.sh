@@ -77,7 +77,8 @@ attached() { # what is attached to va: the XDP line of ip link, the tc filters
 }
 
 start() { # start equery-run in A with the given attach options; waits until it measures
-    ip netns exec "$A" "$RUN" "$WORK/live.eq" "$@" --format json -o "$WORK/out.json" --no-progress \
+    # its temporary bundle goes into WORK: a run killed with SIGKILL cannot remove it
+    TMPDIR="$WORK" ip netns exec "$A" "$RUN" "$WORK/live.eq" "$@" --format json -o "$WORK/out.json" --no-progress \
         2>"$WORK/err" &
     PID=$!
     for _ in $(seq 1 200); do

@@ -13,10 +13,21 @@ Usage:
       --ipfix while the same run writes its rows as CSV, and checks with
       nfdump that every flow arrived with the CSV's packets and bytes, and
       that nfcapd counted no sequence failure.
+  check_export.py server-ipfix --equery-run PATH --traces DIR [--shared DIR]
+      equery-server --ipfix to nfcapd on a free loopback port (equery-server
+      and equery-box beside equery-run): programs/flows.eq submitted over
+      boxes replaying captures; nfdump's flows, packets and bytes are the
+      rows GET /api/programs/ID/rows?format=csv gives, 0 sequence failures;
+      ?ipfix=0 opts a program out; bad values and options are refused.
   check_export.py pcap --equery-run PATH --traces DIR [--shared DIR]
       --pcap-out of packet queries read back with tshark: the same packets
       (timestamps to the nanosecond, lengths) as the queries' CSV rows,
-      each frame once.
+      each frame once. Then --pcap-out DIR/ (a file per query instance) of
+      programs/drill.eq over a generated and a real capture: each file named
+      in DIR/index.csv holds exactly the frames of its instance's CSV rows,
+      is named after the instance's start and drill-down values as the CSV's
+      start records give them, and the index lists every file and instance;
+      a file that cannot be written is said, counted, and the rest goes on.
 
   check_export.py doc --repo DIR
       Every element of export/ipfix_elements.def is in docs/export.md's
@@ -59,6 +70,10 @@ NFCAPD_SHARED = ["mixed_example_15s.pcap", "ipv6_mixed_tcp_udp_icmp6_dns.pcap", 
 
 PCAP_TRACES = ["loss_chain.pcap", "ipv6.pcap", "attacks.pcap", "syn_flood.pcap", "vlan_mpls.pcap"]
 PCAP_SHARED = ["mixed_example_15s.pcap", "flood_syn_spoofed.pcap"]
+# --pcap-out DIR/: a generated capture, then a real one (a missing real one
+# is said and is not a pass)
+PCAPDIR_TRACES = ["loss_chain.pcap"]
+PCAPDIR_SHARED = ["mixed_example_15s.pcap"]
 
 
 class Result:
@@ -91,6 +106,19 @@ def captures(args, names, shared_names):
     if args.shared and os.path.isdir(args.shared):
         out += [(n, os.path.join(args.shared, n)) for n in shared_names
                 if os.path.exists(os.path.join(args.shared, n))]
+    return out
+
+
+def generated_and_real(args, res, prefix, names, shared_names):
+    """captures(), but a real capture that is absent is said, as a SKIP
+    that is not a pass."""
+    out = [(n, os.path.join(args.traces, n)) for n in names]
+    for n in shared_names:
+        p = os.path.join(args.shared or "", n)
+        if args.shared and os.path.exists(p):
+            out.append((n, p))
+        else:
+            res.skip(prefix + n, "the real capture %s is absent (../shared/traces): not tested" % p)
     return out
 
 
@@ -267,6 +295,66 @@ def nfdump_flows(records):
     return flows
 
 
+def compare_collected(res, expected, folder, work, env):
+    """The flows nfcapd wrote into `folder` against the CSV rows of each
+    exporter (expected: domain -> (name, csv_flows())): the same packets and
+    bytes for every flow, no flow without a row, and nfdump -I's flows and
+    0 sequence failures. nfcapd must have been stopped."""
+    files = [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.startswith("nfcapd.")]
+    if not files:
+        res.fail("nfcapd", "nfcapd wrote no file: %s" % open(os.path.join(work, "nfcapd.log")).read())
+        return
+    # nfdump 1.7 has no exporter domain in its JSON: read every flow,
+    # then assign each to its capture by the flow's key and counts
+    got = {}
+    for f in files:
+        d = run(["nfdump", "-r", f, "-o", "json"], env=env)
+        if d.returncode != 0:
+            res.fail("nfdump", "nfdump -r %s: %s" % (f, d.stderr.decode()))
+            return
+        text = d.stdout.decode().strip()
+        if text:
+            for k, v in nfdump_flows(json.loads(text)).items():
+                got.setdefault(k, [0, 0, 0])
+                for j in range(3):
+                    got[k][j] += v[j]
+    want = {}
+    for _, (_, flows) in sorted(expected.items()):
+        for k, v in flows.items():
+            want.setdefault(k, [0, 0, 0])
+            for j in range(3):
+                want[k][j] += v[j]
+    for _, (name, flows) in sorted(expected.items()):
+        bad = [(k, v, got.get(k)) for k, v in flows.items() if got.get(k) != want[k]]
+        pk = sum(v[0] for v in flows.values())
+        by = sum(v[1] for v in flows.values())
+        if bad:
+            k, v, g = bad[0]
+            res.fail(name, "%d of %d flows differ; e.g. %s: CSV %s, nfdump %s" % (len(bad), len(flows), k, v, g))
+        else:
+            res.ok(name, "%d flows, %d packets, %d bytes" % (len(flows), pk, by))
+    extra = [k for k in got if k not in want]
+    if extra:
+        res.fail("nfdump", "%d flows nfdump has and no CSV row; e.g. %s" % (len(extra), extra[0]))
+    # nfcapd's own counts: flows and no sequence failure
+    seq_fail = None
+    nflows = 0
+    for f in files:
+        info = run(["nfdump", "-r", f, "-I"], env=env).stdout.decode()
+        for line in info.splitlines():
+            if line.startswith("Sequence failures:"):
+                seq_fail = (seq_fail or 0) + int(line.split(":")[1])
+            if line.startswith("Flows:"):
+                nflows += int(line.split(":")[1])
+    total = sum(v[2] for v in want.values())
+    if seq_fail != 0:
+        res.fail("sequence", "nfdump -I reports %s sequence failures" % seq_fail)
+    elif nflows != total:
+        res.fail("flows", "nfcapd stored %d flows, the CSV has %d rows" % (nflows, total))
+    else:
+        res.ok("sequence", "nfdump -I: %d flows, 0 sequence failures" % nflows)
+
+
 def mode_nfcapd(args, res):
     for tool in ("nfcapd", "nfdump"):
         if not shutil.which(tool):
@@ -297,60 +385,131 @@ def mode_nfcapd(args, res):
             time.sleep(0.2)  # (nfcapd drains its socket)
         time.sleep(0.5)
         collector.stop()
-        files = [os.path.join(folder, f) for f in sorted(os.listdir(folder)) if f.startswith("nfcapd.")]
-        if not files:
-            res.fail("nfcapd", "nfcapd wrote no file: %s" % open(os.path.join(work, "nfcapd.log")).read())
-            return 0
-        # nfdump 1.7 has no exporter domain in its JSON: read every flow,
-        # then assign each to its capture by the flow's key and counts
-        got = {}
-        for f in files:
-            d = run(["nfdump", "-r", f, "-o", "json"], env=env)
-            if d.returncode != 0:
-                res.fail("nfdump", "nfdump -r %s: %s" % (f, d.stderr.decode()))
-                return 0
-            text = d.stdout.decode().strip()
-            if text:
-                for k, v in nfdump_flows(json.loads(text)).items():
-                    got.setdefault(k, [0, 0, 0])
-                    for j in range(3):
-                        got[k][j] += v[j]
-        want = {}
-        for _, (_, flows) in sorted(expected.items()):
-            for k, v in flows.items():
-                want.setdefault(k, [0, 0, 0])
-                for j in range(3):
-                    want[k][j] += v[j]
-        for _, (name, flows) in sorted(expected.items()):
-            bad = [(k, v, got.get(k)) for k, v in flows.items() if got.get(k) != want[k]]
-            pk = sum(v[0] for v in flows.values())
-            by = sum(v[1] for v in flows.values())
-            if bad:
-                k, v, g = bad[0]
-                res.fail(name, "%d of %d flows differ; e.g. %s: CSV %s, nfdump %s" % (len(bad), len(flows), k, v, g))
-            else:
-                res.ok(name, "%d flows, %d packets, %d bytes" % (len(flows), pk, by))
-        extra = [k for k in got if k not in want]
-        if extra:
-            res.fail("nfdump", "%d flows nfdump has and no CSV row; e.g. %s" % (len(extra), extra[0]))
-        # nfcapd's own counts: flows and no sequence failure
-        seq_fail = None
-        nflows = 0
-        for f in files:
-            info = run(["nfdump", "-r", f, "-I"], env=env).stdout.decode()
-            for line in info.splitlines():
-                if line.startswith("Sequence failures:"):
-                    seq_fail = (seq_fail or 0) + int(line.split(":")[1])
-                if line.startswith("Flows:"):
-                    nflows += int(line.split(":")[1])
-        total = sum(v[2] for v in want.values())
-        if seq_fail != 0:
-            res.fail("sequence", "nfdump -I reports %s sequence failures" % seq_fail)
-        elif nflows != total:
-            res.fail("flows", "nfcapd stored %d flows, the CSV has %d rows" % (nflows, total))
-        else:
-            res.ok("sequence", "nfdump -I: %d flows, 0 sequence failures" % nflows)
+        compare_collected(res, expected, folder, work, env)
     finally:
+        if collector:
+            collector.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+# ---- equery-server --ipfix ----------------------------------------------------
+
+SERVER_TRACES = ["attacks.pcap"]
+SERVER_SHARED = ["mixed_example_15s.pcap"]
+
+
+def wait_program(server, pid, secs=240):
+    """The program's state once it is no longer running."""
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        st, _, body = server.request("GET", "/api/programs/%d" % pid)
+        state = json.loads(body).get("server") if st == 200 else None
+        if state and state != "running":
+            return state
+        time.sleep(0.2)
+    return "still running after %d s" % secs
+
+
+def mode_server_ipfix(args, res):
+    """equery-server --ipfix: the merged rows of each program it runs, from
+    boxes replaying captures, reach nfcapd (one observation domain per
+    program: its id) with the packets and bytes of GET rows?format=csv; a
+    program submitted with ?ipfix=0 sends nothing."""
+    for tool in ("nfcapd", "nfdump"):
+        if not shutil.which(tool):
+            print("SKIP: %s is not installed (Debian: nfdump)" % tool)
+            return 77
+    sys.path.insert(0, os.path.join(HERE, "..", "server"))
+    from server import Server, Box  # noqa: E402
+    build = os.path.dirname(args.equery_run)
+    exe_server, exe_box = os.path.join(build, "equery-server"), os.path.join(build, "equery-box")
+    work = tempfile.mkdtemp(prefix="eq-server-ipfix.")
+    folder = os.path.join(work, "flows")
+    os.mkdir(folder)
+    caps = generated_and_real(args, res, "server ", SERVER_TRACES, SERVER_SHARED)
+    env = dict(os.environ, TZ="UTC", TMPDIR=work)
+    # (the server and boxes compile programs under TMPDIR: the test's folder)
+    os.environ["TMPDIR"] = work
+    collector = server = None
+    boxes = []
+    source = open(os.path.join(PROGRAMS, "flows.eq"), "rb").read().decode()
+    try:
+        # the option's mistakes, before anything listens
+        for arg, why in (("127.0.0.1", "equery-server: error: --ipfix '127.0.0.1': needs HOST:PORT (the collector's "
+                                       "UDP port, e.g. 127.0.0.1:4739)"),
+                         ("127.0.0.1:0", "equery-server: error: --ipfix '127.0.0.1:0': the port must be a number "
+                                         "from 1 to 65535, not '0'")):
+            r = run([exe_server, "--listen", "127.0.0.1:0", "--db", os.path.join(work, "x.db"), "--ipfix", arg],
+                    env=env)
+            line = r.stderr.decode().splitlines()[:1]
+            if r.returncode != 2 or line != [why]:
+                res.fail("--ipfix " + arg, "exit %d, %s; expected 2 and %r" % (r.returncode, line, why))
+            else:
+                res.ok("--ipfix " + arg, line[0])
+        collector = Nfcapd(folder)
+        boxes = [Box(exe_box, path, os.path.join(work, "box%d.log" % i)) for i, (_, path) in enumerate(caps)]
+        server = Server(exe_server, os.path.join(work, "server.db"), os.path.join(work, "server.log"),
+                        ["--ipfix", "127.0.0.1:%d" % collector.port, "--state-dir", os.path.join(work, "state")]
+                        + sum((["--box", b.addr] for b in boxes), []))
+        expected = {}
+        for (name, _), box in zip(caps, boxes):
+            req = json.dumps({"source": source, "name": "flows.eq", "boxes": [box.addr]}).encode()
+            st, _, body = server.request("POST", "/api/programs", req, {"Content-Type": "application/json"})
+            if st != 201:
+                res.fail("server " + name, "POST /api/programs: %d %s" % (st, body[:300]))
+                continue
+            pid = json.loads(body)["id"]
+            state = wait_program(server, pid)
+            st, _, rows = server.request("GET", "/api/programs/%d/rows?format=csv" % pid)
+            if state != "done" or st != 200:
+                res.fail("server " + name, "program %d: %s, rows: %d" % (pid, state, st))
+                continue
+            expected[pid] = ("server " + name, csv_flows(rows.decode()))
+            time.sleep(0.2)  # (nfcapd drains its socket)
+        # opted out: its rows are in the database, nothing goes to nfcapd
+        path = caps[0][1]
+        st, _, body = server.request("POST", "/api/programs?ipfix=0", source.encode(), {"Content-Type": "text/plain"})
+        pid = json.loads(body)["id"] if st == 201 else None
+        state = wait_program(server, pid) if pid else "not submitted: %d %s" % (st, body[:200])
+        st, _, rows = server.request("GET", "/api/programs/%d/rows?format=csv" % pid) if pid else (0, 0, b"")
+        if state != "done" or not csv_flows(rows.decode()):
+            res.fail("server ?ipfix=0", "program %s: %s, %d rows" % (pid, state, len(csv_flows(rows.decode()))))
+        else:
+            res.ok("server ?ipfix=0", "%d rows in the database, none exported (nfdump's flows below)" %
+                   sum(v[2] for v in csv_flows(rows.decode()).values()))
+        for q, want in (("?ipfix=2", "ipfix is 0 (no IPFIX export of this program) or 1, not '2'"),
+                        ("?ipfix=yes", "ipfix is 0 (no IPFIX export of this program) or 1, not 'yes'")):
+            st, _, body = server.request("POST", "/api/programs" + q, source.encode(), {"Content-Type": "text/plain"})
+            if st != 400 or want not in body.decode():
+                res.fail("server " + q, "%d %s; expected 400 and %r" % (st, body[:200], want))
+            else:
+                res.ok("server " + q, "400 %s" % want)
+        rc = server.stop()
+        if rc != 0:
+            res.fail("server exit", "equery-server --ipfix exited %s on SIGTERM: %s" % (rc, server.text()[-2000:]))
+        server = None
+        # a server without --ipfix refuses ?ipfix=1
+        server = Server(exe_server, os.path.join(work, "server2.db"), os.path.join(work, "server2.log"),
+                        ["--state-dir", os.path.join(work, "state2"), "--box", boxes[0].addr])
+        st, _, body = server.request("POST", "/api/programs?ipfix=1", source.encode(), {"Content-Type": "text/plain"})
+        want = "this server exports no IPFIX (start it with --ipfix HOST:PORT)"
+        if st != 400 or want not in body.decode():
+            res.fail("server ?ipfix=1 without --ipfix", "%d %s" % (st, body[:200]))
+        else:
+            res.ok("server ?ipfix=1 without --ipfix", "400 " + want)
+        rc = server.stop()
+        if rc != 0:
+            res.fail("server exit", "equery-server exited %s on SIGTERM: %s" % (rc, server.text()[-2000:]))
+        server = None
+        time.sleep(0.5)
+        collector.stop()
+        compare_collected(res, expected, folder, work, env)
+    finally:
+        if server:
+            server.stop()
+        for b in boxes:
+            b.stop()
         if collector:
             collector.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -414,9 +573,153 @@ def mode_pcap(args, res):
             else:
                 res.ok(name, "%d frames (%d rows), timestamps and lengths equal, snapshot length %d" % (
                     len(got), sum(len(v) for v in per_query.values()), snap_out))
+        mode_pcapdir(args, res, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def csv_records(text):
+    """Packet rows by (query, instance) -> [(ts ns, pkt_len)], and the
+    starts: (query, instance) -> (start ns, [EVENT.COLUMN=VALUE])."""
+    rows, starts = {}, {}
+    for line in text.splitlines():
+        f = line.split(",")
+        if f[0] == "row" and f[1] in ("pair", "syns"):
+            rows.setdefault((f[1], int(f[2])), []).append((ns_of(f[5]), int(f[6])))
+        elif f[0] == "start":
+            starts[(f[1], int(f[2]))] = (ns_of(f[3]), f[5:])
+    return rows, starts
+
+
+def expected_name(query, start):
+    """The file name docs/export.md gives an instance: QUERY.SEC.MSEC-V1-V2.pcap,
+    a character other than [A-Za-z0-9.+-] as '_'."""
+    import re
+    if start is None:
+        return query + ".pcap"
+    t, params = start
+    stem = "%s.%d.%03d" % (query, t // 10**9, t % 10**9 // 10**6)
+    stem += "".join("-" + p.split("=", 1)[1] for p in params)
+    return re.sub(r"[^A-Za-z0-9.+-]", "_", stem) + ".pcap"
+
+
+def check_pcapdir(res, name, out, rows, starts, broken=()):
+    """Every file of out/ against the CSV's rows; the files in `broken`
+    could not be written (an error in the index)."""
+    import csv
+    index = list(csv.DictReader(open(os.path.join(out, "index.csv"))))
+    files = sorted(f for f in os.listdir(out) if f != "index.csv")
+    want_inst = set(rows) | set(starts) | {("syns", 1)}
+    got_inst = {(r["query"], int(r["instance"])) for r in index}
+    if got_inst != want_inst:
+        res.fail(name, "index.csv lists instances %s, the CSV has %s" % (
+            sorted(got_inst ^ want_inst)[:3], "these" if not want_inst - got_inst else "more"))
+        return
+    listed = sorted(r["file"] for r in index if r["file"] not in broken)
+    if listed != files:
+        res.fail(name, "index.csv lists %s, the folder holds %s" % (sorted(set(listed) ^ set(files))[:3], "others"))
+        return
+    frames = 0
+    for r in index:
+        key = (r["query"], int(r["instance"]))
+        want = sorted(rows.get(key, []))
+        start = starts.get(key)
+        if r["file"] != expected_name(r["query"], start):
+            res.fail(name, "%s#%s is in %s, expected %s" % (key + (r["file"], expected_name(r["query"], start))))
+            return
+        if start and r["drilldown"] != ";".join(start[1]):
+            res.fail(name, "index.csv gives %s#%s the drill-down %r, its start record %r" % (
+                key + (r["drilldown"], start[1])))
+            return
+        if r["file"] in broken:
+            if not r["error"] or r["packets"] != "0" or int(r["lost"]) != len(want):
+                res.fail(name, "%s could not be written: index.csv says error %r, %s packets, %s lost; %d rows" % (
+                    r["file"], r["error"], r["packets"], r["lost"], len(want)))
+                return
+            continue
+        got = sorted((t, wire) for t, wire, _ in tshark_frames(os.path.join(out, r["file"])))
+        if got != want:
+            res.fail(name, "%s: tshark reads %d frames, the CSV has %d rows of %s#%d; first difference %s" % (
+                r["file"], len(got), len(want), key[0], key[1],
+                next(((g, w) for g, w in zip(got, want) if g != w), None)))
+            return
+        if r["packets"] != str(len(want)) or r["error"]:
+            res.fail(name, "index.csv: %s has %s packets (error %r), tshark reads %d" % (
+                r["file"], r["packets"], r["error"], len(got)))
+            return
+        frames += len(got)
+    res.ok(name, "%d files, %d instances started, %d frames equal to the CSV rows" % (len(files), len(starts),
+                                                                                    frames))
+
+
+def mode_pcapdir(args, res, work):
+    drill = os.path.join(PROGRAMS, "drill.eq")
+    caps = generated_and_real(args, res, "dir ", PCAPDIR_TRACES, PCAPDIR_SHARED)
+    for n, path in caps:
+        out = os.path.join(work, "dir-" + n)
+        r = run([args.equery_run, drill, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out + "/"])
+        if r.returncode != 0:
+            res.fail("dir " + n, "equery-run: exit %d: %s" % (r.returncode, r.stderr.decode()))
+            continue
+        rows, starts = csv_records(r.stdout.decode())
+        if len(starts) < 2:
+            res.fail("dir " + n, "only %d instances started: the case tests nothing" % len(starts))
+            continue
+        check_pcapdir(res, "dir " + n, out, rows, starts)
+        # an existing folder without the '/' is a folder too; the run
+        # replaces the files of the same names
+        r2 = run([args.equery_run, drill, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out])
+        if r2.returncode != 0 or r2.stdout != r.stdout:
+            res.fail("dir again " + n, "exit %d: %s" % (r2.returncode, r2.stderr.decode()))
+        else:
+            check_pcapdir(res, "dir again " + n, out, rows, starts)
+    # a file that cannot be written (a folder has its name): said at once
+    # and at the end, its packets lost and counted, the other files and the
+    # CSV complete, exit status 3
+    name, path = caps[0]
+    out = os.path.join(work, "broken")
+    os.makedirs(os.path.join(out, "syns.pcap"))
+    r = run([args.equery_run, drill, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out + "/"])
+    rows, starts = csv_records(r.stdout.decode())
+    err = "".join(l for l in r.stderr.decode().splitlines(True) if "pcap-out" in l)
+    nsyn = len(rows.get(("syns", 1), []))
+    want_err = ("equery-run: error: pcap-out: cannot write '%s/syns.pcap': Is a directory (its packets are counted "
+                "as lost)\n" % out)
+    want_end = ("equery-run: error: pcap-out: 1 of %d files in %s could not be written, %d packets lost (see the "
+                "error column of %s/index.csv)\n" % (len(starts) + 1, out, nsyn, out))
+    if r.returncode != 3 or err != want_err + want_end:
+        res.fail("dir unwritable", "exit %d, stderr %r; expected 3 and %r" % (r.returncode, err, want_err + want_end))
+    else:
+        os.rmdir(os.path.join(out, "syns.pcap"))
+        check_pcapdir(res, "dir unwritable", out, rows, starts, broken=("syns.pcap",))
+    # a path ending in '/' that is a file
+    r = run([args.equery_run, drill, "--pcap", path, "--format", "none", "--pcap-out", drill + "/"])
+    want = "equery-run: error: --pcap-out: '%s/' ends in '/' but is not a folder\n" % drill
+    if r.returncode != 3 or r.stderr.decode() != want:
+        res.fail("dir not a folder", "exit %d, stderr %r; expected 3 and %r" % (r.returncode, r.stderr.decode(), want))
+    else:
+        res.ok("dir not a folder", want.strip())
+    # names cut at 200 bytes that collide get -2, -3: two triggered queries
+    # whose names agree in their first 200 characters
+    long_q = "q" * 205
+    prog = os.path.join(work, "long.eq")
+    with open(prog, "w") as f:
+        f.write(open(drill).read().replace("query pair =", "query %sa =" % long_q) +
+                "query %sb = Select(ts, pkt_len, saddr, daddr) Where(saddr == busy.saddr & daddr == busy.daddr) "
+                "When(busy) Within(2s);\n" % long_q)
+    out = os.path.join(work, "long")
+    r = run([args.equery_run, prog, "--pcap", path, "--format", "csv", "--quiet", "--pcap-out", out + "/"])
+    import csv
+    index = list(csv.DictReader(open(os.path.join(out, "index.csv")))) if r.returncode == 0 else []
+    names = [x["file"] for x in index if x["query"] != "syns"]
+    if r.returncode != 0:
+        res.fail("dir long names", "exit %d: %s" % (r.returncode, r.stderr.decode()))
+    elif len(set(names)) != len(names) or not any(x.endswith("-2.pcap") for x in names) or \
+            any(len(x) > 255 for x in names) or sorted(os.listdir(out)) != sorted(["index.csv"] + [x["file"] for x in index]):
+        res.fail("dir long names", "files %s" % names[:4])
+    else:
+        res.ok("dir long names", "%d files, cut names made unique, e.g. ...%s" % (len(names), names[-1][190:]))
 
 
 # ---- the documentation's table -------------------------------------------------
@@ -450,7 +753,7 @@ def mode_doc(args, res):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("mode", choices=["ipfixdump", "nfcapd", "pcap", "doc"])
+    ap.add_argument("mode", choices=["ipfixdump", "nfcapd", "server-ipfix", "pcap", "doc"])
     ap.add_argument("--equery-run")
     ap.add_argument("--traces")
     ap.add_argument("--repo", default=os.path.dirname(os.path.dirname(HERE)))
@@ -461,7 +764,7 @@ def main():
     if args.equery_run:
         args.equery_run = os.path.abspath(args.equery_run)
     res = Result()
-    rc = {"ipfixdump": mode_ipfixdump, "nfcapd": mode_nfcapd, "pcap": mode_pcap,
+    rc = {"ipfixdump": mode_ipfixdump, "nfcapd": mode_nfcapd, "server-ipfix": mode_server_ipfix, "pcap": mode_pcap,
           "doc": mode_doc}[args.mode](args, res)
     if rc == 77:
         return 77

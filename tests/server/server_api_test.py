@@ -24,12 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "box"))
 from boxes import Box  # noqa: E402
-from server import Server, check, finish  # noqa: E402
+from server import Server, check, csv_in_range, finish, json_in_range, rfc3339  # noqa: E402
 
 def sse(server, program, last=None, timeout=60):
     """The stream's events [(id, event, [data lines])] up to its end event."""
@@ -82,6 +83,44 @@ def sse(server, program, last=None, timeout=60):
     return events, None
 
 
+def time_range(server, pid, local):
+    """rows?from=&to=: the records of [from, to); bad times: 400, said."""
+    starts = sorted({ln.split(b",")[3].decode() for ln in local["csv"].split(b"\n") if ln.startswith(b"row,q1,")})
+    lo, hi = starts[2], starts[5]
+    path = "/api/programs/%d/rows?from=%s&to=%s" % (pid, lo, hi)
+    st, _, rows = server.request("GET", path + "&format=csv")
+    want = csv_in_range(local["csv"], rfc3339(lo), rfc3339(hi))
+    check(st == 200 and rows == want and rows.count(b"\nrow,") > 4 and b"\nevent,e1," in rows,
+          "rows?from=%s&to=%s: the csv lines of those windows, events and starts" % (lo, hi))
+    st, _, rows = server.request("GET", path + "&format=json")
+    check(st == 200 and rows == json_in_range(local["json"], rfc3339(lo), rfc3339(hi)),
+          "rows?from=&to=&format=json: the json lines of those records")
+    # the same instants with an offset and a fraction
+    off = lo.replace("T00:", "T01:").replace(".000000Z", ".0+01:00")
+    st, _, rows2 = server.request("GET", "/api/programs/%d/rows?format=csv&from=%s&to=%s" %
+                                  (pid, urllib.parse.quote(off), hi))
+    check(st == 200 and rows2 == want, "from= with an offset (%s) is the same instant" % off)
+    st, _, rows = server.request("GET", "/api/programs/%d/rows?query=q1&from=%s" % (pid, starts[-1]))
+    check(st == 200 and rows.count(b"\n") == 1 + rows.count(b"\nrow,q1,") and
+          rows.startswith(b"header,q1,") and rows.count(b"row,q1,") == 2, "only from=: the last window of q1")
+    for q, why in [("from=yesterday", "from='yesterday' is not an RFC 3339 time (e.g. 2026-01-01T00:00:00Z, "
+                                      "2026-01-01T01:00:00.5+01:00)"),
+                   ("to=2026-02-30T00:00:00Z", "to='2026-02-30T00:00:00Z': day 30 is out of range (February 2026 has 28 days)"),
+                   ("from=1969-12-31T23:59:59Z", "from='1969-12-31T23:59:59Z': year 1969 is out of range (1970 to 2261)"),
+                   ("from=2026-01-01T00:00:00Zjunk", "from='2026-01-01T00:00:00Zjunk' is not an RFC 3339 time"),
+                   ("from=2026-01-01T00:00:00.Z", "from='2026-01-01T00:00:00.Z' is not an RFC 3339 time"),
+                   ("from=%2B2026-01-01T00:00:00Z", "from='+2026-01-01T00:00:00Z' is not an RFC 3339 time"),
+                   ("from=2026-01-01T00:00:00", "from='2026-01-01T00:00:00' is not an RFC 3339 time"),
+                   ("from=2026-01-01T00:00:00.1234567890Z",
+                    "from='2026-01-01T00:00:00.1234567890Z' is not an RFC 3339 time"),
+                   ("from=1700000000000", "from='1700000000000' is not an RFC 3339 time"),
+                   ("from=%s&to=%s" % (hi, lo), "the time range is empty: from must be before to"),
+                   ("from=%s&to=%s" % (lo, lo), "the time range is empty: from must be before to")]:
+        st, _, body = server.request("GET", "/api/programs/%d/rows?%s" % (pid, q))
+        check(st == 400 and json.loads(body)["error"].startswith(why),
+              "rows?%s: 400 %s (%s)" % (q, why, body[:160]))
+
+
 def main():
     build, src = sys.argv[1], sys.argv[2]
     exe = os.path.join(build, "equery-server")
@@ -129,6 +168,7 @@ def main():
         want = b"".join(ln + b"\n" for ln in local["csv"].split(b"\n")
                         if ln.split(b",")[1 + ln.startswith(b"event,"):][:1] == [b"q1"])
         check(st == 200 and rows == want, "rows?query=q1 is q1's part of the csv")
+        time_range(server, pid, local)
         st, _, body = server.request("GET", "/api/programs/%d/rows?query=nope" % pid)
         check(st == 404 and b"has no query 'nope'" in body, "rows of an unknown query: 404 (%s)" % body[:120])
         st, _, body = server.request("GET", "/api/events?program=%d" % pid)

@@ -36,7 +36,8 @@ start() {
     python3 "$HERE/slow_pcap.py" 200 50 >"$WORK/$1.pipe" &
     GENPID=$!
     PIDS+=("$GENPID")
-    "$RUN" "$HERE/signals.eq" --pcap - --format csv --no-progress --db "$WORK/$1.sqlite" \
+    # TMPDIR: the temporary bundle of a run killed with SIGKILL stays in WORK
+    TMPDIR="$WORK" "$RUN" "$HERE/signals.eq" --pcap - --format csv --no-progress --db "$WORK/$1.sqlite" \
         <"$WORK/$1.pipe" >"$WORK/$1.csv" 2>"$WORK/$1.err" &
     RUNPID=$!
     PIDS+=("$RUNPID")
