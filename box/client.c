@@ -804,8 +804,12 @@ int box_client_run(const BoxRunRequest *req)
                     Frame gf;
                     size_t gused;
                     if (proto_next(go[i].b, go[i].n, &gf, &gused, err, sizeof err) == 1 && gf.len >= 28 &&
-                        (gf.payload[24] | gf.payload[25] | gf.payload[26] | gf.payload[27])) /* nstarts */
-                        lat_add(&lat, mono_us() - t_step);
+                        (gf.payload[24] | gf.payload[25] | gf.payload[26] | gf.payload[27])) { /* nstarts */
+                        int64_t us = mono_us() - t_step;
+                        lat_add(&lat, us);
+                        if (req->on_trigger)
+                            req->on_trigger(req->on_trigger_ctx, (double)us / 1e6);
+                    }
                 } else {
                     if (code)
                         answer_text(&r, err, sizeof err);

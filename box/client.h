@@ -28,6 +28,10 @@ typedef struct {
     volatile sig_atomic_t *stop;
     /* equery-run's summary line and warnings */
     void (*summary)(const EngineStats *st, double secs, bool quiet);
+    /* each trigger latency measured (a window's close here to a box holding
+     * the starts of its GO), in seconds: equery-server's metrics; or NULL */
+    void (*on_trigger)(void *ctx, double seconds);
+    void *on_trigger_ctx;
 } BoxRunRequest;
 
 /* The base URL of a box given as HOST:PORT (http), http://HOST:PORT or

@@ -264,7 +264,7 @@ static enum MHD_Result api_metrics(BoxDaemon *d, struct MHD_Connection *c)
         return http_reply_error(c, 500, "out of memory");
     snprintf(box, sizeof box, "%" PRIu32, d->o.mid);
     PromOut o;
-    prom_begin(&o, f);
+    prom_begin(&o, f, 0, PM_SRV_FIRST);
     double up = (double)(source_now(CLOCK_MONOTONIC) - d->started) / 1e9;
     prom_f64(&o, PM_START_TIME, PROM_LV(box), (double)d->started_wall / 1e9);
     prom_f64(&o, PM_CPU, PROM_LV(box), cpu_seconds());

@@ -35,11 +35,13 @@ void prom_latency_add(PromLatency *h, double seconds)
     h->count++;
 }
 
-void prom_begin(PromOut *o, FILE *f)
+void prom_begin(PromOut *o, FILE *f, PromMetric first, PromMetric end)
 {
     memset(o, 0, sizeof *o);
     o->f = f;
     o->cur = -1;
+    o->first = first;
+    o->end = end;
 }
 
 void prom_escape(FILE *f, const char *s)
@@ -75,7 +77,7 @@ static unsigned label_count(const char *labels)
 static bool sample(PromOut *o, PromMetric m, const char *suffix, const char *const *lv, unsigned n,
                    const char *le)
 {
-    if ((unsigned)m >= PM_COUNT || n != label_count(prom_families[m].labels)) {
+    if (m < o->first || m >= o->end || n != label_count(prom_families[m].labels)) {
         o->misuse = true;
         return false;
     }
@@ -133,7 +135,7 @@ void prom_f64(PromOut *o, PromMetric m, const char *const *lv, unsigned n, doubl
 
 void prom_hist(PromOut *o, PromMetric m, const char *const *lv, unsigned n, const PromLatency *h)
 {
-    if (prom_families[m].type != PROM_HISTOGRAM) {
+    if ((unsigned)m >= PM_COUNT || prom_families[m].type != PROM_HISTOGRAM) {
         o->misuse = true;
         return;
     }
@@ -160,7 +162,7 @@ void prom_hist(PromOut *o, PromMetric m, const char *const *lv, unsigned n, cons
 
 bool prom_end(PromOut *o)
 {
-    for (unsigned m = 0; m < PM_COUNT; m++)
+    for (unsigned m = o->first; m < o->end; m++)
         if (!o->done[m])
             header(o, (PromMetric)m);
     return !o->misuse;

@@ -21,6 +21,9 @@ typedef enum {
     PM_COUNT
 } PromMetric;
 
+/* The box's families, then the server's (prom_metrics.def). */
+#define PM_SRV_FIRST PM_SRV_UPTIME
+
 typedef struct {
     const char *name;
     PromType type;
@@ -46,11 +49,14 @@ void prom_latency_add(PromLatency *h, double seconds);
 typedef struct {
     FILE *f;
     int cur;               /* the family being written, -1 before any */
+    PromMetric first, end; /* the families of this scrape: [first, end) */
     bool done[PM_COUNT];   /* its HELP and TYPE are out */
     bool misuse;           /* a family split, a label count wrong: a bug */
 } PromOut;
 
-void prom_begin(PromOut *o, FILE *f);
+/* A scrape of the families [first, end): equery-box's are [0, PM_SRV_FIRST),
+ * equery-server's [PM_SRV_FIRST, PM_COUNT). */
+void prom_begin(PromOut *o, FILE *f, PromMetric first, PromMetric end);
 /* A sample of a counter or gauge: lv holds the family's label values, in
  * the order of its labels (n of them). Samples of one family come one
  * after the other. */
@@ -58,7 +64,7 @@ void prom_u64(PromOut *o, PromMetric m, const char *const *lv, unsigned n, uint6
 void prom_f64(PromOut *o, PromMetric m, const char *const *lv, unsigned n, double v);
 /* A histogram's series: _bucket{le=...} (cumulative, +Inf last), _sum, _count. */
 void prom_hist(PromOut *o, PromMetric m, const char *const *lv, unsigned n, const PromLatency *h);
-/* Writes the HELP and TYPE of the families that had no sample; false when
+/* Writes the HELP and TYPE of the scrape's families that had no sample; false when
  * the writer was misused (see misuse). */
 bool prom_end(PromOut *o);
 /* A label value as the format wants it: \ " and newline escaped. */

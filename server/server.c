@@ -36,6 +36,8 @@
 #include "client.h"
 #include "daemon.h"
 #include "http.h"
+#include "beats.h"
+#include "metrics.h"
 #include "program.h"
 #include "protocol.h"
 #include "source.h"
@@ -76,6 +78,7 @@ typedef struct SProg {
     volatile int state;         /* ProgState */
     int status;                 /* box_client_run's */
     pthread_t th;
+    ProgMetrics *pm;            /* its counters, for GET /metrics */
     struct SProg *next;
 } SProg;
 
@@ -84,6 +87,7 @@ typedef struct {
     json_t *status;             /* its last /api/status */
     int64_t last_ok;            /* CLOCK_REALTIME ns; 0: never */
     char err[256];
+    char db_err[512];           /* the last error storing its heartbeat (said once) */
 } BoxSeen;
 
 struct Server {
@@ -100,6 +104,7 @@ struct Server {
     BoxSeen *seen;
     pthread_t poller;
     bool poller_started;
+    SrvMetrics metrics;
 };
 
 static const char *prog_state_name(int s)
@@ -162,7 +167,9 @@ static void *prog_main(void *arg)
                         .max_groups = 1000000,
                         .max_instances = 64,
                         .quiet = true,
-                        .stop = &p->stop};
+                        .stop = &p->stop,
+                        .on_trigger = prog_metrics_trigger,
+                        .on_trigger_ctx = p->pm};
     return (void *)(intptr_t)box_client_run(&br);
 }
 
@@ -201,6 +208,7 @@ static void prog_free(SProg *p)
         free(p->targets[i]);
     free(p->targets);
     free(p->capture);
+    prog_metrics_free(p->pm);
     free(p);
 }
 
@@ -365,8 +373,14 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         p->box_token_file = s->o.box_token_file;
         p->box_tls_ca = s->o.box_tls_ca;
     }
-    /* the outputs: the database only */
+    /* the outputs: the database, and the counters of GET /metrics */
     p->out = out_new(NULL, FMT_CSV, p->prog.m);
+    p->pm = p->out ? prog_metrics_new(p->prog.m) : NULL;
+    if (!p->pm || !out_add(p->out, &prog_metrics_ops, p->pm)) {
+        snprintf(msg, sizeof msg, "out of memory");
+        code = 500;
+        goto fail;
+    }
     char input[2048] = "", manifest[PATH_MAX];
     size_t in = 0;
     if (p->capture)
@@ -375,7 +389,8 @@ static enum MHD_Result api_submit(Server *s, struct MHD_Connection *c, HttpReq *
         in += (size_t)snprintf(input + in, sizeof input - in, "%s--box %s", i ? " " : "", p->targets[i]);
     snprintf(manifest, sizeof manifest, "%s/manifest.yaml", p->prog.bundle);
     StoreRunInfo info = {.manifest_path = manifest, .source_path = p->src_path, .input = input,
-                         .engine = "portable", .args = "equery-server", .retention_days = -1};
+                         .engine = "portable", .args = "equery-server", .retention_days = -1,
+                         .on_commit = srv_metrics_commit, .on_commit_ctx = &s->metrics};
     /* IPFIX to the server's collector; first, so that a program that
      * cannot be exported leaves no run in the stores */
     void *ipfix_sink = ipfix && p->out ? server_ipfix_add(p->out, s->o.ipfix, p->prog.m, msg, sizeof msg, &code) : NULL;
@@ -718,11 +733,35 @@ static size_t on_status_body(char *p, size_t size, size_t n, void *ctx)
     return ((Wbuf *)ctx)->oom || ((Wbuf *)ctx)->n > (1 << 20) ? 0 : size * n;
 }
 
+/* The heartbeat of box i (answered at now) into the database: the server's
+ * row and one per program running on the box. */
+static void box_beat_store(Server *s, sqlite3 *db, unsigned i, json_t *st, int64_t now)
+{
+    int64_t runs[MAX_RUNNING];
+    unsigned n = 0;
+    pthread_mutex_lock(&s->mu);
+    for (SProg *p = s->progs; p; p = p->next)
+        for (unsigned k = 0; p->state == SP_RUNNING && k < p->ntargets && n < MAX_RUNNING; k++)
+            if (!strcmp(p->targets[k], s->boxes[i])) {
+                runs[n++] = p->id;
+                break;
+            }
+    pthread_mutex_unlock(&s->mu);
+    char err[512];
+    if (!beat_store(db, s->boxes[i], st, now, runs, n, err, sizeof err) && strcmp(err, s->seen[i].db_err) != 0)
+        fprintf(stderr, "equery-server: error: --db %s: %s (box %s)\n", s->db, err, s->boxes[i]);
+    snprintf(s->seen[i].db_err, sizeof s->seen[i].db_err, "%s", err);
+}
+
 /* Every BOX_POLL_MS, each box's /api/status: its heartbeat. */
 static void *box_poller(void *arg)
 {
     Server *s = arg;
     CURL *h = curl_easy_init();
+    char dberr[512];
+    sqlite3 *db = store_db_open(s->db, false, dberr, sizeof dberr);
+    if (!db)
+        fprintf(stderr, "equery-server: error: %s: the heartbeats are not stored\n", dberr);
     struct curl_slist *hdr = s->box_auth ? curl_slist_append(NULL, s->box_auth) : NULL;
     pthread_mutex_lock(&s->mu);
     while (h && !s->quit) {
@@ -757,16 +796,21 @@ static void *box_poller(void *arg)
             BoxSeen *b = &s->seen[i];
             if (json_is_object(j)) {
                 json_decref(b->status);
-                b->status = j;
+                b->status = json_incref(j);
                 b->last_ok = source_now(CLOCK_REALTIME);
                 b->err[0] = '\0';
             } else {
                 json_decref(j);
+                j = NULL;
                 snprintf(b->err, sizeof b->err, "%s", rc != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(rc))
                                                       : code == 401 ? "401: the box wants a token (--box-token-file)"
                                                                     : "it answered with an error");
             }
+            int64_t at = b->last_ok;
             pthread_mutex_unlock(&s->mu);
+            if (j && db)
+                box_beat_store(s, db, i, j, at);
+            json_decref(j);
         }
         pthread_mutex_lock(&s->mu);
         struct timespec until;
@@ -779,7 +823,19 @@ static void *box_poller(void *arg)
     curl_slist_free_all(hdr);
     if (h)
         curl_easy_cleanup(h);
+    sqlite3_close(db);
     return NULL;
+}
+
+enum { BOX_OK, BOX_SILENT, BOX_UNREACHABLE, BOX_UNKNOWN, BOX_NSTATES };
+static const char *const box_state_names[BOX_NSTATES] = {"ok", "silent", "unreachable", "unknown"};
+
+/* What its heartbeats say of a box (s->mu held). */
+static unsigned box_state(const BoxSeen *b, int64_t now)
+{
+    return !b->last_ok ? (b->err[0] ? BOX_UNREACHABLE : BOX_UNKNOWN)
+           : now - b->last_ok > (int64_t)BOX_SILENT_MS * 1000000 ? BOX_SILENT
+                                                                : BOX_OK;
 }
 
 /* GET /api/boxes */
@@ -793,9 +849,7 @@ static enum MHD_Result api_boxes(Server *s, struct MHD_Connection *c)
         char beat[64] = "";
         if (b->last_ok)
             out_time(beat, sizeof beat, b->last_ok / 1000 * 1000);
-        const char *state = !b->last_ok ? (b->err[0] ? "unreachable" : "unknown")
-                            : now - b->last_ok > (int64_t)BOX_SILENT_MS * 1000000 ? "silent"
-                                                                                 : "ok";
+        const char *state = box_state_names[box_state(b, now)];
         json_t *j = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o}", "address", s->boxes[i], "state", state, "last_heartbeat",
                               b->last_ok ? json_string(beat) : json_null(), "silent_for_s",
                               b->last_ok ? json_real((double)(now - b->last_ok) / 1e9) : json_null(), "error",
@@ -805,6 +859,40 @@ static enum MHD_Result api_boxes(Server *s, struct MHD_Connection *c)
     }
     pthread_mutex_unlock(&s->mu);
     return http_reply_json(c, 200, json_pack("{s:o}", "boxes", list));
+}
+
+/* GET /metrics: the Prometheus text format (server/metrics.c writes it). */
+static enum MHD_Result api_metrics(Server *s, struct MHD_Connection *c)
+{
+    char *text = NULL;
+    size_t n = 0, np = 0;
+    FILE *f = open_memstream(&text, &n);
+    int64_t now = source_now(CLOCK_REALTIME);
+    pthread_mutex_lock(&s->mu);
+    for (SProg *p = s->progs; p; p = p->next)
+        np++;
+    MetricsBox *boxes = calloc(s->o.nboxes + 1, sizeof *boxes);
+    MetricsProg *progs = calloc(np + 1, sizeof *progs);
+    bool ok = f && boxes && progs;
+    for (unsigned i = 0; ok && i < s->o.nboxes; i++)
+        boxes[i] = (MetricsBox){.state = box_state(&s->seen[i], now), .status = s->seen[i].status,
+                                .age_s = (double)(now - s->seen[i].last_ok) / 1e9};
+    np = 0;
+    for (SProg *p = s->progs; ok && p; p = p->next)
+        progs[np++] = (MetricsProg){.id = p->id, .name = p->name, .state = (unsigned)p->state, .pm = p->pm};
+    static const char *const prog_states[] = {"running", "stopping", "done", "failed", "stopped"};
+    MetricsView v = {.box_states = box_state_names, .nbox_states = BOX_NSTATES, .prog_states = prog_states,
+                     .nprog_states = SP_STOPPED + 1, .boxes = boxes, .nboxes = s->o.nboxes, .progs = progs,
+                     .nprogs = (unsigned)np};
+    bool written = ok && srv_metrics_write(f, &s->metrics, &s->gate, &v);
+    pthread_mutex_unlock(&s->mu);
+    free(boxes);
+    free(progs);
+    if ((f && fclose(f) != 0) || !written) {
+        free(text);
+        return http_reply_error(c, 500, !ok ? "out of memory" : "the metrics could not be written (a bug)");
+    }
+    return http_reply(c, 200, PROM_CONTENT_TYPE, text, n, MHD_RESPMEM_MUST_FREE);
 }
 
 /* ---- the stream ----------------------------------------------------------------------- */
@@ -819,6 +907,7 @@ typedef struct {
     size_t tn, mark;
     bool ended;
     int64_t last_full, last_sent;
+    bool counted;           /* in the metrics' open streams */
 } Stream;
 
 static int64_t mono_ms(void)
@@ -937,6 +1026,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 static void stream_free(void *cls)
 {
     Stream *x = cls;
+    if (x->counted)
+        srv_metrics_sse(&x->s->metrics, -1);
     sqlite3_close(x->db);
     wb_free(&x->pend);
     free(x);
@@ -980,6 +1071,8 @@ static enum MHD_Result api_stream(Server *s, struct MHD_Connection *c)
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    x->counted = true;
+    srv_metrics_sse(&s->metrics, 1);
     enum MHD_Result rc = MHD_queue_response(c, 200, r);
     MHD_destroy_response(r);
     return rc;
@@ -1077,13 +1170,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     enum MHD_Result rc;
     /* the GUI's files hold no data: they load without the token, then ask for it */
-    bool open = strncmp(url, "/api/", 5) != 0 && !strcmp(method, "GET");
+    bool metrics = !strcmp(url, "/metrics");
+    bool open = strncmp(url, "/api/", 5) != 0 && !metrics && !strcmp(method, "GET");
     HttpReq *rq = http_gate(&s->gate, c, url, method, upload, upload_size, con_cls, open, &rc);
     if (!rq)
         return rc;
     bool get = !strcmp(method, "GET");
     if (open)
         rc = serve_file(s, c, url);
+    else if (metrics)
+        rc = get ? api_metrics(s, c) : http_reply_error(c, 405, "method not allowed here");
     else if (!strcmp(url, "/api/programs")) {
         if (get)
             rc = api_programs(s, c, 0);
@@ -1122,6 +1218,7 @@ Server *server_start(const ServerOptions *o, char *err, size_t errlen)
     s->o = *o;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
+    srv_metrics_init(&s->metrics);
     s->db = strdup(o->db);
     s->web_dir = strdup(o->web_dir);
     s->state_dir = strdup(o->state_dir);
@@ -1215,6 +1312,7 @@ void server_stop(Server *s)
     free(s->boxes);
     free(s->seen);
     http_gate_destroy(&s->gate);
+    srv_metrics_destroy(&s->metrics);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     free(s->db);

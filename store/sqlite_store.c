@@ -91,8 +91,25 @@ static const char schema_v1[] =
     "  status TEXT, heartbeat TEXT);\n"
     "INSERT INTO schema_version VALUES (1);\n";
 
+/* Version 2: the boxes a run used and the server watches, one row per
+ * (run, box address), updated at each heartbeat (store/sqlite_boxes.c;
+ * run NULL: the server's watch of its --box list). Version 1's boxes table
+ * was never written by any equery: it is replaced. */
+static const char schema_v2[] =
+    "DROP TABLE boxes;\n"
+    "CREATE TABLE boxes (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  run INTEGER REFERENCES runs(id),\n"
+    "  address TEXT NOT NULL,\n"                  /* HOST:PORT as given to --box */
+    "  mid INTEGER, input_kind TEXT, input TEXT,\n" /* the box's --mid and input */
+    "  first_heartbeat INTEGER NOT NULL, last_heartbeat INTEGER NOT NULL,\n"
+    "  packets INTEGER, bytes INTEGER,\n"           /* of the programs on the box then */
+    "  drops_nic INTEGER, drops_kernel INTEGER, drops_ring INTEGER, drops_table INTEGER,\n"
+    "  status TEXT);\n" /* the last /api/status, as JSON */
+    "CREATE UNIQUE INDEX boxes_run_address ON boxes(ifnull(run, 0), address);\n";
+
 /* migrations[v] brings version v to v + 1 (0: an empty database). */
-static const char *const migrations[STORE_SCHEMA_VERSION] = {schema_v1};
+static const char *const migrations[STORE_SCHEMA_VERSION] = {schema_v1, schema_v2};
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -279,7 +296,7 @@ sqlite3 *store_db_open(const char *path, bool readonly, char *err, size_t errlen
                 sqlite3_close(db);
                 return NULL;
             }
-        if (version > 0) {
+        {
             sqlite3_stmt *st;
             if ((rc = sqlite3_prepare_v2(db, "UPDATE schema_version SET version = ?", -1, &st, NULL)) != SQLITE_OK)
                 goto fail;
@@ -401,6 +418,8 @@ typedef struct {
     unsigned last_query, last_instance;
     bool in_tx;
     uint64_t tx_rows;       /* records written in the open transaction */
+    void (*on_commit)(void *ctx, double seconds); /* StoreRunInfo's */
+    void *on_commit_ctx;
 } Store;
 
 enum { TX_MAX_ROWS = 16384 }; /* a transaction this big ends at the next window close */
@@ -580,9 +599,15 @@ static int commit(Store *s)
     if (!s->in_tx)
         return SQLITE_OK;
     s->in_tx = false;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
         s->in_tx = true; /* fail() rolls back, after reading the message */
+    else if (s->on_commit) {
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        s->on_commit(s->on_commit_ctx, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    }
     return rc;
 }
 
@@ -850,6 +875,8 @@ void *sqlite_store_new(const char *path, const Manifest *m, const StoreRunInfo *
     s->path = strdup(path);
     s->retention_days = info->retention_days;
     s->retention_day = INT64_MIN;
+    s->on_commit = info->on_commit;
+    s->on_commit_ctx = info->on_commit_ctx;
     unsigned nq = m->nqueries;
     s->ins_row = calloc(nq + 1, sizeof *s->ins_row);
     if (!s->path || !s->ins_row)

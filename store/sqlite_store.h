@@ -17,7 +17,7 @@
 #include "output.h"
 #include "store_common.h"
 
-enum { STORE_SCHEMA_VERSION = 1 };
+enum { STORE_SCHEMA_VERSION = 2 };
 
 /* The sink (output.h): NULL with the reason in err ("--db FILE: ...")
  * when the database cannot be opened, created, upgraded or written. */

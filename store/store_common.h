@@ -29,6 +29,10 @@ typedef struct {
     const char *engine;        /* portable, dpdk, ebpf, komon */
     const char *args;          /* the command line, for people */
     int retention_days;        /* --db-retention DAYS, or -1 */
+    /* called on the writer thread after each commit with the seconds it
+     * took (equery-server's database write latency), or NULL */
+    void (*on_commit)(void *ctx, double seconds);
+    void *on_commit_ctx;
 } StoreRunInfo;
 
 /* ---- names and values ----------------------------------------------------- */

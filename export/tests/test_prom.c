@@ -46,7 +46,7 @@ static void misuse(void (*use)(PromOut *), const char *what, const char *absent)
     size_t n = 0;
     FILE *f = open_memstream(&text, &n);
     PromOut o;
-    prom_begin(&o, f);
+    prom_begin(&o, f, 0, PM_SRV_FIRST);
     use(&o);
     bool ok = prom_end(&o);
     fclose(f);
@@ -64,7 +64,7 @@ int main(void)
     size_t n = 0;
     FILE *f = open_memstream(&text, &n);
     PromOut o;
-    prom_begin(&o, f);
+    prom_begin(&o, f, 0, PM_SRV_FIRST);
     prom_u64(&o, PM_DEPLOYED, PROM_LV("1"), 18446744073709551615u);
     prom_u64(&o, PM_HTTP, PROM_LV("1", "200"), 3);
     prom_u64(&o, PM_HTTP, PROM_LV("1", "a\"b\\c\nd"), 4);
@@ -94,11 +94,11 @@ int main(void)
                  "equery_box_barrier_wait_seconds_sum{box=\"1\"} 20.0031\n"
                  "equery_box_barrier_wait_seconds_count{box=\"1\"} 3\n", 1, "+Inf, _sum, _count");
     expect(text, "equery_box_uptime_seconds{box=\"1\"} 1.5\n", 1, "a gauge");
-    if (count(text, "# TYPE ") != PM_COUNT || count(text, "# HELP ") != PM_COUNT ||
+    if (count(text, "# TYPE ") != PM_SRV_FIRST || count(text, "# HELP ") != PM_SRV_FIRST ||
         count(text, "# TYPE equery_box_http_requests_total ") != 1) {
         failed++;
         fprintf(stderr, "FAIL every family's HELP and TYPE once: %u TYPE, %u HELP, %d families\n",
-                count(text, "# TYPE "), count(text, "# HELP "), PM_COUNT);
+                count(text, "# TYPE "), count(text, "# HELP "), PM_SRV_FIRST);
     }
     free(text);
 

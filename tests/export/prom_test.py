@@ -122,6 +122,63 @@ def promtool(text):
     return r.returncode, (r.stdout + r.stderr).strip()
 
 
+def start_prometheus(work, conf_text):
+    """A real prometheus (Debian's) on a free loopback port, its files in
+    work: (process, its API's base URL)."""
+    conf = os.path.join(work, "prometheus.yml")
+    with open(conf, "w") as f:
+        f.write(conf_text)
+    with open(os.path.join(work, "prometheus.log"), "wb") as plog:
+        port = free_port()
+        prom = subprocess.Popen(["prometheus", "--config.file=" + conf,
+                                 "--storage.tsdb.path=" + os.path.join(work, "tsdb"),
+                                 "--web.listen-address=127.0.0.1:%d" % port],
+                                cwd=work, stdout=plog, stderr=plog, preexec_fn=_die_with_parent)
+    return prom, "http://127.0.0.1:%d" % port
+
+
+def prom_query(api, q):
+    """The result list of an instant query, or None."""
+    code, _, body = http(api + "/api/v1/query?query=" + urllib.parse.quote(q))
+    return json.loads(body)["data"]["result"] if code == 200 else None
+
+
+def prom_wait(prom, api, want, seconds=60):
+    """Queries each of want's until every one has its value (or time is
+    up): {query: the value (float) or the result list}."""
+    got = {}
+    deadline = time.time() + seconds
+    while time.time() < deadline and prom.poll() is None:
+        for q in want:
+            res = prom_query(api, q)
+            got[q] = float(res[0]["value"][1]) if res and len(res) == 1 else res
+        if got == {q: float(v) for q, v in want.items()}:
+            break
+        time.sleep(0.5)
+    return got
+
+
+def prom_stop(prom):
+    """SIGTERM (SIGKILL after 30 s); its exit status."""
+    if prom.poll() is None:
+        prom.send_signal(signal.SIGTERM)
+        try:
+            prom.wait(30)
+        except subprocess.TimeoutExpired:
+            prom.kill()
+            prom.wait()
+    return prom.returncode
+
+
+def print_logs(work, names):
+    """The last lines of each log of work that exists (after a failure)."""
+    for log in names:
+        p = os.path.join(work, log)
+        if os.path.exists(p):
+            print("---- %s (last lines)" % log)
+            print("\n".join(open(p, errors="replace").read().splitlines()[-15:]))
+
+
 def scrape(box, token=None):
     return http("http://%s/metrics" % box.addr, token=token)
 
@@ -270,10 +327,7 @@ def part3(build, cap, ddos, work, box_a, total_a, run_packets):
         r = subprocess.run([os.path.join(build, "equery-run"), "--box", box_b.addr, "--token-file", tokf, ddos,
                             "--format", "csv"], capture_output=True, text=True, timeout=300)
         check(r.returncode == 0, "equery-run --box with the token: exit 0", r.stderr)
-        port = free_port()
-        conf = os.path.join(work, "prometheus.yml")
-        with open(conf, "w") as f:
-            f.write("""global:
+        prom, api = start_prometheus(work, """global:
   scrape_interval: 1s
   scrape_timeout: 1s
 scrape_configs:
@@ -293,19 +347,9 @@ scrape_configs:
     static_configs:
       - targets: ['%s']
 """ % (box_a.addr, tokf, box_b.addr, wrongf, box_b.addr))
-        plog = open(os.path.join(work, "prometheus.log"), "wb")
-        prom = subprocess.Popen(["prometheus", "--config.file=" + conf,
-                                 "--storage.tsdb.path=" + os.path.join(work, "tsdb"),
-                                 "--web.listen-address=127.0.0.1:%d" % port],
-                                cwd=work, stdout=plog, stderr=plog, preexec_fn=_die_with_parent)
-        api = "http://127.0.0.1:%d" % port
 
         def query(q):
-            code, _, body = http(api + "/api/v1/query?query=" + urllib.parse.quote(q))
-            if code != 200:
-                return None
-            res = json.loads(body)["data"]["result"]
-            return res
+            return prom_query(api, q)
 
         want = {
             'equery_box_packets_total{job="box"}': total_a,
@@ -314,15 +358,7 @@ scrape_configs:
             'up{job="box-token"}': 1,
             'up{job="box-wrong-token"}': 0,
         }
-        got = {}
-        deadline = time.time() + 60
-        while time.time() < deadline and prom.poll() is None:
-            for q in want:
-                res = query(q)
-                got[q] = float(res[0]["value"][1]) if res and len(res) == 1 else res
-            if got == {q: float(v) for q, v in want.items()}:
-                break
-            time.sleep(0.5)
+        got = prom_wait(prom, api, want)
         for q, v in want.items():
             check(got.get(q) == float(v), "prometheus: %s = %s" % (q, v), got.get(q))
         res = query('equery_box_program_packets_total') or []
@@ -344,15 +380,9 @@ scrape_configs:
         check("equery-box: 401: GET /metrics from 127.0.0.1: wrong token" in box_log,
               "the wrong token's scrape is logged")
     finally:
-        if prom is not None and prom.poll() is None:
-            prom.send_signal(signal.SIGTERM)
-            try:
-                prom.wait(30)
-            except subprocess.TimeoutExpired:
-                prom.kill()
-                prom.wait()
         if prom is not None:
-            check(prom.returncode is not None, "prometheus stopped (exit %s)" % prom.returncode)
+            rc = prom_stop(prom)
+            check(rc is not None, "prometheus stopped (exit %s)" % rc)
         stopped(box_b, "the box with a token")
 
 
@@ -363,7 +393,7 @@ def main():
         return 1
     cap = os.path.join(traces, "attacks.pcap")
     ddos = os.path.join(repo, "examples", "ddos.eq")
-    defs = prom_doc.families(repo)
+    defs = [d for d in prom_doc.families(repo) if not d[0].startswith("equery_server_")]
     work = tempfile.mkdtemp(prefix="equery-prom-")
     box = None
     try:
@@ -374,11 +404,7 @@ def main():
         if box:
             stopped(box, "the box without a token")
         if check.fails:
-            for log in ("box-a.log", "box-b.log", "prometheus.log"):
-                p = os.path.join(work, log)
-                if os.path.exists(p):
-                    print("---- %s (last lines)" % log)
-                    print("\n".join(open(p, errors="replace").read().splitlines()[-15:]))
+            print_logs(work, ("box-a.log", "box-b.log", "prometheus.log"))
         shutil.rmtree(work, ignore_errors=True)
     print("%d failure(s)" % check.fails)
     return 1 if check.fails else 0

@@ -44,7 +44,7 @@ if "$P/bin/equeryc" --check "$P/share/equery/examples/syn_flood.eq" && "$P/bin/e
 else
     fail "equeryc from the prefix"
 fi
-for page in man1/equeryc.1 man1/equery-run.1 man1/equery-db.1 man7/equery.7; do
+for page in man1/equeryc.1 man1/equery-run.1 man1/equery-db.1 man1/equery-box.1 man1/equery-server.1 man7/equery.7; do
     if out=$(MANWIDTH=80 man --warnings -l "$P/share/man/$page" 2>&1 >/dev/null) && [ -z "$out" ]; then
         echo "ok man page $page renders without warnings"
     else

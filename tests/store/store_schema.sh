@@ -3,8 +3,12 @@
 # upgrade, several runs and programs in one file, and retention (docs/db.md).
 #
 #   - a new path, a zero-length file and an empty SQLite database are each
-#     brought to schema version 1 (the migrations from version 0), in WAL
-#     mode; a version-1 database is opened as it is and gets a second run;
+#     brought to schema version 2 (the migrations from version 0), in WAL
+#     mode; a version-2 database is opened as it is and gets a second run;
+#   - a version-1 database (tests/store/schema_v1.sql: the dump of one that
+#     equery-run 0.1 wrote before version 2, with its CSV) is upgraded to 2:
+#     its run exports as before, the boxes table has version 2's columns,
+#     and it takes a new run;
 #   - a database of a newer version (99) or an unreadable version is
 #     refused, with the message pinned, by equery-run and equery-db, and is
 #     left untouched;
@@ -38,23 +42,38 @@ LOSS=(examples/loss_root_cause.eq --pcap "$TRACES/loss_chain.pcap" --format csv 
 sqlite3 "$WORK/empty.sqlite" 'PRAGMA user_version = 0; VACUUM;'
 for f in new zero empty; do
     if "$RUN" "${LOSS[@]}" --db "$WORK/$f.sqlite" >"$WORK/$f.csv" &&
-       [ "$(q "$WORK/$f.sqlite" 'SELECT version FROM schema_version')" = 1 ] &&
+       [ "$(q "$WORK/$f.sqlite" 'SELECT version FROM schema_version')" = 2 ] &&
        [ "$(q "$WORK/$f.sqlite" 'PRAGMA journal_mode')" = wal ] &&
        "$DB" "$WORK/$f.sqlite" export 1 | cmp -s - "$WORK/$f.csv"; then
-        pass "create-$f: schema version 1, WAL, the export equals the CSV"
+        pass "create-$f: schema version 2, WAL, the export equals the CSV"
     else
         fail "create-$f"
     fi
 done
 
-# a version-1 database gets a second run (the same program: one programs row)
+# a version-2 database gets a second run (the same program: one programs row)
 f=$WORK/new.sqlite
 if "$RUN" "${LOSS[@]}" --db "$f" >"$WORK/second.csv" && [ "$(q "$f" 'SELECT count(*) FROM runs')" = 2 ] &&
    [ "$(q "$f" 'SELECT count(*) FROM programs')" = 1 ] && "$DB" "$f" export 2 | cmp -s - "$WORK/second.csv" &&
    "$DB" "$f" export 1 | cmp -s - "$WORK/new.csv"; then
-    pass "reopen-v1: a second run, one program, both exports equal their CSVs"
+    pass "reopen-v2: a second run, one program, both exports equal their CSVs"
 else
-    fail "reopen-v1"
+    fail "reopen-v2"
+fi
+
+# a version-1 database is upgraded to version 2
+v1=$WORK/v1.sqlite
+sqlite3 "$v1" <"$HERE/schema_v1.sql"
+cols="id run address mid input_kind input first_heartbeat last_heartbeat packets bytes drops_nic drops_kernel drops_ring drops_table status"
+if [ "$(q "$v1" 'SELECT version FROM schema_version')" = 1 ] &&
+   "$RUN" "${LOSS[@]}" --db "$v1" >"$WORK/v1-second.csv" &&
+   [ "$(q "$v1" 'SELECT version FROM schema_version')" = 2 ] && [ "$(q "$v1" 'PRAGMA journal_mode')" = wal ] &&
+   [ "$(q "$v1" "SELECT group_concat(name, ' ') FROM pragma_table_info('boxes')")" = "$cols" ] &&
+   [ "$(q "$v1" "SELECT count(*) FROM sqlite_master WHERE name = 'boxes_run_address'")" = 1 ] &&
+   "$DB" "$v1" export 1 | cmp -s - "$HERE/schema_v1.csv" && "$DB" "$v1" export 2 | cmp -s - "$WORK/v1-second.csv"; then
+    pass "upgrade-v1: version 1 -> 2, WAL, the boxes table of version 2; the old run exports as its CSV, a new run added"
+else
+    fail "upgrade-v1: version $(q "$v1" 'SELECT version FROM schema_version'), boxes columns: $(q "$v1" "SELECT group_concat(name, ' ') FROM pragma_table_info('boxes')")"
 fi
 
 # another program with queries of the same names (q1 ... q4)
@@ -73,11 +92,11 @@ fi
 sqlite3 "$WORK/future.sqlite" 'CREATE TABLE schema_version (version INTEGER); INSERT INTO schema_version VALUES (99);'
 sum=$(sha1sum <"$WORK/future.sqlite")
 got=$("$RUN" "${LOSS[@]}" --db "$WORK/future.sqlite" 2>&1 >/dev/null); rc=$?
-want="equery-run: error: --db $WORK/future.sqlite: schema version 99 is newer than this equery's (1): use a newer equery or another file"
+want="equery-run: error: --db $WORK/future.sqlite: schema version 99 is newer than this equery's (2): use a newer equery or another file"
 [ "$rc" = 3 ] && [ "$got" = "$want" ] && [ "$sum" = "$(sha1sum <"$WORK/future.sqlite")" ] &&
     pass "future-version: refused, file untouched" || { fail "future-version: exit $rc: $got"; }
 got=$("$DB" "$WORK/future.sqlite" runs 2>&1); rc=$?
-want="equery-db: error: $WORK/future.sqlite: schema version 99 is newer than this equery's (1): use a newer equery or another file"
+want="equery-db: error: $WORK/future.sqlite: schema version 99 is newer than this equery's (2): use a newer equery or another file"
 [ "$rc" = 3 ] && [ "$got" = "$want" ] && pass "future-version-equery-db" || fail "future-version-equery-db: exit $rc: $got"
 sqlite3 "$WORK/odd.sqlite" "CREATE TABLE schema_version (version); INSERT INTO schema_version VALUES ('one');"
 got=$("$RUN" "${LOSS[@]}" --db "$WORK/odd.sqlite" 2>&1 >/dev/null); rc=$?

@@ -17,6 +17,8 @@ RUN=$1
 DB=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
+# the bundle a run killed with SIGKILL leaves (equery-bundle.*) goes here
+export TMPDIR=$WORK
 PIDS=()
 cleanup() {
     for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
