@@ -13,6 +13,10 @@ enum {
     /* frames per batch: a hand-over (a wake-up of every thread) is paid
      * once for this many */
     BATCH_FRAMES = 4096,
+    /* a smaller batch (a window's last frames, a quiet capture) is measured
+     * on the reading thread: waking a thread costs more than its share,
+     * and on a busy machine the wake-up can wait for a time slice */
+    HAND_OVER_MIN = 256,
 };
 
 typedef struct {
@@ -90,21 +94,28 @@ static void wait_helpers(ThrPool *p)
 }
 
 /* Hands the batch being filled to every thread, measures the reader's
- * share, and starts filling the other batch (once its helpers are done). */
+ * share, and starts filling the other batch (once its helpers are done).
+ * A small batch is measured on the reading thread alone. */
 static void hand_over(ThrPool *p)
 {
     Batch *b = &p->b[p->fill];
     if (!b->total)
         return;
     wait_helpers(p);
-    pthread_mutex_lock(&p->mu);
-    p->handed = b;
-    p->pending = p->nhelpers;
-    p->gen++;
-    pthread_cond_broadcast(&p->go);
-    pthread_mutex_unlock(&p->mu);
-    p->outstanding = true;
-    measure(p, b, 0);
+    if (b->total < HAND_OVER_MIN) {
+        /* (the helpers are idle: every partition is the reader's now) */
+        for (unsigned t = 0; t < p->nthreads; t++)
+            measure(p, b, t);
+    } else {
+        pthread_mutex_lock(&p->mu);
+        p->handed = b;
+        p->pending = p->nhelpers;
+        p->gen++;
+        pthread_cond_broadcast(&p->go);
+        pthread_mutex_unlock(&p->mu);
+        p->outstanding = true;
+        measure(p, b, 0);
+    }
     p->fill ^= 1;
     Batch *next = &p->b[p->fill];
     memset(next->n, 0, p->nparts * sizeof *next->n);

@@ -6,7 +6,8 @@
  * each frame), then gives them to a pool with thr_add(). The pool measures
  * them in batches: partition p on thread p % N, the reading thread being
  * thread 0 (it measures its partitions after handing a batch to the
- * others, and fills the next batch while they finish). Before a window
+ * others, and fills the next batch while they finish; a small batch it
+ * measures alone). Before a window
  * boundary the reader calls thr_quiesce(): every frame handed over is then
  * measured and no thread touches the engine until the next thr_add(), so
  * the window closes (merge(), events, triggers) as on one thread. The
