@@ -17,6 +17,13 @@ windowsW.pcap W one-second windows, each with one 64-byte frame of each of
               the 100,000 flows (every window's table: 100,000 groups), the
               frames 5 us apart from the start of the second (for
               bench/box_bench.sh, the results path of the boxes).
+
+  gen_bench.py --burst W OUTDIR
+
+burstW.pcap   a 10 ms window with one 64-byte frame of each of the 100,000
+              flows, then W windows of 10 ms with one frame of each of 10
+              flows (for bench/clear_bench.sh: the windows after a burst).
+flatW.pcap    the same W + 1 windows, the first with 10 flows too.
 """
 import os
 import struct
@@ -92,7 +99,30 @@ def write_windows(path, windows):
                 f.write(data)
 
 
+SMALL_FLOWS = 10
+BURST_WINDOW_NS = 10 * 1000 * 1000
+
+
+def write_burst(path, windows, first):
+    """`first` flows in the first window, then SMALL_FLOWS in each other."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D, 2, 4, 0, 0, 60, 1))
+        for w in range(windows + 1):
+            n = first if w == 0 else SMALL_FLOWS
+            for flow in range(n):
+                data = (frame(flow, 0, 64) + bytes(60))[:60]
+                ts = w * BURST_WINDOW_NS + flow * (BURST_WINDOW_NS // 2 // n)
+                f.write(struct.pack("<IIII", BASE_TS + ts // 10**9, ts % 10**9, 60, 60))
+                f.write(data)
+
+
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--burst" and sys.argv[2].isdigit():
+        w = int(sys.argv[2])
+        os.makedirs(sys.argv[3], exist_ok=True)
+        write_burst(os.path.join(sys.argv[3], "burst%d.pcap" % w), w, FLOWS)
+        write_burst(os.path.join(sys.argv[3], "flat%d.pcap" % w), w, SMALL_FLOWS)
+        return 0
     if len(sys.argv) == 4 and sys.argv[1] == "--windows" and sys.argv[2].isdigit():
         w = int(sys.argv[2])
         os.makedirs(sys.argv[3], exist_ok=True)

@@ -37,6 +37,7 @@ enum {
     DEFAULT_MAX_GROUPS = 1000000,
     DEFAULT_MAX_INSTANCES = 64,
     DEFAULT_SNAPLEN = 262144,
+    MAX_THREADS = 64,        /* --threads, as --partitions */
     OUTPUT_BUFFER = 1 << 20, /* -o FILE: bytes per write(2); the sinks flush at each window's close */
 };
 
@@ -61,7 +62,8 @@ typedef struct {
     const char *capture_filter;
     OutFormat format;
     bool format_set;
-    uint32_t max_groups, max_instances, mid, partitions, workers, rx_queues;
+    uint32_t max_groups, max_instances, mid, partitions, workers, rx_queues, threads;
+    bool threads_set;        /* --threads given (else: 1) */
     bool dpdk;              /* --engine=dpdk or --dpdk */
     bool ebpf;              /* --engine=ebpf, --xdp or --tc */
     const char *xdp_iface, *tc_iface;
@@ -174,6 +176,8 @@ static void usage(FILE *f)
           "  --partitions N       keep N partial tables per query, packets spread by a\n"
           "                       symmetric 5-tuple hash and merged at each window close,\n"
           "                       as the multi-core engines do (the results do not change)\n"
+          "  --threads N          a capture file: measure the partitions on N threads\n"
+          "                       (default 1: a second thread gained nothing here yet)\n"
           "other:\n"
           "  -v, --verbose        say how the program is built\n"
           "  -h, --help           this help\n"
@@ -275,7 +279,7 @@ static bool add_capture(Options *o, const char *arg)
 
 static int parse_options(int argc, char **argv, Options *o)
 {
-    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_BUFSIZE, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_CHBUF, O_CHWAIT, O_CHDIST, O_BOX, O_TOKEN, O_TLS_CA };
+    enum { O_PCAP = 256, O_IFACE, O_FORMAT, O_MAXG, O_MAXI, O_MID, O_SNAPLEN, O_BUFSIZE, O_PROMISC, O_QUIET, O_NOPROG, O_VERSION, O_FILTER, O_PARTS, O_THREADS, O_ENGINE, O_DPDK, O_WORKERS, O_RXQ, O_XDP, O_XDPMODE, O_TC, O_DIR, O_ROTATE, O_IPFIX, O_IPFIX_FILE, O_IPFIX_PEN, O_IPFIX_MTU, O_IPFIX_REFRESH, O_IPFIX_REFRESH_MSGS, O_PCAP_OUT, O_DB, O_DBRET, O_CH, O_CHAUTH, O_CHBUF, O_CHWAIT, O_CHDIST, O_BOX, O_TOKEN, O_TLS_CA };
     static const struct option opts[] = {
         {"pcap", required_argument, 0, O_PCAP},       {"iface", required_argument, 0, O_IFACE},
         {"format", required_argument, 0, O_FORMAT},   {"output", required_argument, 0, 'o'},
@@ -286,6 +290,7 @@ static int parse_options(int argc, char **argv, Options *o)
         {"no-progress", no_argument, 0, O_NOPROG},    {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},                {"version", no_argument, 0, O_VERSION},
         {"capture-filter", required_argument, 0, O_FILTER}, {"partitions", required_argument, 0, O_PARTS},
+        {"threads", required_argument, 0, O_THREADS},
         {"engine", required_argument, 0, O_ENGINE},   {"dpdk", required_argument, 0, O_DPDK},
         {"workers", required_argument, 0, O_WORKERS}, {"rx-queues", required_argument, 0, O_RXQ},
         {"xdp", required_argument, 0, O_XDP},         {"xdp-mode", required_argument, 0, O_XDPMODE},
@@ -432,6 +437,11 @@ static int parse_options(int argc, char **argv, Options *o)
             if (!parse_u32(optarg, &o->partitions, 1) || o->partitions > 64)
                 return usage_error("--partitions needs a number from 1 to 64, not '%s'", optarg);
             break;
+        case O_THREADS:
+            if (!parse_u32(optarg, &o->threads, 1) || o->threads > MAX_THREADS)
+                return usage_error("--threads needs a number from 1 to 64, not '%s'", optarg);
+            o->threads_set = true;
+            break;
         case O_MID:
             if (!parse_u32(optarg, &o->mid, 0))
                 return usage_error("--mid needs a number from 0 to 4294967295, not '%s'", optarg);
@@ -500,8 +510,9 @@ static int parse_options(int argc, char **argv, Options *o)
         if (o->pcap_file || o->iface || o->eal_args || o->xdp_iface || o->tc_iface || o->dpdk || o->ebpf)
             return usage_error("%s", "with --box the boxes measure their own inputs: give no --pcap, --iface, "
                                      "--xdp, --tc, --dpdk or --engine");
-        if (o->partitions || o->workers || o->rx_queues || o->capture_filter)
-            return usage_error("%s", "--partitions, --workers, --rx-queues and --capture-filter are not for --box");
+        if (o->partitions || o->threads_set || o->workers || o->rx_queues || o->capture_filter)
+            return usage_error("%s", "--partitions, --threads, --workers, --rx-queues and --capture-filter are not "
+                                     "for --box");
         struct stat st;
         if (stat(o->program, &st) == 0 && S_ISDIR(st.st_mode))
             return usage_error("with --box the program is a .eq file (the boxes compile its text), not the bundle "
@@ -527,6 +538,11 @@ static int parse_options(int argc, char **argv, Options *o)
         return usage_error("%s", "--capture-filter is for libpcap's capture (--pcap, --iface), not the eBPF engine");
     if (o->ebpf && o->partitions)
         return usage_error("%s", "--partitions is for the portable engine (the eBPF engine's partials are per CPU)");
+    if (o->threads_set && (o->dpdk || o->ebpf))
+        return usage_error("%s", "--threads is for the portable engine (the DPDK engine has --workers; the eBPF "
+                                 "engine's kernel program runs on every CPU)");
+    if (o->threads_set && o->iface)
+        return usage_error("%s", "--threads is for capture files (--pcap): a live capture is measured on one thread");
     if (o->eal_args && o->pcap_file)
         return usage_error("%s", "--dpdk takes its ports from the EAL arguments: give either --dpdk or --pcap");
     if (o->dpdk && o->iface)
@@ -866,6 +882,10 @@ int main(int argc, char **argv)
                                    "\"EAL ARGS\" (a program over KOMon samples needs none: it loads the probe)");
         goto done;
     }
+    if (komon && o.threads_set) {
+        status = usage_error("%s", "--threads is for capture files (--pcap): KOMon samples are measured on one thread");
+        goto done;
+    }
     if (!komon && prog.komon)
         fprintf(stderr, "equery-run: warning: the queries over KOMon samples (%s%s) get no samples from this input; "
                         "run the program without an input to load the KOMon probe (docs/komon.md)\n",
@@ -883,6 +903,9 @@ int main(int argc, char **argv)
                         .promisc = o.promisc,
                         .buffer_size = o.buffer_size,
                         .progress = o.progress,
+                        /* one thread unless --threads says more: a second thread
+                         * gained nothing on the captures of docs/performance.md */
+                        .threads = o.threads_set ? o.threads : 1,
                         .workers = o.workers,
                         .rx_queues = o.rx_queues,
                         .egress = o.egress,

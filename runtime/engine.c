@@ -655,8 +655,31 @@ static int cmp_rows_ctx(const void *a, const void *b, void *arg)
     return out_row_cmp(x, y, c->types, c->ncols);
 }
 
-/* Closes the window [wstart, end) of an instance; len is what load divides by. */
+static void close_merged(Engine *e, Inst *in, int64_t end, bool partial, unsigned from);
+
+/* Closes the window [wstart, end) of an instance; len is what load divides by.
+ * With partitions, the partial tables add up into the instance's own; when
+ * that is empty (it is, unless a backend collected groups into it) the
+ * first partition's table stands in for it during the close, instead of
+ * being copied group by group, and goes back to its partition emptied. */
 static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
+{
+    bool lend = in->part && in->in.table.count == 0 && !e->external[in->query];
+    if (lend) {
+        EqTable t = in->in.table;
+        in->in.table = in->part[0].table;
+        in->part[0].table = t;
+    }
+    close_merged(e, in, end, partial, lend ? 1 : 0);
+    if (lend) {
+        EqTable t = in->in.table;
+        in->in.table = in->part[0].table;
+        in->part[0].table = t;
+    }
+}
+
+/* The close, the partitions before `from` already in the instance's table. */
+static void close_merged(Engine *e, Inst *in, int64_t end, bool partial, unsigned from)
 {
     const MQuery *mq = &e->m->queries[in->query];
     e->ncols = mq->ncolumns ? mq->ncolumns : 1;
@@ -671,7 +694,7 @@ static void close_window(Engine *e, Inst *in, int64_t end, bool partial)
     }
     /* the partial tables add up into the instance's own, as the per-core
      * partials of the DPDK engine do */
-    for (unsigned k = 0; in->part && k < e->nparts; k++) {
+    for (unsigned k = from; in->part && k < e->nparts; k++) {
         d->merge(&in->in.table, &in->part[k].table);
         d->clear(&in->part[k].table);
     }

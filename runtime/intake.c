@@ -125,7 +125,8 @@ static void burst(Engine *e, const EngineIntake *it, size_t off, size_t n)
             if (it->role == INTAKE_DISPATCH)
                 it->frames[off + i].ts = fr[i].ts;
         }
-        if (eq_parse(&pk[i], linktype, fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts) != EQ_MAL_NONE)
+        /* (a worker's frames were counted by their distributor, malformed ones too) */
+        if (eq_parse(&pk[i], linktype, fr[i].data, fr[i].caplen, fr[i].wirelen, fr[i].ts) != EQ_MAL_NONE && (!worker || it->count))
             st->malformed++;
         if (count) {
             st->packets++;

@@ -15,6 +15,7 @@
 #include "capture.h"
 #include "capture_filter.h"
 #include "source.h"
+#include "threads.h"
 
 enum {
     LIVE_POLL_MS = 100,        /* a live run closes due windows at least this often */
@@ -29,6 +30,9 @@ typedef struct {
     CaptureFilter *filter;
     int linktype;
     bool progress;
+    unsigned threads;   /* a capture's partitions measured on this many threads (1: none) */
+    unsigned parts;     /* the engine's partitions */
+    ThrPool *pool;
     Engine *eng;
     struct timespec t0, last_progress;
     SourceStats stats;  /* live: pcap_stats, refreshed by the run thread */
@@ -187,8 +191,41 @@ static void *file_open(const SourceOptions *o, EngineConfig *cfg, int *status)
         return NULL;
     }
     cfg->replay = true;
+    /* threads need the frames in place until their window closes: a mapped
+     * file (a stream's packet lives only until the next is read) */
+    r->threads = 1;
+    if (o->threads > 1 && cap_merge_size(r->files) && !cfg->box) {
+        if (!cfg->partitions)
+            cfg->partitions = o->threads;
+        r->threads = o->threads < cfg->partitions ? o->threads : cfg->partitions;
+        r->parts = cfg->partitions;
+    }
     *status = 0;
     return r;
+}
+
+/* Frames of one link type, all before the frame after them: measured on
+ * this thread, or spread over the threads (threads.h): before a frame at a
+ * window boundary every thread is idle while the windows close. */
+static void deliver(PcapSource *r, Engine *e, int link, EqFrame *f, size_t n)
+{
+    if (!r->pool) {
+        engine_intake(e, &(EngineIntake){.role = INTAKE_ALL, .linktype = link, .frames = f, .n = n});
+        return;
+    }
+    unsigned part[ENGINE_BURST];
+    for (size_t i = 0, j; i < n; i = j) {
+        if (f[i].ts >= engine_next_due(e)) {
+            thr_quiesce(r->pool);
+            engine_advance(e, f[i].ts);
+        }
+        int64_t due = engine_next_due(e);
+        for (j = i + 1; j < n && f[j].ts < due; j++)
+            ;
+        engine_intake(e, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = link, .frames = f + i, .n = j - i,
+                                         .workers = part});
+        thr_add(r->pool, link, f + i, j - i, part);
+    }
 }
 
 static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
@@ -201,6 +238,13 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
     /* mapped files keep every packet in place: frames go in bursts; a
      * stream's packet lives only until the next is read */
     size_t burst = cap_merge_size(r->files) ? ENGINE_BURST : 1;
+    if (r->threads > 1) {
+        char err[256];
+        if (!(r->pool = thr_new(e, r->threads, r->parts, err, sizeof err))) {
+            fprintf(stderr, "equery-run: error: --threads %u: %s\n", r->threads, err);
+            return 3;
+        }
+    }
     EqFrame f[ENGINE_BURST];
     CapPacket pk;
     size_t n = 0;
@@ -214,7 +258,7 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
         if (r->filter && !capture_filter_match(r->filter, &pk))
             continue;
         if (n && (pk.linktype != link || n == burst)) {
-            engine_intake(e, &(EngineIntake){.role = INTAKE_ALL, .linktype = link, .frames = f, .n = n});
+            deliver(r, e, link, f, n);
             n = 0;
         }
         link = pk.linktype;
@@ -223,7 +267,9 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
             maybe_progress(r);
     }
     if (n)
-        engine_intake(e, &(EngineIntake){.role = INTAKE_ALL, .linktype = link, .frames = f, .n = n});
+        deliver(r, e, link, f, n);
+    thr_free(r->pool); /* (every frame measured: the windows can close) */
+    r->pool = NULL;
     if (r->progress)
         show_progress(r, true);
     int status = 0;

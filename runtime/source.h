@@ -44,6 +44,8 @@ typedef struct {
     bool promisc;               /* live */
     int buffer_size;            /* live (libpcap): the kernel's capture buffer, bytes (0: libpcap's) */
     bool progress;              /* a progress line on stderr (when it is a terminal) */
+    unsigned threads;           /* capture files: the grouped queries' partitions measured on
+                                 * this many threads (0 or 1: one thread; threads.h) */
     const char *eal_args;       /* DPDK: --dpdk "EAL ARGS" */
     unsigned workers;           /* DPDK worker lcores (0: the default) */
     unsigned rx_queues;         /* DPDK: receive queues per port (RSS), 0: the distributor */
