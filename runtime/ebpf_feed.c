@@ -25,6 +25,10 @@
  * time stay on one CPU, as they did before. The per-CPU maps are merged, so
  * the rows do not depend on which CPU ran which frames.
  *
+ * A query's group map that could fill during a batch (t->can_spread says
+ * no) makes one feeder run it: which groups a full map keeps depends on
+ * the order they come in, and one CPU keeps the capture's order.
+ *
  * When the program sends frames up its ring (queries measured in user
  * space, in frame order), one feeder runs the whole batch, the feeders
  * taking turns from batch to batch, so that the records come in capture
@@ -204,7 +208,9 @@ static void stop_feeders(Feeder *f)
 static void run_batch(Feeder *f, bool cont)
 {
     size_t n = f->n, lo = 0;
-    unsigned shares = f->rb ? 1 : f->nworkers, last = f->rot;
+    const EbpfFeedTarget *t = f->t;
+    bool spread = !f->rb && (!t->can_spread || t->can_spread(t->ctx, n));
+    unsigned shares = spread ? f->nworkers : 1, last = f->rot;
     for (unsigned k = 0; k < f->nworkers; k++)
         f->w[k].lo = f->w[k].hi = 0;
     for (unsigned i = 0; i < shares; i++) {
@@ -226,6 +232,8 @@ static void run_batch(Feeder *f, bool cont)
     while (f->running)
         pthread_cond_wait(&f->done, &f->mu);
     pthread_mutex_unlock(&f->mu);
+    if (t->fed)
+        *t->fed += n;
     f->rot = cont ? last : (last + 1) % f->nworkers;
 }
 

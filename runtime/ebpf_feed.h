@@ -5,6 +5,7 @@
 #define EQ_EBPF_FEED_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ typedef struct {
     /* a record of the ring, in frame order, after before() of its frame */
     int (*deliver)(void *ctx, void *data, size_t size);
     bool (*failed)(void *ctx);    /* checked between frames: stop feeding (NULL: never) */
+    /* whether n more frames may run on several CPUs at once: no group map
+     * can fill with them (NULL: always) */
+    bool (*can_spread)(void *ctx, size_t n);
+    uint64_t *fed;                /* frames run so far, counted here (or NULL) */
     void *ctx;
     uint64_t *not_fed_short, *not_fed_long;
 } EbpfFeedTarget;

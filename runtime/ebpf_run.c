@@ -89,6 +89,8 @@ struct EbpfRun {
     char tc_state[128];        /* the state file of this run's tc filter, or "" */
     /* counts */
     uint64_t ring_frames, not_fed_short, not_fed_long, lost;
+    uint64_t fed;              /* a capture's frames run so far */
+    uint64_t *fed_at_clear;    /* per query: `fed` when its current buffer was last cleared */
     bool group_maps_prealloc;  /* choose_prealloc() */
     char *log;
 };
@@ -337,11 +339,12 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     r->armed_off = calloc(n + 1, sizeof *r->armed_off);
     r->active_off = calloc(n + 1, sizeof *r->active_off);
     r->external = calloc(n + 1, sizeof *r->external);
+    r->fed_at_clear = calloc(n + 1, sizeof *r->fed_at_clear);
     r->armcount = calloc(n + 1, sizeof *r->armcount);
     r->armed_at = calloc(n + 1, sizeof *r->armed_at);
     r->latency_pending = calloc(n + 1, sizeof *r->latency_pending);
     r->log = malloc(LOG_SIZE);
-    if (!r->armed_off || !r->active_off || !r->external || !r->armcount || !r->armed_at || !r->latency_pending ||
+    if (!r->armed_off || !r->active_off || !r->external || !r->fed_at_clear || !r->armcount || !r->armed_at || !r->latency_pending ||
         !r->log || r->ncpu <= 0)
         abort();
     r->log[0] = '\0';
@@ -641,6 +644,7 @@ static void hook_collect(void *ctx, unsigned q, EqInstance *into)
     uint64_t groups = 0;
     ebpf_read_buffer(r, q, b, &into->table, &groups);
     clear_buffer(r, q, b);
+    r->fed_at_clear[q] = r->fed; /* (the buffer now in use was cleared at its last collect) */
 }
 
 const EngineHooks *ebpf_hooks(EbpfRun *r)
@@ -718,6 +722,21 @@ static bool engine_failed(void *ctx)
     return r->eng && engine_error(r->eng);
 }
 
+/* A group map holds at most as many groups as frames came since its buffer
+ * was cleared; if n more could overflow one, the batch runs on one CPU. */
+static bool can_spread(void *ctx, size_t n)
+{
+    const EbpfRun *r = ctx;
+    for (unsigned q = 0; q < r->m->nqueries; q++) {
+        if (!r->external[q] || r->m->queries[q].nkeys == 0)
+            continue;
+        struct bpf_map *map = query_map(r, q, EQ_Q_BUFFER, 0);
+        if (map && r->fed - r->fed_at_clear[q] + n > bpf_map__max_entries(map))
+            return false;
+    }
+    return true;
+}
+
 int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop)
 {
     struct bpf_map *ring = bpf_object__find_map_by_name(r->obj, EQ_ABI_NAME(EQ_FRAMES));
@@ -727,6 +746,8 @@ int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop
                         .ring_bytes = ring ? bpf_map__max_entries(ring) : 0,
                         .deliver = on_frame,
                         .failed = engine_failed,
+                        .can_spread = can_spread,
+                        .fed = &r->fed,
                         .ctx = r,
                         .not_fed_short = &r->not_fed_short,
                         .not_fed_long = &r->not_fed_long};
@@ -1039,6 +1060,7 @@ void ebpf_close(EbpfRun *r)
     free(r->armed_off);
     free(r->active_off);
     free(r->external);
+    free(r->fed_at_clear);
     free(r->armcount);
     free(r->armed_at);
     free(r->latency_pending);
