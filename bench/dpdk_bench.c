@@ -1,7 +1,7 @@
 /* dpdk_bench.c - equery-dpdk-bench: packets per second of the DPDK
  * engine's workers, on DPDK lcores, with packets from memory.
  *
- *   equery-dpdk-bench [--repeat N] [--workers N] [--handwritten] PROGRAM CAPTURE
+ *   equery-dpdk-bench [--repeat N] [--workers N] [--handwritten | --distribute[=burst]] PROGRAM CAPTURE
  *
  * The capture is loaded into memory and spread over the workers exactly as
  * the DPDK engine's main lcore spreads it (INTAKE_DISPATCH: a hash of the
@@ -16,8 +16,23 @@
  * (tcp to port 80: packets and bytes), the yardstick for the generated
  * bench/filter_count.eq, on one worker.
  *
+ * --distribute times, instead, the main lcore's part on one core: for every
+ * frame (the capture REPEAT times, shifted in time so that windows keep
+ * closing) what the engine's distributor does between the rx burst and the
+ * worker rings: windows closed when due, engine_intake(INTAKE_DISPATCH) of
+ * the frame (packet queries, the parse and the hash that picks the worker),
+ * the frame staged for its worker and the stage enqueued on the worker's
+ * rte_ring 32 at a time. Nothing consumes the rings but the distributor
+ * itself, which empties a full ring at once (untimed work of a worker in
+ * the engine, a few ns per frame here). --distribute=burst hands each
+ * burst of 32 frames to engine_intake at once, as a batching distributor
+ * could. No mbufs and no port: the rx burst itself and the short form's
+ * second reading of the file are not in it (bench/dpdk_path_bench.sh
+ * times the whole path).
+ *
  * Prints one line: workers, packets, seconds, Mpps in all, Mpps per worker,
- * ns per packet per worker. */
+ * ns per packet per worker (--distribute: packets, seconds, Mpps, ns per
+ * packet of the one core). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <inttypes.h>
@@ -31,6 +46,7 @@
 #include <rte_eal.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
+#include <rte_ring.h>
 
 #include "capture.h"
 #include "engine.h"
@@ -76,13 +92,75 @@ static int worker(void *arg)
     return 0;
 }
 
+enum { DIST_BURST = 32, DIST_RING = 1024 };
+
+/* --distribute: the main lcore's work on `workers` rings; returns seconds. */
+static double distribute(Engine *eng, const Capture *cap, unsigned workers, unsigned repeat, bool burst)
+{
+    struct rte_ring *ring[16];
+    void *stage[16][DIST_BURST], *sink[DIST_RING];
+    unsigned nstage[16] = {0};
+    for (unsigned w = 0; w < workers; w++) {
+        char name[32];
+        snprintf(name, sizeof name, "dist%u", w);
+        ring[w] = rte_ring_create(name, DIST_RING, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!ring[w]) {
+            fprintf(stderr, "equery-dpdk-bench: cannot create a ring\n");
+            exit(3);
+        }
+    }
+    int64_t span = cap->n ? cap->recs[cap->n - 1].ts - cap->recs[0].ts + 1000000000 : 0;
+    EqFrame *f = calloc(cap->n, sizeof *f);
+    if (!f)
+        abort();
+    double t0 = now_s();
+    for (unsigned r = 0; r < repeat; r++) {
+        for (size_t i = 0; i < cap->n; i++)
+            f[i] = (EqFrame){cap->data + cap->recs[i].off, cap->recs[i].caplen, cap->recs[i].wirelen,
+                             cap->recs[i].ts + (int64_t)r * span};
+        for (size_t i = 0; i < cap->n;) {
+            /* a burst, cut before a frame whose windows close */
+            size_t n = cap->n - i < DIST_BURST ? cap->n - i : DIST_BURST;
+            if (f[i].ts >= engine_next_due(eng))
+                engine_advance(eng, f[i].ts);
+            size_t k = 1;
+            int64_t due = engine_next_due(eng);
+            while (k < n && f[i + k].ts < due)
+                k++;
+            if (!burst)
+                k = 1;
+            unsigned w[DIST_BURST];
+            engine_intake(eng, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = cap->linktype, .frames = f + i,
+                                               .n = k, .workers = w});
+            for (size_t j = 0; j < k; j++) {
+                unsigned x = w[j];
+                stage[x][nstage[x]++] = f + i + j;
+                if (nstage[x] == DIST_BURST) {
+                    unsigned off = 0;
+                    while ((off += rte_ring_enqueue_burst(ring[x], stage[x] + off, nstage[x] - off, NULL)) < nstage[x])
+                        while (rte_ring_dequeue_burst(ring[x], sink, DIST_RING, NULL) != 0)
+                            ;
+                    nstage[x] = 0;
+                }
+            }
+            i += k;
+        }
+    }
+    double secs = now_s() - t0;
+    for (unsigned w = 0; w < workers; w++)
+        rte_ring_free(ring[w]);
+    free(f);
+    return secs;
+}
+
 int main(int argc, char **argv)
 {
     unsigned repeat = 10, workers = 1;
-    bool hand = false;
+    bool hand = false, dist = false, dist_burst = false;
     static const struct option opts[] = {{"repeat", required_argument, 0, 'r'},
                                          {"workers", required_argument, 0, 'w'},
                                          {"handwritten", no_argument, 0, 'H'},
+                                         {"distribute", optional_argument, 0, 'D'},
                                          {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "r:w:H", opts, NULL)) != -1) {
@@ -90,19 +168,27 @@ int main(int argc, char **argv)
         case 'r': repeat = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'w': workers = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'H': hand = true; break;
+        case 'D':
+            dist = true;
+            if (optarg && strcmp(optarg, "burst") != 0)
+                goto usage;
+            dist_burst = optarg != NULL;
+            break;
         default: goto usage;
         }
     }
-    if (argc - optind != 2 || repeat == 0 || workers == 0 || workers > 16 || (hand && workers != 1)) {
+    if (argc - optind != 2 || repeat == 0 || workers == 0 || workers > 16 || (hand && workers != 1) ||
+        (hand && dist)) {
     usage:
-        fprintf(stderr, "usage: equery-dpdk-bench [--repeat N] [--workers N] [--handwritten] PROGRAM CAPTURE\n");
+        fprintf(stderr, "usage: equery-dpdk-bench [--repeat N] [--workers N] [--handwritten | --distribute[=burst]] "
+                        "PROGRAM CAPTURE\n");
         return 2;
     }
     /* EAL: no hugepages, no devices; lcore i on CPU i (wrapping) */
     char lcores[256], prefix[64];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int len = snprintf(lcores, sizeof lcores, "--lcores=");
-    for (unsigned i = 0; i < workers; i++)
+    for (unsigned i = 0; i < (dist ? 1 : workers); i++) /* (--distribute: the main lcore only) */
         len += snprintf(lcores + len, sizeof lcores - (size_t)len, "%s%u@%ld", i ? "," : "", i, (long)i % cpus);
     snprintf(prefix, sizeof prefix, "--file-prefix=eqbench%ld", (long)getpid());
     char *eal[] = {argv[0], "--no-huge", "-m", "128", "--no-pci", "--log-level=*:error", prefix, lcores, NULL};
@@ -139,6 +225,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "equery-dpdk-bench: %s\n", err);
         return 3;
     }
+    if (dist) {
+        double secs = distribute(eng, &cap, workers, repeat, dist_burst);
+        uint64_t pkts = (uint64_t)cap.n * repeat;
+        printf("distributor%s to %u ring%s  %" PRIu64 " packets  %.3f s  %.2f Mpps  %.1f ns/pkt\n",
+               dist_burst ? " (bursts)" : "", workers, workers == 1 ? "" : "s", pkts, secs, (double)pkts / secs / 1e6,
+               secs * 1e9 / (double)pkts);
+        goto done;
+    }
     /* spread the frames as the main lcore would */
     C = (Ctx){.eng = eng, .linktype = cap.linktype, .repeat = repeat, .hand = hand};
     C.frames = calloc(workers, sizeof *C.frames);
@@ -169,6 +263,7 @@ int main(int argc, char **argv)
         printf("  (handwritten: %" PRIu64 " packets, %" PRIu64 " bytes per pass)", hand_count / repeat,
                hand_bytes / repeat);
     printf("\n");
+done:
     engine_finish(eng);
     engine_free(eng);
     out_free(out);

@@ -39,23 +39,17 @@ old="$(cd "$1" && pwd)" new="$(cd "$2" && pwd)"
 for b in "$old" "$new"; do
     [ -x "$b/equery-run" ] || { echo "whole_bench.sh: $b/equery-run is missing (build it with scripts/build.sh)" >&2; exit 1; }
 done
-for tool in argus tshark editcap mergecap; do
+for tool in argus tshark; do
     command -v "$tool" >/dev/null || { echo "whole_bench.sh: $tool is missing (bash scripts/install-deps.sh)" >&2; exit 1; }
 done
 ROUNDS="${ROUNDS:-3}"
 TRACES="${TRACES:-$repo/../shared/traces}"
-echo82k="$TRACES/bench_echo_loopback_82k.pcap"
-[ -f "$echo82k" ] || { echo "whole_bench.sh: $echo82k is missing (set TRACES)" >&2; exit 1; }
 cd "$repo"
 prog=bench/groupby_5tuple.eq
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-for k in 0 1 2 3 4 5 6 7 8 9; do
-    editcap -t "$k" "$echo82k" "$tmp/copy$k.pcap"
-done
-mergecap -F pcap -w "$tmp/echo825k.pcap" "$tmp"/copy?.pcap
-rm "$tmp"/copy?.pcap
+bash bench/echo825k.sh "$tmp" "$TRACES" >/dev/null
 python3 bench/gen_bench.py "$tmp" >/dev/null
 rm -f "$tmp/small64.pcap"
 

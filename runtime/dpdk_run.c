@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pcap/pcap.h>
+#include <sched.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -164,19 +165,54 @@ static int port_setup(uint16_t port)
     return 0;
 }
 
+/* Warns when the lcores that run (the main one and the workers) outnumber
+ * the CPUs they may use: each busy-polls, so they take turns on a CPU and
+ * the run is slower than with fewer workers (docs/dpdk.md). */
+static void warn_lcores(const cpu_set_t *allowed)
+{
+    cpu_set_t used;
+    CPU_ZERO(&used);
+    rte_cpuset_t main_set = rte_lcore_cpuset(rte_get_main_lcore());
+    CPU_OR(&used, &used, &main_set);
+    for (unsigned i = 0; i < D.nworkers; i++) {
+        rte_cpuset_t set = rte_lcore_cpuset(D.w[i].lcore);
+        CPU_OR(&used, &used, &set);
+    }
+    CPU_AND(&used, &used, allowed);
+    unsigned ncpu = (unsigned)CPU_COUNT(&used), lcores = D.nworkers + 1;
+    if (ncpu == 0 || lcores <= ncpu)
+        return;
+    fprintf(stderr,
+            "equery-run: warning: DPDK: %u busy-polling lcores (the main lcore and %u worker%s) on %u CPU%s: they "
+            "take turns, slower than an lcore per CPU; %s%u%s\n",
+            lcores, D.nworkers, D.nworkers == 1 ? "" : "s", ncpu, ncpu == 1 ? "" : "s",
+            ncpu > 1 ? "give --workers " : "give the process ", ncpu > 1 ? ncpu - 1 : 2, ncpu > 1 ? "" : " CPUs");
+}
+
 static int dpdk_init(const DpdkOptions *o, unsigned *workers)
 {
+    /* the CPUs this process may use, before EAL pins the main thread */
+    cpu_set_t allowed_set, *allowed = &allowed_set;
+    CPU_ZERO(allowed);
+    if (sched_getaffinity(0, sizeof *allowed, allowed) != 0 || CPU_COUNT(allowed) == 0)
+        CPU_SET(0, allowed);
     char *argv[MAX_EAL_ARGS + 1];
     char buf[4096], lcores[512], vdev[1024], prefix[64];
     int argc = 0;
     argv[argc++] = "equery-run";
     if (o->pcap_file) {
         /* the short form: no hugepages, no PCI, the file as a pcap vdev */
-        unsigned w = o->workers ? o->workers : 1;
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        int n = snprintf(lcores, sizeof lcores, "--lcores=0@0");
+        /* the main lcore on the first CPU this process may use, the
+         * workers on the others in turn; by default a worker per other CPU,
+         * so that no two lcores busy-poll one CPU */
+        int cpu[CPU_SETSIZE], ncpu = 0;
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, allowed))
+                cpu[ncpu++] = c;
+        unsigned w = o->workers ? o->workers : ncpu > 1 ? (unsigned)ncpu - 1 : 1;
+        int n = snprintf(lcores, sizeof lcores, "--lcores=0@%d", cpu[0]);
         for (unsigned i = 1; i <= w && n < (int)sizeof lcores - 16; i++)
-            n += snprintf(lcores + n, sizeof lcores - (size_t)n, ",%u@%ld", i, cpus > 1 ? 1 + (long)(i - 1) % (cpus - 1) : 0);
+            n += snprintf(lcores + n, sizeof lcores - (size_t)n, ",%u@%d", i, ncpu > 1 ? cpu[1 + (i - 1) % (unsigned)(ncpu - 1)] : cpu[0]);
         snprintf(vdev, sizeof vdev, "--vdev=net_pcap0,rx_pcap=%s", o->pcap_file);
         snprintf(prefix, sizeof prefix, "--file-prefix=equery%ld", (long)getpid());
         argv[argc++] = "--no-huge";
@@ -266,6 +302,7 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
         }
         i++;
     }
+    warn_lcores(allowed);
     if (o->pcap_file) {
         char errbuf[PCAP_ERRBUF_SIZE];
         D.side = pcap_open_offline_with_tstamp_precision(o->pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);

@@ -14,12 +14,12 @@
  * launch, or when its When fires) and clears it when the last one stops,
  * so a trigger takes effect without loading or verifying anything.
  *
- * A capture (--engine=ebpf --pcap) is fed frame by frame with
- * BPF_PROG_TEST_RUN, each frame's timestamp passed as XDP metadata; the
- * engine closes the windows due before a frame is fed, so windows follow
- * the capture's time exactly, and collect() needs no buffer switch (no
- * program runs while it reads). Frames go to the CPUs in turn (a new CPU
- * at each new timestamp), so the per-CPU merge is exercised too. */
+ * A capture (--engine=ebpf --pcap) is fed with BPF_PROG_TEST_RUN by
+ * ebpf_feed.c, each frame's timestamp passed as XDP metadata; the engine
+ * closes the windows due before a frame is fed, so windows follow the
+ * capture's time exactly, and collect() needs no buffer switch (no
+ * program runs while it reads). Frames are fed on every CPU at once (one
+ * pinned thread each), so the per-CPU merge is exercised too. */
 #define _GNU_SOURCE
 #include "ebpf_run.h"
 
@@ -33,7 +33,6 @@
 #include <net/if.h>
 #define PCAP_DONT_INCLUDE_PCAP_BPF_H /* linux/bpf.h has its own struct bpf_insn */
 #include <pcap/pcap.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -43,21 +42,12 @@
 #include <unistd.h>
 
 #include "eq_ebpf_abi.h"
+#include "ebpf_feed.h"
 #include "eq_packet.h"
 #include "table.h"
 
 enum {
     EXIT_RUN = 3,
-    META = 8,             /* the timestamp before each fed frame (XDP metadata) */
-    /* BPF_PROG_TEST_RUN takes a frame for a multi-buffer XDP program as a
-     * first buffer (a page less head- and tailroom, about 3.5 kB) and up to
-     * MAX_SKB_FRAGS (17 by default) pages of fragments: about 73 kB. A
-     * longer frame, or one the kernel refuses as too long, is counted and
-     * reported, not fed. */
-    MAX_FRAME = 18 * 4096,
-    FIRST_BUFFER = 3000,
-    FEED_BATCH = 256,     /* frames fed on one CPU before the next takes over */  /* a frame up to this long always fits the first buffer */
-    ETH_HLEN_MIN = 14,
     LOG_SIZE = 1 << 22,
     LOG_TAIL_LINES = 20,
     POLL_MS = 10,         /* how often a live run looks at the clock */
@@ -102,6 +92,8 @@ struct EbpfRun {
     uint64_t ring_frames, not_fed_short, not_fed_long, lost;
     SourceStats stats;         /* live: refreshed by the run thread (ebpf_stats) */
     int64_t stats_next;        /* CLOCK_MONOTONIC */
+    uint64_t fed;              /* a capture's frames run so far */
+    uint64_t *fed_at_clear;    /* per query: `fed` when its current buffer was last cleared */
     bool group_maps_prealloc;  /* choose_prealloc() */
     char *log;
 };
@@ -343,11 +335,12 @@ EbpfRun *ebpf_open(const char *obj_path, const char *bpf_source, const Manifest 
     r->armed_off = calloc(n + 1, sizeof *r->armed_off);
     r->active_off = calloc(n + 1, sizeof *r->active_off);
     r->external = calloc(n + 1, sizeof *r->external);
+    r->fed_at_clear = calloc(n + 1, sizeof *r->fed_at_clear);
     r->armcount = calloc(n + 1, sizeof *r->armcount);
     r->armed_at = calloc(n + 1, sizeof *r->armed_at);
     r->latency_pending = calloc(n + 1, sizeof *r->latency_pending);
     r->log = malloc(LOG_SIZE);
-    if (!r->armed_off || !r->active_off || !r->external || !r->armcount || !r->armed_at || !r->latency_pending ||
+    if (!r->armed_off || !r->active_off || !r->external || !r->fed_at_clear || !r->armcount || !r->armed_at || !r->latency_pending ||
         !r->log || r->ncpu <= 0)
         abort();
     r->log[0] = '\0';
@@ -647,6 +640,7 @@ static void hook_collect(void *ctx, unsigned q, EqInstance *into)
     uint64_t groups = 0;
     ebpf_read_buffer(r, q, b, &into->table, &groups);
     clear_buffer(r, q, b);
+    r->fed_at_clear[q] = r->fed; /* (the buffer now in use was cleared at its last collect) */
 }
 
 const EngineHooks *ebpf_hooks(EbpfRun *r)
@@ -735,100 +729,43 @@ void ebpf_stats(EbpfRun *r, SourceStats *out) { source_stats_read(&r->stats, out
 
 /* ---- a capture, with BPF_PROG_TEST_RUN --------------------------------------------- */
 
+static bool engine_failed(void *ctx)
+{
+    const EbpfRun *r = ctx;
+    return r->eng && engine_error(r->eng);
+}
+
+/* A group map holds at most as many groups as frames came since its buffer
+ * was cleared; if n more could overflow one, the batch runs on one CPU. */
+static bool can_spread(void *ctx, size_t n)
+{
+    const EbpfRun *r = ctx;
+    for (unsigned q = 0; q < r->m->nqueries; q++) {
+        if (!r->external[q] || r->m->queries[q].nkeys == 0)
+            continue;
+        struct bpf_map *map = query_map(r, q, EQ_Q_BUFFER, 0);
+        if (map && r->fed - r->fed_at_clear[q] + n > bpf_map__max_entries(map))
+            return false;
+    }
+    return true;
+}
+
 int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop)
 {
-    char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *in = !strcmp(r->o.pcap_file, "-")
-                     ? pcap_fopen_offline_with_tstamp_precision(stdin, PCAP_TSTAMP_PRECISION_NANO, errbuf)
-                     : pcap_open_offline_with_tstamp_precision(r->o.pcap_file, PCAP_TSTAMP_PRECISION_NANO, errbuf);
-    if (!in) {
-        fprintf(stderr, "%s: error: cannot read '%s': %s\n", r->o.tool, r->o.pcap_file, errbuf);
-        return EXIT_RUN;
-    }
-    if (pcap_datalink(in) != LINK_ETHERNET) {
-        int lt = pcap_datalink(in);
-        const char *name = pcap_datalink_val_to_name(lt);
-        fprintf(stderr, "%s: error: '%s' has link type %d (%s): the eBPF engine reads Ethernet frames only "
-                        "(--engine=portable reads it)\n", r->o.tool,
-                r->o.pcap_file, lt, name ? name : "unknown");
-        pcap_close(in);
-        return EXIT_RUN;
-    }
-    int prog_fd = bpf_program__fd(r->main);
-    cpu_set_t all;
-    CPU_ZERO(&all);
-    sched_getaffinity(0, sizeof all, &all);
-    int cpus[CPU_SETSIZE], ncpus = 0;
-    for (int c = 0; c < CPU_SETSIZE; c++)
-        if (CPU_ISSET(c, &all))
-            cpus[ncpus++] = c;
-    static uint8_t buf[META + MAX_FRAME];
-    struct pcap_pkthdr *h;
-    const u_char *data;
-    uint64_t times = 0, batch = FEED_BATCH;
-    int64_t last = INT64_MIN;
-    int rc, status = 0;
-    while (!*stop && !(r->eng && engine_error(r->eng)) && (rc = pcap_next_ex(in, &h, &data)) == 1) {
-        uint32_t len = h->len > h->caplen ? h->len : h->caplen;
-        if (len < ETH_HLEN_MIN) {
-            r->not_fed_short++;
-            continue;
-        }
-        if (len > MAX_FRAME) {
-            r->not_fed_long++;
-            continue;
-        }
-        int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec; /* nanosecond precision */
-        if (feed->before && (status = feed->before(feed->ctx, ts)) != 0)
-            break;
-        /* a frame stamped earlier than the one before it is measured at that
-         * one's time, as the engine measures it (and counts it) */
-        if (ts < last && last != INT64_MIN)
-            ts = last;
-        memcpy(buf, &ts, META);
-        memcpy(buf + META, data, h->caplen);
-        memset(buf + META + h->caplen, 0, len - h->caplen); /* XDP sees whole frames */
-        /* the frames go to every CPU in turn, FEED_BATCH at a time (the
-         * per-CPU maps are merged as live), never splitting frames of one
-         * time: a move to another CPU costs a migration, microseconds to
-         * milliseconds when that CPU is busy */
-        if (ts != last && ncpus > 1 && ++batch >= FEED_BATCH) {
-            cpu_set_t one;
-            CPU_ZERO(&one);
-            CPU_SET(cpus[times++ % (uint64_t)ncpus], &one);
-            sched_setaffinity(0, sizeof one, &one);
-            batch = 0;
-        }
-        last = ts;
-        struct xdp_md ctx = {.data = META, .data_meta = 0, .data_end = META + len};
-        LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .data_size_in = META + len, .ctx_in = &ctx,
-                    .ctx_size_in = sizeof ctx, .repeat = 1);
-        if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
-            if (len > FIRST_BUFFER && (errno == ENOMEM || errno == EINVAL || errno == E2BIG)) {
-                r->not_fed_long++; /* more fragments than the kernel takes */
-                continue;
-            }
-            fprintf(stderr, "%s: error: BPF_PROG_TEST_RUN failed: %s\n", r->o.tool, strerror(errno));
-            status = EXIT_RUN;
-            break;
-        }
-        if (opts.retval != XDP_PASS) {
-            fprintf(stderr, "%s: error: the eBPF program returned %u, not XDP_PASS\n", r->o.tool, opts.retval);
-            status = EXIT_RUN;
-            break;
-        }
-        if (r->rb)
-            ring_buffer__consume(r->rb);
-        if (feed->after && (status = feed->after(feed->ctx, h, buf + META, len, ts)) != 0)
-            break;
-    }
-    sched_setaffinity(0, sizeof all, &all);
-    if (!status && rc == -1 && !*stop) { /* (a signal may interrupt the read) */
-        fprintf(stderr, "%s: error: reading '%s': %s\n", r->o.tool, r->o.pcap_file, pcap_geterr(in));
-        status = EXIT_RUN;
-    }
-    pcap_close(in);
-    return status;
+    struct bpf_map *ring = bpf_object__find_map_by_name(r->obj, EQ_ABI_NAME(EQ_FRAMES));
+    EbpfFeedTarget t = {.pcap_file = r->o.pcap_file,
+                        .tool = r->o.tool,
+                        .prog_fd = bpf_program__fd(r->main),
+                        .ring_fd = ring ? bpf_map__fd(ring) : -1,
+                        .ring_bytes = ring ? bpf_map__max_entries(ring) : 0,
+                        .deliver = on_frame,
+                        .failed = engine_failed,
+                        .can_spread = can_spread,
+                        .fed = &r->fed,
+                        .ctx = r,
+                        .not_fed_short = &r->not_fed_short,
+                        .not_fed_long = &r->not_fed_long};
+    return ebpf_feed_run(&t, feed, stop);
 }
 
 /* The windows due close before a frame is measured (in the kernel). */
@@ -840,9 +777,15 @@ static int engine_before(void *ctx, int64_t ts)
     return 0;
 }
 
+static int64_t engine_due(void *ctx)
+{
+    const EbpfRun *r = ctx;
+    return engine_next_due(r->eng);
+}
+
 static int feed_capture(EbpfRun *r, volatile sig_atomic_t *stop)
 {
-    EbpfFeed feed = {.before = engine_before, .ctx = r};
+    EbpfFeed feed = {.before = engine_before, .due = engine_due, .ctx = r};
     return ebpf_feed_pcap(r, &feed, stop);
 }
 
@@ -1144,8 +1087,8 @@ void ebpf_report(const EbpfRun *r, FILE *f)
     if (r->not_fed_short || r->not_fed_long)
         fprintf(f, "%s: warning: %" PRIu64 " frames were not fed to the eBPF program: %" PRIu64
                    " shorter than an Ethernet header, %" PRIu64 " longer than BPF_PROG_TEST_RUN takes (a first buffer and "
-                   "MAX_SKB_FRAGS pages, at most %d bytes)\n", r->o.tool,
-                r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, MAX_FRAME);
+                   "MAX_SKB_FRAGS pages, at most %d bytes)\n",
+                r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, EBPF_FEED_MAX_FRAME);
 }
 
 void ebpf_close(EbpfRun *r)
@@ -1160,6 +1103,7 @@ void ebpf_close(EbpfRun *r)
     free(r->armed_off);
     free(r->active_off);
     free(r->external);
+    free(r->fed_at_clear);
     free(r->armcount);
     free(r->armed_at);
     free(r->latency_pending);

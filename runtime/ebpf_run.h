@@ -59,20 +59,27 @@ void ebpf_close(EbpfRun *r);
 /* ---- the pieces tests/ebpf/load_check.c uses too ---- */
 
 struct pcap_pkthdr;
-/* Called around each frame fed: before (with its time), after (with the
- * frame as the program saw it: padded to its wire length). A non-zero
- * return stops the feed and is its status. */
+/* Called around the frames fed: before (with a frame's time, before it
+ * is measured when its time is at or after due(); otherwise after, but
+ * always before its ring records are measured), after (with the frame as
+ * the program saw it: padded to its wire length; in capture order, once
+ * the frame and those before it are measured). A non-zero return stops
+ * the feed and is its status. */
 typedef struct {
     int (*before)(void *ctx, int64_t ts);
     int (*after)(void *ctx, const struct pcap_pkthdr *h, const uint8_t *frame, uint32_t len, int64_t ts);
+    /* a frame at or after this time waits for every earlier frame to be
+     * measured, and only then are its before() and it (NULL: never) */
+    int64_t (*due)(void *ctx);
+    uint64_t every;  /* > 0: after() of every every-th frame runs with no later frame measured */
     void *ctx;
 } EbpfFeed;
 
 /* Feeds the capture o.pcap_file to the loaded program with
- * BPF_PROG_TEST_RUN, each frame's time as XDP metadata, the frames of each
- * new timestamp on the next CPU (so that groups are split across CPUs);
- * frames XDP would not see (under an Ethernet header, over one buffer)
- * are counted, not fed. The ring is drained after each frame. 0 or 3. */
+ * BPF_PROG_TEST_RUN, each frame's time as XDP metadata, in batches spread
+ * over a feeder thread per CPU (ebpf_feed.c); frames XDP would not see
+ * (under an Ethernet header, over one buffer) are counted, not fed. The
+ * ring's records go to the engine in frame order. 0 or 3. */
 int ebpf_feed_pcap(EbpfRun *r, const EbpfFeed *feed, volatile sig_atomic_t *stop);
 /* Switches kernel-aggregated query q to its other buffer, waiting (wait)
  * until no program runs with the old one; returns the old one. */

@@ -274,7 +274,7 @@ static int run_capture(const char *bundle, const char *objpath, const char *pcap
         ebpf_close(r);
         return EXIT_FAIL;
     }
-    EbpfFeed feed = {.after = after_frame, .ctx = &f};
+    EbpfFeed feed = {.after = after_frame, .every = flip_every, .ctx = &f};
     /* (no signal stops this feed) */
     static volatile sig_atomic_t never;
     status = ebpf_feed_pcap(r, &feed, &never);
