@@ -1088,7 +1088,7 @@ void ebpf_report(const EbpfRun *r, FILE *f)
         fprintf(f, "%s: warning: %" PRIu64 " frames were not fed to the eBPF program: %" PRIu64
                    " shorter than an Ethernet header, %" PRIu64 " longer than BPF_PROG_TEST_RUN takes (a first buffer and "
                    "MAX_SKB_FRAGS pages, at most %d bytes)\n",
-                r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, EBPF_FEED_MAX_FRAME);
+                r->o.tool, r->not_fed_short + r->not_fed_long, r->not_fed_short, r->not_fed_long, EBPF_FEED_MAX_FRAME);
 }
 
 void ebpf_close(EbpfRun *r)
