@@ -55,6 +55,13 @@ function unitOf(col) {
   return '';
 }
 
+// a table's header: the column's name, and its unit unless the name is it
+// ("bytes (B)", "bps", not "bps (bps)")
+function columnTitle(col) {
+  const u = unitOf(col);
+  return u && u.toLowerCase() !== col.name.toLowerCase() ? `${col.name} (${u})` : col.name;
+}
+
 function numeric(col) {
   return /^(u8|u16|u32|u64|i64|real|rate|count|duration)$/.test(col.type) || /^u\d+$/.test(col.type);
 }
@@ -204,7 +211,7 @@ function addQuery(q) {
   for (const c of num) { const o = el('option', { text: c.name }); o.value = c.name; pick.append(o); }
   const head = el('tr');
   q.columns.forEach((c, i) => {
-    const th = el('th', { text: c.name + (unitOf(c) ? ` (${unitOf(c)})` : '') });
+    const th = el('th', { text: columnTitle(c) });
     th.addEventListener('click', () => { Q.sort = Q.sort === i ? -i - 1 : i; renderTable(Q); });
     head.append(th);
   });

@@ -76,7 +76,7 @@ async function historyShow() {
   const info = $h('info'), tb = $h('table').tBodies[0], head = $h('table').tHead.rows[0];
   tb.replaceChildren();
   head.replaceChildren(...['window_start', 'window_end'].map(n => el('th', { text: n })),
-                       ...hist.columns.map(c => el('th', { text: c.name + (unitOf(c) ? ` (${unitOf(c)})` : '') })));
+                       ...hist.columns.map(c => el('th', { text: columnTitle(c) })));
   info.className = 'muted';
   info.textContent = 'reading...';
   const r = await api(historyUrl('json'));
