@@ -183,9 +183,9 @@ static void warn_lcores(const cpu_set_t *allowed)
     if (ncpu == 0 || lcores <= ncpu)
         return;
     fprintf(stderr,
-            "equery-run: warning: DPDK: %u busy-polling lcores (the main lcore and %u worker%s) on %u CPU%s: they "
+            "%s: warning: DPDK: %u busy-polling lcores (the main lcore and %u worker%s) on %u CPU%s: they "
             "take turns, slower than an lcore per CPU; %s%u%s\n",
-            lcores, D.nworkers, D.nworkers == 1 ? "" : "s", ncpu, ncpu == 1 ? "" : "s",
+            D.tool, lcores, D.nworkers, D.nworkers == 1 ? "" : "s", ncpu, ncpu == 1 ? "" : "s",
             ncpu > 1 ? "give --workers " : "give the process ", ncpu > 1 ? ncpu - 1 : 2, ncpu > 1 ? "" : " CPUs");
 }
 

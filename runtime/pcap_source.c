@@ -241,7 +241,7 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
     if (r->threads > 1) {
         char err[256];
         if (!(r->pool = thr_new(e, r->threads, r->parts, err, sizeof err))) {
-            fprintf(stderr, "equery-run: error: --threads %u: %s\n", r->threads, err);
+            fprintf(stderr, "%s: error: --threads %u: %s\n", r->o.tool, r->threads, err);
             return 3;
         }
     }

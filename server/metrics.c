@@ -10,11 +10,23 @@
 
 /* ---- a program's counters -------------------------------------------------------- */
 
+/* A query's counters, in the order of the PM_SRV_QUERY_* families
+ * (export/prom_metrics.def), so that the scrape walks them by family. */
+enum { QC_WINDOWS, QC_ROWS, QC_EVENTS, QC_STARTS, QC_N };
+_Static_assert(PM_SRV_QUERY_ROWS - PM_SRV_QUERY_WINDOWS == QC_ROWS &&
+                   PM_SRV_QUERY_EVENTS - PM_SRV_QUERY_WINDOWS == QC_EVENTS &&
+                   PM_SRV_QUERY_STARTS - PM_SRV_QUERY_WINDOWS == QC_STARTS,
+               "the per-query counters follow the PM_SRV_QUERY_* families of prom_metrics.def");
+
+typedef struct {
+    char *name; /* the query's name (the manifest goes with the run) */
+    uint64_t n[QC_N];
+} QueryCounts;
+
 struct ProgMetrics {
     pthread_mutex_t mu;
     unsigned nq;
-    char **query;                 /* the queries' names (the manifest goes with the run) */
-    uint64_t *windows, *rows, *events, *starts;
+    QueryCounts *q;
     PromLatency trigger;
 };
 
@@ -25,14 +37,10 @@ ProgMetrics *prog_metrics_new(const Manifest *m)
         return NULL;
     pthread_mutex_init(&pm->mu, NULL);
     pm->nq = m->nqueries;
-    pm->query = calloc(pm->nq + 1, sizeof *pm->query);
-    pm->windows = calloc(pm->nq + 1, sizeof *pm->windows);
-    pm->rows = calloc(pm->nq + 1, sizeof *pm->rows);
-    pm->events = calloc(pm->nq + 1, sizeof *pm->events);
-    pm->starts = calloc(pm->nq + 1, sizeof *pm->starts);
-    bool ok = pm->query && pm->windows && pm->rows && pm->events && pm->starts;
+    pm->q = calloc(pm->nq + 1, sizeof *pm->q);
+    bool ok = pm->q != NULL;
     for (unsigned q = 0; ok && q < pm->nq; q++)
-        ok = (pm->query[q] = strdup(m->queries[q].name)) != NULL;
+        ok = (pm->q[q].name = strdup(m->queries[q].name)) != NULL;
     if (!ok) {
         prog_metrics_free(pm);
         return NULL;
@@ -44,24 +52,20 @@ void prog_metrics_free(ProgMetrics *pm)
 {
     if (!pm)
         return;
-    for (unsigned q = 0; pm->query && q < pm->nq; q++)
-        free(pm->query[q]);
-    free(pm->query);
-    free(pm->windows);
-    free(pm->rows);
-    free(pm->events);
-    free(pm->starts);
+    for (unsigned q = 0; pm->q && q < pm->nq; q++)
+        free(pm->q[q].name);
+    free(pm->q);
     pthread_mutex_destroy(&pm->mu);
     free(pm);
 }
 
-/* Adds n to counter c of query q (the engine's thread; the scrape reads). */
-static void count(ProgMetrics *pm, uint64_t *c, unsigned q, uint64_t n)
+/* Adds n to counter c (QC_*) of query q (the engine's thread; the scrape reads). */
+static void count(ProgMetrics *pm, unsigned c, unsigned q, uint64_t n)
 {
     if (q >= pm->nq)
         return;
     pthread_mutex_lock(&pm->mu);
-    c[q] += n;
+    pm->q[q].n[c] += n;
     pthread_mutex_unlock(&pm->mu);
 }
 
@@ -72,8 +76,8 @@ static void on_window(void *ctx, const OutSource *src, int64_t start, int64_t en
     (void)start, (void)end, (void)partial, (void)rows;
     if (src->query < pm->nq) {
         pthread_mutex_lock(&pm->mu);
-        pm->windows[src->query]++;
-        pm->rows[src->query] += n;
+        pm->q[src->query].n[QC_WINDOWS]++;
+        pm->q[src->query].n[QC_ROWS] += n;
         pthread_mutex_unlock(&pm->mu);
     }
 }
@@ -82,14 +86,14 @@ static void on_packet_row(void *ctx, const OutSource *src, int64_t ts, const EqV
 {
     ProgMetrics *pm = ctx;
     (void)ts, (void)row, (void)frame;
-    count(pm, pm->rows, src->query, 1);
+    count(pm, QC_ROWS, src->query, 1);
 }
 
 static void on_event(void *ctx, unsigned ev, const OutSource *src, int64_t t, const EqValue *row)
 {
     ProgMetrics *pm = ctx;
     (void)ev, (void)t, (void)row;
-    count(pm, pm->events, src->query, 1);
+    count(pm, QC_EVENTS, src->query, 1);
 }
 
 static void on_start(void *ctx, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
@@ -97,7 +101,7 @@ static void on_start(void *ctx, const OutSource *src, int64_t t, const char *tri
 {
     ProgMetrics *pm = ctx;
     (void)t, (void)trigger, (void)params;
-    count(pm, pm->starts, src->query, note ? 0 : 1); /* a note: not started */
+    count(pm, QC_STARTS, src->query, note ? 0 : 1); /* a note: not started */
 }
 
 static bool on_close(void *ctx)
@@ -209,14 +213,10 @@ static void write_programs(PromOut *o, const MetricsView *v)
     for (unsigned m = PM_SRV_QUERY_WINDOWS; m <= PM_SRV_QUERY_STARTS; m++)
         for (unsigned i = 0; i < v->nprogs; i++) {
             ProgMetrics *pm = (ProgMetrics *)v->progs[i].pm;
-            const uint64_t *c = m == PM_SRV_QUERY_WINDOWS ? pm->windows
-                                : m == PM_SRV_QUERY_ROWS  ? pm->rows
-                                : m == PM_SRV_QUERY_EVENTS ? pm->events
-                                                           : pm->starts;
             snprintf(id, sizeof id, "%" PRId64, v->progs[i].id);
             pthread_mutex_lock(&pm->mu);
             for (unsigned q = 0; q < pm->nq; q++)
-                prom_u64(o, m, PROM_LV(id, v->progs[i].name, pm->query[q]), c[q]);
+                prom_u64(o, m, PROM_LV(id, v->progs[i].name, pm->q[q].name), pm->q[q].n[m - PM_SRV_QUERY_WINDOWS]);
             pthread_mutex_unlock(&pm->mu);
         }
 }
