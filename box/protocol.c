@@ -198,6 +198,7 @@ bool proto_read_partial(const Frame *f, PartialHead *h, EqTable *into, uint32_t 
         snprintf(err, errlen, "out of memory");
         return false;
     }
+    eq_table_reserve(into, n); /* n fits: it was checked against the bytes; if not, it grows */
     for (uint32_t g = 0; g < n; g++) {
         const uint8_t *key = rb_bytes(&r, ks), *state = rb_bytes(&r, ss);
         if (!key || !state)

@@ -21,6 +21,7 @@
 #include "catalog.h"
 #include "dirs.h"
 #include "engine_impl.h"
+#include "row_sort.h"
 #include "table.h"
 
 enum {
@@ -629,32 +630,6 @@ static bool has_events(const Engine *e, unsigned q)
     return false;
 }
 
-typedef struct {
-    const EqType *types;
-    unsigned ncols;
-    unsigned norder;     /* OrderBy: these columns first */
-    const int *order;
-    const bool *desc;
-} SortCtx;
-
-/* Rows in OrderBy's order, a row with no value in an order column after
- * those with one, in either direction; then in key order (all columns),
- * so that every engine prints the same rows in the same order. */
-static int cmp_rows_ctx(const void *a, const void *b, void *arg)
-{
-    const SortCtx *c = arg;
-    const EqValue *x = *(const EqValue *const *)a, *y = *(const EqValue *const *)b;
-    for (unsigned i = 0; i < c->norder; i++) {
-        const EqValue *u = &x[c->order[i]], *v = &y[c->order[i]];
-        if (u->present != v->present)
-            return u->present ? -1 : 1;
-        int r = out_value_cmp(u, v, c->types[c->order[i]]);
-        if (r)
-            return c->desc[i] ? -r : r;
-    }
-    return out_row_cmp(x, y, c->types, c->ncols);
-}
-
 static void close_merged(Engine *e, Inst *in, int64_t end, bool partial, unsigned from);
 
 /* Closes the window [wstart, end) of an instance; len is what load divides by.
@@ -728,7 +703,7 @@ static void close_merged(Engine *e, Inst *in, int64_t end, bool partial, unsigne
         free(order);
         return;
     }
-    SortCtx sc = {e->types[in->query], mq->ncolumns, 0, order_col, order_desc};
+    RowOrder sc = {e->types[in->query], mq->ncolumns, 0, order_col, order_desc};
     for (unsigned i = 0; i < mq->norder; i++) {
         int c = find_column(mq, mq->order[i].column);
         if (c >= 0) {
@@ -736,7 +711,7 @@ static void close_merged(Engine *e, Inst *in, int64_t end, bool partial, unsigne
             order_desc[sc.norder++] = mq->order[i].desc;
         }
     }
-    qsort_r(order, e->nrows, sizeof *order, cmp_rows_ctx, &sc);
+    row_sort(order, e->nrows, &sc);
     free(order_col);
     free(order_desc);
     if (mq->limit && e->nrows > mq->limit)

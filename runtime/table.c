@@ -78,23 +78,20 @@ bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t 
     return true;
 }
 
-/* Moves every group into slots twice as many, each at the first free slot
- * from tag & new mask: the stored tag is the hash, so keys are not hashed
- * again (and tags given by a merge stay what they were). On failure the
- * table is unchanged. */
-bool eq_table_grow(EqTable *t)
+/* Moves every group into ncap slots (a power of two holding them), each at
+ * the first free slot from tag & new mask: the stored tag is the hash, so
+ * keys are not hashed again (and tags given by a merge stay what they
+ * were). On failure the table is unchanged. */
+static bool rehash(EqTable *t, uint64_t ncap)
 {
     uint64_t cap = (uint64_t)t->mask + 1;
-    if (cap >= TABLE_MAX_CAPACITY)
-        return false;
-    uint64_t ncap = cap * 2;
     if (ncap > SIZE_MAX / t->slot_size)
         return false;
     uint8_t *slots = eq_big_alloc((size_t)ncap * t->slot_size);
     if (!slots)
         return false;
     uint32_t nmask = (uint32_t)(ncap - 1);
-    for (uint32_t i = 0; i <= t->mask; i++) {
+    for (uint32_t i = 0; t->count && i <= t->mask; i++) {
         const uint8_t *s = eq_slot(t, i);
         uint32_t tag;
         memcpy(&tag, s, sizeof tag);
@@ -109,6 +106,22 @@ bool eq_table_grow(EqTable *t)
     t->slots = slots;
     t->mask = nmask;
     return true;
+}
+
+bool eq_table_grow(EqTable *t)
+{
+    uint64_t cap = (uint64_t)t->mask + 1;
+    return cap < TABLE_MAX_CAPACITY && rehash(t, cap * 2);
+}
+
+bool eq_table_reserve(EqTable *t, uint64_t groups)
+{
+    if (!t->slots)
+        return false;
+    if (groups > t->max_groups)
+        groups = t->max_groups; /* the table never holds more */
+    uint64_t want = capacity_for(groups, TABLE_MAX_CAPACITY);
+    return want <= (uint64_t)t->mask + 1 || rehash(t, want);
 }
 
 /* A table with this many times the slots its last window's groups needed

@@ -26,6 +26,14 @@ enum { EQ_TABLE_INITIAL_MAX = 1024 };
  * invalid. */
 bool eq_table_init(EqTable *t, uint32_t key_size, uint32_t state_size, uint32_t max_groups);
 
+/* Makes room for `groups` groups in all (at most its max_groups) at once,
+ * so that filling the table to that many does not grow it step by step,
+ * each step a fresh allocation and a rehash: for tables whose size is known
+ * before they are filled (a box's partial, partitions merged at a window's
+ * close). Returns false, the table unchanged, when memory is short; the
+ * table then grows on demand as before. */
+bool eq_table_reserve(EqTable *t, uint64_t groups);
+
 /* Frees the slots and leaves *t empty. It does not free what the states
  * own: call the query's clear() first. */
 void eq_table_free(EqTable *t);

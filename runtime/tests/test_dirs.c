@@ -9,18 +9,7 @@
 
 #include "dirs.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(c) check((c) != 0, #c, __LINE__)
+#include "check.h"
 
 typedef struct {
     uint64_t has, id;

@@ -26,18 +26,7 @@ enum { EXACT_MAX = 1024 };
 /* Exported by distinct.c for this test: the value fingerprint (XXH64). */
 uint64_t eq_distinct_fingerprint(const void *value, size_t len);
 
-static int passed, failed;
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(c) check((c) != 0, #c, __LINE__)
+#include "check.h"
 
 /* Adds the 64-bit values [lo, hi) to *s. */
 static void add_range(EqDistinct **s, uint64_t lo, uint64_t hi)

@@ -12,18 +12,7 @@
 #include "eq_rt.h"
 #include "table.h"
 
-static int passed, failed;
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(c) check((c) != 0, #c, __LINE__)
+#include "check.h"
 
 /* Shaped like generated code's: the key padded to 8 bytes and zeroed
  * before it is filled, the state starting with an 8-byte field. */
@@ -269,6 +258,35 @@ static void test_clear(void)
     eq_table_free(&t);
 }
 
+/* eq_table_reserve: room made at once, groups kept, the limit honoured */
+static void test_reserve(void)
+{
+    EqTable t;
+    bool created;
+    CHECK(eq_table_init(&t, sizeof(Key), sizeof(State), UINT32_MAX));
+    CHECK(eq_table_reserve(&t, 100000));
+    uint32_t cap = t.mask + 1;
+    CHECK(cap == 262144); /* 100,000 groups at a load of 3/4: 133,334 slots, the next power of two */
+    for (uint64_t id = 0; id < 100000; id++) {
+        State *s = get(&t, id, &created);
+        if (s)
+            s->sum = id;
+    }
+    CHECK(t.count == 100000 && t.mask + 1 == cap); /* not grown on the way */
+    CHECK(eq_table_reserve(&t, 1000) && t.mask + 1 == cap); /* never shrinks */
+    CHECK(eq_table_reserve(&t, 300000) && t.mask + 1 == 524288 && slots_consistent(&t, true));
+    uint32_t found = 0;
+    for (uint64_t id = 0; id < 100000; id++) {
+        State *s = get(&t, id, &created);
+        found += s && !created && s->sum == id;
+    }
+    CHECK(found == 100000 && t.count == 100000);
+    eq_table_free(&t);
+    CHECK(eq_table_init(&t, sizeof(Key), sizeof(State), 100));
+    CHECK(eq_table_reserve(&t, 1000000) && t.mask + 1 <= EQ_TABLE_INITIAL_MAX); /* max_groups 100: no more room */
+    eq_table_free(&t);
+}
+
 int main(void)
 {
     test_init();
@@ -276,6 +294,7 @@ int main(void)
     test_tag_collisions();
     test_limits();
     test_clear();
+    test_reserve();
     printf("table: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

@@ -29,18 +29,7 @@ enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10 };
 /* Two hosts, 10.0.0.1 and 10.0.0.2, and their ports */
 enum { HA = 0x0a000001, HB = 0x0a000002, PA = 40000, PB = 80 };
 
-static int passed, failed;
-
-static void check(int ok, const char *what, int line)
-{
-    if (ok) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(c) check((c) != 0, #c, __LINE__)
+#include "check.h"
 
 /* A frame as the parser would leave it: the bytes and the parse result. */
 typedef struct {
