@@ -8,8 +8,9 @@
 # one of an older commit made with `git worktree add /tmp/old COMMIT` and
 # `bash scripts/build.sh /tmp/old/build` there. For each program of
 # bench/run.sh and each bench trace it runs both builds' equery-bench in
-# turn, ROUNDS times, then both builds' equery-run over the whole file in
-# turn, and prints the best of each with the ratio new/old (a ratio above 1
+# turn, ROUNDS times, then (when both have it) their equery-dpdk-bench
+# with one worker lcore in the same way, then both builds' equery-run over
+# the whole file in turn, and prints the best of each with the ratio new/old (a ratio above 1
 # is the new build faster). Taking turns spreads the machine's noise (other
 # tasks, steal time) over both builds alike.
 #
@@ -40,20 +41,32 @@ min() { awk -v a="$1" -v b="$2" 'BEGIN { print (b == "" || a < b) ? a : b }'; }
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; $(uname -r); ROUNDS=$ROUNDS REPEAT=$REPEAT"
 echo "old: $old"
 echo "new: $new"
-echo
-echo "| query | trace | old Mpps (best) | new Mpps (best) | new/old |"
-echo "|---|---|---:|---:|---:|"
-for entry in "${programs[@]}"; do
-    name="${entry%%:*}" prog="${entry#*:}"
-    for t in small64 mixed; do
-        bo="" bn=""
-        for _ in $(seq "$ROUNDS"); do
-            bo=$(max "$("$old/equery-bench" --repeat "$REPEAT" "$prog" "$traces/$t.pcap" | awk '{print $5}')" "$bo")
-            bn=$(max "$("$new/equery-bench" --repeat "$REPEAT" "$prog" "$traces/$t.pcap" | awk '{print $5}')" "$bn")
+# A table of the best Mpps of both builds' TOOL (ARGS, --repeat, a program,
+# a trace; the Mpps is its output's word FIELD) for every program and trace.
+mpps_table() { # TITLE FIELD TOOL [ARGS...]
+    local title="$1" field="$2" tool="$3"
+    shift 3
+    echo
+    echo "| $title | trace | old Mpps (best) | new Mpps (best) | new/old |"
+    echo "|---|---|---:|---:|---:|"
+    for entry in "${programs[@]}"; do
+        name="${entry%%:*}" prog="${entry#*:}"
+        for t in small64 mixed; do
+            bo="" bn=""
+            for _ in $(seq "$ROUNDS"); do
+                bo=$(max "$("$old/$tool" "$@" --repeat "$REPEAT" "$prog" "$traces/$t.pcap" | awk -v f="$field" '{print $f}')" "$bo")
+                bn=$(max "$("$new/$tool" "$@" --repeat "$REPEAT" "$prog" "$traces/$t.pcap" | awk -v f="$field" '{print $f}')" "$bn")
+            done
+            printf "| %s | %s | %.2f | %.2f | %.2f |\n" "$name" "$t" "$bo" "$bn" "$(echo "$bn / $bo" | bc -l)"
         done
-        printf "| %s | %s | %.2f | %.2f | %.2f |\n" "$name" "$t" "$bo" "$bn" "$(echo "$bn / $bo" | bc -l)"
     done
-done
+}
+mpps_table query 5 equery-bench
+# the DPDK engine's worker on one lcore, when both builds have it (DPDK
+# found at build time)
+if [ -x "$old/equery-dpdk-bench" ] && [ -x "$new/equery-dpdk-bench" ]; then
+    mpps_table "DPDK worker, one core: query" 7 equery-dpdk-bench --workers 1
+fi
 
 wall() {
     local t0 t1

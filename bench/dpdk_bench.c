@@ -24,9 +24,11 @@
  * the frame staged for its worker and the stage enqueued on the worker's
  * rte_ring 32 at a time. Nothing consumes the rings but the distributor
  * itself, which empties a full ring at once (untimed work of a worker in
- * the engine, a few ns per frame here). --distribute=burst hands each
- * burst of 32 frames to engine_intake at once, as a batching distributor
- * could. No mbufs and no port: the rx burst itself and the short form's
+ * the engine, a few ns per frame here). --distribute=burst does what the
+ * engine's distributor does (runtime/dpdk_run.c, dispatch): each rx burst
+ * of 32 frames goes to engine_intake at once (cut only before a frame
+ * whose windows close), and each worker's frames of the burst are
+ * enqueued on its ring with one call. No mbufs and no port: the rx burst itself and the short form's
  * second reading of the file are not in it (bench/dpdk_path_bench.sh
  * times the whole path).
  *
@@ -94,6 +96,17 @@ static int worker(void *arg)
 
 enum { DIST_BURST = 32, DIST_RING = 1024 };
 
+/* The stage on the ring, in one call when there is room; a full ring is
+ * emptied at once (untimed work of a worker in the engine). */
+static void enqueue(struct rte_ring *ring, void **stage, unsigned *nstage, void **sink)
+{
+    unsigned off = 0;
+    while ((off += rte_ring_enqueue_burst(ring, stage + off, *nstage - off, NULL)) < *nstage)
+        while (rte_ring_dequeue_burst(ring, sink, DIST_RING, NULL) != 0)
+            ;
+    *nstage = 0;
+}
+
 /* --distribute: the main lcore's work on `workers` rings; returns seconds. */
 static double distribute(Engine *eng, const Capture *cap, unsigned workers, unsigned repeat, bool burst)
 {
@@ -119,31 +132,32 @@ static double distribute(Engine *eng, const Capture *cap, unsigned workers, unsi
             f[i] = (EqFrame){cap->data + cap->recs[i].off, cap->recs[i].caplen, cap->recs[i].wirelen,
                              cap->recs[i].ts + (int64_t)r * span};
         for (size_t i = 0; i < cap->n;) {
-            /* a burst, cut before a frame whose windows close */
-            size_t n = cap->n - i < DIST_BURST ? cap->n - i : DIST_BURST;
-            if (f[i].ts >= engine_next_due(eng))
-                engine_advance(eng, f[i].ts);
-            size_t k = 1;
-            int64_t due = engine_next_due(eng);
-            while (k < n && f[i + k].ts < due)
-                k++;
-            if (!burst)
-                k = 1;
-            unsigned w[DIST_BURST];
-            engine_intake(eng, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = cap->linktype, .frames = f + i,
-                                               .n = k, .workers = w});
-            for (size_t j = 0; j < k; j++) {
-                unsigned x = w[j];
-                stage[x][nstage[x]++] = f + i + j;
-                if (nstage[x] == DIST_BURST) {
-                    unsigned off = 0;
-                    while ((off += rte_ring_enqueue_burst(ring[x], stage[x] + off, nstage[x] - off, NULL)) < nstage[x])
-                        while (rte_ring_dequeue_burst(ring[x], sink, DIST_RING, NULL) != 0)
-                            ;
-                    nstage[x] = 0;
+            /* an rx burst of DIST_BURST frames, handed to engine_intake in
+             * runs cut before a frame whose windows close (frame by frame:
+             * runs of one frame) */
+            size_t end = cap->n - i < DIST_BURST ? cap->n : i + DIST_BURST;
+            while (i < end) {
+                if (f[i].ts >= engine_next_due(eng))
+                    engine_advance(eng, f[i].ts);
+                size_t k = 1;
+                int64_t due = engine_next_due(eng);
+                while (burst && i + k < end && f[i + k].ts < due)
+                    k++;
+                unsigned w[DIST_BURST];
+                engine_intake(eng, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = cap->linktype,
+                                                   .frames = f + i, .n = k, .workers = w});
+                for (size_t j = 0; j < k; j++) {
+                    unsigned x = w[j];
+                    stage[x][nstage[x]++] = f + i + j;
+                    if (nstage[x] == DIST_BURST)
+                        enqueue(ring[x], stage[x], &nstage[x], sink);
                 }
+                i += k;
             }
-            i += k;
+            /* whole bursts: each worker's frames of the burst in one call */
+            for (unsigned x = 0; burst && x < workers; x++)
+                if (nstage[x] != 0)
+                    enqueue(ring[x], stage[x], &nstage[x], sink);
         }
     }
     double secs = now_s() - t0;

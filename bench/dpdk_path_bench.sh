@@ -7,8 +7,8 @@
 # 1. The distributor on one core: `equery-dpdk-bench --distribute` (see
 #    bench/dpdk_bench.c) moves every frame from memory to the worker rings
 #    as the main lcore does (windows, INTAKE_DISPATCH, staging, ring
-#    enqueues), frame by frame as the engine does and with whole bursts
-#    (--distribute=burst); next to it the workers' own rate
+#    enqueues), frame by frame as the engine did and with whole bursts as
+#    it does now (--distribute=burst); next to it the workers' own rate
 #    (equery-dpdk-bench --workers 1), on the bench traces and echo825k.
 # 2. The whole path, equery-run --engine=dpdk with one worker (the main
 #    lcore and a worker: 2 lcores), best of ROUNDS:

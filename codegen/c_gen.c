@@ -225,7 +225,7 @@ static void emit_lookup_fn(G *g)
     fprintf(o, "    x->ck = *ck;\n    x->tag = eq_hash(ck, sizeof *ck);\n    x->pass = 1;\n");
     if (g->q->bidir)
         fputs("    x->canon = canon;\n", o);
-    fputs("    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));\n}\n\n", o);
+    fputs("    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */\n}\n\n", o);
 }
 
 static void emit_group_update(G *g, const char *key, const char *tag, const char *canon)

@@ -490,6 +490,64 @@ static bool stamp(struct rte_mbuf *m, Meta *x)
     return true;
 }
 
+/* Stamps the frames of an rx burst (linearized, time and wire length in
+ * their Meta); returns how many are good: the first that is not (the file
+ * and the vdev disagree) ends the input, and it and the rest are not
+ * handed over. */
+static unsigned stamp_burst(struct rte_mbuf **m, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (rte_pktmbuf_linearize(m[i]) != 0 || !stamp(m[i], meta(m[i])))
+            return i;
+    return n;
+}
+
+/* Hands an rx burst over to the workers, whole: the frames before `from`
+ * are freed unmeasured; the rest go to engine_intake(INTAKE_DISPATCH) in
+ * runs that stop before a frame whose windows close (there the workers are
+ * made idle and the windows closed, as frame by frame); each worker's
+ * frames of the burst are then enqueued on its ring with one call, in
+ * order (a flow always has the same worker). Results are those of handing
+ * the frames over one by one. */
+static void dispatch(Engine *e, struct rte_mbuf **m, unsigned n)
+{
+    struct rte_mbuf *keep[BURST];
+    EqFrame f[BURST];
+    unsigned w[BURST], nkeep = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const Meta *x = meta(m[i]);
+        if (x->ts < D.from) {
+            /* a box that rejoined a run: the other boxes' time, measured
+             * without it (engine_intake's rule) */
+            rte_pktmbuf_free(m[i]);
+            continue;
+        }
+        f[nkeep] = (EqFrame){rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, x->wirelen, x->ts};
+        keep[nkeep++] = m[i];
+    }
+    for (unsigned i = 0; i < nkeep;) {
+        if (f[i].ts >= engine_next_due(e)) {
+            quiesce();
+            engine_advance(e, f[i].ts);
+        }
+        int64_t due = engine_next_due(e);
+        unsigned k = i + 1;
+        while (k < nkeep && f[k].ts < due)
+            k++;
+        engine_intake(e, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = EQ_LINK_ETHERNET, .frames = f + i,
+                                         .n = k - i, .workers = w + i});
+        for (unsigned j = i; j < k; j++) {
+            meta(keep[j])->ts = f[j].ts; /* clamped: never before the frame before it */
+            Worker *wk = &D.w[w[j]];
+            wk->stage[wk->nstage++] = keep[j];
+        }
+        i = k;
+    }
+    for (unsigned i = 0; i < D.nworkers; i++)
+        if (D.w[i].nstage != 0)
+            flush_worker(&D.w[i]);
+}
+
 static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop)
 {
     (void)o;
@@ -515,35 +573,14 @@ static int dpdk_run(Engine *e, const DpdkOptions *o, volatile sig_atomic_t *stop
         for (unsigned p = 0; p < D.nports; p++) {
             unsigned n = rte_eth_rx_burst(D.ports[p], 0, m, BURST);
             got += n;
-            for (unsigned i = 0; i < n; i++) {
-                Meta *x = meta(m[i]);
-                if (rte_pktmbuf_linearize(m[i]) != 0 || !stamp(m[i], x)) {
-                    fprintf(stderr, "%s: error: the pcap vdev and the file disagree at packet %" PRIu64 "\n", D.tool,
-                            engine_stats(e)->packets + 1);
-                    rte_pktmbuf_free_bulk(m + i, n - i);
-                    status = 3;
-                    input_done = true;
-                    break;
-                }
-                if (x->ts < D.from) {
-                    /* a box that rejoined a run: the other boxes' time,
-                     * measured without it (engine_intake's rule) */
-                    rte_pktmbuf_free(m[i]);
-                    continue;
-                }
-                if (x->ts >= engine_next_due(e)) {
-                    quiesce();
-                    engine_advance(e, x->ts);
-                }
-                EqFrame f = {rte_pktmbuf_mtod(m[i], const uint8_t *), m[i]->data_len, x->wirelen, x->ts};
-                unsigned w;
-                engine_intake(e, &(EngineIntake){.role = INTAKE_DISPATCH, .linktype = EQ_LINK_ETHERNET, .frames = &f,
-                                                 .n = 1, .workers = &w});
-                x->ts = f.ts; /* clamped: never before the frame before it */
-                Worker *wk = &D.w[w];
-                wk->stage[wk->nstage++] = m[i];
-                if (wk->nstage == BURST)
-                    flush_worker(wk);
+            unsigned good = stamp_burst(m, n);
+            dispatch(e, m, good);
+            if (good < n) {
+                fprintf(stderr, "%s: error: the pcap vdev and the file disagree at packet %" PRIu64 "\n", D.tool,
+                        engine_stats(e)->packets + 1);
+                rte_pktmbuf_free_bulk(m + good, n - good);
+                status = 3;
+                input_done = true;
             }
         }
         if (got != 0) {

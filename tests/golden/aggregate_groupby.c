@@ -52,7 +52,7 @@ static void q_per_host_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *i
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_per_host_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -185,7 +185,7 @@ static void q_per_service_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_per_service_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -308,7 +308,7 @@ static void q_per_ttl_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *in
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_per_ttl_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)

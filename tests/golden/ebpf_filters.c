@@ -66,7 +66,7 @@ static void q_web_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, 
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_web_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -310,7 +310,7 @@ static void q_link_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_link_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -447,7 +447,7 @@ static void q_labels_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *inf
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_labels_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)

@@ -142,7 +142,7 @@ static void q_flows_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
     x->canon = canon;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_flows_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -385,7 +385,7 @@ static void q_per_source_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo 
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_per_source_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)

@@ -66,7 +66,7 @@ static void q_aggs_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info,
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_aggs_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)

@@ -400,7 +400,7 @@ static void q_handshakes_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo 
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
     x->canon = canon;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_handshakes_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)

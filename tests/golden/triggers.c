@@ -83,7 +83,7 @@ static void q_q1_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
     x->canon = canon;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_q1_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -221,7 +221,7 @@ static void q_q2_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_q2_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -384,7 +384,7 @@ static void q_d1_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
     x->canon = canon;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_d1_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
@@ -624,7 +624,7 @@ static void q_d4_lookup(EqInstance *in, const EqPkt *p, const EqPktInfo *info, v
     x->ck = *ck;
     x->tag = eq_hash(ck, sizeof *ck);
     x->pass = 1;
-    __builtin_prefetch(eq_slot(&in->table, x->tag & in->table.mask));
+    eq_table_prefetch(&in->table, x->tag); /* the slot's cache lines */
 }
 
 static void q_d4_update(EqInstance *in, const EqPkt *p, const EqPktInfo *info, const void *scratch)
