@@ -41,7 +41,8 @@
 # the kernel clock replaced by a constant, each fixed cost of a frame left
 # out (the eq_seen frame counter, the bpf_xdp_get_buff_len call, the
 # map-in-map lookup, the armed flag) one at a time and all together, the
-# query function inlined; for the Groupby, the group maps not preallocated,
+# frame counter kept in .bss slots indexed by CPU instead of a per-CPU map,
+# the query function inlined; for the Groupby, the group maps not preallocated,
 # every frame inserting before it looks up, a value shared by the CPUs
 # instead of per-CPU, a 48-byte key (addresses folded into one word) instead
 # of the 80-byte one, the clock not read; for the loss chain, the ring
@@ -252,6 +253,8 @@ if [ "${EXPLAIN:-1}" != 0 ]; then
             mim='s/void \*groups = bpf_map_lookup_elem(&\(q_[a-z0-9_]*\)_buffers, &buf);/void *groups = \&\1_0; (void)buf;/'
             armed='s/if (!\*(volatile __u32 \*)&q_[a-z0-9_]*_armed)/if (0)/'
             variant fc-noseen fc "$seen" -- "the same, no frame counter (eq_seen: a per-CPU array lookup)"
+            variant fc-seenbss fc 's/^    struct eq_seen_count \*seen = bpf_map_lookup_elem(&EQ_SEEN, &zero);$/    static struct { struct eq_seen_count c; __u64 pad[6]; } eq_seen_bss[64]; (void)zero;\n    struct eq_seen_count *seen = \&eq_seen_bss[bpf_get_smp_processor_id() \& 63].c;/' \
+                -- "the same, the frame counter in .bss, a 64-byte slot per CPU (bpf_get_smp_processor_id), not a per-CPU array"
             variant fc-buflen fc "$buflen" -- "the same, the frame's length as data_end - data (no bpf_xdp_get_buff_len call)"
             variant fc-nomim fc "$mim" -- "the same, buffer 0 taken directly (no map-in-map lookup)"
             variant fc-noarmed fc "$armed" -- "the same, the armed flag not read"
