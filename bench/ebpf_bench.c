@@ -72,7 +72,7 @@
 
 #include "eq_ebpf_abi.h" /* EQ_Q_ARMED: how the generator names a query's switch */
 
-enum { MAX_FRAME = 3000, ETH_HLEN_MIN = 14, LINK_ETHERNET = 1, MAX_PROGS = 16 };
+enum { MAX_FRAME = 3000, ETH_HLEN_MIN = 14, LINK_ETHERNET = 1, MAX_PROGS = 32 };
 
 typedef struct {
     uint8_t *data;

@@ -36,9 +36,18 @@
 #
 # EXPLAIN=1 (the default) then times, over the first trace, copies of the
 # generated programs each changed in one place, to show where the time goes
-# (diagnostics only: the generated code is not changed): the kernel clock
-# read on every frame replaced by a constant, the query function inlined,
-# the group maps not preallocated, the ring buffer submitted without wakeup.
+# (diagnostics only: the generated code is not changed; the sed expressions
+# apply to program.h, program.bpf.c and eq_kern.h): for filter-and-count,
+# the kernel clock replaced by a constant, each fixed cost of a frame left
+# out (the eq_seen frame counter, the bpf_xdp_get_buff_len call, the
+# map-in-map lookup, the armed flag) one at a time and all together, the
+# frame counter kept in .bss slots indexed by CPU instead of a per-CPU map,
+# the query function inlined; for the Groupby, the group maps not preallocated,
+# every frame inserting before it looks up, a value shared by the CPUs
+# instead of per-CPU, a 48-byte key (addresses folded into one word) instead
+# of the 80-byte one, the clock not read; for the loss chain, the ring
+# buffer submitted without wakeup. The variants that change what is counted
+# are timing bounds only.
 #
 # Each BPF_PROG_TEST_RUN call with repeat > 1 takes some 18 ms of wall time
 # here whatever it runs (the kernel switches the XDP dispatcher to the
@@ -214,11 +223,12 @@ if [ "${EXPLAIN:-1}" != 0 ]; then
         shift
         [ -n "${refused[$base]:-}" ] && return 0
         mkdir -p "$work/v-$name"
-        cp "$work/$base/program.h" "$work/v-$name/"
+        sed "${exprs[@]}" "$work/$base/program.h" >"$work/v-$name/program.h"
         sed "${exprs[@]}" "$work/$base/program.bpf.c" >"$work/v-$name/program.bpf.c"
         # the fixed part too: a copy beside program.bpf.c is the one it includes
         sed "${exprs[@]}" runtime/include/eq_kern.h >"$work/v-$name/eq_kern.h"
         if cmp -s "$work/$base/program.bpf.c" "$work/v-$name/program.bpf.c" &&
+           cmp -s "$work/$base/program.h" "$work/v-$name/program.h" &&
            cmp -s runtime/include/eq_kern.h "$work/v-$name/eq_kern.h"; then
             echo "(variant $name: its pattern is no longer in the generated code; left out)"
             return 0
@@ -237,6 +247,18 @@ if [ "${EXPLAIN:-1}" != 0 ]; then
         fc)
             variant fc-noclock fc 's/p->ts = (__s64)bpf_ktime_get_ns() + EQ_CLOCK_OFFSET;/p->ts = 1;/' \
                 -- "the same, the kernel clock not read (eq_ts() takes 1)"
+            # the fixed costs of every frame, one at a time, then all of them
+            seen='s/bpf_map_lookup_elem(&EQ_SEEN, &zero)/((void)zero, (struct eq_seen_count *)0)/'
+            buflen='s/(__u32)bpf_xdp_get_buff_len(ctx)/(__u32)(end - data)/'
+            mim='s/void \*groups = bpf_map_lookup_elem(&\(q_[a-z0-9_]*\)_buffers, &buf);/void *groups = \&\1_0; (void)buf;/'
+            armed='s/if (!\*(volatile __u32 \*)&q_[a-z0-9_]*_armed)/if (0)/'
+            variant fc-noseen fc "$seen" -- "the same, no frame counter (eq_seen: a per-CPU array lookup)"
+            variant fc-seenbss fc 's/^    struct eq_seen_count \*seen = bpf_map_lookup_elem(&EQ_SEEN, &zero);$/    static struct { struct eq_seen_count c; __u64 pad[6]; } eq_seen_bss[64]; (void)zero;\n    struct eq_seen_count *seen = \&eq_seen_bss[bpf_get_smp_processor_id() \& 63].c;/' \
+                -- "the same, the frame counter in .bss, a 64-byte slot per CPU (bpf_get_smp_processor_id), not a per-CPU array"
+            variant fc-buflen fc "$buflen" -- "the same, the frame's length as data_end - data (no bpf_xdp_get_buff_len call)"
+            variant fc-nomim fc "$mim" -- "the same, buffer 0 taken directly (no map-in-map lookup)"
+            variant fc-noarmed fc "$armed" -- "the same, the armed flag not read"
+            variant fc-lean fc "$seen" "$buflen" "$mim" "$armed" -- "the same, none of these four"
             variant fc-noclock-inline fc 's/p->ts = (__s64)bpf_ktime_get_ns() + EQ_CLOCK_OFFSET;/p->ts = 1;/' \
                 's/static __noinline int q_/static __always_inline int q_/' \
                 -- "the same, no clock, and the query function inlined (no BPF-to-BPF call)"
@@ -244,6 +266,13 @@ if [ "${EXPLAIN:-1}" != 0 ]; then
         gb)
             variant gb-noprealloc gb 's/^\(    __uint(max_entries, EQ_MAX_GROUPS);\)$/\1 __uint(map_flags, BPF_F_NO_PREALLOC);/' \
                 -- "the same, group maps not preallocated (BPF_F_NO_PREALLOC, as before)"
+            variant gb-insertfirst gb 's/^    \(q_[a-z0-9_]*\)_state \*s = bpf_map_lookup_elem(groups, k);$/    bpf_map_update_elem(groups, k, \&\1_empty, BPF_NOEXIST);\n&/' \
+                -- "the same, every frame inserts first (BPF_NOEXIST), then looks up"
+            variant gb-shared gb 's/BPF_MAP_TYPE_PERCPU_HASH/BPF_MAP_TYPE_HASH/' \
+                -- "the same, one value shared by the CPUs (BPF_MAP_TYPE_HASH: not per-CPU, so not correct on several CPUs)"
+            variant gb-key48 gb '/^typedef struct {$/,/_key;$/s/^    EqAddr \([sd]addr\);$/    uint64_t \1;/' \
+                's/^        \.\([sd]addr\) = \*\(f_[sd]addr\), /        .\1 = \2->w[0] ^ \2->w[1] ^ \2->v6, /' \
+                -- "the same, addresses as 8-byte words in the key (48 bytes, not 80; not correct for IPv6)"
             variant gb-noclock gb 's/p->ts = (__s64)bpf_ktime_get_ns() + EQ_CLOCK_OFFSET;/p->ts = 1;/' \
                 -- "the same, the kernel clock not read"
             ;;
