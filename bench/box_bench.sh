@@ -4,7 +4,11 @@
 # groups per second the centre (equery-run --box) takes from 3 boxes,
 # merges and closes. Not a test: CI does not run it.
 #
-#   bash bench/box_bench.sh [BUILD_DIR]        (N=... runs each, default 3)
+#   bash bench/box_bench.sh [BUILD_DIR [OLD_BUILD_DIR]]   (N=... runs each, default 3)
+#
+# With OLD_BUILD_DIR, its equery-run is also run as the centre of the same
+# boxes (BUILD_DIR's), in the same rounds, taking turns: a row "old" beside
+# the new one, and the merged rows of both must be the same.
 #
 # Captures (bench/gen_bench.py --windows, in BUILD_DIR/bench-traces): W
 # one-second windows, each with one frame of each of 100,000 TCP flows.
@@ -25,7 +29,12 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-build}"
+old="${2:-}"
 cd "$repo"
+if [ -n "$old" ]; then
+    [ -x "$old/equery-run" ] || { echo "box_bench.sh: $old/equery-run is missing" >&2; exit 1; }
+    old="$(cd "$old" && pwd)"
+fi
 for t in equery-run equery-box equeryc; do
     [ -x "$build/$t" ] || { echo "box_bench.sh: $build/$t is missing (build it with scripts/build.sh)" >&2; exit 1; }
 done
@@ -66,13 +75,15 @@ for w in 5 15; do
     for i in 1 2 3; do
         box "$traces/windows$w.pcap" "$work/box$w-$i.log"
     done
-    read -r wall[box$w] cpu[box$w] wall[local$w] cpu[local$w] <<<"$(python3 - "$N" "$work" "$w" "$build" "${boxes[@]}" <<'PY'
+    read -r wall[box$w] cpu[box$w] wall[local$w] cpu[local$w] wall[old$w] cpu[old$w] <<<"$(python3 - "$N" "$work" "$w" "$build" "$old" "${boxes[@]}" <<'PY'
 import csv, io, resource, subprocess, sys, time
-n, work, w, build, boxes = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+n, work, w, build, old, boxes = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
 prog = "bench/box_windows.eq"
 pcap = "%s/bench-traces/windows%s.pcap" % (build, w)
 cmds = {"box": [build + "/equery-run", "--format", "csv", "--quiet"] + boxes + [prog],
         "local": [build + "/equery-run", "--format", "csv", "--quiet", "--pcap", pcap, prog]}
+if old:
+    cmds["old"] = [old + "/equery-run", "--format", "csv", "--quiet"] + boxes + [prog]
 best = {}
 out = {}
 for rnd in range(n + 1):  # round 0 warms up (the compiled program's cache, the page cache)
@@ -100,7 +111,9 @@ for b, l in zip(rows["box"], rows["local"]):
     pk = lambda r: int(r["spkts"]) + int(r["dpkts"])
     if pk(b) != 3 * pk(l) or int(b["bytes"]) != 3 * int(l["bytes"]):
         sys.exit("box_bench.sh: merged row %s is not 3 times the local %s" % (b, l))
-print("%.4f %.4f %.4f %.4f" % (best["box"] + best["local"]))
+if old and out["old"] != out["box"]:
+    sys.exit("box_bench.sh: the old centre's rows differ from the new one's")
+print("%.4f %.4f %.4f %.4f %s" % (best["box"] + best["local"] + ("%.4f %.4f" % best["old"] if old else "- -",)))
 PY
 )"
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -110,11 +123,11 @@ done
 
 echo "| run | 5 windows: wall s | CPU s | 15 windows: wall s | CPU s | per window: wall ms | CPU ms | 100k-group partials (local: windows) per s of wall | per CPU s |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-for k in box local; do
+for k in box $([ -n "$old" ] && echo old) local; do
     awk -v k="$k" -v w5="${wall[${k}5]}" -v c5="${cpu[${k}5]}" -v w15="${wall[${k}15]}" -v c15="${cpu[${k}15]}" 'BEGIN {
         dw = (w15 - w5) / 10; dc = (c15 - c5) / 10
-        name = k == "box" ? "equery-run --box x3 (centre; CPU: the centre only)" : "equery-run --pcap (local, one copy)"
-        parts = k == "box" ? 3 : 1
+        name = k == "box" ? "equery-run --box x3 (centre; CPU: the centre only)" : k == "old" ? "the same, OLD_BUILD_DIR'"'"'s equery-run" : "equery-run --pcap (local, one copy)"
+        parts = k == "local" ? 1 : 3
         printf "| %s | %.3f | %.3f | %.3f | %.3f | %.1f | %.1f | %.1f | %.1f |\n",
                name, w5, c5, w15, c15, dw * 1000, dc * 1000, parts / dw, parts / dc }'
 done
