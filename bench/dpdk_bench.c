@@ -51,6 +51,7 @@
 #include <rte_ring.h>
 
 #include "capture.h"
+#include "dpdk_eal.h"
 #include "engine.h"
 #include "output.h"
 #include "program.h"
@@ -205,8 +206,9 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < (dist ? 1 : workers); i++) /* (--distribute: the main lcore only) */
         len += snprintf(lcores + len, sizeof lcores - (size_t)len, "%s%u@%ld", i ? "," : "", i, (long)i % cpus);
     snprintf(prefix, sizeof prefix, "--file-prefix=eqbench%ld", (long)getpid());
-    char *eal[] = {argv[0], "--no-huge", "-m", "128", "--no-pci", "--log-level=*:error", prefix, lcores, NULL};
-    if (rte_eal_init(8, eal) < 0) {
+    char *eal[] = {argv[0], "--no-huge", "-m", "128", "--no-pci", "--log-level=*:error", "--no-telemetry", prefix, lcores,
+                   NULL};
+    if (rte_eal_init(9, eal) < 0) {
         fprintf(stderr, "equery-dpdk-bench: EAL did not start\n");
         return 3;
     }
@@ -284,6 +286,6 @@ done:
     fclose(devnull);
     program_close(&prog);
     free_capture(&cap);
-    rte_eal_cleanup();
+    eq_dpdk_eal_end();
     return 0;
 }

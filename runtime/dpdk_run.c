@@ -1,6 +1,7 @@
 /* dpdk_run.c - the DPDK engine; see dpdk_run.h. */
 #define _GNU_SOURCE
 #include "dpdk_run.h"
+#include "dpdk_eal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -223,6 +224,9 @@ static int dpdk_init(const DpdkOptions *o, unsigned *workers)
         /* no shared configuration: no multi-process channel, whose thread
          * takes a second to end at rte_eal_cleanup */
         argv[argc++] = "--no-shconf";
+        /* no telemetry socket: nothing reads it, and its file would keep
+         * the runtime folder from being removed at the end (dpdk_eal.h) */
+        argv[argc++] = "--no-telemetry";
         argv[argc++] = prefix;
         argv[argc++] = lcores;
         argv[argc++] = vdev;
@@ -667,7 +671,7 @@ static void dpdk_cleanup(void)
      * and most of the pool's 135 MB were never touched (0.7 s of page
      * faults at exit); rte_eal_cleanup releases the memory whole */
     if (D.eal)
-        rte_eal_cleanup();
+        eq_dpdk_eal_end();
     memset(&D, 0, sizeof D);
 }
 
