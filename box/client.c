@@ -12,16 +12,12 @@
  * always verified (the chain, against --tls-ca or the system's store, and
  * the host name), and a failure says which and what to do.
  *
- * libcurl is loaded (dlopen) when --box is used, not linked: with its
- * dependencies (TLS, Kerberos, LDAP, ...) it took a fifth of the time of a
- * whole run over a capture, in the dynamic linker, at every start
- * (docs/performance.md). */
+ * libcurl is loaded (dlopen) when --box is used, not linked (curl_lib.h). */
 #define _GNU_SOURCE
 #include "client.h"
 
-#define CURL_DISABLE_TYPECHECK /* its checks wrap the functions this file calls through `cu` */
-#include <curl/curl.h>
-#include <dlfcn.h>
+#include "curl_lib.h" /* first: before any <curl/curl.h> */
+
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -33,7 +29,7 @@
 #include <unistd.h>
 
 #include "centre.h"
-#include "http.h"
+#include "token.h"
 #include "output.h"
 #include "protocol.h"
 #include "source.h"
@@ -89,62 +85,6 @@ struct Client {
 
 /* ---- HTTP ---------------------------------------------------------------------- */
 
-/* libcurl's soname: its ABI has been version 4 since 2006 */
-#define LIBCURL_SONAME "libcurl.so.4"
-
-/* The libcurl functions this file calls, from the library loaded by
- * load_curl. */
-static struct {
-    CURLcode (*global_init)(long flags);
-    void (*global_cleanup)(void);
-    CURL *(*easy_init)(void);
-    void (*easy_cleanup)(CURL *h);
-    void (*easy_reset)(CURL *h);
-    CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
-    CURLcode (*easy_perform)(CURL *h);
-    CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
-    const char *(*easy_strerror)(CURLcode rc);
-    struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
-    void (*slist_free_all)(struct curl_slist *l);
-    char *(*easy_escape)(CURL *h, const char *s, int len);
-    void (*free)(void *p);
-} cu;
-
-/* Loads libcurl (once); false after saying why on stderr. */
-static bool load_curl(void)
-{
-    static void *lib;
-    if (lib)
-        return true;
-    void *l = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!l) {
-        fprintf(stderr, "equery-run: error: --box needs libcurl (apt-get install libcurl4): %s\n", dlerror());
-        return false;
-    }
-    static const struct {
-        const char *name;
-        size_t at;
-    } syms[] = {
-#define CURL_SYM(field) {"curl_" #field, offsetof(__typeof__(cu), field)}
-        CURL_SYM(global_init),  CURL_SYM(global_cleanup), CURL_SYM(easy_init),     CURL_SYM(easy_cleanup),
-        CURL_SYM(easy_reset),   CURL_SYM(easy_setopt),    CURL_SYM(easy_perform),  CURL_SYM(easy_getinfo),
-        CURL_SYM(easy_strerror), CURL_SYM(slist_append),  CURL_SYM(slist_free_all), CURL_SYM(easy_escape),
-        CURL_SYM(free),
-#undef CURL_SYM
-    };
-    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
-        void *f = dlsym(l, syms[i].name);
-        if (!f) {
-            fprintf(stderr, "equery-run: error: %s has no %s\n", LIBCURL_SONAME, syms[i].name);
-            dlclose(l);
-            return false;
-        }
-        memcpy((char *)&cu + syms[i].at, &f, sizeof f);
-    }
-    lib = l;
-    return true;
-}
-
 typedef struct {
     Wbuf body;
     uint64_t last;
@@ -175,14 +115,14 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
 static void failure_text(Client *cl, CURL *h, const char *url, CURLcode rc, const char *curlerr, char *err,
                          size_t errlen)
 {
-    const char *why = curlerr[0] ? curlerr : cu.easy_strerror(rc);
+    const char *why = curlerr[0] ? curlerr : curl_lib.easy_strerror(rc);
     long verify = 0;
     switch (rc) {
     case CURLE_PEER_FAILED_VERIFICATION:
         /* the chain or the host name: libcurl checks the host name itself
          * ("... target host name '...'", the verify result then 1), or has
          * OpenSSL do it (X509_V_ERR_HOSTNAME_MISMATCH, _IP_ADDRESS_MISMATCH) */
-        cu.easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
+        curl_lib.easy_getinfo(h, CURLINFO_SSL_VERIFYRESULT, &verify);
         if (strstr(why, "host name") || verify == X509_HOSTNAME_MISMATCH || verify == X509_IP_ADDRESS_MISMATCH)
             snprintf(err, errlen, "TLS: the certificate is not for this host name (%s); give the box by a name or "
                                   "address its certificate has (subjectAltName)", why);
@@ -214,42 +154,42 @@ static long http(Client *cl, CURL *h, const char *method, const char *url, const
     char curlerr[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdr = NULL;
     if (cl->auth)
-        hdr = cu.slist_append(hdr, cl->auth);
+        hdr = curl_lib.slist_append(hdr, cl->auth);
     if (type) {
         char ct[128];
         snprintf(ct, sizeof ct, "Content-Type: %s", type);
-        hdr = cu.slist_append(hdr, ct);
+        hdr = curl_lib.slist_append(hdr, ct);
     }
-    hdr = cu.slist_append(hdr, "Expect:");
-    cu.easy_reset(h);
-    cu.easy_setopt(h, CURLOPT_URL, url);
-    cu.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    cu.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-    cu.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    cu.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
-    cu.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-    cu.easy_setopt(h, CURLOPT_ERRORBUFFER, curlerr);
-    cu.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    cu.easy_setopt(h, CURLOPT_WRITEDATA, resp);
-    cu.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    cu.easy_setopt(h, CURLOPT_HEADERDATA, resp);
+    hdr = curl_lib.slist_append(hdr, "Expect:");
+    curl_lib.easy_reset(h);
+    curl_lib.easy_setopt(h, CURLOPT_URL, url);
+    curl_lib.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_lib.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_lib.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_lib.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_lib.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+    curl_lib.easy_setopt(h, CURLOPT_ERRORBUFFER, curlerr);
+    curl_lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_lib.easy_setopt(h, CURLOPT_WRITEDATA, resp);
+    curl_lib.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_lib.easy_setopt(h, CURLOPT_HEADERDATA, resp);
     /* libcurl's defaults, said here: verification is never off */
-    cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-    cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_lib.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_lib.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     if (cl->r->tls_ca)
-        cu.easy_setopt(h, CURLOPT_CAINFO, cl->r->tls_ca);
+        curl_lib.easy_setopt(h, CURLOPT_CAINFO, cl->r->tls_ca);
     if (body || !strcmp(method, "POST")) {
-        cu.easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
-        cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+        curl_lib.easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_lib.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
     }
-    CURLcode rc = cu.easy_perform(h);
-    cu.slist_free_all(hdr);
+    CURLcode rc = curl_lib.easy_perform(h);
+    curl_lib.slist_free_all(hdr);
     long code = 0;
     if (rc != CURLE_OK) {
         failure_text(cl, h, url, rc, curlerr, err, errlen);
         return 0;
     }
-    cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
     return code;
 }
 
@@ -402,7 +342,7 @@ static void *fetch_main(void *arg)
 {
     Box *b = arg;
     Client *cl = b->cl;
-    CURL *h = cu.easy_init();
+    CURL *h = curl_lib.easy_init();
     char why[256];
     bool rejoin;
     while (h && !cl->quit) {
@@ -427,7 +367,7 @@ static void *fetch_main(void *arg)
             break;
     }
     if (h)
-        cu.easy_cleanup(h);
+        curl_lib.easy_cleanup(h);
     return NULL;
 }
 
@@ -461,11 +401,11 @@ static bool deploy(Client *cl, CURL *h, Box *b, const char *path, const char *sr
 {
     char url[1024], err[256], fromarg[48] = "";
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    char *name = strlen(base) <= 128 ? cu.easy_escape(h, base, (int)strlen(base)) : NULL; /* the box's limit */
+    char *name = strlen(base) <= 128 ? curl_lib.easy_escape(h, base, (int)strlen(base)) : NULL; /* the box's limit */
     if (from > 0)
         snprintf(fromarg, sizeof fromarg, "%sfrom=%" PRId64, name ? "&" : "?", from);
     snprintf(url, sizeof url, "%s/api/programs%s%s%s", b->base, name ? "?name=" : "", name ? name : "", fromarg);
-    cu.free(name);
+    curl_lib.free(name);
     Resp r = {0};
     long code = http(cl, h, "POST", url, src, n, "text/plain; charset=utf-8", 120000, &r, err, sizeof err);
     bool ok = false;
@@ -664,7 +604,9 @@ int box_client_run(const BoxRunRequest *req)
         free(src);
         return 2;
     }
-    if (!load_curl()) {
+    char cerr[512];
+    if (!curl_lib_load("--box", cerr, sizeof cerr)) {
+        fprintf(stderr, "equery-run: error: %s\n", cerr);
         free(cl.auth);
         free(src);
         pthread_cond_destroy(&cl.cv);
@@ -672,8 +614,7 @@ int box_client_run(const BoxRunRequest *req)
         pthread_mutex_destroy(&cl.mu);
         return EXIT_RUN;
     }
-    cu.global_init(CURL_GLOBAL_DEFAULT);
-    CURL *h = cu.easy_init();
+    CURL *h = curl_lib.easy_init();
     cl.box = calloc(req->nboxes, sizeof *cl.box);
     Wbuf *go = calloc(req->nboxes, sizeof *go);
     Centre *c = NULL;
@@ -863,8 +804,7 @@ done:
     free(lat.v);
     free(cl.box);
     if (h)
-        cu.easy_cleanup(h);
-    cu.global_cleanup();
+        curl_lib.easy_cleanup(h);
     free(cl.auth);
     free(src);
     pthread_cond_destroy(&cl.cv);

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "token.h"
+
 struct HttpGate;
 
 /* The certificate (with its chain) and private key a daemon serves HTTPS
@@ -26,9 +28,6 @@ typedef struct HttpTls {
 
 /* ---- the listen and token rules ------------------------------------------------ */
 
-/* The token in `path`: one line of at least 16 characters, no spaces.
- * NULL with the reason in err. The caller frees it. */
-char *http_read_token(const char *path, char *err, size_t errlen);
 /* HOST:PORT or [V6]:PORT into an address (port 0: any free one). */
 bool http_parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, char *err, size_t errlen);
 bool http_is_loopback(const struct sockaddr_storage *ss);

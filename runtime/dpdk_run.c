@@ -729,4 +729,4 @@ static void dpdk_close(void *s)
         dpdk_cleanup();
 }
 
-const SourceOps dpdk_source = {"dpdk", dpdk_open, dpdk_run_source, dpdk_stats, dpdk_report_source, dpdk_close};
+const SourceOps dpdk_module_source = {"dpdk", dpdk_open, dpdk_run_source, dpdk_stats, dpdk_report_source, dpdk_close};

@@ -1155,4 +1155,4 @@ static void ebpf_source_stats(void *s, SourceStats *out) { ebpf_stats(s, out); }
 static void ebpf_source_report(void *s, FILE *f) { ebpf_report(s, f); }
 static void ebpf_source_close(void *s) { ebpf_close(s); }
 
-const SourceOps ebpf_source = {"ebpf", ebpf_source_open, ebpf_source_run, ebpf_source_stats, ebpf_source_report, ebpf_source_close};
+const SourceOps ebpf_module_source = {"ebpf", ebpf_source_open, ebpf_source_run, ebpf_source_stats, ebpf_source_report, ebpf_source_close};

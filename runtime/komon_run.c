@@ -205,4 +205,4 @@ static int komon_source_run(void *s, Engine *e, volatile sig_atomic_t *stop)
 static void komon_source_report(void *s, FILE *f) { (void)s, (void)f; }
 static void komon_source_close(void *s) { free(s); }
 
-const SourceOps komon_source = {"komon", komon_source_open, komon_source_run, source_stats_none, komon_source_report, komon_source_close};
+const SourceOps komon_module_source = {"komon", komon_source_open, komon_source_run, source_stats_none, komon_source_report, komon_source_close};

@@ -13,8 +13,11 @@
  *                      the kernel program with BPF_PROG_TEST_RUN       ebpf_run.c
  *   komon_source       the KOMon probe's samples                       komon_run.c
  *
- * A source built without its library (DPDK, libbpf) opens with one clear
- * error (its *_stub.c).
+ * The last three are modules (engine_modules.def): the commands hold a
+ * table that loads the module (dlopen) when a run opens the source, so a
+ * run that does not use DPDK or libbpf does not load them; in the module
+ * the table is id_module_source. A module that cannot be loaded, or a build
+ * without its library, opens with one clear error (engine_modules.c).
  *
  * Every message a source writes starts with the name of the tool it runs
  * in (SourceOptions.tool: equery-run, or equery-box on a box). */
@@ -81,6 +84,8 @@ typedef struct {
 } SourceOps;
 
 extern const SourceOps pcap_file_source, pcap_live_source, dpdk_source, ebpf_source, komon_source;
+/* in the modules (engine_modules.c finds them by name) */
+extern const SourceOps dpdk_module_source, ebpf_module_source, komon_module_source;
 
 /* Opens a capture file ('-': standard input) and checks that equery can
  * parse its link type, and, when `engine` is given (an engine that reads

@@ -16,7 +16,8 @@
 #include "server.h"
 #include "server_ipfix.h"
 
-#include <curl/curl.h>
+#include "curl_lib.h" /* first: before any <curl/curl.h>; loaded when there are boxes */
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -757,12 +758,12 @@ static void box_beat_store(Server *s, sqlite3 *db, unsigned i, json_t *st, int64
 static void *box_poller(void *arg)
 {
     Server *s = arg;
-    CURL *h = curl_easy_init();
+    CURL *h = curl_lib.easy_init();
     char dberr[512];
     sqlite3 *db = store_db_open(s->db, false, dberr, sizeof dberr);
     if (!db)
         fprintf(stderr, "equery-server: error: %s: the heartbeats are not stored\n", dberr);
-    struct curl_slist *hdr = s->box_auth ? curl_slist_append(NULL, s->box_auth) : NULL;
+    struct curl_slist *hdr = s->box_auth ? curl_lib.slist_append(NULL, s->box_auth) : NULL;
     pthread_mutex_lock(&s->mu);
     while (h && !s->quit) {
         pthread_mutex_unlock(&s->mu);
@@ -773,22 +774,22 @@ static void *box_poller(void *arg)
                 continue; /* equery-server checked every --box */
             strcat(url, "/api/status");
             Wbuf body = {0};
-            curl_easy_reset(h);
-            curl_easy_setopt(h, CURLOPT_URL, url);
-            curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-            curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)BOX_SILENT_MS - 500);
-            curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-            curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_status_body);
-            curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-            curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+            curl_lib.easy_reset(h);
+            curl_lib.easy_setopt(h, CURLOPT_URL, url);
+            curl_lib.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+            curl_lib.easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+            curl_lib.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)BOX_SILENT_MS - 500);
+            curl_lib.easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+            curl_lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_status_body);
+            curl_lib.easy_setopt(h, CURLOPT_WRITEDATA, &body);
+            curl_lib.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+            curl_lib.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
             if (s->o.box_tls_ca)
-                curl_easy_setopt(h, CURLOPT_CAINFO, s->o.box_tls_ca);
+                curl_lib.easy_setopt(h, CURLOPT_CAINFO, s->o.box_tls_ca);
             long code = 0;
-            CURLcode rc = curl_easy_perform(h);
+            CURLcode rc = curl_lib.easy_perform(h);
             if (rc == CURLE_OK)
-                curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+                curl_lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
             json_error_t je;
             json_t *j = code == 200 ? json_loadb((const char *)body.b, body.n, 0, &je) : NULL;
             wb_free(&body);
@@ -802,7 +803,7 @@ static void *box_poller(void *arg)
             } else {
                 json_decref(j);
                 j = NULL;
-                snprintf(b->err, sizeof b->err, "%s", rc != CURLE_OK ? (cerr[0] ? cerr : curl_easy_strerror(rc))
+                snprintf(b->err, sizeof b->err, "%s", rc != CURLE_OK ? (cerr[0] ? cerr : curl_lib.easy_strerror(rc))
                                                       : code == 401 ? "401: the box wants a token (--box-token-file)"
                                                                     : "it answered with an error");
             }
@@ -820,9 +821,9 @@ static void *box_poller(void *arg)
             pthread_cond_timedwait(&s->cv, &s->mu, &until);
     }
     pthread_mutex_unlock(&s->mu);
-    curl_slist_free_all(hdr);
+    curl_lib.slist_free_all(hdr);
     if (h)
-        curl_easy_cleanup(h);
+        curl_lib.easy_cleanup(h);
     sqlite3_close(db);
     return NULL;
 }
@@ -1256,7 +1257,10 @@ Server *server_start(const ServerOptions *o, char *err, size_t errlen)
         return NULL;
     }
     sqlite3_close(db);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (o->nboxes && !curl_lib_load("--box", err, errlen)) {
+        server_stop(s);
+        return NULL;
+    }
     s->poller_started = o->nboxes && pthread_create(&s->poller, NULL, box_poller, s) == 0;
     s->mhd = http_start(o->addr, o->listen_text, o->tls, on_request, s, &s->gate, 128, err, errlen);
     if (!s->mhd) {
@@ -1298,8 +1302,6 @@ void server_stop(Server *s)
         pthread_join(s->poller, NULL);
     if (s->mhd)
         MHD_stop_daemon(s->mhd);
-    if (s->poller_started || s->mhd)
-        curl_global_cleanup();
     while (s->progs) {
         SProg *p = s->progs;
         s->progs = p->next;

@@ -17,8 +17,9 @@
 #define _GNU_SOURCE
 #include "clickhouse_store.h"
 
+#include "curl_lib.h" /* libcurl, loaded when --clickhouse is used */
+
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -247,23 +248,23 @@ static bool ch_post(Ch *c, const char *url, const char *query, const char *body,
 {
     char *full = NULL;
     if (query) {
-        char *q = curl_easy_escape(c->curl, query, 0);
+        char *q = curl_lib.easy_escape(c->curl, query, 0);
         if (!q || asprintf(&full, "%s%squery=%s", url, strchr(url, '?') ? "&" : "?", q) < 0)
             abort();
-        curl_free(q);
+        curl_lib.free(q);
     }
     Buf resp = {0};
-    curl_easy_setopt(c->curl, CURLOPT_URL, full ? full : url);
-    curl_easy_setopt(c->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
-    CURLcode rc = curl_easy_perform(c->curl);
+    curl_lib.easy_setopt(c->curl, CURLOPT_URL, full ? full : url);
+    curl_lib.easy_setopt(c->curl, CURLOPT_POST, 1L);
+    curl_lib.easy_setopt(c->curl, CURLOPT_POSTFIELDS, body);
+    curl_lib.easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_lib.easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_lib.easy_setopt(c->curl, CURLOPT_WRITEDATA, &resp);
+    CURLcode rc = curl_lib.easy_perform(c->curl);
     free(full);
     put_u8(&resp, 0);
     long status = 0;
-    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_lib.easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
     bool ok = rc == CURLE_OK && status == 200;
     /* away: no answer, a proxy's 502/503/504, or ClickHouse too busy; the
      * rest is a refusal. Only a connection never made surely wrote nothing. */
@@ -273,7 +274,7 @@ static bool ch_post(Ch *c, const char *url, const char *query, const char *body,
                      rc != CURLE_COULDNT_RESOLVE_PROXY;
     if (rc != CURLE_OK) {
         snprintf(err, errlen, "--clickhouse %s: %s: cannot reach the server (%s)", c->shown, what,
-                 curl_easy_strerror(rc));
+                 curl_lib.easy_strerror(rc));
     } else if (status != 200) {
         /* ClickHouse's message: "Code: 60, e.displayText() = DB::Exception: ..." */
         char *nl = strchr(resp.data, '\n');
@@ -306,9 +307,9 @@ static bool ch_send(Ch *c, const char *tbl, const char *data, size_t len, uint64
     /* a connection of its own: libcurl sends a request again by itself
      * when a kept-alive connection dies before the answer, and ClickHouse
      * may have stored it (docs/db.md: nothing twice) */
-    curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
+    curl_lib.easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 1L);
     bool ok = ch_post(c, c->url, sql, data, len, what, NULL, err, errlen);
-    curl_easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 0L);
+    curl_lib.easy_setopt(c->curl, CURLOPT_FRESH_CONNECT, 0L);
     if (!ok)
         return false;
     c->insert_s += now_s() - t0;
@@ -358,17 +359,17 @@ void clickhouse_redact_url(char *buf, size_t len, const char *url)
  * request goes without it). */
 static bool parse_url(Ch *c, const char *url, char *err, size_t errlen)
 {
-    CURLU *u = curl_url();
+    CURLU *u = curl_lib.url();
     char *scheme = NULL, *host = NULL;
     if (!u)
         abort();
-    bool ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-              curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+    bool ok = curl_lib.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+              curl_lib.url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+              curl_lib.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
               (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https"));
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
+    curl_lib.free(scheme);
+    curl_lib.free(host);
+    curl_lib.url_cleanup(u);
     if (!ok) {
         snprintf(err, errlen,
                  "--clickhouse %s: not an http:// or https:// URL (http://HOST:8123/?database=NAME)", c->shown);
@@ -955,7 +956,7 @@ static void ch_free(Ch *c)
     free(c->tables);
     free(c->rows);
     if (c->curl)
-        curl_easy_cleanup(c->curl);
+        curl_lib.easy_cleanup(c->curl);
     free(c->shown);
     free(c->url);
     free(c->url_nodb);
@@ -979,17 +980,17 @@ static bool ch_connect(Ch *c, const ClickHouseTarget *t, char *err, size_t errle
     c->verbose = t->verbose;
     c->who = t->who ? t->who : "equery-run";
     c->shown = strdup(shown);
-    c->curl = curl_easy_init();
+    c->curl = curl_lib.easy_init();
     if (!c->shown || !c->curl)
         abort();
     if (!parse_url(c, t->url, err, errlen) || (t->auth_file && !read_auth(c, t->auth_file, err, errlen)))
         return false;
-    curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-    curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
+    curl_lib.easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_lib.easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+    curl_lib.easy_setopt(c->curl, CURLOPT_TIMEOUT, (long)REQUEST_TIMEOUT_S);
     if (c->user) {
-        curl_easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
-        curl_easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
+        curl_lib.easy_setopt(c->curl, CURLOPT_USERNAME, c->user);
+        curl_lib.easy_setopt(c->curl, CURLOPT_PASSWORD, c->password);
     }
     return ch_post(c, c->url_nodb, NULL, "SELECT version()", strlen("SELECT version()"), "SELECT version()", NULL,
                    err, errlen);
@@ -998,7 +999,8 @@ static bool ch_connect(Ch *c, const ClickHouseTarget *t, char *err, size_t errle
 void *clickhouse_store_new(const ClickHouseTarget *t, const Manifest *m, const StoreRunInfo *info, char *err,
                            size_t errlen)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!curl_lib_load("--clickhouse", err, errlen))
+        return NULL;
     Ch *c = calloc(1, sizeof *c);
     if (!c)
         abort();
@@ -1135,7 +1137,8 @@ static bool retention(Ch *c, int days, long long *windows, char *err, size_t err
 
 long long clickhouse_retention(const ClickHouseTarget *t, int days, char *err, size_t errlen)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (!curl_lib_load("--clickhouse", err, errlen))
+        return -1;
     Ch *c = calloc(1, sizeof *c);
     if (!c)
         abort();
