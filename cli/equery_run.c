@@ -312,7 +312,8 @@ static int parse_options(int argc, char **argv, Options *o)
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
                    .snaplen = DEFAULT_SNAPLEN, .progress = true, .db_retention = -1, .clickhouse_wait = -1,
-                   .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT}};
+                   .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT,
+                             .tool = "equery-run"}};
     char perr[320], host[256], port[8];
     opterr = 0;
     int c;

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t refresh_msgs;  /* --ipfix-template-refresh-messages: UDP, every N messages (0: never) */
     uint32_t domain;        /* the observation domain: --mid */
     bool quiet;             /* no summary line */
+    const char *tool;       /* the first word of its messages: equery-run, equery-server */
 } IpfixOptions;
 
 /* Checks a --ipfix argument (HOST:PORT, [IPV6]:PORT); false with the

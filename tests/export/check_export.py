@@ -502,6 +502,30 @@ def mode_server_ipfix(args, res):
         if rc != 0:
             res.fail("server exit", "equery-server exited %s on SIGTERM: %s" % (rc, server.text()[-2000:]))
         server = None
+        # the IPFIX sink's warnings in the server's log carry its name
+        # (export/ipfix_sink.c is equery-run's too): a packet query left
+        # out (to a socket of the test's that reads nothing: nfcapd must not
+        # see it; what its buffer cannot hold the kernel drops)
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        server = Server(exe_server, os.path.join(work, "server3.db"), os.path.join(work, "server3.log"),
+                        ["--ipfix", "127.0.0.1:%d" % sink.getsockname()[1], "--state-dir",
+                         os.path.join(work, "state3"), "--box", boxes[0].addr])
+        mixed = open(os.path.join(PROGRAMS, "mixed.eq"), "rb").read()
+        st, _, body = server.request("POST", "/api/programs", mixed, {"Content-Type": "text/plain"})
+        pid = json.loads(body)["id"] if st == 201 else None
+        state = wait_program(server, pid) if pid else "not submitted: %d %s" % (st, body[:200])
+        server.stop()
+        sink.close()
+        want = ("equery-server: warning: query 'syns' is a packet query (no aggregates): its rows are packets, not "
+                "flows, and are left out of the IPFIX export (--pcap-out FILE writes its packets)")
+        log = server.text()
+        if state != "done" or want not in log.splitlines() or "equery-run:" in log:
+            res.fail("server packet query", "program %s: %s; expected the line %r and no 'equery-run:' in the log: %s"
+                     % (pid, state, want, log[-2000:]))
+        else:
+            res.ok("server packet query", want)
+        server = None
         time.sleep(0.5)
         collector.stop()
         compare_collected(res, expected, folder, work, env)
