@@ -258,12 +258,19 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
         }
         if (r->filter && !capture_filter_match(r->filter, &pk))
             continue;
-        if (n && (pk.linktype != link || n == burst)) {
+        if (n && pk.linktype != link) {
             deliver(r, e, link, f, n);
             n = 0;
         }
         link = pk.linktype;
         f[n++] = (EqFrame){pk.data, pk.caplen, pk.wirelen, pk.ts};
+        /* a full burst goes now, before the next read: a stream's frame
+         * (a burst of one) is valid only until then (the reader's buffer
+         * moves), and waits for no later frame */
+        if (n == burst) {
+            deliver(r, e, link, f, n);
+            n = 0;
+        }
         if (++count % DISPATCH_COUNT == 0)
             maybe_progress(r);
     }
