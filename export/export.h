@@ -53,7 +53,7 @@ void *pcap_sink_new(const char *path, uint32_t snaplen, bool quiet, char *err, s
 
 /* The pcap folder sink (--pcap-out DIR/): a pcap file per instance of each
  * packet query of m, in dir (made when missing), and dir/index.csv that
- * lists them. NULL with the reason in err. */
+ * lists them, each as it is complete. NULL with the reason in err. */
 extern const OutSinkOps pcap_dir_sink_ops;
 void *pcap_dir_sink_new(const char *dir, uint32_t snaplen, const Manifest *m, bool quiet, char *err, size_t errlen);
 
