@@ -1,7 +1,7 @@
 /* equery_box.c - equery-box: a measurement box's daemon (docs/boxes.md).
  *
  *   equery-box --listen HOST:PORT (--pcap FILE | --iface NAME | --xdp NAME |
- *              --tc NAME | --dpdk "EAL ARGS") [--promisc] [--buffer-size N] [--mid N]
+ *              --tc NAME | --dpdk "EAL ARGS") [--promisc] [--buffer-size N[k|M|G]] [--mid N]
  *              [--token-file F] [--tls-cert FILE --tls-key FILE]
  *              [--state-dir DIR] [--max-body BYTES]
  *
@@ -33,6 +33,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "input.h"
+#include "size_arg.h"
 
 enum { EXIT_USAGE = 2, EXIT_RUN = 3 };
 
@@ -55,8 +56,8 @@ static void usage(FILE *f)
     }
     fputs("  --promisc            with --iface: put the interface in promiscuous mode (a\n"
           "                       mirror port's traffic is addressed to other hosts)\n"
-          "  --buffer-size BYTES  with --iface: each program's kernel capture buffer\n"
-          "                       (default: libpcap's, 2 MB); packets beyond it are dropped\n"
+          "  --buffer-size N      with --iface: each program's kernel capture buffer, bytes\n"
+          "                       N[k|M|G] (default: libpcap's, 2 MB); packets beyond it are dropped\n"
           "                       and counted (drops.kernel in /api/status)\n"
           "options:\n"
           "  --mid N              this box's identifier, the `mid` field (default 0)\n"
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
                *tls_key = NULL;
     int input = -1;
     bool promisc = false;
-    unsigned long mid = 0, max_body = 1 << 20, buffer_size = 0;
+    unsigned long mid = 0, max_body = 1 << 20;
+    uint64_t buffer_size = 0;
     char *end;
     int c;
     opterr = 0;
@@ -129,10 +131,9 @@ int main(int argc, char **argv)
                 return usage_error("--max-body needs a number of bytes from 1024 to 268435456, not '%s'", optarg);
             break;
         case O_BUFSIZE:
-            errno = 0;
-            buffer_size = strtoul(optarg, &end, 10);
-            if (errno || *end || !*optarg || optarg[0] == '-' || buffer_size < 1 || buffer_size > INT_MAX)
-                return usage_error("--buffer-size needs a number of bytes from 1 to 2147483647, not '%s'", optarg);
+            if (!size_arg_parse(optarg, &buffer_size) || buffer_size > INT_MAX)
+                return usage_error("--buffer-size needs a number of bytes N[k|M|G] from 1 to 2147483647, not '%s'",
+                                   optarg);
             break;
         case 'h': usage(stdout); return 0;
         case O_VERSION: printf("equery-box %s\n", EQUERY_VERSION); return 0;

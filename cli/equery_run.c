@@ -28,6 +28,7 @@
 #include "input.h"
 #include "output.h"
 #include "program.h"
+#include "size_arg.h"
 #include "source.h"
 #include "clickhouse_store.h"
 #include "sqlite_store.h"
@@ -179,7 +180,8 @@ static void usage(FILE *f)
           "  --threads N          a capture file: measure the partitions on N threads\n"
           "                       (default 1: a second thread gained nothing here yet)\n"
           "other:\n"
-          "  -v, --verbose        say how the program is built\n"
+          "  -v, --verbose        say how the program is built (and, with --threads, how many\n"
+          "                       frames the other threads measured)\n"
           "  -h, --help           this help\n"
           "  --version            the version\n"
           "\n"
@@ -206,30 +208,11 @@ static bool parse_u32(const char *s, uint32_t *out, uint32_t min)
     return true;
 }
 
-/* N[k|M|G] (at least 1), decimal multiples: --rotate size=, --clickhouse-buffer */
-static bool parse_size(const char *num, uint64_t *out)
-{
-    char *end;
-    if (!*num || *num == '-')
-        return false;
-    errno = 0;
-    unsigned long long v = strtoull(num, &end, 10);
-    uint64_t mult = 1;
-    if (*end && !end[1]) {
-        mult = *end == 'k' ? 1000 : *end == 'M' ? 1000000 : *end == 'G' ? 1000000000 : 0;
-        end += mult != 0;
-    }
-    if (errno || *end || v == 0 || mult == 0 || v > UINT64_MAX / mult)
-        return false;
-    *out = v * mult;
-    return true;
-}
-
 /* --rotate windows=N | size=N[k|M|G] */
 static bool parse_rotate(const char *arg, FolderRotate *r)
 {
     if (!strncmp(arg, "size=", 5))
-        return parse_size(arg + 5, &r->bytes);
+        return size_arg_parse(arg + 5, &r->bytes);
     char *end;
     const char *num = arg + 8;
     if (strncmp(arg, "windows=", 8) || !*num || *num == '-')
@@ -311,7 +294,8 @@ static int parse_options(int argc, char **argv, Options *o)
     };
     *o = (Options){.max_groups = DEFAULT_MAX_GROUPS, .max_instances = DEFAULT_MAX_INSTANCES,
                    .snaplen = DEFAULT_SNAPLEN, .progress = true, .db_retention = -1, .clickhouse_wait = -1,
-                   .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT}};
+                   .ipfix = {.pen = IPFIX_PEN_DEFAULT, .mtu = IPFIX_MTU_DEFAULT, .refresh_s = IPFIX_REFRESH_DEFAULT,
+                             .tool = "equery-run"}};
     char perr[320], host[256], port[8];
     opterr = 0;
     int c;
@@ -399,7 +383,7 @@ static int parse_options(int argc, char **argv, Options *o)
         case O_CH: o->clickhouse = optarg; break;
         case O_CHAUTH: o->clickhouse_auth = optarg; break;
         case O_CHBUF:
-            if (!parse_size(optarg, &o->clickhouse_buffer))
+            if (!size_arg_parse(optarg, &o->clickhouse_buffer))
                 return usage_error("--clickhouse-buffer needs a number of bytes N[k|M|G] (at least 1), not '%s'",
                                    optarg);
             break;
@@ -453,7 +437,7 @@ static int parse_options(int argc, char **argv, Options *o)
             break;
         case O_BUFSIZE: {
             uint64_t n;
-            if (!parse_size(optarg, &n) || n > INT_MAX)
+            if (!size_arg_parse(optarg, &n) || n > INT_MAX)
                 return usage_error("--buffer-size needs a number of bytes N[k|M|G] from 1 to 2147483647, not '%s'",
                                    optarg);
             o->buffer_size = (int)n;

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t refresh_msgs;  /* --ipfix-template-refresh-messages: UDP, every N messages (0: never) */
     uint32_t domain;        /* the observation domain: --mid */
     bool quiet;             /* no summary line */
+    const char *tool;       /* the first word of its messages: equery-run, equery-server */
 } IpfixOptions;
 
 /* Checks a --ipfix argument (HOST:PORT, [IPV6]:PORT); false with the
@@ -52,7 +53,7 @@ void *pcap_sink_new(const char *path, uint32_t snaplen, bool quiet, char *err, s
 
 /* The pcap folder sink (--pcap-out DIR/): a pcap file per instance of each
  * packet query of m, in dir (made when missing), and dir/index.csv that
- * lists them. NULL with the reason in err. */
+ * lists them, each as it is complete. NULL with the reason in err. */
 extern const OutSinkOps pcap_dir_sink_ops;
 void *pcap_dir_sink_new(const char *dir, uint32_t snaplen, const Manifest *m, bool quiet, char *err, size_t errlen);
 

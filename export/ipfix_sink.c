@@ -57,6 +57,7 @@ typedef struct {
     int fd;              /* UDP */
     FILE *f;             /* file */
     char *target;        /* for messages */
+    const char *tool;    /* their first word: equery-run, equery-server */
     bool udp, quiet;
     uint32_t refresh_s, refresh_msgs;
     uint32_t tmpl_time;  /* export time templates were last sent */
@@ -375,7 +376,7 @@ static void ipfix_finish(void *ctx, const struct EngineStats *st)
     ipfix_msg_flush(&s->msg);
     if (s->quiet)
         return;
-    fprintf(stderr, "equery-run: ipfix: %" PRIu64 " rows in %" PRIu64 " messages %s %s", s->rows, s->msg.messages,
+    fprintf(stderr, "%s: ipfix: %" PRIu64 " rows in %" PRIu64 " messages %s %s", s->tool, s->rows, s->msg.messages,
             s->udp ? "sent to" : "written to", s->target);
     if (s->type_records)
         fprintf(stderr, " (and %" PRIu64 " records describing enterprise elements)", s->type_records);
@@ -403,17 +404,17 @@ static bool ipfix_close(void *ctx)
     ipfix_msg_flush(&s->msg);
     bool ok = true;
     if (s->rows_left_out)
-        fprintf(stderr, "equery-run: warning: %" PRIu64 " rows were left out of the IPFIX export: their queries "
+        fprintf(stderr, "%s: warning: %" PRIu64 " rows were left out of the IPFIX export: their queries "
                         "needed more than %d templates (sets of present values and address families), or came "
                         "after the %dth query\n",
-                s->rows_left_out, IPFIX_TEMPLATES_PER_QUERY,
+                s->tool, s->rows_left_out, IPFIX_TEMPLATES_PER_QUERY,
                 (IPFIX_TYPE_TEMPLATE_ID - IPFIX_TEMPLATE_BASE) / IPFIX_TEMPLATES_PER_QUERY);
     if (s->udp) {
         if (s->send_failed) {
             /* (a refusal comes back with the send after the lost message) */
-            fprintf(stderr, "equery-run: error: IPFIX messages to %s failed (%s): at least %" PRIu64 " of %" PRIu64
+            fprintf(stderr, "%s: error: IPFIX messages to %s failed (%s): at least %" PRIu64 " of %" PRIu64
                             " messages (%" PRIu64 " data records) were lost\n",
-                    s->target, strerror(s->send_errno), s->send_failed, s->msg.messages, s->send_failed_records);
+                    s->tool, s->target, strerror(s->send_errno), s->send_failed, s->msg.messages, s->send_failed_records);
             ok = false;
         }
         close(s->fd);
@@ -423,8 +424,8 @@ static bool ipfix_close(void *ctx)
             s->write_errno = errno;
         }
         if (s->write_failed) {
-            fprintf(stderr, "equery-run: error: writing the IPFIX file '%s' failed: %s\n", s->target,
-                    strerror(s->write_errno));
+            fprintf(stderr, "%s: error: writing the IPFIX file '%s' failed: %s\n", s->tool,
+                    s->target, strerror(s->write_errno));
             ok = false;
         }
     }
@@ -443,6 +444,7 @@ void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char
     s->m = m;
     s->fd = -1;
     s->quiet = o->quiet;
+    s->tool = o->tool;
     s->refresh_s = o->refresh_s;
     s->refresh_msgs = o->refresh_msgs;
     s->udp = o->udp != NULL;
@@ -503,12 +505,12 @@ void *ipfix_sink_new(const IpfixOptions *o, const Manifest *m, FILE *notes, char
     for (unsigned q = 0; q < m->nqueries; q++) {
         any |= s->maps[q].exported;
         if (!s->maps[q].exported)
-            fprintf(notes, "equery-run: warning: query '%s' is a packet query (no aggregates): its rows are packets, "
+            fprintf(notes, "%s: warning: query '%s' is a packet query (no aggregates): its rows are packets, "
                            "not flows, and are left out of the IPFIX export (--pcap-out FILE writes its packets)\n",
-                    m->queries[q].name);
+                    s->tool, m->queries[q].name);
     }
     if (!any)
-        fprintf(notes, "equery-run: warning: the program has no aggregate query: the IPFIX export will be empty\n");
+        fprintf(notes, "%s: warning: the program has no aggregate query: the IPFIX export will be empty\n", s->tool);
     *status = 0;
     return s;
 }

@@ -11,7 +11,13 @@
  * goes to each one's file. At most PCAPDIR_OPEN_MAX files are open at
  * once (the least recently written is closed, and reopened to append).
  * A file that cannot be written is said at once, its packets counted as
- * lost, and the run goes on; the close then fails. */
+ * lost, and the run goes on; the close then fails.
+ *
+ * index.csv is written as the run goes: an instance's line is appended
+ * (and flushed) when its file is complete, closed for good: when the
+ * instance stops (Within), else at the end of the run. A run killed half
+ * way leaves an index of the files that were complete, each with its final
+ * counts, and no line for a file still being written. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -42,6 +48,7 @@ typedef struct {
     uint64_t last_seq, written, lost, other_link;
     int linktype;      /* -1: no header yet */
     int err;           /* the first failure's errno, 0: none */
+    bool indexed;      /* complete: its line is in index.csv */
 } PcapFile;
 
 typedef struct {
@@ -61,6 +68,8 @@ typedef struct {
     uint64_t no_frame;
     int first_linktype; /* of the first frame written, -1: none */
     bool oom;
+    FILE *index;       /* DIR/index.csv, appended to */
+    int index_err;     /* the first failure writing it, 0: none */
 } PcapDir;
 
 static char *path_of(const PcapDir *d, const char *name)
@@ -277,6 +286,67 @@ static void pcapdir_start(void *ctx, const OutSource *src, int64_t t, const char
     free(drill);
 }
 
+/* A CSV field (values.c), then a comma or, last, the line's end. */
+static void csv_field(FILE *f, const char *s, bool last)
+{
+    out_csv_field(f, s);
+    fputc(last ? '\n' : ',', f);
+}
+
+static const char INDEX_HEADER[] = "file,query,instance,start,trigger,drilldown,packets,lost,error\n";
+
+/* pf's line of index.csv, flushed: a process killed after this call
+ * leaves it whole. */
+static void index_line(PcapDir *d, const PcapFile *pf)
+{
+    FILE *f = d->index;
+    char start[OUT_VALUE_MAX] = "", num[32];
+    if (pf->triggered)
+        out_time(start, sizeof start, pf->start);
+    csv_field(f, pf->name, false);
+    csv_field(f, d->m->queries[pf->query].name, false);
+    snprintf(num, sizeof num, "%u", pf->instance);
+    csv_field(f, num, false);
+    csv_field(f, start, false);
+    csv_field(f, pf->trigger ? pf->trigger : "", false);
+    csv_field(f, pf->drill ? pf->drill : "", false);
+    snprintf(num, sizeof num, "%" PRIu64, pf->written);
+    csv_field(f, num, false);
+    snprintf(num, sizeof num, "%" PRIu64, pf->lost);
+    csv_field(f, num, false);
+    csv_field(f, pf->err ? strerror(pf->err) : "", true);
+    if ((fflush(f) != 0 || ferror(f)) && !d->index_err)
+        d->index_err = errno ? errno : EIO;
+}
+
+/* pf is complete: closed for good (an instance that matched nothing gets
+ * an empty pcap, of the link type of the run's first frame so far,
+ * Ethernet when none), then listed in index.csv. */
+static void complete_file(PcapDir *d, PcapFile *pf)
+{
+    if (pf->indexed)
+        return;
+    if (pf->linktype < 0 && !pf->err && open_file(d, pf)) {
+        int lt = d->first_linktype < 0 ? PCAP_LINKTYPE_ETHERNET : d->first_linktype;
+        if (!pcap_file_header(pf->f, d->snaplen, lt))
+            file_failed(d, pf, errno);
+        pf->linktype = lt;
+    }
+    close_file(d, pf);
+    index_line(d, pf);
+    pf->indexed = true;
+}
+
+/* A triggered instance stopped: its file is complete. */
+static void pcapdir_stop(void *ctx, const OutSource *src, int64_t t)
+{
+    (void)t;
+    PcapDir *d = ctx;
+    PcapFile *pf = file_of(d, src);
+    if (pf)
+        complete_file(d, pf);
+}
+
 static void pcapdir_packet_row(void *ctx, const OutSource *src, int64_t ts, const EqValue *row, const OutFrame *fr)
 {
     (void)ts, (void)row;
@@ -355,80 +425,18 @@ static void pcapdir_finish(void *ctx, const struct EngineStats *st)
                 total(d, offsetof(PcapFile, written)), d->nfiles, d->dir, d->dir);
 }
 
-/* A CSV field, quoted when it holds a comma, a quote or a line break. */
-static void csv_field(FILE *f, const char *s, bool last)
-{
-    if (strpbrk(s, ",\"\r\n")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"')
-                fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else
-        fputs(s, f);
-    fputc(last ? '\n' : ',', f);
-}
-
-/* DIR/index.csv, written to a temporary name and renamed; false (said)
- * when it could not be. */
-static bool write_index(PcapDir *d)
-{
-    char *path = path_of(d, "index.csv"), *tmp = path_of(d, ".index.csv.tmp");
-    FILE *f = tmp ? fopen(tmp, "w") : NULL;
-    bool ok = f != NULL;
-    if (f) {
-        fputs("file,query,instance,start,trigger,drilldown,packets,lost,error\n", f);
-        for (size_t i = 0; i < d->nfiles; i++) {
-            PcapFile *pf = &d->files[i];
-            char start[OUT_VALUE_MAX] = "", num[32];
-            if (pf->triggered)
-                out_time(start, sizeof start, pf->start);
-            csv_field(f, pf->name, false);
-            csv_field(f, d->m->queries[pf->query].name, false);
-            snprintf(num, sizeof num, "%u", pf->instance);
-            csv_field(f, num, false);
-            csv_field(f, start, false);
-            csv_field(f, pf->trigger ? pf->trigger : "", false);
-            csv_field(f, pf->drill ? pf->drill : "", false);
-            snprintf(num, sizeof num, "%" PRIu64, pf->written);
-            csv_field(f, num, false);
-            snprintf(num, sizeof num, "%" PRIu64, pf->lost);
-            csv_field(f, num, false);
-            csv_field(f, pf->err ? strerror(pf->err) : "", true);
-        }
-        ok = fflush(f) == 0 && !ferror(f);
-        ok &= fclose(f) == 0;
-        ok = ok && rename(tmp, path) == 0;
-    }
-    if (!ok) {
-        fprintf(stderr, "equery-run: error: pcap-out: cannot write '%s': %s\n", path ? path : "index.csv",
-                strerror(errno));
-        if (tmp)
-            unlink(tmp);
-    }
-    free(path);
-    free(tmp);
-    return ok;
-}
-
 static bool pcapdir_close(void *ctx)
 {
     PcapDir *d = ctx;
-    /* files of instances that matched nothing: an empty pcap, of the link
-     * type of the run's first frame (Ethernet when none matched) */
-    for (size_t i = 0; i < d->nfiles; i++) {
-        PcapFile *pf = &d->files[i];
-        if (pf->linktype < 0 && !pf->err && open_file(d, pf)) {
-            int lt = d->first_linktype < 0 ? PCAP_LINKTYPE_ETHERNET : d->first_linktype;
-            if (!pcap_file_header(pf->f, d->snaplen, lt))
-                file_failed(d, pf, errno);
-            pf->linktype = lt;
-        }
-        close_file(d, pf);
-    }
-    bool ok = write_index(d);
+    /* the files still open to their instances: complete now */
+    for (size_t i = 0; i < d->nfiles; i++)
+        complete_file(d, &d->files[i]);
+    if (fclose(d->index) != 0 && !d->index_err)
+        d->index_err = errno;
+    bool ok = !d->index_err;
+    if (!ok)
+        fprintf(stderr, "equery-run: error: pcap-out: cannot write '%s/index.csv': %s\n", d->dir,
+                strerror(d->index_err));
     uint64_t other = total(d, offsetof(PcapFile, other_link)), lost = total(d, offsetof(PcapFile, lost));
     size_t bad = 0;
     for (size_t i = 0; i < d->nfiles; i++)
@@ -496,6 +504,21 @@ void *pcap_dir_sink_new(const char *dir, uint32_t snaplen, const Manifest *m, bo
     d->snaplen = snaplen;
     d->quiet = quiet;
     d->first_linktype = -1;
+    char *index = path_of(d, "index.csv");
+    d->index = index ? fopen(index, "w") : NULL;
+    if (!d->index || fputs(INDEX_HEADER, d->index) == EOF || fflush(d->index) != 0) {
+        snprintf(err, errlen, "--pcap-out: cannot write '%s': %s", index ? index : "index.csv",
+                 index ? strerror(errno) : "out of memory");
+        if (d->index)
+            fclose(d->index);
+        free(index);
+        free(d->slot);
+        free(d->nslot);
+        free(d->dir);
+        free(d);
+        return NULL;
+    }
+    free(index);
     /* a packet query without When: one instance, one file, from the start */
     for (unsigned q = 0; q < m->nqueries; q++) {
         if (m->queries[q].aggregate || m->queries[q].trigger)
@@ -512,6 +535,7 @@ const OutSinkOps pcap_dir_sink_ops = {
     .name = "pcap-dir",
     .packet_row = pcapdir_packet_row,
     .start = pcapdir_start,
+    .stop = pcapdir_stop,
     .flush = pcapdir_flush,
     .finish = pcapdir_finish,
     .close = pcapdir_close,

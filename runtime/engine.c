@@ -814,6 +814,8 @@ static bool step(Engine *e, Inst *in)
         close_window(e, in, in->stop, mq->every_ns != 0);
     in->state = I_DONE;
     e->running[in->query]--;
+    OutSource src = source_of(in);
+    out_stop(e->cfg.out, &src, in->stop);
     if (e->hk && e->hk->stopped)
         e->hk->stopped(e->hk->ctx, in->query);
     return true;

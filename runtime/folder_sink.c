@@ -49,17 +49,7 @@ static void csv_field(FILE *f, const char *s, bool first)
 {
     if (!first)
         fputc(',', f);
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    out_csv_field(f, s);
 }
 
 static void json_key(FILE *f, const char *key, bool first) { fprintf(f, "%s\"%s\":", first ? "{" : ",", key); }

@@ -76,6 +76,8 @@ void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, 
     EACH(start, src, t, trigger, params, note);
 }
 
+void out_stop(Output *o, const OutSource *src, int64_t t) { EACH(stop, src, t); }
+
 void out_flush(Output *o)
 {
     for (unsigned i = 0; i < o->n; i++)

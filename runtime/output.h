@@ -54,6 +54,9 @@ typedef struct {
      * drill-down values (the manifest's params of its query) */
     void (*start)(void *ctx, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
                   const char *note);
+    /* a triggered instance ended at `t` (its Within elapsed): no record of
+     * it follows (the instances the end of the run cuts short get none) */
+    void (*stop)(void *ctx, const OutSource *src, int64_t t);
     /* the close of a window is the unit of delivery: what was written so far
      * goes out (a write to the file, a committed transaction) */
     void (*flush)(void *ctx);
@@ -82,6 +85,7 @@ void out_packet_row(Output *o, const OutSource *src, int64_t ts, const EqValue *
 void out_event(Output *o, unsigned ev, const OutSource *src, int64_t t, const EqValue *row);
 void out_start(Output *o, const OutSource *src, int64_t t, const char *trigger, const EqValue *params,
                const char *note);
+void out_stop(Output *o, const OutSource *src, int64_t t);
 void out_flush(Output *o);
 void out_finish(Output *o, const struct EngineStats *st);
 
@@ -108,6 +112,9 @@ EqType out_type(const char *name);
 /* Formats one value: `human` for the table, else the CSV/JSON form. */
 void out_value(char *buf, size_t len, const EqValue *v, EqType t, bool human);
 void out_time(char *buf, size_t len, int64_t ns);
+/* s as a CSV field (RFC 4180): quoted, its quotes doubled, when it holds
+ * a comma, a quote or a line break. */
+void out_csv_field(FILE *f, const char *s);
 /* A value as JSON: numbers stay numbers, the rest strings, absent null. */
 void out_json_value(FILE *f, const EqValue *v, EqType t);
 /* Total order on rows of one query, for stable output (absent values first). */

@@ -33,6 +33,7 @@ typedef struct {
     unsigned threads;   /* a capture's partitions measured on this many threads (1: none) */
     unsigned parts;     /* the engine's partitions */
     ThrPool *pool;
+    uint64_t pooled, helped; /* frames given to the pool, measured on its other threads */
     Engine *eng;
     struct timespec t0, last_progress;
     SourceStats stats;  /* live: pcap_stats, refreshed by the run thread */
@@ -257,17 +258,26 @@ static int file_run(void *s, Engine *e, volatile sig_atomic_t *stop)
         }
         if (r->filter && !capture_filter_match(r->filter, &pk))
             continue;
-        if (n && (pk.linktype != link || n == burst)) {
+        if (n && pk.linktype != link) {
             deliver(r, e, link, f, n);
             n = 0;
         }
         link = pk.linktype;
         f[n++] = (EqFrame){pk.data, pk.caplen, pk.wirelen, pk.ts};
+        /* a full burst goes now, before the next read: a stream's frame
+         * (a burst of one) is valid only until then (the reader's buffer
+         * moves), and waits for no later frame */
+        if (n == burst) {
+            deliver(r, e, link, f, n);
+            n = 0;
+        }
         if (++count % DISPATCH_COUNT == 0)
             maybe_progress(r);
     }
     if (n)
         deliver(r, e, link, f, n);
+    if (r->pool)
+        thr_counts(r->pool, &r->pooled, &r->helped);
     thr_free(r->pool); /* (every frame measured: the windows can close) */
     r->pool = NULL;
     if (r->progress)
@@ -302,10 +312,15 @@ static void pcap_close_source(void *s)
     free(r);
 }
 
+/* With --verbose and a pool: how many frames the other threads measured
+ * (a batch under HAND_OVER_MIN frames stays on the reading thread, so a
+ * small capture may give them none). */
 static void file_report(void *s, FILE *f)
 {
-    (void)s;
-    (void)f;
+    PcapSource *r = s;
+    if (r->o.verbose && r->threads > 1)
+        fprintf(f, "%s: note: --threads %u: %" PRIu64 " of %" PRIu64 " frames measured on the other threads\n",
+                r->o.tool, r->threads, r->helped, r->pooled);
 }
 
 const SourceOps pcap_file_source = {"pcap", file_open, file_run, source_stats_none, file_report, pcap_close_source};

@@ -3,6 +3,7 @@
  * threads measure the one before. */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ typedef struct {
     ThrPool *pool;
     unsigned index; /* 1..threads-1: the reader is 0 */
     pthread_t tid;
+    uint64_t measured; /* frames, written by this helper alone */
 } Helper;
 
 struct ThrPool {
@@ -46,15 +48,21 @@ struct ThrPool {
     bool quit;
     Helper *h;
     unsigned nhelpers;    /* started */
+    uint64_t added;       /* frames given to thr_add() */
 };
 
-/* Thread t's share of a batch: its partitions, p % threads == t. */
-static void measure(ThrPool *p, const Batch *b, unsigned t)
+/* Thread t's share of a batch: its partitions, p % threads == t. Returns
+ * the number of frames measured. */
+static size_t measure(ThrPool *p, const Batch *b, unsigned t)
 {
+    size_t n = 0;
     for (unsigned k = t; k < p->nparts; k += p->nthreads)
-        if (b->n[k])
+        if (b->n[k]) {
             engine_intake(p->e, &(EngineIntake){.role = INTAKE_WORKER, .linktype = b->linktype, .frames = b->f[k],
                                                 .n = b->n[k], .worker = k});
+            n += b->n[k];
+        }
+    return n;
 }
 
 static void *helper_main(void *arg)
@@ -73,7 +81,7 @@ static void *helper_main(void *arg)
         seen = p->gen;
         const Batch *b = p->handed;
         pthread_mutex_unlock(&p->mu);
-        measure(p, b, h->index);
+        h->measured += measure(p, b, h->index);
         pthread_mutex_lock(&p->mu);
         if (--p->pending == 0)
             pthread_cond_signal(&p->fin);
@@ -134,12 +142,24 @@ void thr_add(ThrPool *p, int linktype, const EqFrame *f, size_t n, const unsigne
         b->f[part[i]][b->n[part[i]]++] = f[i];
         b->total++;
     }
+    p->added += n;
 }
 
 void thr_quiesce(ThrPool *p)
 {
     hand_over(p);
     wait_helpers(p);
+}
+
+void thr_counts(ThrPool *p, uint64_t *added, uint64_t *helped)
+{
+    thr_quiesce(p);
+    *helped = 0;
+    /* (the helpers are idle: wait_helpers() took the mutex after their
+     * last count) */
+    for (unsigned i = 0; i < p->nhelpers; i++)
+        *helped += p->h[i].measured;
+    *added = p->added;
 }
 
 static void free_batches(ThrPool *p)

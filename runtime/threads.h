@@ -16,6 +16,7 @@
 #define EQ_THREADS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "engine.h"
 
@@ -30,6 +31,10 @@ ThrPool *thr_new(Engine *e, unsigned threads, unsigned partitions, char *err, si
 void thr_add(ThrPool *p, int linktype, const EqFrame *f, size_t n, const unsigned *part);
 /* Returns when every frame added has been measured. */
 void thr_quiesce(ThrPool *p);
+/* Quiesces; then *added: the frames given to thr_add() so far, *helped:
+ * how many of them the other threads measured (not the reading thread:
+ * what --verbose reports, what test threads-spread asserts). */
+void thr_counts(ThrPool *p, uint64_t *added, uint64_t *helped);
 /* Quiesces, ends the threads, frees the pool (NULL: nothing). */
 void thr_free(ThrPool *p);
 

@@ -185,6 +185,21 @@ static bool json_is_string(EqType t)
     return t == EQ_T_IP || t == EQ_T_MAC || t == EQ_T_FLAGS || t == EQ_T_TIME || t == EQ_T_DIR;
 }
 
+void out_csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
 void out_json_value(FILE *f, const EqValue *v, EqType t)
 {
     char buf[OUT_VALUE_MAX];

@@ -26,7 +26,8 @@ void *server_ipfix_add(Output *out, const char *target, const Manifest *m, char 
                       .pen = IPFIX_PEN_DEFAULT,
                       .mtu = IPFIX_MTU_DEFAULT,
                       .refresh_s = IPFIX_REFRESH_DEFAULT,
-                      .quiet = true};
+                      .quiet = true,
+                      .tool = "equery-server"};
     char err[512];
     int status = 0;
     /* (its warnings, packet queries left out, go to the server's log) */

@@ -77,7 +77,17 @@ def usage_errors(box_exe, run_exe):
          "equery-box: error: --buffer-size is for --iface NAME (libpcap's capture buffer)\n"
          "Try 'equery-box --help' for more information.\n"),
         ([box_exe, "--listen", "127.0.0.1:0", "--iface", "lo", "--buffer-size", "0"],
-         "equery-box: error: --buffer-size needs a number of bytes from 1 to 2147483647, not '0'\n"
+         "equery-box: error: --buffer-size needs a number of bytes N[k|M|G] from 1 to 2147483647, not '0'\n"
+         "Try 'equery-box --help' for more information.\n"),
+        # k, M and G as equery-run's (cli/size_arg.h): 64k is read, then refused for a capture
+        ([box_exe, "--listen", "127.0.0.1:0", "--pcap", "x.pcap", "--buffer-size", "64k"],
+         "equery-box: error: --buffer-size is for --iface NAME (libpcap's capture buffer)\n"
+         "Try 'equery-box --help' for more information.\n"),
+        ([box_exe, "--listen", "127.0.0.1:0", "--iface", "lo", "--buffer-size", "3G"],
+         "equery-box: error: --buffer-size needs a number of bytes N[k|M|G] from 1 to 2147483647, not '3G'\n"
+         "Try 'equery-box --help' for more information.\n"),
+        ([box_exe, "--listen", "127.0.0.1:0", "--iface", "lo", "--buffer-size", "64K"],
+         "equery-box: error: --buffer-size needs a number of bytes N[k|M|G] from 1 to 2147483647, not '64K'\n"
          "Try 'equery-box --help' for more information.\n"),
         ([run_exe, "--pcap", "x.pcap", "--buffer-size", "64k", "p.eq"],
          "equery-run: error: --buffer-size is for --iface NAME (libpcap's capture buffer)\n"
