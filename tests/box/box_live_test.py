@@ -39,7 +39,7 @@ LINKS = [  # (sender's namespace, M's interface, M's address, sender's address)
     (NS_2, IF_M2, "10.201.2.1", "10.201.2.2"),
 ]
 ETH_IP_UDP = 14 + 20 + 8
-DPDK_EAL = "-l 0-1 --no-huge -m 512 --no-pci --no-shconf --file-prefix=eqbox%d --log-level=*:error " \
+DPDK_EAL = "-l 0-1 --no-huge -m 512 --no-pci --no-shconf --no-telemetry --file-prefix=eqbox%d --log-level=*:error " \
            "--vdev=net_af_packet0,iface=%s"
 PROGRAM = """\
 query pairs = Select(saddr, daddr, COUNT(*) AS packets, SUM(pkt_len) AS bytes)

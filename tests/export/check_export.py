@@ -806,8 +806,11 @@ def pcapdir_killed(args, res, work, n, path):
     out = os.path.join(work, "killed-" + n)
     index = os.path.join(out, "index.csv")
     log = open(os.path.join(work, "killed-%s.err" % n), "w+")
+    # killed, it cannot remove its bundle folder: made in the work folder
+    # (removed with it), not in /tmp
     p = subprocess.Popen([args.equery_run, drill, "--pcap", "-", "--format", "csv", "--quiet", "--pcap-out",
-                          out + "/"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
+                          out + "/"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log,
+                         env=dict(os.environ, TMPDIR=work))
     try:
         p.stdin.write(header + b"".join(rec for _, rec in recs[:cut + 2]))
         p.stdin.flush()

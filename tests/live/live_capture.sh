@@ -91,7 +91,7 @@ fi
 if "$run" --help | grep -q -- '--dpdk'; then
     N2=40
     ip netns exec "$ns_a" "$run" "$work/live.eq" \
-        --dpdk "-l 0-1 --no-huge -m 512 --no-pci --file-prefix=eqlive$$ --log-level=*:error --vdev=net_af_packet0,iface=veth-a" \
+        --dpdk "-l 0-1 --no-huge -m 512 --no-pci --file-prefix=eqlive$$ --no-shconf --no-telemetry --log-level=*:error --vdev=net_af_packet0,iface=veth-a" \
         --format json -o "$work/dpdk.json" 2>"$work/dpdk.err" &
     pid=$!
     # EAL and the af_packet socket take a moment: wait for the socket
@@ -125,7 +125,7 @@ query flows = Select(saddr, sport, COUNT(*) AS packets) Where(proto == udp & dpo
 query total = Select(COUNT(*) AS packets) Where(proto == udp & dport == 9999);
 EQ
     ip netns exec "$ns_a" "$run" "$work/flows.eq" \
-        --dpdk "--lcores=0@0,1@1,2@$(( $(nproc) > 2 ? 2 : $(nproc) - 1 )) --no-huge -m 512 --no-pci --file-prefix=eqrss$$ --log-level=*:error --vdev=net_af_packet0,iface=veth-a,qpairs=2" \
+        --dpdk "--lcores=0@0,1@1,2@$(( $(nproc) > 2 ? 2 : $(nproc) - 1 )) --no-huge -m 512 --no-pci --file-prefix=eqrss$$ --no-shconf --no-telemetry --log-level=*:error --vdev=net_af_packet0,iface=veth-a,qpairs=2" \
         --rx-queues 2 --format json -o "$work/rss.json" 2>"$work/rss.err" &
     pid=$!
     for _ in $(seq 1 100); do
